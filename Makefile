@@ -1,0 +1,56 @@
+# The two commands a newcomer needs are `make demo` and `make test`; each does its own setup.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.installed
+TOOLS_STAMP := tools/node/node_modules/.installed
+MEDUSA_STAMP := medusa/node_modules/.installed
+
+.PHONY: setup demo up down test lint unit integration e2e terraform-check clean
+
+## Setup ----------------------------------------------------------------------------------------
+$(PY_STAMP): requirements-dev.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	touch $@
+
+$(TOOLS_STAMP): tools/node/package-lock.json
+	cd tools/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(MEDUSA_STAMP): medusa/package-lock.json
+	cd medusa && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# PostgreSQL server binaries for the local Medusa (Debian's package when the machine has none).
+postgres-binaries:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
+setup: $(PY_STAMP) $(TOOLS_STAMP) $(MEDUSA_STAMP) postgres-binaries
+
+## The two commands -----------------------------------------------------------------------------
+demo: setup
+	$(PY) -m devstack demo
+
+test: setup lint
+	$(PY) -m pytest -p no:cacheprovider tests
+
+## Day-to-day -----------------------------------------------------------------------------------
+up: setup
+	$(PY) -m devstack up
+
+down:
+	$(PY) -m devstack down
+
+lint: $(PY_STAMP) $(TOOLS_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+unit: $(PY_STAMP)
+	$(PY) -m pytest tests/unit
+
+clean:
+	rm -rf $(VENV) .build .run tools/node/node_modules medusa/node_modules
