@@ -13,6 +13,7 @@ MEDUSA_STAMP := medusa/node_modules/.installed
 $(PY_STAMP): requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(TOOLS_STAMP): tools/node/package-lock.json
