@@ -1,0 +1,30 @@
+import { defineConfig, loadEnv } from "@medusajs/framework/utils"
+
+loadEnv(process.env.NODE_ENV || "development", process.cwd())
+
+/** Reads a setting that has no safe default: the backend refuses to start without it. */
+function required(name: string): string {
+  const value = process.env[name]
+  if (!value) {
+    throw new Error(`Missing setting ${name}: set it in the environment or in medusa/.env`)
+  }
+  return value
+}
+
+// No redisUrl: Medusa then runs its event bus, workflow engine, cache and locking in process. That is
+// enough for the demo and the tests; a production shop configures Redis (see README.md).
+module.exports = defineConfig({
+  projectConfig: {
+    databaseUrl: required("DATABASE_URL"),
+    http: {
+      storeCors: process.env.STORE_CORS || "http://localhost:8000",
+      adminCors: process.env.ADMIN_CORS || "http://localhost:9000",
+      authCors: process.env.AUTH_CORS || "http://localhost:8000,http://localhost:9000",
+      jwtSecret: required("JWT_SECRET"),
+      cookieSecret: required("COOKIE_SECRET"),
+    },
+  },
+  admin: {
+    disable: true,
+  },
+})

@@ -1,0 +1,209 @@
+/**
+ * Sends one event as a Standard Webhooks request (https://www.standardwebhooks.com) and retries it.
+ *
+ * - `webhook-id` is the same on every attempt for one event, so the receiver can recognise retries.
+ * - Every attempt is signed again with a fresh `webhook-timestamp`: a retry after a long backoff must still
+ *   fall inside the receiver's timestamp tolerance (5 minutes).
+ * - Retried: network errors, per-attempt timeouts, 408, 429 and 5xx (a `Retry-After` header is honoured).
+ *   Any other answer is final: 2xx is delivered, other 4xx are permanent failures that a retry cannot fix.
+ */
+import { Webhook } from "standardwebhooks"
+
+export interface WebhookEvent {
+  /** Stable identifier of this event: the same for every retry of it. */
+  id: string
+  /** The JSON body; serialised once so that every attempt sends the same bytes. */
+  payload: Record<string, unknown>
+}
+
+export interface RetryPolicy {
+  /** Attempts in total, the first one included. */
+  maxAttempts: number
+  /** Delay before the second attempt; doubled for each further attempt. */
+  baseDelayMs: number
+  /** Upper bound for the computed backoff and for a server's Retry-After. */
+  maxDelayMs: number
+  /** Time allowed for one attempt (connect, send, answer) before it is aborted and retried. */
+  timeoutMs: number
+}
+
+export interface SenderLogger {
+  info(message: string): void
+  warn(message: string): void
+  error(message: string): void
+}
+
+export interface SenderOptions {
+  url: string
+  /** `whsec_...` secret shared with the receiver. */
+  secret: string
+  retry: RetryPolicy
+  logger: SenderLogger
+  /** Replaceable for tests. */
+  fetchImpl?: typeof fetch
+  sleep?: (ms: number) => Promise<void>
+  now?: () => Date
+  random?: () => number
+}
+
+export type DeliveryOutcome =
+  | { result: "delivered"; status: number; attempts: number }
+  | { result: "rejected"; status: number; attempts: number; body: string }
+  | { result: "gave_up"; attempts: number; lastError: string }
+
+/** Defaults for a real shop: about four minutes of retries before giving up. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 10,
+  baseDelayMs: 1_000,
+  maxDelayMs: 60_000,
+  timeoutMs: 10_000,
+}
+
+const RETRYABLE_STATUS = new Set([408, 429])
+
+type AttemptResult =
+  | { kind: "done"; status: number; body: string }
+  | { kind: "retry"; reason: string; retryAfterMs?: number }
+
+export async function sendWebhook(event: WebhookEvent, options: SenderOptions): Promise<DeliveryOutcome> {
+  const body = JSON.stringify(event.payload)
+  const signer = new Webhook(options.secret)
+  const sleep = options.sleep ?? defaultSleep
+  const { retry, logger } = options
+  let lastError = "no attempt made"
+
+  for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
+    const outcome = await attemptOnce(event.id, body, signer, options)
+    if (outcome.kind === "done") {
+      return finish(event, outcome, attempt, logger)
+    }
+    lastError = outcome.reason
+    if (attempt === retry.maxAttempts) {
+      break
+    }
+    const delayMs = nextDelayMs(attempt, retry, outcome.retryAfterMs, options.random ?? Math.random)
+    logger.warn(
+      `webhook ${event.id}: attempt ${attempt}/${retry.maxAttempts} failed (${outcome.reason}); ` +
+        `retrying in ${delayMs} ms`
+    )
+    await sleep(delayMs)
+  }
+  logger.error(`webhook ${event.id}: gave up after ${retry.maxAttempts} attempts (${lastError})`)
+  return { result: "gave_up", attempts: retry.maxAttempts, lastError }
+}
+
+async function attemptOnce(
+  msgId: string,
+  body: string,
+  signer: Webhook,
+  options: SenderOptions
+): Promise<AttemptResult> {
+  const timestamp = (options.now ?? (() => new Date()))()
+  const headers = {
+    "content-type": "application/json",
+    "webhook-id": msgId,
+    "webhook-timestamp": Math.floor(timestamp.getTime() / 1000).toString(),
+    "webhook-signature": signer.sign(msgId, timestamp, body),
+  }
+  const fetchImpl = options.fetchImpl ?? fetch
+  try {
+    const response = await fetchImpl(options.url, {
+      method: "POST",
+      headers,
+      body,
+      signal: AbortSignal.timeout(options.retry.timeoutMs),
+    })
+    const text = await response.text()
+    if (response.status >= 500 || RETRYABLE_STATUS.has(response.status)) {
+      return {
+        kind: "retry",
+        reason: `HTTP ${response.status}`,
+        retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), timestamp),
+      }
+    }
+    return { kind: "done", status: response.status, body: text }
+  } catch (error) {
+    return { kind: "retry", reason: describeError(error, options.retry.timeoutMs) }
+  }
+}
+
+function finish(
+  event: WebhookEvent,
+  outcome: { status: number; body: string },
+  attempts: number,
+  logger: SenderLogger
+): DeliveryOutcome {
+  if (outcome.status >= 200 && outcome.status < 300) {
+    logger.info(`webhook ${event.id}: delivered (HTTP ${outcome.status}, attempt ${attempts}) ${outcome.body}`)
+    return { result: "delivered", status: outcome.status, attempts }
+  }
+  logger.error(
+    `webhook ${event.id}: permanently rejected with HTTP ${outcome.status}, not retried: ${outcome.body}`
+  )
+  return { result: "rejected", status: outcome.status, attempts, body: outcome.body }
+}
+
+/**
+ * Exponential backoff with "equal jitter" (half fixed, half random) so that many shops retrying after the
+ * same outage do not arrive in lockstep. A server's Retry-After wins when it asks for longer.
+ */
+export function nextDelayMs(
+  failedAttempt: number,
+  retry: RetryPolicy,
+  retryAfterMs: number | undefined,
+  random: () => number
+): number {
+  const exponential = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (failedAttempt - 1))
+  const backoff = Math.round(exponential / 2 + (random() * exponential) / 2)
+  if (retryAfterMs === undefined) {
+    return backoff
+  }
+  return Math.min(retry.maxDelayMs, Math.max(backoff, retryAfterMs))
+}
+
+/** Retry-After is either delay-seconds or an HTTP date (RFC 9110, section 10.2.3). */
+export function parseRetryAfter(value: string | null, now: Date): number | undefined {
+  if (!value) {
+    return undefined
+  }
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) {
+    return Number(trimmed) * 1000
+  }
+  const date = Date.parse(trimmed)
+  if (Number.isNaN(date)) {
+    return undefined
+  }
+  return Math.max(0, date - now.getTime())
+}
+
+function describeError(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+    return `no answer within ${timeoutMs} ms`
+  }
+  if (error instanceof Error) {
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause
+    const detail = cause?.code ?? cause?.message
+    return detail ? `${error.message}: ${detail}` : error.message
+  }
+  return String(error)
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Reads the retry policy from the environment; unset or invalid values keep the defaults. */
+export function retryPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
+  return {
+    maxAttempts: positiveInt(env.ORDER_WEBHOOK_MAX_ATTEMPTS, DEFAULT_RETRY_POLICY.maxAttempts),
+    baseDelayMs: positiveInt(env.ORDER_WEBHOOK_RETRY_BASE_MS, DEFAULT_RETRY_POLICY.baseDelayMs),
+    maxDelayMs: positiveInt(env.ORDER_WEBHOOK_RETRY_MAX_MS, DEFAULT_RETRY_POLICY.maxDelayMs),
+    timeoutMs: positiveInt(env.ORDER_WEBHOOK_TIMEOUT_MS, DEFAULT_RETRY_POLICY.timeoutMs),
+  }
+}
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const parsed = Number(value)
+  return value && Number.isInteger(parsed) && parsed > 0 ? parsed : fallback
+}

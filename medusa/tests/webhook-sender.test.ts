@@ -1,0 +1,154 @@
+import assert from "node:assert/strict"
+import { createServer, IncomingMessage, Server, ServerResponse } from "node:http"
+import { AddressInfo } from "node:net"
+import { after, before, beforeEach, describe, it } from "node:test"
+
+import { Webhook } from "standardwebhooks"
+
+import { nextDelayMs, parseRetryAfter, RetryPolicy, SenderLogger, sendWebhook } from "../src/lib/webhook-sender"
+
+const SECRET = "whsec_" + Buffer.from("a test secret of thirty-two byte").toString("base64")
+const FAST: RetryPolicy = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 300 }
+
+type Reply = { status: number; headers?: Record<string, string>; delayMs?: number }
+interface Received {
+  headers: IncomingMessage["headers"]
+  body: string
+}
+
+let server: Server
+let url: string
+let replies: Reply[] = []
+let received: Received[] = []
+
+function recordingLogger(): SenderLogger & { lines: string[] } {
+  const lines: string[] = []
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  }
+}
+
+function handle(request: IncomingMessage, response: ServerResponse): void {
+  let body = ""
+  request.on("data", (chunk) => (body += chunk))
+  request.on("end", () => {
+    received.push({ headers: request.headers, body })
+    const reply = replies.shift() ?? { status: 202 }
+    setTimeout(() => {
+      response.writeHead(reply.status, reply.headers ?? {})
+      response.end(JSON.stringify({ status: reply.status }))
+    }, reply.delayMs ?? 0)
+  })
+}
+
+const event = {
+  id: "msg_order_placed_order_01TEST",
+  payload: { type: "order.placed", timestamp: "2026-01-01T00:00:00.000Z", data: { id: "order_01TEST" } },
+}
+
+describe("sendWebhook", () => {
+  before(async () => {
+    server = createServer(handle)
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  })
+  after(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  beforeEach(() => {
+    replies = []
+    received = []
+  })
+
+  it("sends a body the receiver can verify with the shared secret", async () => {
+    const logger = recordingLogger()
+    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger })
+    assert.deepEqual(outcome, { result: "delivered", status: 202, attempts: 1 })
+    const [request] = received
+    const verified = new Webhook(SECRET).verify(request.body, request.headers as Record<string, string>)
+    assert.deepEqual(verified, event.payload)
+    assert.equal(request.headers["webhook-id"], event.id)
+    assert.match(logger.lines[0], /^info .*delivered/)
+  })
+
+  it("retries 5xx and 429 with the same webhook-id and body, signing each attempt", async () => {
+    replies = [{ status: 503 }, { status: 429 }, { status: 500 }]
+    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger: recordingLogger() })
+    assert.deepEqual(outcome, { result: "delivered", status: 202, attempts: 4 })
+    assert.equal(new Set(received.map((r) => r.headers["webhook-id"])).size, 1)
+    assert.equal(new Set(received.map((r) => r.body)).size, 1)
+    for (const request of received) {
+      new Webhook(SECRET).verify(request.body, request.headers as Record<string, string>)
+    }
+  })
+
+  it("does not retry other 4xx and logs them as permanent", async () => {
+    replies = [{ status: 422 }]
+    const logger = recordingLogger()
+    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger })
+    assert.equal(outcome.result, "rejected")
+    assert.equal(received.length, 1)
+    assert.match(logger.lines.at(-1) ?? "", /^error .*permanently rejected with HTTP 422/)
+  })
+
+  it("aborts an attempt that takes longer than the timeout and retries it", async () => {
+    replies = [{ status: 202, delayMs: 1_000 }]
+    const logger = recordingLogger()
+    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger })
+    assert.equal(outcome.result, "delivered")
+    assert.equal(outcome.attempts, 2)
+    assert.match(logger.lines[0], /no answer within 300 ms/)
+  })
+
+  it("gives up after the last attempt on network errors", async () => {
+    const logger = recordingLogger()
+    const outcome = await sendWebhook(event, {
+      url: "http://127.0.0.1:9/",
+      secret: SECRET,
+      retry: FAST,
+      logger,
+    })
+    assert.equal(outcome.result, "gave_up")
+    assert.equal(outcome.attempts, FAST.maxAttempts)
+    assert.match(logger.lines.at(-1) ?? "", /^error .*gave up after 4 attempts/)
+  })
+
+  it("waits as long as Retry-After asks, within the maximum delay", async () => {
+    replies = [{ status: 503, headers: { "retry-after": "2" } }]
+    const delays: number[] = []
+    const retry = { ...FAST, maxDelayMs: 10_000 }
+    await sendWebhook(event, {
+      url,
+      secret: SECRET,
+      retry,
+      logger: recordingLogger(),
+      sleep: async (ms) => {
+        delays.push(ms)
+      },
+    })
+    assert.deepEqual(delays, [2_000])
+  })
+})
+
+describe("backoff", () => {
+  const policy: RetryPolicy = { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 1_000, timeoutMs: 1 }
+
+  it("doubles per attempt with jitter in the upper half, capped", () => {
+    assert.equal(nextDelayMs(1, policy, undefined, () => 0), 50)
+    assert.equal(nextDelayMs(1, policy, undefined, () => 1), 100)
+    assert.equal(nextDelayMs(3, policy, undefined, () => 1), 400)
+    assert.equal(nextDelayMs(9, policy, undefined, () => 1), 1_000)
+  })
+
+  it("parses Retry-After as seconds or as an HTTP date", () => {
+    const now = new Date("2026-01-01T00:00:00Z")
+    assert.equal(parseRetryAfter("7", now), 7_000)
+    assert.equal(parseRetryAfter("Thu, 01 Jan 2026 00:00:30 GMT", now), 30_000)
+    assert.equal(parseRetryAfter("soon", now), undefined)
+    assert.equal(parseRetryAfter(null, now), undefined)
+  })
+})
