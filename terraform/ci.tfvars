@@ -1,0 +1,16 @@
+# Example values for the offline checks (checkov evaluates variables from this file). Not a real
+# project; no secret values: secrets live in Secret Manager only.
+project_id             = "example-shop-prod"
+region                 = "europe-west1"
+name_prefix            = "fulfillment"
+medusa_backend_url     = "https://shop-admin.example.com"
+zeebe_client_id        = "example-client-id"
+camunda_cluster_id     = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+camunda_cluster_region = "bru-2"
+worker_image_tag       = "2026.11.28-1"
+smtp_host              = "smtp.example.com"
+smtp_from              = "orders@example.com"
+smtp_username          = "orders@example.com"
+secret_versions = {
+  ORDER_WEBHOOK_SECRET = "2"
+}

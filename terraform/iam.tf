@@ -1,0 +1,69 @@
+# One service account per component; none of them is the default compute account and none gets a
+# basic or admin role. Invoker grants live next to what they grant on (functions.tf, scheduler.tf),
+# secret access in secrets.tf.
+resource "google_service_account" "webhook" {
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-webhook"
+  display_name = "order_webhook function"
+  description  = "Runtime identity of the order_webhook function: reads its secrets, calls Medusa and Zeebe."
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_service_account" "status" {
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-status"
+  display_name = "status_update function"
+  description  = "Runtime identity of the status_update function: reads its secrets, writes order metadata in Medusa."
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_service_account" "worker" {
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-worker"
+  display_name = "Zeebe worker job"
+  description  = "Runtime identity of the worker Cloud Run job: reads its secrets, invokes status_update."
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_service_account" "scheduler" {
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-scheduler"
+  display_name = "Worker job scheduler"
+  description  = "Identity Cloud Scheduler uses to start executions of the worker job."
+
+  depends_on = [google_project_service.required]
+}
+
+# Cloud Build builds the functions' containers. Without a build service account of its own, new
+# projects build with the default compute account, which is too powerful.
+resource "google_service_account" "builder" {
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-builder"
+  display_name = "Function builds"
+  description  = "Identity Cloud Build uses to build the two functions."
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_project_iam_member" "builder_logs" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = google_service_account.builder.member
+}
+
+resource "google_artifact_registry_repository_iam_member" "builder_pushes_function_images" {
+  project    = var.project_id
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.builder.member
+}
+
+resource "google_storage_bucket_iam_member" "builder_reads_sources" {
+  bucket = google_storage_bucket.sources.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.builder.member
+}

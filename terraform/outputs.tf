@@ -1,0 +1,35 @@
+output "order_webhook_url" {
+  description = "URL of the order_webhook function: set it as ORDER_WEBHOOK_URL in the Medusa backend's environment."
+  value       = google_cloudfunctions2_function.webhook.service_config[0].uri
+}
+
+output "status_update_url" {
+  description = "URL of the private status_update function (the worker's STATUS_UPDATE_URL and ID token audience)."
+  value       = google_cloudfunctions2_function.status.service_config[0].uri
+}
+
+output "worker_job_name" {
+  description = "Name of the worker Cloud Run job (gcloud run jobs execute NAME --region REGION starts one by hand)."
+  value       = google_cloud_run_v2_job.worker.name
+}
+
+output "worker_image_repository" {
+  description = "Artifact Registry path to push the worker image to, as <this>/worker:<tag>."
+  value       = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.worker.repository_id}"
+}
+
+output "secret_ids" {
+  description = "Secret Manager secret id per setting; add versions with gcloud secrets versions add (README)."
+  value       = { for name, secret in google_secret_manager_secret.setting : name => secret.secret_id }
+}
+
+output "service_accounts" {
+  description = "Service account email per component."
+  value = {
+    webhook   = google_service_account.webhook.email
+    status    = google_service_account.status.email
+    worker    = google_service_account.worker.email
+    scheduler = google_service_account.scheduler.email
+    builder   = google_service_account.builder.email
+  }
+}

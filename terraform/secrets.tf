@@ -1,0 +1,46 @@
+# Secret containers only. No google_secret_manager_secret_version here: a version's value would be
+# stored in the Terraform state in plain text. Add versions with gcloud (README, "Secrets").
+resource "google_secret_manager_secret" "setting" {
+  for_each = local.secret_ids
+
+  project   = var.project_id
+  secret_id = each.value
+
+  labels = {
+    setting = lower(each.key)
+  }
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.required]
+}
+
+# Per-secret read access that matches what each component reads, nothing project-wide.
+resource "google_secret_manager_secret_iam_member" "webhook" {
+  for_each = toset(local.webhook_secret_env)
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.setting[each.value].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.webhook.member
+}
+
+resource "google_secret_manager_secret_iam_member" "status" {
+  for_each = toset(local.status_secret_env)
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.setting[each.value].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.status.member
+}
+
+resource "google_secret_manager_secret_iam_member" "worker" {
+  for_each = toset(local.worker_secret_env)
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.setting[each.value].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.worker.member
+}

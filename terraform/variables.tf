@@ -1,0 +1,399 @@
+# ---------------------------------------------------------------------------------------------------
+# Project and naming
+# ---------------------------------------------------------------------------------------------------
+variable "project_id" {
+  description = "Google Cloud project id that hosts the deployment."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a Google Cloud project id: 6-30 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "region" {
+  description = "Region for the functions, the worker job, the scheduler, Artifact Registry and the source bucket."
+  type        = string
+  default     = "europe-west1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
+    error_message = "region must be a Google Cloud region such as europe-west1 or us-central1."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name (functions, job, service accounts, secrets, repositories)."
+  type        = string
+  default     = "fulfillment"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,14}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-16 lowercase letters, digits or hyphens, starting with a letter (service account ids are limited to 30 characters)."
+  }
+}
+
+variable "source_bucket_name" {
+  description = "Name of the bucket that holds the function source zips. Empty: <project_id>-<name_prefix>-sources."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.source_bucket_name == "" || can(regex("^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$", var.source_bucket_name))
+    error_message = "source_bucket_name must be a valid bucket name (3-63 lowercase letters, digits, dots, hyphens, underscores)."
+  }
+}
+
+variable "function_zip_dir" {
+  description = "Directory with order_webhook.zip and status_update.zip, as written by `python tools/package_functions.py` (relative paths are relative to this directory)."
+  type        = string
+  default     = "../.build/functions"
+
+  validation {
+    condition     = length(trimspace(var.function_zip_dir)) > 0
+    error_message = "function_zip_dir must name the directory that holds the packaged function zips."
+  }
+}
+
+variable "kms_key_name" {
+  description = "Optional Cloud KMS key (projects/P/locations/L/keyRings/R/cryptoKeys/K) for customer-managed encryption of the source bucket and the Artifact Registry repositories. Empty: Google-managed keys. The key must be in the deployment's region and the service agents need roles/cloudkms.cryptoKeyEncrypterDecrypter on it."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.kms_key_name == "" || can(regex("^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$", var.kms_key_name))
+    error_message = "kms_key_name must be empty or projects/P/locations/L/keyRings/R/cryptoKeys/K."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Medusa
+# ---------------------------------------------------------------------------------------------------
+variable "medusa_backend_url" {
+  description = "Base URL of the Medusa v2 backend (MEDUSA_BACKEND_URL), reachable from Google Cloud."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[^/\\s]+(/.*)?$", var.medusa_backend_url))
+    error_message = "medusa_backend_url must be an https:// URL: the Admin API key travels in every request."
+  }
+}
+
+variable "medusa_timeout_seconds" {
+  description = "Timeout of one Medusa Admin API request in seconds (MEDUSA_TIMEOUT_SECONDS)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.medusa_timeout_seconds >= 1 && var.medusa_timeout_seconds <= 60
+    error_message = "medusa_timeout_seconds must be between 1 and 60."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Camunda 8 / Zeebe. Either Camunda SaaS (camunda_cluster_id + camunda_cluster_region) or a
+# self-managed gateway with OAuth (zeebe_address + zeebe_authorization_server_url + zeebe_token_audience).
+# Both use zeebe_client_id and the ZEEBE_CLIENT_SECRET secret.
+# ---------------------------------------------------------------------------------------------------
+variable "zeebe_client_id" {
+  description = "OAuth client id of the Camunda API client (ZEEBE_CLIENT_ID). Its secret goes into the ZEEBE_CLIENT_SECRET secret."
+  type        = string
+
+  validation {
+    condition     = length(trimspace(var.zeebe_client_id)) > 0
+    error_message = "zeebe_client_id is required: the functions and the worker reach Zeebe over the internet and must authenticate."
+  }
+}
+
+variable "camunda_cluster_id" {
+  description = "Camunda SaaS cluster id (CAMUNDA_CLUSTER_ID). Leave empty for a self-managed gateway."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.camunda_cluster_id == "" || can(regex("^[A-Za-z0-9-]+$", var.camunda_cluster_id))
+    error_message = "camunda_cluster_id must be empty or a Camunda cluster id (letters, digits, hyphens)."
+  }
+}
+
+variable "camunda_cluster_region" {
+  description = "Camunda SaaS cluster region (CAMUNDA_CLUSTER_REGION), e.g. bru-2. Required with camunda_cluster_id."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.camunda_cluster_region == "" || can(regex("^[a-z0-9-]+$", var.camunda_cluster_region))
+    error_message = "camunda_cluster_region must be empty or a Camunda region such as bru-2."
+  }
+}
+
+variable "zeebe_address" {
+  description = "Self-managed Zeebe gateway as host:port (ZEEBE_ADDRESS). Leave empty for Camunda SaaS."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.zeebe_address == "" || can(regex("^[A-Za-z0-9.-]+:[0-9]{1,5}$", var.zeebe_address))
+    error_message = "zeebe_address must be empty or host:port."
+  }
+}
+
+variable "zeebe_authorization_server_url" {
+  description = "OAuth token endpoint of a self-managed Camunda (ZEEBE_AUTHORIZATION_SERVER_URL)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.zeebe_authorization_server_url == "" || can(regex("^https://", var.zeebe_authorization_server_url))
+    error_message = "zeebe_authorization_server_url must be empty or an https:// URL."
+  }
+}
+
+variable "zeebe_token_audience" {
+  description = "OAuth audience of a self-managed Zeebe gateway (ZEEBE_TOKEN_AUDIENCE)."
+  type        = string
+  default     = ""
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Secrets. Terraform creates the secret containers only; values are added out of band (README).
+# ---------------------------------------------------------------------------------------------------
+variable "secret_versions" {
+  description = "Pinned Secret Manager version per secret setting, e.g. { ORDER_WEBHOOK_SECRET = \"2\" }. Settings not listed use version 1. Secrets given as environment variables resolve when an instance starts, so bump the version here and apply to roll out a new value."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for value in values(var.secret_versions) : can(regex("^[1-9][0-9]*$", value))])
+    error_message = "secret_versions values must be pinned version numbers such as \"1\" (not \"latest\")."
+  }
+
+  validation {
+    condition = alltrue([
+      for name in keys(var.secret_versions) :
+      contains(["ORDER_WEBHOOK_SECRET", "STATUS_UPDATE_SECRET", "MEDUSA_API_KEY", "ZEEBE_CLIENT_SECRET", "SMTP_PASSWORD"], name)
+    ])
+    error_message = "secret_versions keys must be among ORDER_WEBHOOK_SECRET, STATUS_UPDATE_SECRET, MEDUSA_API_KEY, ZEEBE_CLIENT_SECRET, SMTP_PASSWORD."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------------------------------
+variable "webhook_function" {
+  description = "Sizing of the order_webhook function: memory (Cloud Run notation), timeout, min and max instances. min_instances > 0 avoids cold starts at the price of an always-on instance."
+  type = object({
+    memory          = optional(string, "512Mi")
+    timeout_seconds = optional(number, 60)
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 10)
+  })
+  default = {}
+
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi)$", var.webhook_function.memory))
+    error_message = "webhook_function.memory must look like 256Mi or 1Gi."
+  }
+
+  validation {
+    condition     = var.webhook_function.timeout_seconds >= 1 && var.webhook_function.timeout_seconds <= 3600
+    error_message = "webhook_function.timeout_seconds must be between 1 and 3600."
+  }
+
+  validation {
+    condition     = var.webhook_function.min_instances >= 0 && var.webhook_function.max_instances >= 1 && var.webhook_function.min_instances <= var.webhook_function.max_instances
+    error_message = "webhook_function needs 0 <= min_instances <= max_instances and max_instances >= 1."
+  }
+}
+
+variable "status_function" {
+  description = "Sizing of the status_update function: memory (Cloud Run notation), timeout, min and max instances."
+  type = object({
+    memory          = optional(string, "512Mi")
+    timeout_seconds = optional(number, 60)
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 10)
+  })
+  default = {}
+
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi)$", var.status_function.memory))
+    error_message = "status_function.memory must look like 256Mi or 1Gi."
+  }
+
+  validation {
+    condition     = var.status_function.timeout_seconds >= 1 && var.status_function.timeout_seconds <= 3600
+    error_message = "status_function.timeout_seconds must be between 1 and 3600."
+  }
+
+  validation {
+    condition     = var.status_function.min_instances >= 0 && var.status_function.max_instances >= 1 && var.status_function.min_instances <= var.status_function.max_instances
+    error_message = "status_function needs 0 <= min_instances <= max_instances and max_instances >= 1."
+  }
+}
+
+variable "status_ingress" {
+  description = "Ingress of the status_update function. ALLOW_ALL keeps it reachable from the worker job over the internet; it stays private through IAM (only the worker's service account may invoke it) and signatures. Use ALLOW_INTERNAL_ONLY only when the worker job egresses through a VPC."
+  type        = string
+  default     = "ALLOW_ALL"
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.status_ingress)
+    error_message = "status_ingress must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Worker job
+# ---------------------------------------------------------------------------------------------------
+variable "worker_image_tag" {
+  description = "Tag or digest (sha256:...) of the worker image pushed to the worker repository as worker:<tag> (README: build and push)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$", var.worker_image_tag)) && var.worker_image_tag != "latest"
+    error_message = "worker_image_tag must be an immutable tag (not latest) or a sha256: digest."
+  }
+}
+
+variable "worker_task_count" {
+  description = "Number of worker tasks per job execution (each task is one competing-consumer worker process)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.worker_task_count >= 1 && var.worker_task_count <= 100
+    error_message = "worker_task_count must be between 1 and 100."
+  }
+}
+
+variable "worker_parallelism" {
+  description = "How many of the execution's tasks run at once (at most worker_task_count)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.worker_parallelism >= 1 && var.worker_parallelism <= 100
+    error_message = "worker_parallelism must be between 1 and 100."
+  }
+}
+
+variable "worker_task_timeout_seconds" {
+  description = "Cloud Run task timeout of one worker run. The worker stops taking jobs a little earlier (WORKER_MAX_RUNTIME_SECONDS) so it exits cleanly."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.worker_task_timeout_seconds >= 600 && var.worker_task_timeout_seconds <= 86400
+    error_message = "worker_task_timeout_seconds must be between 600 and 86400 (Cloud Run allows up to 168 h; longer runs are rarely worth the risk)."
+  }
+}
+
+variable "worker_shutdown_margin_seconds" {
+  description = "How long before the task timeout the worker stops polling and finishes its running jobs."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.worker_shutdown_margin_seconds >= 30 && var.worker_shutdown_margin_seconds <= 600
+    error_message = "worker_shutdown_margin_seconds must be between 30 and 600."
+  }
+}
+
+variable "worker_max_retries" {
+  description = "Cloud Run retries of a failed worker task (0-10). A worker that exits cleanly at its runtime limit is not retried."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.worker_max_retries >= 0 && var.worker_max_retries <= 10
+    error_message = "worker_max_retries must be between 0 and 10."
+  }
+}
+
+variable "worker_cpu" {
+  description = "CPU limit of a worker task (Cloud Run notation, e.g. 1 or 2)."
+  type        = string
+  default     = "1"
+
+  validation {
+    condition     = contains(["1", "2", "4", "6", "8"], var.worker_cpu)
+    error_message = "worker_cpu must be 1, 2, 4, 6 or 8."
+  }
+}
+
+variable "worker_memory" {
+  description = "Memory limit of a worker task (Cloud Run notation)."
+  type        = string
+  default     = "512Mi"
+
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi)$", var.worker_memory))
+    error_message = "worker_memory must look like 512Mi or 1Gi."
+  }
+}
+
+variable "worker_max_jobs" {
+  description = "Jobs one worker process activates at a time (WORKER_MAX_JOBS)."
+  type        = number
+  default     = 32
+
+  validation {
+    condition     = var.worker_max_jobs >= 1 && var.worker_max_jobs <= 1000
+    error_message = "worker_max_jobs must be between 1 and 1000."
+  }
+}
+
+variable "worker_schedule" {
+  description = "Cron schedule (Cloud Scheduler) that starts a worker execution. Keep it shorter than the task timeout so executions overlap and there is always a worker; overlapping workers are competing consumers."
+  type        = string
+  default     = "*/30 * * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.worker_schedule))) == 5
+    error_message = "worker_schedule must be a five-field cron expression."
+  }
+}
+
+variable "scheduler_time_zone" {
+  description = "Time zone of worker_schedule."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Notifications (optional SMTP; without smtp_host the worker writes notifications to its outbox dir)
+# ---------------------------------------------------------------------------------------------------
+variable "smtp_host" {
+  description = "SMTP server for customer notifications (SMTP_HOST). Empty: no mail is sent, notifications are written to the worker's outbox directory (ephemeral on Cloud Run)."
+  type        = string
+  default     = ""
+}
+
+variable "smtp_port" {
+  description = "SMTP port (SMTP_PORT)."
+  type        = number
+  default     = 587
+
+  validation {
+    condition     = var.smtp_port >= 1 && var.smtp_port <= 65535
+    error_message = "smtp_port must be a TCP port."
+  }
+}
+
+variable "smtp_from" {
+  description = "Sender address of notifications (SMTP_FROM)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.smtp_from == "" || can(regex("^[^@\\s]+@[^@\\s]+$", var.smtp_from))
+    error_message = "smtp_from must be empty or an email address."
+  }
+}
+
+variable "smtp_username" {
+  description = "SMTP user (SMTP_USERNAME). When set, the SMTP_PASSWORD secret is created and given to the worker."
+  type        = string
+  default     = ""
+}
