@@ -1,0 +1,225 @@
+"""The one Medusa Admin API client every part uses (sync httpx; functions and worker threads share it).
+
+Authentication is a secret API key (`sk_...`) sent as HTTP Basic user with an empty password (as a Bearer
+token Medusa answers 401). Connect errors, timeouts, 429 and 5xx are retried with exponential backoff a
+bounded number of times and then raised as MedusaUnavailable; 4xx answers become typed errors at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any, Final, Self
+
+import httpx
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+)
+
+from fulfillment.orders import Order, is_order_id
+from fulfillment.settings import MedusaSettings
+
+logger = logging.getLogger(__name__)
+
+# `email` is not in Medusa's default field set, and `*items` expands the line items.
+ORDER_FIELDS: Final = "id,display_id,metadata,payment_status,status,currency_code,total,+email,*items"
+METADATA_FIELDS: Final = "id,metadata"
+RESERVATIONS_PAGE_SIZE: Final = 100
+CANCELED_MARKER: Final = "has been canceled"
+
+_RETRYABLE_TRANSPORT_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+class MedusaError(Exception):
+    """Any failure talking to Medusa."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class MedusaUnavailable(MedusaError):
+    """Medusa could not be reached, timed out or kept answering 5xx/429 after the retries."""
+
+
+class OrderNotFound(MedusaError):
+    """404 for the order."""
+
+
+class MedusaAuthError(MedusaError):
+    """401/403: the API key is wrong, revoked or lacks permission."""
+
+
+class MedusaRejected(MedusaError):
+    """400: Medusa refused the request; the message is Medusa's."""
+
+
+class OrderCanceled(MedusaRejected):
+    """400 "Order with id ... has been canceled.": a canceled order cannot be changed any more."""
+
+
+class _RetryableResponse(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+class MedusaClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout_seconds: float = 10.0,
+        max_attempts: int = 3,
+        backoff_seconds: float = 0.2,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._max_attempts = max_attempts
+        self._backoff_seconds = backoff_seconds
+        # The whole retry budget stays below three timeouts so a caller answering an HTTP request
+        # (the functions) gives up well before its own client does.
+        self._retry_budget_seconds = timeout_seconds * 2.5
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            auth=httpx.BasicAuth(api_key, ""),
+            timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 5.0)),
+            headers={"accept": "application/json"},
+            transport=transport,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: MedusaSettings, **kwargs: Any) -> Self:
+        return cls(
+            settings.medusa_backend_url,
+            settings.medusa_api_key.get_secret_value(),
+            timeout_seconds=settings.medusa_timeout_seconds,
+            max_attempts=settings.medusa_max_attempts,
+            **kwargs,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def get_order(self, order_id: str) -> Order:
+        """The order snapshot the workflow needs (raises OrderNotFound for an unknown id)."""
+        body = self._json("GET", _order_path(order_id), params={"fields": ORDER_FIELDS})
+        return Order.model_validate(body["order"])
+
+    def get_order_metadata(self, order_id: str) -> dict[str, Any]:
+        """Only the order's metadata (cheaper than the whole order)."""
+        body = self._json("GET", _order_path(order_id), params={"fields": METADATA_FIELDS})
+        return dict(body["order"].get("metadata") or {})
+
+    def update_order_metadata(self, order_id: str, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Merges `metadata` into the order's top-level metadata keys and returns the metadata now stored.
+
+        Send only the keys you own: Medusa merges top-level keys (so other writers' keys survive), replaces
+        nested objects whole and deletes a key sent as "". Raises OrderCanceled for a canceled order.
+        """
+        body = self._json(
+            "POST", _order_path(order_id), params={"fields": METADATA_FIELDS}, json={"metadata": metadata}
+        )
+        return dict(body["order"].get("metadata") or {})
+
+    def list_reservations(self, line_item_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """All reservations for the given line items (every page)."""
+        if not line_item_ids:
+            return []
+        return list(self._reservation_pages(list(line_item_ids)))
+
+    def _reservation_pages(self, line_item_ids: list[str]) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            params: list[tuple[str, str | int]] = [("line_item_id", item) for item in line_item_ids]
+            params += [("limit", RESERVATIONS_PAGE_SIZE), ("offset", offset)]
+            body = self._json("GET", "/admin/reservations", params=params)
+            page: list[dict[str, Any]] = body.get("reservations") or []
+            yield from page
+            offset += len(page)
+            if not page or offset >= int(body.get("count", 0)):
+                return
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._send(method, path, **kwargs)
+        _raise_for_status(response)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise MedusaError(f"{method} {path}: answer is not JSON", response.status_code) from exc
+        if not isinstance(body, dict):
+            raise MedusaError(f"{method} {path}: answer is not a JSON object", response.status_code)
+        return body
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        retrying = Retrying(
+            retry=retry_if_exception_type((*_RETRYABLE_TRANSPORT_ERRORS, _RetryableResponse)),
+            stop=stop_after_attempt(self._max_attempts) | stop_after_delay(self._retry_budget_seconds),
+            wait=wait_exponential(multiplier=self._backoff_seconds, max=2.0),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    response = self._http.request(method, path, **kwargs)
+                    if response.status_code == 429 or response.status_code >= 500:
+                        raise _RetryableResponse(response)
+        except _RetryableResponse as exc:
+            raise MedusaUnavailable(
+                f"{method} {path}: Medusa answered {exc.response.status_code}", exc.response.status_code
+            ) from exc
+        except _RETRYABLE_TRANSPORT_ERRORS as exc:
+            raise MedusaUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        return response
+
+
+def _order_path(order_id: str) -> str:
+    # The id goes into the URL path: only ids that look like Medusa's are accepted.
+    if not is_order_id(order_id):
+        raise ValueError(f"not a Medusa order id: {order_id!r}")
+    return f"/admin/orders/{order_id}"
+
+
+def _medusa_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    return str(body.get("message", "")) if isinstance(body, dict) else ""
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    message = _medusa_message(response)
+    request = f"{response.request.method} {response.request.url.path}"
+    if status in (401, 403):
+        raise MedusaAuthError(f"{request}: {status} {message}", status)
+    if status == 404:
+        raise OrderNotFound(f"{request}: {message or 'not found'}", status)
+    if status == 400 and CANCELED_MARKER in message:
+        raise OrderCanceled(message, status)
+    if status == 400:
+        raise MedusaRejected(message or "bad request", status)
+    raise MedusaError(f"{request}: {status} {message}", status)
+
+
+def _log_retry(retry_state: Any) -> None:
+    outcome = retry_state.outcome
+    error = outcome.exception() if outcome is not None else None
+    logger.warning(
+        "Medusa call failed, retrying",
+        extra={"attempt": retry_state.attempt_number, "error": f"{type(error).__name__}: {error}"},
+    )

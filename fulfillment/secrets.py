@@ -1,0 +1,48 @@
+"""Secret Manager references in settings.
+
+Any secret setting may hold `projects/P/secrets/S/versions/V` instead of the value. It is read once per
+process instance (cached per name), so a function instance pays for the lookup at start, not per request.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any, Final
+
+SECRET_REFERENCE_PATTERN: Final = re.compile(r"^projects/[^/\s]+/secrets/[^/\s]+/versions/[^/\s]+$")
+
+
+class SecretUnavailable(Exception):
+    """A Secret Manager reference could not be read (missing, no permission, API unreachable)."""
+
+
+def is_secret_reference(value: str) -> bool:
+    return SECRET_REFERENCE_PATTERN.fullmatch(value.strip()) is not None
+
+
+def resolve_secret(value: str) -> str:
+    """The secret itself: a Secret Manager reference is fetched, anything else is returned as is."""
+    if not is_secret_reference(value):
+        return value
+    return _access(value.strip())
+
+
+@functools.cache
+def _access(name: str) -> str:
+    try:
+        response = _client().access_secret_version(request={"name": name})
+    except Exception as exc:  # google.api_core raises many types; all mean the same here
+        raise SecretUnavailable(f"cannot read {name}: {type(exc).__name__}: {exc}") from exc
+    # Secrets are often created with `echo ... | gcloud secrets create --data-file=-`: drop the newline.
+    return str(response.payload.data.decode("utf-8")).strip()
+
+
+@functools.cache
+def _client() -> Any:
+    # Imported lazily: local runs never touch Google Cloud. The REST transport keeps gRPC out of the
+    # process that loads settings, because functions-framework's gunicorn forks its workers after the
+    # function module (and with it the settings) was imported, and a gRPC channel must not cross a fork.
+    from google.cloud import secretmanager
+
+    return secretmanager.SecretManagerServiceClient(transport="rest")

@@ -1,0 +1,198 @@
+"""Settings of every part, from the environment (names as in DESIGN.md: the field name in upper case).
+
+A secret setting may hold a Secret Manager reference `projects/P/secrets/S/versions/V`; it is resolved while
+the settings load, once per process. `load_settings` turns any missing or malformed setting into ONE line on
+stderr naming it and exit code 2, so a misconfigured deployment fails at start instead of on the first
+request. Secret values never appear in that line.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Final, Literal, Self, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fulfillment.secrets import SecretUnavailable, resolve_secret
+from fulfillment.signatures import check_secret, split_secrets
+
+EXIT_BAD_SETTINGS: Final = 2
+DEFAULT_ZEEBE_ADDRESS: Final = "localhost:26500"
+DEFAULT_CAMUNDA_REGION: Final = "bru-2"
+
+_URL_ADAPTER: Final = TypeAdapter(AnyHttpUrl)
+
+
+def _resolve(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return resolve_secret(value)
+    except SecretUnavailable as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _http_url(value: str) -> str:
+    _URL_ADAPTER.validate_python(value)
+    return value.rstrip("/")
+
+
+def _host_port(value: str) -> str:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be host:port")
+    return value
+
+
+def _webhook_secrets(value: SecretStr) -> SecretStr:
+    secrets = split_secrets(value.get_secret_value())
+    if not secrets:
+        raise ValueError("must hold at least one whsec_ secret")
+    for secret in secrets:
+        check_secret(secret)
+    return value
+
+
+def _medusa_api_key(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().startswith("sk_"):
+        raise ValueError("must be a Medusa secret API key (sk_...), not a publishable key")
+    return value
+
+
+Secret = Annotated[SecretStr, BeforeValidator(_resolve)]
+WebhookSecrets = Annotated[Secret, AfterValidator(_webhook_secrets)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class _Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        extra="ignore",
+        # An empty variable means "not set": deployment templates often export optional names empty.
+        env_ignore_empty=True,
+        frozen=True,
+    )
+
+
+class MedusaSettings(_Settings):
+    medusa_backend_url: HttpUrl
+    medusa_api_key: Annotated[Secret, AfterValidator(_medusa_api_key)]
+    medusa_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Attempts per Admin API call on connect errors, timeouts and 5xx (1 = no retry).
+    medusa_max_attempts: int = Field(default=3, ge=1, le=10)
+
+
+class EngineSettings(_Settings):
+    """No credentials = insecure local channel; client id + secret + authorization server URL = OAuth
+    (self-managed); client id + secret + cluster id = Camunda SaaS."""
+
+    zeebe_address: Annotated[str, AfterValidator(_host_port)] = DEFAULT_ZEEBE_ADDRESS
+    zeebe_client_id: str | None = None
+    zeebe_client_secret: Secret | None = None
+    zeebe_authorization_server_url: HttpUrl | None = None
+    zeebe_token_audience: str | None = None
+    camunda_cluster_id: str | None = None
+    camunda_cluster_region: str | None = None
+    # Deadline of one call to the gateway (e.g. PublishMessage).
+    zeebe_request_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _complete_credentials(self) -> Self:
+        if self.zeebe_client_id and not self.zeebe_client_secret:
+            raise ValueError("ZEEBE_CLIENT_SECRET is required with ZEEBE_CLIENT_ID")
+        if self.zeebe_client_secret and not self.zeebe_client_id:
+            raise ValueError("ZEEBE_CLIENT_ID is required with ZEEBE_CLIENT_SECRET")
+        if self.zeebe_client_id and not (self.camunda_cluster_id or self.zeebe_authorization_server_url):
+            raise ValueError(
+                "ZEEBE_AUTHORIZATION_SERVER_URL (self-managed) or CAMUNDA_CLUSTER_ID (SaaS) "
+                "is required with ZEEBE_CLIENT_ID"
+            )
+        if self.camunda_cluster_id and not self.zeebe_client_id:
+            raise ValueError("ZEEBE_CLIENT_ID and ZEEBE_CLIENT_SECRET are required with CAMUNDA_CLUSTER_ID")
+        return self
+
+    @property
+    def engine_mode(self) -> Literal["insecure", "oauth", "saas"]:
+        if self.camunda_cluster_id:
+            return "saas"
+        if self.zeebe_client_id:
+            return "oauth"
+        return "insecure"
+
+
+class WebhookSettings(MedusaSettings, EngineSettings):
+    order_webhook_secret: WebhookSecrets
+    # How long Zeebe keeps the "order-placed" message buffered. While it is buffered a redelivery with the
+    # same message id is refused by Zeebe itself; after it, the workflow marker in the order's metadata
+    # (written when the first job starts) catches redeliveries. So this is the dedup window that covers the
+    # time before the first status lands in Medusa.
+    order_message_ttl_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+
+    @property
+    def order_webhook_secrets(self) -> list[str]:
+        return split_secrets(self.order_webhook_secret.get_secret_value())
+
+
+class StatusSettings(MedusaSettings):
+    status_update_secret: WebhookSecrets
+
+    @property
+    def status_update_secrets(self) -> list[str]:
+        return split_secrets(self.status_update_secret.get_secret_value())
+
+
+class WorkerSettings(MedusaSettings, EngineSettings):
+    status_update_url: HttpUrl
+    status_update_secret: WebhookSecrets
+    status_update_use_id_token: bool = False
+    worker_max_runtime_seconds: float = Field(default=0, ge=0)
+    worker_max_jobs: int = Field(default=32, ge=1, le=1000)
+    notification_outbox_dir: Path = Path(".run/outbox")
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str | None = None
+    smtp_username: str | None = None
+    smtp_password: Secret | None = None
+
+    @model_validator(mode="after")
+    def _smtp_complete(self) -> Self:
+        if self.smtp_host and not self.smtp_from:
+            raise ValueError("SMTP_FROM is required with SMTP_HOST")
+        return self
+
+    @property
+    def status_update_signing_secret(self) -> str:
+        """The secret to sign with: the first one listed (the newest during a rotation)."""
+        return split_secrets(self.status_update_secret.get_secret_value())[0]
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One line naming each bad setting by its environment variable, without the offending values."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        name = ".".join(str(part) for part in item["loc"]).upper()
+        message = " ".join(item["msg"].removeprefix("Value error, ").split())
+        problems.append(f"{name}: {message}" if name else message)
+    return "invalid settings: " + "; ".join(problems)
+
+
+def load_settings(cls: type[SettingsT]) -> SettingsT:
+    """Settings from the environment, or one line on stderr and exit code 2."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        print(describe_errors(exc), file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_BAD_SETTINGS) from None

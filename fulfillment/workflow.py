@@ -1,0 +1,165 @@
+"""Process constants and the workflow status written into an order's metadata.
+
+The status of an order only ever moves forward: every status has a rank, terminal statuses are final, and
+an update that happened before the one already stored is stale. `should_apply` is the one place that rule
+lives, so the status function and any other writer agree on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from fulfillment.orders import OrderId
+
+PROCESS_ID: Final = "order-fulfillment"
+MESSAGE_NAME: Final = "order-placed"
+BPMN_PATH: Final = Path(__file__).resolve().parent.parent / "bpmn" / "order-fulfillment.bpmn"
+
+# Metadata keys on the order: the names the Node.js proof of concept used, so existing views keep working.
+KEY_INSTANCE: Final = "workflow_instance"
+KEY_STATUS: Final = "workflow_status"
+KEY_MESSAGE: Final = "workflow_message"
+KEY_LAST_UPDATED: Final = "last_updated"
+KEY_STEP: Final = "workflow_step"
+WORKFLOW_KEYS: Final = (KEY_INSTANCE, KEY_STATUS, KEY_MESSAGE, KEY_LAST_UPDATED, KEY_STEP)
+
+MESSAGE_MAX_LENGTH: Final = 1000
+
+
+class JobType(StrEnum):
+    VERIFY_PAYMENT = "verify-payment"
+    RESERVE_INVENTORY = "reserve-inventory"
+    SEND_NOTIFICATION = "send-notification"
+    FAIL_ORDER = "fail-order"
+
+
+class BpmnErrorCode(StrEnum):
+    PAYMENT_NOT_AUTHORIZED = "PAYMENT_NOT_AUTHORIZED"
+    STOCK_MISSING = "STOCK_MISSING"
+
+
+class WorkflowStatus(StrEnum):
+    """Where an order is in the process. `rank` orders them; terminal ones are final."""
+
+    STARTED = "started"
+    PAYMENT_VERIFIED = "payment_verified"
+    INVENTORY_RESERVED = "inventory_reserved"
+    COMPLETED = "completed"
+    PAYMENT_FAILED = "payment_failed"
+    OUT_OF_STOCK = "out_of_stock"
+    FAILED = "failed"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    @property
+    def terminal(self) -> bool:
+        return self.rank >= TERMINAL_RANK
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.terminal
+
+
+TERMINAL_RANK: Final = 100
+_RANKS: Final[Mapping[WorkflowStatus, int]] = {
+    WorkflowStatus.STARTED: 10,
+    WorkflowStatus.PAYMENT_VERIFIED: 20,
+    WorkflowStatus.INVENTORY_RESERVED: 30,
+    WorkflowStatus.COMPLETED: TERMINAL_RANK,
+    WorkflowStatus.PAYMENT_FAILED: TERMINAL_RANK,
+    WorkflowStatus.OUT_OF_STOCK: TERMINAL_RANK,
+    WorkflowStatus.FAILED: TERMINAL_RANK,
+}
+
+
+class StatusUpdate(BaseModel):
+    """The body a worker sends to the status function for one state change of one order."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    order_id: OrderId
+    process_instance_key: str = Field(pattern=r"^[0-9]{1,20}$")
+    status: WorkflowStatus
+    message: str = Field(max_length=MESSAGE_MAX_LENGTH)
+    step: str | None = Field(default=None, max_length=100)
+    occurred_at: datetime | None = None
+
+    @field_validator("process_instance_key", mode="before")
+    @classmethod
+    def _key_as_text(cls, value: object) -> object:
+        # Zeebe keys are 64-bit integers; JSON consumers lose precision above 2**53, so they travel as text.
+        if isinstance(value, bool):
+            raise ValueError("must be an integer or a string of digits")
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def has_workflow_marker(metadata: Mapping[str, Any]) -> bool:
+    """True when a process has already been started for the order (its metadata carries a status)."""
+    return bool(metadata.get(KEY_STATUS))
+
+
+def stored_status(metadata: Mapping[str, Any]) -> WorkflowStatus | None:
+    """The status stored in the order's metadata, or None when absent or not one of ours."""
+    try:
+        return WorkflowStatus(str(metadata.get(KEY_STATUS)))
+    except ValueError:
+        return None
+
+
+def should_apply(current_metadata: Mapping[str, Any], update: StatusUpdate) -> bool:
+    """Whether `update` may be written over the order's current metadata.
+
+    Never moves an order backwards: a lower rank is refused, a terminal status is final (a repeated
+    terminal update is refused too, which keeps redeliveries from rewriting the final message), and an
+    update that happened before the stored `last_updated` is stale.
+    """
+    current = stored_status(current_metadata)
+    if current is None:
+        return True
+    if current.terminal or update.status.rank < current.rank:
+        return False
+    stored_at = _parse_timestamp(current_metadata.get(KEY_LAST_UPDATED))
+    return not (update.occurred_at and stored_at and update.occurred_at < stored_at)
+
+
+def metadata_for(update: StatusUpdate, now: datetime | None = None) -> dict[str, Any]:
+    """Exactly the metadata keys a status update writes; everything else on the order is left alone.
+
+    `last_updated` is when the change happened (the worker's `occurred_at`), so a later, older update can be
+    recognised as stale; without `occurred_at` it is the time of writing.
+    """
+    happened = update.occurred_at or now or datetime.now(UTC)
+    metadata: dict[str, Any] = {
+        KEY_INSTANCE: update.process_instance_key,
+        KEY_STATUS: update.status.value,
+        KEY_MESSAGE: update.message,
+        KEY_LAST_UPDATED: happened.astimezone(UTC).isoformat(),
+    }
+    if update.step:
+        metadata[KEY_STEP] = update.step
+    return metadata
+
+
+def _parse_timestamp(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import respx
+
+from fulfillment.medusa import (
+    ORDER_FIELDS,
+    MedusaAuthError,
+    MedusaClient,
+    MedusaError,
+    MedusaRejected,
+    MedusaUnavailable,
+    OrderCanceled,
+    OrderNotFound,
+)
+
+from .helpers import API_KEY, MEDUSA_URL, ORDER_ID, order_json
+
+ORDER_URL = f"{MEDUSA_URL}/admin/orders/{ORDER_ID}"
+
+
+@pytest.fixture
+def client() -> Iterator[MedusaClient]:
+    with MedusaClient(MEDUSA_URL + "/", API_KEY, timeout_seconds=1, max_attempts=3, backoff_seconds=0) as c:
+        yield c
+
+
+@pytest.fixture
+def medusa() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=MEDUSA_URL, assert_all_called=False) as router:
+        yield router
+
+
+def test_get_order_sends_basic_auth_and_fields(client: MedusaClient, medusa: respx.MockRouter) -> None:
+    route = medusa.get(f"/admin/orders/{ORDER_ID}").respond(json={"order": order_json()})
+    order = client.get_order(ORDER_ID)
+    assert order.email == "buyer@example.com"
+    request = route.calls.last.request
+    assert request.headers["authorization"] == "Basic " + base64.b64encode(f"{API_KEY}:".encode()).decode()
+    assert request.url.params["fields"] == ORDER_FIELDS
+
+
+def test_get_order_metadata(client: MedusaClient, medusa: respx.MockRouter) -> None:
+    medusa.get(f"/admin/orders/{ORDER_ID}").respond(json={"order": {"id": ORDER_ID, "metadata": {"a": 1}}})
+    assert client.get_order_metadata(ORDER_ID) == {"a": 1}
+
+
+def test_update_metadata_posts_only_the_given_keys(client: MedusaClient, medusa: respx.MockRouter) -> None:
+    stored = {"gift": "yes", "workflow_status": "started"}
+    route = medusa.post(f"/admin/orders/{ORDER_ID}").respond(
+        json={"order": {"id": ORDER_ID, "metadata": stored}}
+    )
+    assert client.update_order_metadata(ORDER_ID, {"workflow_status": "started"}) == stored
+    assert json.loads(route.calls.last.request.content) == {"metadata": {"workflow_status": "started"}}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (401, {"message": "Unauthorized"}, MedusaAuthError),
+        (403, {"message": "Forbidden"}, MedusaAuthError),
+        (404, {"type": "not_found", "message": f"Order id not found: {ORDER_ID}"}, OrderNotFound),
+        (400, {"type": "invalid_data", "message": "Unrecognized fields: 'status'"}, MedusaRejected),
+        (400, {"message": f"Order with id {ORDER_ID} has been canceled."}, OrderCanceled),
+        (409, {"message": "conflict"}, MedusaError),
+    ],
+)
+def test_client_errors_are_typed_and_not_retried(
+    client: MedusaClient, medusa: respx.MockRouter, status: int, body: dict[str, str], error: type[Exception]
+) -> None:
+    route = medusa.post(f"/admin/orders/{ORDER_ID}").respond(status, json=body)
+    with pytest.raises(error) as raised:
+        client.update_order_metadata(ORDER_ID, {"k": "v"})
+    assert route.call_count == 1
+    assert type(raised.value) is error
+
+
+def test_rejection_keeps_medusas_message(client: MedusaClient, medusa: respx.MockRouter) -> None:
+    medusa.post(f"/admin/orders/{ORDER_ID}").respond(400, json={"message": "Unrecognized fields: 'status'"})
+    with pytest.raises(MedusaRejected, match="Unrecognized fields"):
+        client.update_order_metadata(ORDER_ID, {"k": "v"})
+
+
+def test_5xx_is_retried_then_succeeds(client: MedusaClient, medusa: respx.MockRouter) -> None:
+    route = medusa.get(f"/admin/orders/{ORDER_ID}")
+    route.side_effect = [
+        httpx.Response(502),
+        httpx.Response(503),
+        httpx.Response(200, json={"order": order_json()}),
+    ]
+    assert client.get_order(ORDER_ID).id == ORDER_ID
+    assert route.call_count == 3
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.Response(500), httpx.Response(429)],
+)
+def test_persistent_failure_is_unavailable_after_bounded_attempts(
+    client: MedusaClient, medusa: respx.MockRouter, failure: httpx.Response | Exception
+) -> None:
+    route = medusa.get(f"/admin/orders/{ORDER_ID}")
+    route.side_effect = [failure] * 5
+    with pytest.raises(MedusaUnavailable):
+        client.get_order(ORDER_ID)
+    assert route.call_count == 3
+
+
+def test_closed_port_is_unavailable() -> None:
+    # A real connection to a port nothing listens on (no mock): the error a stopped Medusa gives.
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = MedusaClient(f"http://127.0.0.1:{port}", API_KEY, max_attempts=2, backoff_seconds=0)
+    with client, pytest.raises(MedusaUnavailable, match="ConnectError"):
+        client.get_order(ORDER_ID)
+
+
+@pytest.mark.parametrize("bad", ["order_01/../../admin/users", "cart_01", ""])
+def test_ids_that_are_not_order_ids_never_reach_medusa(
+    client: MedusaClient, medusa: respx.MockRouter, bad: str
+) -> None:
+    with pytest.raises(ValueError, match="not a Medusa order id"):
+        client.get_order(bad)
+    assert not medusa.calls
+
+
+def test_non_json_answer_is_an_error(client: MedusaClient, medusa: respx.MockRouter) -> None:
+    medusa.get(f"/admin/orders/{ORDER_ID}").respond(200, text="<html>proxy</html>")
+    with pytest.raises(MedusaError, match="not JSON"):
+        client.get_order(ORDER_ID)
+
+
+def test_list_reservations_pages_through_all(client: MedusaClient, medusa: respx.MockRouter) -> None:
+    first = [{"id": f"res_{i}", "line_item_id": "ordli_1", "quantity": 1} for i in range(100)]
+    second = [{"id": "res_last", "line_item_id": "ordli_2", "quantity": 1}]
+    route = medusa.get("/admin/reservations")
+    route.side_effect = [
+        httpx.Response(200, json={"reservations": first, "count": 101, "offset": 0, "limit": 100}),
+        httpx.Response(200, json={"reservations": second, "count": 101, "offset": 100, "limit": 100}),
+    ]
+    reservations = client.list_reservations(["ordli_1", "ordli_2"])
+    assert len(reservations) == 101
+    params = route.calls[1].request.url.params
+    assert params.get_list("line_item_id") == ["ordli_1", "ordli_2"]
+    assert params["offset"] == "100"
+
+
+def test_list_reservations_without_items_makes_no_call(
+    client: MedusaClient, medusa: respx.MockRouter
+) -> None:
+    assert client.list_reservations([]) == []
+    assert not medusa.calls
