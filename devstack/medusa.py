@@ -1,0 +1,127 @@
+"""The local Medusa v2 backend in medusa/: migrations, the admin user, the server process."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MEDUSA_DIR = REPO_ROOT / "medusa"
+ADMIN_EMAIL = "admin@example.com"
+BOOT_TIMEOUT_SECONDS = 180
+
+
+@dataclass(frozen=True)
+class AdminLogin:
+    email: str
+    password: str
+
+
+def medusa_cli() -> Path:
+    cli = MEDUSA_DIR / "node_modules" / ".bin" / "medusa"
+    if not cli.exists():
+        raise StartupError(f"{cli} is missing: run `make setup` (it runs `npm ci` in medusa/)")
+    return cli
+
+
+def dependencies_fingerprint() -> str:
+    """Changes when the installed packages or the configuration change, i.e. when migrations may differ."""
+    digest = hashlib.sha256()
+    for name in ("package-lock.json", "medusa-config.ts"):
+        digest.update((MEDUSA_DIR / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class Medusa:
+    def __init__(
+        self,
+        state_dir: Path,
+        port: int,
+        env: dict[str, str],
+        group: ProcessGroup,
+        say: Callable[[str], None],
+    ) -> None:
+        self.state_dir = state_dir
+        self.port = port
+        self.env = env
+        self.group = group
+        self.say = say
+        self.url = f"http://127.0.0.1:{port}"
+
+    def migrate(self) -> None:
+        """Runs `medusa db:migrate` unless this database was migrated with the same packages before."""
+        marker = self.state_dir / f"migrated-{dependencies_fingerprint()}"
+        if marker.exists():
+            self.say("database schema is up to date (migrations skipped)")
+            return
+        self.say("running Medusa's database migrations (about 20 s on a fresh database)...")
+        started = time.monotonic()
+        self._run_cli("migrate", ["db:migrate"], timeout=600)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.state_dir.glob("migrated-*"):
+            stale.unlink()
+        marker.touch()
+        self.say(f"migrations done in {time.monotonic() - started:.0f} s")
+
+    def _run_cli(self, name: str, args: list[str], timeout: float) -> None:
+        log_path = self.group.log_dir / f"medusa-{name}.log"
+        self.group.log_dir.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log_file:
+            result = subprocess.run(
+                [str(medusa_cli()), *args],
+                cwd=MEDUSA_DIR,
+                env=self.env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
+        if result.returncode != 0:
+            tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
+            raise StartupError(f"`medusa {' '.join(args[:1])}` failed; log {log_path}:\n{tail}")
+
+    def start(self) -> ManagedProcess:
+        self.say(f"starting Medusa on {self.url} (about 10 s)...")
+        process = self.group.start(
+            "medusa",
+            [str(medusa_cli()), "start", "-H", "127.0.0.1", "-p", str(self.port)],
+            self.env,
+            cwd=MEDUSA_DIR,
+        )
+        wait_until(self.is_healthy, BOOT_TIMEOUT_SECONDS, f"Medusa's GET {self.url}/health", process)
+        return process
+
+    def is_healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def admin_token(self, login: AdminLogin) -> str:
+        """Logs the admin in, creating the user first if the login fails (`medusa user` is not idempotent)."""
+        token = self._login(login)
+        if token is None:
+            self.say(f"creating the admin user {login.email}...")
+            self._run_cli("user", ["user", "-e", login.email, "-p", login.password], timeout=120)
+            token = self._login(login)
+        if token is None:
+            raise StartupError(f"cannot log in to Medusa as {login.email} even after creating the user")
+        return token
+
+    def _login(self, login: AdminLogin) -> str | None:
+        response = httpx.post(
+            f"{self.url}/auth/user/emailpass",
+            json={"email": login.email, "password": login.password},
+            timeout=30,
+        )
+        if response.status_code == 200:
+            return str(response.json()["token"])
+        return None

@@ -1,0 +1,318 @@
+"""The whole system on loopback: PostgreSQL, Medusa (+ seed), the local engine, both functions, the worker.
+
+`Stack(run_dir, ports).start()` brings the parts up in that order, each checked healthy before the next;
+`stop()` stops them in reverse order. Used by `python -m devstack` and by the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from devstack.medusa import ADMIN_EMAIL, AdminLogin, Medusa
+from devstack.postgres import Postgres
+from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
+from devstack.seed import SeedResult, seed
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PART_TIMEOUT_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Ports:
+    postgres: int = 54329
+    medusa: int = 9000
+    engine_grpc: int = 26500
+    engine_http: int = 26501
+    order_webhook: int = 8081
+    status_update: int = 8082
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(*(free_port() for _ in range(6)))
+
+
+@dataclass(frozen=True)
+class WebhookRetry:
+    """The subscriber's retry policy (ORDER_WEBHOOK_* settings of medusa/src/lib/webhook-sender.ts)."""
+
+    max_attempts: int = 10
+    base_ms: int = 1_000
+    max_ms: int = 60_000
+    timeout_ms: int = 10_000
+
+    def env(self) -> dict[str, str]:
+        return {
+            "ORDER_WEBHOOK_MAX_ATTEMPTS": str(self.max_attempts),
+            "ORDER_WEBHOOK_RETRY_BASE_MS": str(self.base_ms),
+            "ORDER_WEBHOOK_RETRY_MAX_MS": str(self.max_ms),
+            "ORDER_WEBHOOK_TIMEOUT_MS": str(self.timeout_ms),
+        }
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+@dataclass(frozen=True)
+class Secrets:
+    order_webhook: str = field(default_factory=new_webhook_secret)
+    status_update: str = field(default_factory=new_webhook_secret)
+    jwt: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    cookie: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+
+
+def _load_or_create_secrets(path: Path) -> Secrets:
+    """Webhook secrets are new for every run; the admin password must match the database's user."""
+    password = None
+    if path.exists():
+        password = json.loads(path.read_text()).get("admin_password")
+    created = Secrets() if password is None else Secrets(admin_password=password)
+    path.write_text(json.dumps(asdict(created)))
+    path.chmod(0o600)
+    return created
+
+
+class Stack:
+    def __init__(
+        self,
+        run_dir: Path,
+        ports: Ports | None = None,
+        *,
+        webhook_retry: WebhookRetry | None = None,
+        say: Callable[[str], None] = print,
+    ) -> None:
+        self.run_dir = run_dir.resolve()
+        self.ports = ports or Ports()
+        self.webhook_retry = webhook_retry or WebhookRetry()
+        self.say = say
+        self.group = ProcessGroup(self.run_dir, log=say)
+        self.secrets: Secrets | None = None
+        self.seed: SeedResult | None = None
+        self.postgres_url = ""
+        self.admin_token = ""
+
+    # URLs --------------------------------------------------------------------------------------
+    @property
+    def medusa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.medusa}"
+
+    @property
+    def order_webhook_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.order_webhook}/"
+
+    @property
+    def status_update_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.status_update}/"
+
+    @property
+    def engine_http_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.engine_http}"
+
+    @property
+    def engine_address(self) -> str:
+        return f"127.0.0.1:{self.ports.engine_grpc}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.run_dir / "outbox"
+
+    @property
+    def engine_data_dir(self) -> Path:
+        return self.run_dir / "engine"
+
+    # Lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> Stack:
+        started = time.monotonic()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.secrets = _load_or_create_secrets(self.run_dir / "secrets.json")
+        try:
+            self._start_postgres()
+            self._start_medusa()
+            self.start_engine()
+            self.start_order_webhook()
+            self.start_status_update()
+            self.start_worker()
+        except BaseException:
+            self.stop()
+            raise
+        self._write_state()
+        self.say(f"stack is up in {time.monotonic() - started:.0f} s")
+        return self
+
+    def stop(self) -> None:
+        self.group.stop_all()
+        (self.run_dir / "stack.json").unlink(missing_ok=True)
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _write_state(self) -> None:
+        state = {
+            "medusa_url": self.medusa_url,
+            "order_webhook_url": self.order_webhook_url,
+            "status_update_url": self.status_update_url,
+            "engine_address": self.engine_address,
+            "engine_http_url": self.engine_http_url,
+            "ports": asdict(self.ports),
+        }
+        (self.run_dir / "stack.json").write_text(json.dumps(state, indent=2))
+
+    # Parts -------------------------------------------------------------------------------------
+    def _base_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def _start_postgres(self) -> None:
+        postgres = Postgres(self.run_dir / "postgres", self.ports.postgres, self.group)
+        if postgres.initialise():
+            self.say("created a new PostgreSQL cluster")
+            for marker in (self.run_dir / "medusa").glob("migrated-*"):
+                marker.unlink()
+        self.say(f"starting PostgreSQL on 127.0.0.1:{self.ports.postgres}...")
+        self.postgres_url = postgres.start(self._base_env()).url
+
+    def medusa_env(self) -> dict[str, str]:
+        assert self.secrets is not None
+        return {
+            **self._base_env(),
+            **self.webhook_retry.env(),
+            "DATABASE_URL": self.postgres_url,
+            "JWT_SECRET": self.secrets.jwt,
+            "COOKIE_SECRET": self.secrets.cookie,
+            "MEDUSA_DISABLE_TELEMETRY": "true",
+            "ORDER_WEBHOOK_URL": self.order_webhook_url,
+            "ORDER_WEBHOOK_SECRET": self.secrets.order_webhook,
+        }
+
+    def _medusa(self) -> Medusa:
+        return Medusa(self.run_dir / "medusa", self.ports.medusa, self.medusa_env(), self.group, self.say)
+
+    def _start_medusa(self) -> None:
+        assert self.secrets is not None
+        medusa = self._medusa()
+        medusa.migrate()
+        medusa.start()
+        self.admin_token = medusa.admin_token(AdminLogin(ADMIN_EMAIL, self.secrets.admin_password))
+        self.say("seeding the store (region, stock, shipping, product, API keys)...")
+        self.seed = seed(self.medusa_url, self.admin_token, self.run_dir / "seed.json")
+
+    def restart_medusa(self) -> ManagedProcess:
+        self.group.stop("medusa")
+        return self._medusa().start()
+
+    def _medusa_client_env(self) -> dict[str, str]:
+        assert self.seed is not None
+        return {
+            **self._base_env(),
+            "MEDUSA_BACKEND_URL": self.medusa_url,
+            "MEDUSA_API_KEY": self.seed.api_key,
+        }
+
+    def start_engine(self) -> ManagedProcess:
+        self.say(f"starting the local engine on {self.engine_address} (inspection {self.engine_http_url})...")
+        self.engine_data_dir.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "localzeebe", "--host", "127.0.0.1"]
+        argv += ["--port", str(self.ports.engine_grpc), "--http-port", str(self.ports.engine_http)]
+        argv += ["--data-dir", str(self.engine_data_dir)]
+        process = self.group.start("engine", argv, self._base_env(), cwd=REPO_ROOT)
+        wait_until(
+            lambda: _http_ok(f"{self.engine_http_url}/health"), PART_TIMEOUT_SECONDS, "the engine", process
+        )
+        return process
+
+    def order_webhook_env(self) -> dict[str, str]:
+        assert self.secrets is not None
+        return {
+            **self._medusa_client_env(),
+            "ZEEBE_ADDRESS": self.engine_address,
+            "ORDER_WEBHOOK_SECRET": self.secrets.order_webhook,
+        }
+
+    def status_update_env(self) -> dict[str, str]:
+        assert self.secrets is not None
+        return {**self._medusa_client_env(), "STATUS_UPDATE_SECRET": self.secrets.status_update}
+
+    def worker_env(self) -> dict[str, str]:
+        assert self.secrets is not None
+        return {
+            **self._medusa_client_env(),
+            "ZEEBE_ADDRESS": self.engine_address,
+            "STATUS_UPDATE_URL": self.status_update_url,
+            "STATUS_UPDATE_SECRET": self.secrets.status_update,
+            "NOTIFICATION_OUTBOX_DIR": str(self.outbox_dir),
+        }
+
+    def start_order_webhook(self) -> ManagedProcess:
+        return self._start_function("order_webhook", self.ports.order_webhook, self.order_webhook_env())
+
+    def start_status_update(self) -> ManagedProcess:
+        return self._start_function("status_update", self.ports.status_update, self.status_update_env())
+
+    def _start_function(self, name: str, port: int, env: Mapping[str, str]) -> ManagedProcess:
+        self.say(f"starting the {name} function on http://127.0.0.1:{port}/ ...")
+        argv = [_venv_script("functions-framework"), "--source", f"functions/{name}/main.py"]
+        argv += ["--target", name, "--host", "127.0.0.1", "--port", str(port)]
+        process = self.group.start(name, argv, env, cwd=REPO_ROOT)
+        wait_until(lambda: _port_open(port), PART_TIMEOUT_SECONDS, f"the {name} function", process)
+        return process
+
+    def start_worker(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
+        self.say("starting the worker...")
+        env = {**self.worker_env(), **(extra_env or {})}
+        process = self.group.start("worker", [sys.executable, "-m", "worker_job"], env, cwd=REPO_ROOT)
+        # The worker has no port: it is up when it is still running after connecting to the engine.
+        time.sleep(1.0)
+        if not process.is_running():
+            raise StartupError(f"the worker exited at start; log {process.log_path}:\n{process.log_tail()}")
+        return process
+
+    def stop_part(self, name: str) -> int | None:
+        """Stops one part (e.g. "order_webhook", "engine", "worker"); returns its exit code."""
+        return self.group.stop(name)
+
+
+def _venv_script(name: str) -> str:
+    """Console scripts live next to the interpreter in a virtual environment."""
+    script = Path(sys.executable).parent / name
+    if not script.exists():
+        raise StartupError(f"{script} is missing: run `make setup`")
+    return str(script)
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
