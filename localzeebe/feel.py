@@ -1,0 +1,323 @@
+"""A safe FEEL subset: tokenizer, recursive-descent parser and evaluator (never Python eval).
+
+Supported: number/string/true/false/null literals, variable paths ``a.b.c``, comparisons
+``= != < <= > >=``, ``and``/``or``, ``not(x)``, arithmetic ``+ - * /`` and parentheses.
+Semantics follow FEEL: a missing variable or path is ``null``; comparing or computing with
+``null`` or mismatched types yields ``null``; ``and``/``or`` use three-valued logic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Value = Any
+
+
+class FeelError(ValueError):
+    """An expression outside the supported FEEL subset or with a syntax error."""
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<number>\d+(?:\.\d+)?)
+    | (?P<string>"(?:[^"\\]|\\.)*")
+    | (?P<op><=|>=|!=|[=<>+\-*/().,])
+    | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+    | (?P<bad>\S)
+    )""",
+    re.VERBOSE,
+)
+_KEYWORDS = {"true": True, "false": False, "null": None}
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+
+
+def tokenize(source: str) -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+    source = source.rstrip()
+    while position < len(source):
+        match = _TOKEN.match(source, position)
+        if match is None:  # pragma: no cover - the pattern always matches one character
+            raise FeelError(f"cannot read expression at offset {position}")
+        kind = match.lastgroup or "bad"
+        text = match.group(kind)
+        if kind == "bad":
+            raise FeelError(f"unsupported character {text!r} at offset {match.start(kind)}")
+        tokens.append(Token(kind, text))
+        position = match.end()
+    tokens.append(Token("end", ""))
+    return tokens
+
+
+# --- AST -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Literal:
+    value: Value
+
+
+@dataclass(frozen=True)
+class Path:
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str
+    left: Node
+    right: Node
+
+
+Node = Literal | Path | Unary | Binary
+
+
+def _unescape(quoted: str) -> str:
+    body = quoted[1:-1]
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.tokens = tokenize(source)
+        self.index = 0
+
+    def peek(self) -> Token:
+        return self.tokens[self.index]
+
+    def take(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def expect(self, text: str) -> None:
+        token = self.take()
+        if token.text != text:
+            raise FeelError(f"expected {text!r} but found {token.text or 'end of expression'!r}")
+
+    def parse(self) -> Node:
+        if self.peek().kind == "end":
+            raise FeelError("empty expression")
+        node = self.disjunction()
+        if self.peek().kind != "end":
+            raise FeelError(f"unexpected {self.peek().text!r}")
+        return node
+
+    def disjunction(self) -> Node:
+        node = self.conjunction()
+        while self.peek().text == "or":
+            self.take()
+            node = Binary("or", node, self.conjunction())
+        return node
+
+    def conjunction(self) -> Node:
+        node = self.comparison()
+        while self.peek().text == "and":
+            self.take()
+            node = Binary("and", node, self.comparison())
+        return node
+
+    def comparison(self) -> Node:
+        node = self.additive()
+        if self.peek().text in {"=", "!=", "<", "<=", ">", ">="}:
+            op = self.take().text
+            node = Binary(op, node, self.additive())
+            if self.peek().text in {"=", "!=", "<", "<=", ">", ">="}:
+                raise FeelError("chained comparisons are not supported")
+        return node
+
+    def additive(self) -> Node:
+        node = self.multiplicative()
+        while self.peek().text in {"+", "-"}:
+            op = self.take().text
+            node = Binary(op, node, self.multiplicative())
+        return node
+
+    def multiplicative(self) -> Node:
+        node = self.unary()
+        while self.peek().text in {"*", "/"}:
+            op = self.take().text
+            node = Binary(op, node, self.unary())
+        return node
+
+    def unary(self) -> Node:
+        if self.peek().text == "-":
+            self.take()
+            return Unary("-", self.unary())
+        return self.postfix()
+
+    def postfix(self) -> Node:
+        node = self.primary()
+        while self.peek().text == ".":
+            self.take()
+            name = self.take()
+            if name.kind != "name":
+                raise FeelError(f"expected a name after '.' but found {name.text!r}")
+            if not isinstance(node, Path):
+                raise FeelError("path access is only supported on variables")
+            node = Path((*node.names, name.text))
+        return node
+
+    def primary(self) -> Node:
+        token = self.take()
+        if token.kind == "number":
+            return Literal(float(token.text) if "." in token.text else int(token.text))
+        if token.kind == "string":
+            return Literal(_unescape(token.text))
+        if token.kind == "name":
+            return self.named(token.text)
+        if token.text == "(":
+            node = self.disjunction()
+            self.expect(")")
+            return node
+        raise FeelError(f"unexpected {token.text or 'end of expression'!r}")
+
+    def named(self, name: str) -> Node:
+        if name in _KEYWORDS:
+            return Literal(_KEYWORDS[name])
+        if self.peek().text == "(":
+            if name != "not":
+                raise FeelError(f"unsupported FEEL function {name!r} (only not() is supported)")
+            self.take()
+            operand = self.disjunction()
+            self.expect(")")
+            return Unary("not", operand)
+        if name in {"and", "or", "if", "then", "else", "for", "some", "every", "in", "satisfies"}:
+            raise FeelError(f"unsupported FEEL construct {name!r}")
+        return Path((name,))
+
+
+def parse(source: str) -> Node:
+    """Parse a FEEL expression (without its leading '=') into an AST; raise FeelError if unsupported."""
+    return _Parser(source).parse()
+
+
+# --- evaluation ------------------------------------------------------------------------------
+def _is_number(value: Value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _normalize(number: float) -> int | float:
+    return int(number) if isinstance(number, float) and number.is_integer() else number
+
+
+def _lookup(path: Path, context: Mapping[str, Value]) -> Value:
+    value: Value = context
+    for name in path.names:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(name)
+    return value
+
+
+def _equal(left: Value, right: Value) -> Value:
+    if left is None or right is None:
+        return left is None and right is None
+    if _is_number(left) and _is_number(right):
+        return bool(left == right)
+    if type(left) is not type(right):
+        return None
+    return bool(left == right)
+
+
+def _order(op: str, left: Value, right: Value) -> Value:
+    comparable = (_is_number(left) and _is_number(right)) or (
+        isinstance(left, str) and isinstance(right, str)
+    )
+    if not comparable:
+        return None
+    if op == "<":
+        return bool(left < right)
+    if op == "<=":
+        return bool(left <= right)
+    if op == ">":
+        return bool(left > right)
+    return bool(left >= right)
+
+
+def _arithmetic(op: str, left: Value, right: Value) -> Value:
+    if op == "+" and isinstance(left, str) and isinstance(right, str):
+        return left + right
+    if not (_is_number(left) and _is_number(right)):
+        return None
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if right == 0:
+        return None
+    return _normalize(left / right)
+
+
+def _logic(op: str, left: Value, right: Value) -> Value:
+    left = left if isinstance(left, bool) else None
+    right = right if isinstance(right, bool) else None
+    if op == "and":
+        if left is False or right is False:
+            return False
+        return True if left is True and right is True else None
+    if left is True or right is True:
+        return True
+    return False if left is False and right is False else None
+
+
+def evaluate(node: Node, context: Mapping[str, Value]) -> Value:
+    """Evaluate a parsed expression against variables; never raises for data problems (gives null)."""
+    if isinstance(node, Literal):
+        return node.value
+    if isinstance(node, Path):
+        return _lookup(node, context)
+    if isinstance(node, Unary):
+        operand = evaluate(node.operand, context)
+        if node.op == "not":
+            return (not operand) if isinstance(operand, bool) else None
+        return -operand if _is_number(operand) else None
+    left = evaluate(node.left, context)
+    if node.op in {"and", "or"}:
+        return _logic(node.op, left, evaluate(node.right, context))
+    right = evaluate(node.right, context)
+    if node.op == "=":
+        return _equal(left, right)
+    if node.op == "!=":
+        equal = _equal(left, right)
+        return None if equal is None else not equal
+    if node.op in {"<", "<=", ">", ">="}:
+        return _order(node.op, left, right)
+    return _arithmetic(node.op, left, right)
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A BPMN attribute value: '=...' is a FEEL expression, anything else a static string."""
+
+    text: str
+    node: Node | None
+
+    @classmethod
+    def parse(cls, text: str) -> Expression:
+        stripped = text.strip()
+        if stripped.startswith("="):
+            return cls(text, parse(stripped[1:]))
+        return cls(text, None)
+
+    @property
+    def is_static(self) -> bool:
+        return self.node is None
+
+    def evaluate(self, context: Mapping[str, Value]) -> Value:
+        return self.text if self.node is None else evaluate(self.node, context)
