@@ -48,6 +48,10 @@ resource "google_cloudfunctions2_function" "webhook" {
       condition     = (var.camunda_cluster_id != "" && var.camunda_cluster_region != "") != (var.zeebe_address != "")
       error_message = "Set either camunda_cluster_id and camunda_cluster_region (Camunda SaaS) or zeebe_address (self-managed), not both."
     }
+    precondition {
+      condition     = var.zeebe_address == "" || var.zeebe_authorization_server_url != ""
+      error_message = "A self-managed zeebe_address needs zeebe_authorization_server_url (OAuth)."
+    }
   }
 
   depends_on = [

@@ -14,30 +14,36 @@ locals {
   webhook_env_candidates = {
     MEDUSA_BACKEND_URL             = var.medusa_backend_url
     MEDUSA_TIMEOUT_SECONDS         = tostring(var.medusa_timeout_seconds)
+    MEDUSA_MAX_ATTEMPTS            = tostring(var.medusa_max_attempts)
     ZEEBE_ADDRESS                  = var.zeebe_address
     ZEEBE_CLIENT_ID                = var.zeebe_client_id
     ZEEBE_AUTHORIZATION_SERVER_URL = var.zeebe_authorization_server_url
     ZEEBE_TOKEN_AUDIENCE           = var.zeebe_token_audience
     CAMUNDA_CLUSTER_ID             = var.camunda_cluster_id
     CAMUNDA_CLUSTER_REGION         = var.camunda_cluster_region
+    ZEEBE_REQUEST_TIMEOUT_SECONDS  = tostring(var.zeebe_request_timeout_seconds)
+    ORDER_MESSAGE_TTL_SECONDS      = tostring(var.order_message_ttl_seconds)
   }
   webhook_env = { for name, value in local.webhook_env_candidates : name => value if value != "" }
 
   status_env_candidates = {
     MEDUSA_BACKEND_URL     = var.medusa_backend_url
     MEDUSA_TIMEOUT_SECONDS = tostring(var.medusa_timeout_seconds)
+    MEDUSA_MAX_ATTEMPTS    = tostring(var.medusa_max_attempts)
   }
   status_env = { for name, value in local.status_env_candidates : name => value if value != "" }
 
   worker_env_candidates = {
     MEDUSA_BACKEND_URL             = var.medusa_backend_url
     MEDUSA_TIMEOUT_SECONDS         = tostring(var.medusa_timeout_seconds)
+    MEDUSA_MAX_ATTEMPTS            = tostring(var.medusa_max_attempts)
     ZEEBE_ADDRESS                  = var.zeebe_address
     ZEEBE_CLIENT_ID                = var.zeebe_client_id
     ZEEBE_AUTHORIZATION_SERVER_URL = var.zeebe_authorization_server_url
     ZEEBE_TOKEN_AUDIENCE           = var.zeebe_token_audience
     CAMUNDA_CLUSTER_ID             = var.camunda_cluster_id
     CAMUNDA_CLUSTER_REGION         = var.camunda_cluster_region
+    ZEEBE_REQUEST_TIMEOUT_SECONDS  = tostring(var.zeebe_request_timeout_seconds)
     STATUS_UPDATE_URL              = google_cloudfunctions2_function.status.service_config[0].uri
     # The status function is private: the worker sends a Google ID token with its signed request.
     STATUS_UPDATE_USE_ID_TOKEN = "true"

@@ -90,6 +90,17 @@ variable "medusa_timeout_seconds" {
   }
 }
 
+variable "medusa_max_attempts" {
+  description = "Attempts per Medusa Admin API call on connect errors, timeouts and 5xx (MEDUSA_MAX_ATTEMPTS; 1 = no retry)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.medusa_max_attempts >= 1 && var.medusa_max_attempts <= 10
+    error_message = "medusa_max_attempts must be between 1 and 10."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------------
 # Camunda 8 / Zeebe. Either Camunda SaaS (camunda_cluster_id + camunda_cluster_region) or a
 # self-managed gateway with OAuth (zeebe_address + zeebe_authorization_server_url + zeebe_token_audience).
@@ -146,6 +157,28 @@ variable "zeebe_authorization_server_url" {
   validation {
     condition     = var.zeebe_authorization_server_url == "" || can(regex("^https://", var.zeebe_authorization_server_url))
     error_message = "zeebe_authorization_server_url must be empty or an https:// URL."
+  }
+}
+
+variable "zeebe_request_timeout_seconds" {
+  description = "Deadline of one call to the Zeebe gateway, e.g. publishing the order-placed message (ZEEBE_REQUEST_TIMEOUT_SECONDS)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.zeebe_request_timeout_seconds > 0 && var.zeebe_request_timeout_seconds <= 120
+    error_message = "zeebe_request_timeout_seconds must be above 0 and at most 120."
+  }
+}
+
+variable "order_message_ttl_seconds" {
+  description = "How long Zeebe buffers an order-placed message; while buffered, a redelivered webhook is refused as a duplicate by Zeebe itself (ORDER_MESSAGE_TTL_SECONDS)."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.order_message_ttl_seconds >= 1 && var.order_message_ttl_seconds <= 604800
+    error_message = "order_message_ttl_seconds must be between 1 and 604800 (7 days)."
   }
 }
 

@@ -1,0 +1,247 @@
+"""The wiring checks catch each kind of mistake: they run on a deliberately broken copy of the config."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from . import wiring
+from .paths import TERRAFORM_DIR
+from .wiring import SettingsSpec, TerraformConfig
+
+Breaker = Callable[[Path], None]
+
+
+def broken_copy(tmp_path: Path, breaker: Breaker) -> TerraformConfig:
+    copy = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM_DIR, copy, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    breaker(copy)
+    return wiring.parse_config(copy)
+
+
+def add_file(text: str) -> Breaker:
+    def breaker(directory: Path) -> None:
+        (directory / "broken.tf").write_text(text, encoding="utf-8")
+
+    return breaker
+
+
+def replace(file_name: str, old: str, new: str) -> Breaker:
+    def breaker(directory: Path) -> None:
+        path = directory / file_name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {file_name}: update this test with the config"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return breaker
+
+
+PUBLIC_STATUS = add_file(
+    """
+resource "google_cloud_run_v2_service_iam_member" "status_public" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.status.name
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+"""
+)
+
+PROJECT_WIDE_SECRET_ACCESS = add_file(
+    """
+resource "google_project_iam_member" "status_reads_all_secrets" {
+  project = var.project_id
+  role    = "roles/secretmanager.secretAccessor"
+  member  = google_service_account.status.member
+}
+"""
+)
+
+PLAINTEXT_SECRET_ENV = replace(
+    "locals.tf",
+    "status_env_candidates = {",
+    'status_env_candidates = {\n    STATUS_UPDATE_SECRET = "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ="',
+)
+
+SECRET_VERSION_IN_STATE = add_file(
+    """
+resource "google_secret_manager_secret_version" "medusa_api_key" {
+  secret      = google_secret_manager_secret.setting["MEDUSA_API_KEY"].id
+  secret_data = var.medusa_api_key
+}
+
+variable "medusa_api_key" {
+  type      = string
+  sensitive = true
+}
+"""
+)
+
+
+def test_public_status_function_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(tmp_path, PUBLIC_STATUS)
+    assert any("status_public" in problem for problem in wiring.check_public_access(config))
+    assert any("invokers" in problem for problem in wiring.check_private_functions(config))
+
+
+def test_project_wide_secret_accessor_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(tmp_path, PROJECT_WIDE_SECRET_ACCESS)
+    problems = wiring.check_secret_access(config)
+    assert any("status_reads_all_secrets" in problem for problem in problems)
+
+
+def test_plaintext_secret_env_var_is_caught(
+    tmp_path: Path, settings_specs: Mapping[str, SettingsSpec]
+) -> None:
+    config = broken_copy(tmp_path, PLAINTEXT_SECRET_ENV)
+    problems = wiring.check_env_matches_settings(config, settings_specs)
+    assert any("secret setting STATUS_UPDATE_SECRET is a plain environment variable" in p for p in problems)
+    assert any("whsec_" in problem for problem in wiring.check_no_secret_values(config))
+
+
+def test_secret_version_with_a_value_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(tmp_path, SECRET_VERSION_IN_STATE)
+    problems = wiring.check_no_secret_values(config)
+    assert any("google_secret_manager_secret_version.medusa_api_key" in problem for problem in problems)
+    assert any("variable medusa_api_key" in problem for problem in problems)
+
+
+def test_grant_on_a_secret_the_component_does_not_read_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path, replace("secrets.tf", "toset(local.status_secret_env)", "toset(local.webhook_secret_env)")
+    )
+    problems = wiring.check_secret_access(config)
+    assert any(
+        "service account status may read" in problem and "ORDER_WEBHOOK_SECRET" in problem
+        for problem in problems
+    )
+    assert any("service account status reads ['STATUS_UPDATE_SECRET']" in problem for problem in problems)
+
+
+def test_missing_setting_is_caught(tmp_path: Path, settings_specs: Mapping[str, SettingsSpec]) -> None:
+    config = broken_copy(
+        tmp_path,
+        replace("locals.tf", '    STATUS_UPDATE_USE_ID_TOKEN = "true"\n', ""),
+    )
+    problems = wiring.check_env_matches_settings(config, settings_specs)
+    assert any(
+        "setting STATUS_UPDATE_USE_ID_TOKEN is read by the code but not configured" in p for p in problems
+    )
+    assert any("STATUS_UPDATE_USE_ID_TOKEN must be true" in p for p in wiring.check_worker_settings(config))
+
+
+def test_setting_the_code_does_not_read_is_caught(
+    tmp_path: Path, settings_specs: Mapping[str, SettingsSpec]
+) -> None:
+    config = broken_copy(
+        tmp_path,
+        replace(
+            "locals.tf", "status_env_candidates = {", 'status_env_candidates = {\n    ZEEBE_ADDRESS = "x:1"'
+        ),
+    )
+    problems = wiring.check_env_matches_settings(config, settings_specs)
+    assert any("ZEEBE_ADDRESS is configured but the code does not read it" in problem for problem in problems)
+
+
+def test_unknown_entry_point_is_caught(tmp_path: Path) -> None:
+    functions = tmp_path / "functions"
+    for name in ("order_webhook", "status_update"):
+        (functions / name).mkdir(parents=True)
+        (functions / name / "main.py").write_text(f"def {name}(request):\n    return ''\n", encoding="utf-8")
+    config = broken_copy(
+        tmp_path,
+        replace("functions.tf", 'entry_point       = "status_update"', 'entry_point       = "status"'),
+    )
+    assert wiring.check_entry_points(wiring.parse_config(TERRAFORM_DIR), functions) == []
+    problems = wiring.check_entry_points(config, functions)
+    missing = functions / "status" / "main.py"
+    assert problems == [
+        f"google_cloudfunctions2_function.status: entry point 'status' but {missing} does not exist"
+    ]
+
+
+def test_entry_point_missing_from_main_is_caught(tmp_path: Path) -> None:
+    functions = tmp_path / "functions"
+    for name in ("order_webhook", "status_update"):
+        (functions / name).mkdir(parents=True)
+        (functions / name / "main.py").write_text("def handler(request):\n    return ''\n", encoding="utf-8")
+    problems = wiring.check_entry_points(wiring.parse_config(TERRAFORM_DIR), functions)
+    assert len(problems) == 2
+    assert all("defines no function" in problem for problem in problems)
+
+
+@pytest.mark.parametrize(
+    ("breaker", "expected"),
+    [
+        (
+            replace("scheduler.tf", "jobs/${google_cloud_run_v2_job.worker.name}:run", "jobs/other-job:run"),
+            "is not the jobs:run endpoint",
+        ),
+        (
+            add_file(
+                """
+resource "google_project_iam_member" "scheduler_runs_everything" {
+  project = var.project_id
+  role    = "roles/run.invoker"
+  member  = google_service_account.scheduler.member
+}
+"""
+            ),
+            "scheduler_runs_everything: the scheduler's account scheduler may only run",
+        ),
+        (
+            replace("scheduler.tf", 'role     = "roles/run.invoker"', 'role     = "roles/run.viewer"'),
+            "has no run.invoker",
+        ),
+    ],
+    ids=["uri-to-another-job", "project-wide-invoker", "no-invoker-on-job"],
+)
+def test_scheduler_miswiring_is_caught(tmp_path: Path, breaker: Breaker, expected: str) -> None:
+    assert any(expected in problem for problem in wiring.check_scheduler(broken_copy(tmp_path, breaker)))
+
+
+def test_webhook_behind_internal_ingress_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path,
+        replace(
+            "functions.tf",
+            'ingress_settings                 = "ALLOW_ALL"',
+            'ingress_settings                 = "ALLOW_INTERNAL_ONLY"',
+        ),
+    )
+    assert any("Medusa calls it from the internet" in problem for problem in wiring.check_ingress(config))
+
+
+def test_shared_or_default_service_account_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path,
+        replace(
+            "functions.tf",
+            "service_account_email            = google_service_account.status.email",
+            'service_account_email            = "123456789-compute@developer.gserviceaccount.com"',
+        ),
+    )
+    problems = wiring.check_service_accounts(config)
+    assert any("runs without a service account declared here" in problem for problem in problems)
+    assert any("refers to a default service account" in problem for problem in problems)
+
+
+def test_basic_role_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(tmp_path, replace("iam.tf", '"roles/logging.logWriter"', '"roles/editor"'))
+    assert any("broad role roles/editor" in problem for problem in wiring.check_service_accounts(config))
+
+
+def test_worker_calling_another_url_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path,
+        replace(
+            "locals.tf",
+            "google_cloudfunctions2_function.status.service_config[0].uri",
+            "google_cloudfunctions2_function.webhook.service_config[0].uri",
+        ),
+    )
+    assert any("STATUS_UPDATE_URL" in problem for problem in wiring.check_worker_settings(config))

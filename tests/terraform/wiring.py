@@ -1,0 +1,654 @@
+"""Wiring checks over the Terraform config in terraform/, without Terraform or the Google provider.
+
+The config is parsed with python-hcl2; expressions come back as `"${...}"` strings. Each check takes a parsed
+`TerraformConfig` and returns the problems it found (empty = fine), so the tests can run the same checks on a
+deliberately broken copy of the config and see that every kind of mistake is caught.
+
+Values built from locals are resolved as far as the config keeps them literal: a reference to a local, a
+`toset()` of one, or a for-expression that only filters a local (the filter may drop entries, so the literal
+map is the upper bound of what a component can get). Anything else is reported as "cannot resolve", which
+keeps the config in a shape these checks can read.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import types
+import typing
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import hcl2
+from hcl2 import SerializationOptions
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings
+
+PARSE_OPTIONS: Final = SerializationOptions(
+    strip_string_quotes=True, with_comments=False, explicit_blocks=False
+)
+
+FUNCTION: Final = "google_cloudfunctions2_function"
+JOB: Final = "google_cloud_run_v2_job"
+SERVICE_ACCOUNT: Final = "google_service_account"
+SECRET: Final = "google_secret_manager_secret"
+SECRET_VERSION: Final = "google_secret_manager_secret_version"
+SECRET_GRANT: Final = "google_secret_manager_secret_iam_member"
+SCHEDULER: Final = "google_cloud_scheduler_job"
+RUN_SERVICE_MEMBER: Final = "google_cloud_run_v2_service_iam_member"
+RUN_JOB_MEMBER: Final = "google_cloud_run_v2_job_iam_member"
+
+PUBLIC_ENTRY_POINT: Final = "order_webhook"
+WORKER: Final = "worker_job"
+PUBLIC_MEMBERS: Final = frozenset({"allUsers", "allAuthenticatedUsers"})
+INVOKER: Final = "roles/run.invoker"
+SECRET_ACCESSOR: Final = "roles/secretmanager.secretAccessor"
+INGRESS_VALUES: Final = frozenset({"ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"})
+# Settings that hold credentials even where their type does not say so.
+KNOWN_SECRET_SETTINGS: Final = frozenset(
+    {"ORDER_WEBHOOK_SECRET", "STATUS_UPDATE_SECRET", "MEDUSA_API_KEY", "ZEEBE_CLIENT_SECRET", "SMTP_PASSWORD"}
+)
+SECRET_LITERALS: Final = (
+    re.compile(r"whsec_[A-Za-z0-9+/=]{8,}"),
+    re.compile(r"\bsk_[A-Za-z0-9]{8,}"),
+)
+DEFAULT_ACCOUNTS: Final = re.compile(
+    r"-compute@developer\.gserviceaccount\.com|@appspot\.gserviceaccount\.com"
+)
+BROAD_ROLES: Final = re.compile(r"^roles/(owner|editor|viewer)$|[Aa]dmin$")
+
+Body = dict[str, Any]
+Problems = list[str]
+
+
+class UnresolvableError(ValueError):
+    """An expression the checks cannot turn into a literal value."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TerraformConfig:
+    texts: Mapping[str, str]
+    resources: Mapping[str, Mapping[str, Body]]
+    data: Mapping[str, Mapping[str, Body]]
+    locals: Mapping[str, Any]
+    variables: Mapping[str, Body]
+
+    def of_type(self, resource_type: str) -> Mapping[str, Body]:
+        return self.resources.get(resource_type, {})
+
+    def all_blocks(self) -> Iterator[tuple[str, Body]]:
+        """Every resource and data source as (address, body)."""
+        for kind, prefix in ((self.resources, ""), (self.data, "data.")):
+            for resource_type, named in kind.items():
+                for name, body in named.items():
+                    yield f"{prefix}{resource_type}.{name}", body
+
+
+def parse_config(directory: Path) -> TerraformConfig:
+    texts: dict[str, str] = {}
+    resources: dict[str, dict[str, Body]] = {}
+    data: dict[str, dict[str, Body]] = {}
+    locals_: dict[str, Any] = {}
+    variables: dict[str, Body] = {}
+    for path in sorted([*directory.glob("*.tf"), *directory.glob("*.tfvars")]):
+        texts[path.name] = path.read_text(encoding="utf-8")
+        if path.suffix != ".tf":
+            continue
+        parsed = hcl2.loads(texts[path.name], serialization_options=PARSE_OPTIONS)
+        _merge_blocks(parsed.get("resource", []), resources)
+        _merge_blocks(parsed.get("data", []), data)
+        for block in parsed.get("locals", []):
+            locals_.update(block)
+        for block in parsed.get("variable", []):
+            variables.update(block)
+    return TerraformConfig(texts, resources, data, locals_, variables)
+
+
+def _merge_blocks(
+    blocks: Iterable[Mapping[str, Mapping[str, Body]]], into: dict[str, dict[str, Body]]
+) -> None:
+    for block in blocks:
+        for resource_type, named in block.items():
+            for name, body in named.items():
+                if name in into.setdefault(resource_type, {}):
+                    raise ValueError(f"{resource_type}.{name} is declared twice")
+                into[resource_type][name] = body
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Expressions
+# ---------------------------------------------------------------------------------------------------------
+_LOCAL_REF: Final = re.compile(r"\$\{(?:toset\()?local\.(\w+)\)?\}")
+_MAP_FILTER: Final = re.compile(
+    r"\$\{\{\s*for (\w+), (\w+) in local\.(\w+)\s*:\s*\1\s*=>\s*\2(?:\s+if .*)?\}\}", re.S
+)
+_LIST_FILTER: Final = re.compile(r"\$\{\[\s*for (\w+) in local\.(\w+)\s*:\s*\1(?:\s+if .*)?\]\}", re.S)
+_SERVICE_ACCOUNT_REF: Final = re.compile(
+    r"^(?:serviceAccount:)?\$\{google_service_account\.(\w+)\.(?:member|email)\}$"
+)
+
+
+def resolve(config: TerraformConfig, value: Any) -> Any:
+    """The literal behind a value: itself, or the local it refers to (through filters, see module doc)."""
+    if not isinstance(value, str) or "${" not in value:
+        return value
+    for pattern, group in ((_LOCAL_REF, 1), (_MAP_FILTER, 3), (_LIST_FILTER, 2)):
+        match = pattern.fullmatch(value.strip())
+        if match:
+            name = match.group(group)
+            if name not in config.locals:
+                raise UnresolvableError(f"local.{name} is not defined")
+            return resolve(config, config.locals[name])
+    raise UnresolvableError(f"cannot resolve {value!r} to a literal")
+
+
+def service_account_of(expression: Any) -> str | None:
+    """`google_service_account.NAME.email|member` -> NAME."""
+    if not isinstance(expression, str):
+        return None
+    match = _SERVICE_ACCOUNT_REF.fullmatch(expression.strip())
+    return match.group(1) if match else None
+
+
+def _first(body: Body, key: str) -> Body:
+    """The first (usually only) block of a kind; an empty body when there is none."""
+    blocks = body.get(key) or [{}]
+    block = blocks[0] if isinstance(blocks, list) else blocks
+    return dict(block) if isinstance(block, Mapping) else {}
+
+
+def _dynamic(body: Body, block: str) -> list[Body]:
+    return [entry[block] for entry in body.get("dynamic", []) if block in entry]
+
+
+def _names_from_iteration(collection: Any, name_expression: str, iterator: str) -> set[str]:
+    """The names a dynamic block produces: its for_each keys or values, as its content picks them."""
+    if name_expression == f"${{{iterator}.key}}" and isinstance(collection, Mapping):
+        return set(collection)
+    if name_expression == f"${{{iterator}.value}}" and isinstance(collection, list | set | tuple):
+        return {str(item) for item in collection}
+    if name_expression == f"${{{iterator}.value}}" and isinstance(collection, Mapping):
+        return {str(item) for item in collection.values()}
+    raise UnresolvableError(f"cannot tell the names made by {name_expression!r}")
+
+
+def _mentions(expression: Any, address: str) -> bool:
+    """True when the expression refers to the resource (e.g. `${google_x.y.name}`)."""
+    return isinstance(expression, str) and re.search(rf"\b{re.escape(address)}\b", expression) is not None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Components: the two functions and the worker job, with what each gets
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Component:
+    name: str  # the function's entry point, or WORKER for the job
+    address: str
+    service_account: str | None
+    plain_env: frozenset[str]
+    secret_env: frozenset[str]
+
+
+def components(config: TerraformConfig) -> dict[str, Component]:
+    found: dict[str, Component] = {}
+    for name, body in config.of_type(FUNCTION).items():
+        component = _function_component(config, f"{FUNCTION}.{name}", body)
+        found[component.name] = component
+    jobs = config.of_type(JOB)
+    for name, body in jobs.items():
+        found[WORKER if len(jobs) == 1 else name] = _job_component(config, f"{JOB}.{name}", body)
+    return found
+
+
+def _function_component(config: TerraformConfig, address: str, body: Body) -> Component:
+    service = _first(body, "service_config")
+    plain = resolve(config, service.get("environment_variables", {}))
+    secret = {str(block.get("key")) for block in service.get("secret_environment_variables", [])}
+    for dynamic in _dynamic(service, "secret_environment_variables"):
+        collection = resolve(config, dynamic["for_each"])
+        content = _first(dynamic, "content")
+        secret |= _names_from_iteration(collection, content.get("key", ""), "secret_environment_variables")
+    return Component(
+        name=str(_first(body, "build_config").get("entry_point")),
+        address=address,
+        service_account=service_account_of(service.get("service_account_email")),
+        plain_env=frozenset(plain),
+        secret_env=frozenset(secret),
+    )
+
+
+def _job_component(config: TerraformConfig, address: str, body: Body) -> Component:
+    task = _first(_first(body, "template"), "template")
+    plain: set[str] = set()
+    secret: set[str] = set()
+    for container in task.get("containers", []):
+        for env in container.get("env", []):
+            (secret if "value_source" in env else plain).add(str(env.get("name")))
+        for dynamic in _dynamic(container, "env"):
+            content = _first(dynamic, "content")
+            names = _names_from_iteration(
+                resolve(config, dynamic["for_each"]), content.get("name", ""), "env"
+            )
+            (secret if "value_source" in content else plain).update(names)
+    return Component(
+        name=WORKER,
+        address=address,
+        service_account=service_account_of(task.get("service_account")),
+        plain_env=frozenset(plain),
+        secret_env=frozenset(secret),
+    )
+
+
+def plain_env_values(config: TerraformConfig, component: Component) -> Mapping[str, Any]:
+    """The literal map behind a component's plain environment (values are expressions)."""
+    if component.name == WORKER:
+        task = _first(_first(config.of_type(JOB)[component.address.split(".")[1]], "template"), "template")
+        values: dict[str, Any] = {}
+        for container in task.get("containers", []):
+            values.update({env["name"]: env.get("value") for env in container.get("env", [])})
+            for dynamic in _dynamic(container, "env"):
+                if "value_source" not in _first(dynamic, "content"):
+                    values.update(resolve(config, dynamic["for_each"]))
+        return values
+    body = config.of_type(FUNCTION)[component.address.split(".")[1]]
+    return dict(resolve(config, _first(body, "service_config").get("environment_variables", {})))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the code reads
+# ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SettingsSpec:
+    env_names: frozenset[str]
+    secret_names: frozenset[str]
+    required: frozenset[str]
+
+
+def settings_spec(settings_class: type[BaseSettings]) -> SettingsSpec:
+    """Environment variable names a settings class reads, which of them are secrets, which required."""
+    config = settings_class.model_config
+    if config.get("case_sensitive") or config.get("env_nested_delimiter"):
+        raise ValueError(
+            f"{settings_class.__name__}: case-sensitive or nested settings are not supported here"
+        )
+    prefix = str(config.get("env_prefix") or "")
+    env_names: set[str] = set()
+    secrets: set[str] = set()
+    required: set[str] = set()
+    for field_name, field in settings_class.model_fields.items():
+        if field.validation_alias is not None or field.alias is not None:
+            raise ValueError(f"{settings_class.__name__}.{field_name}: aliases are not supported here")
+        env_name = f"{prefix}{field_name}".upper()
+        env_names.add(env_name)
+        if _mentions_secret_str(field.annotation) or env_name in KNOWN_SECRET_SETTINGS:
+            secrets.add(env_name)
+        if field.is_required():
+            required.add(env_name)
+    return SettingsSpec(frozenset(env_names), frozenset(secrets), frozenset(required))
+
+
+def _mentions_secret_str(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _mentions_secret_str(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_mentions_secret_str(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------------------------
+def check_entry_points(config: TerraformConfig, functions_dir: Path) -> Problems:
+    """Every function's entry point is a top-level function in functions/NAME/main.py."""
+    problems: Problems = []
+    for name, body in config.of_type(FUNCTION).items():
+        build = _first(body, "build_config")
+        entry_point = str(build.get("entry_point"))
+        if build.get("runtime") != "python312":
+            problems.append(f"{FUNCTION}.{name}: runtime {build.get('runtime')!r}, expected python312")
+        main = functions_dir / entry_point / "main.py"
+        if not main.is_file():
+            problems.append(f"{FUNCTION}.{name}: entry point {entry_point!r} but {main} does not exist")
+        elif entry_point not in _top_level_functions(main):
+            problems.append(f"{FUNCTION}.{name}: {main} defines no function {entry_point!r}")
+    return problems
+
+
+def _top_level_functions(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+def check_env_matches_settings(config: TerraformConfig, specs: Mapping[str, SettingsSpec]) -> Problems:
+    """Each component gets exactly the settings its code reads; secret settings only as secret references."""
+    problems: Problems = []
+    try:
+        found = components(config)
+    except UnresolvableError as exc:
+        return [f"environment: {exc}"]
+    for missing in sorted(set(specs) - set(found)):
+        problems.append(f"no function or job for component {missing!r}")
+    for name, component in sorted(found.items()):
+        spec = specs.get(name)
+        if spec is None:
+            problems.append(f"{component.address}: no settings class is known for {name!r}")
+            continue
+        given = component.plain_env | component.secret_env
+        for env in sorted(spec.env_names - given):
+            problems.append(f"{component.address}: setting {env} is read by the code but not configured")
+        for env in sorted(given - spec.env_names):
+            problems.append(f"{component.address}: {env} is configured but the code does not read it")
+        for env in sorted(component.plain_env & spec.secret_names):
+            problems.append(f"{component.address}: secret setting {env} is a plain environment variable")
+        for env in sorted(component.secret_env - spec.secret_names):
+            problems.append(f"{component.address}: {env} comes from Secret Manager but is not a secret")
+    return problems
+
+
+def check_secret_access(config: TerraformConfig) -> Problems:
+    """Each service account may read exactly the secrets its component gets; no project-wide access."""
+    problems: Problems = []
+    for address, body in config.all_blocks():
+        role = str(body.get("role", ""))
+        on_single_secret = address.startswith(f"{SECRET_GRANT}.")
+        if ("secretmanager" in role or "secretmanager" in _roles_in(body)) and not on_single_secret:
+            problems.append(f"{address}: grants {role or 'Secret Manager roles'} beyond single secrets")
+    try:
+        granted = _secret_grants(config, problems)
+        found = components(config)
+    except UnresolvableError as exc:
+        return [*problems, f"secret access: {exc}"]
+    expected: dict[str, set[str]] = {}
+    for component in found.values():
+        if component.service_account:
+            expected.setdefault(component.service_account, set()).update(component.secret_env)
+    for account in sorted(set(granted) | set(expected)):
+        extra = granted.get(account, set()) - expected.get(account, set())
+        missing = expected.get(account, set()) - granted.get(account, set())
+        if extra:
+            problems.append(f"service account {account} may read {sorted(extra)} but its component does not")
+        if missing:
+            problems.append(f"service account {account} reads {sorted(missing)} without an accessor grant")
+    return problems
+
+
+def _roles_in(body: Body) -> str:
+    """Roles inside policy documents (bindings blocks), flattened for a substring test."""
+    return " ".join(str(binding.get("role", "")) for binding in body.get("binding", []))
+
+
+def _secret_grants(config: TerraformConfig, problems: Problems) -> dict[str, set[str]]:
+    secret_keys = {
+        f"{SECRET}.{name}": resolve(config, body.get("for_each", {}))
+        for name, body in config.of_type(SECRET).items()
+    }
+    granted: dict[str, set[str]] = {}
+    for name, body in config.of_type(SECRET_GRANT).items():
+        address = f"{SECRET_GRANT}.{name}"
+        if body.get("role") != SECRET_ACCESSOR:
+            problems.append(f"{address}: role {body.get('role')!r}, expected {SECRET_ACCESSOR}")
+        account = service_account_of(body.get("member"))
+        if account is None:
+            problems.append(f"{address}: member {body.get('member')!r} is not one of our service accounts")
+            continue
+        for secret in _granted_secret_names(config, body, secret_keys):
+            granted.setdefault(account, set()).add(secret)
+    return granted
+
+
+def _granted_secret_names(config: TerraformConfig, body: Body, secret_keys: Mapping[str, Any]) -> set[str]:
+    match = re.fullmatch(
+        r"\$\{(google_secret_manager_secret\.\w+)\[(.+?)\]\.(?:secret_id|id)\}", str(body["secret_id"])
+    )
+    if match is None or match.group(1) not in secret_keys:
+        raise UnresolvableError(f"cannot tell which secret {body['secret_id']!r} is")
+    key = match.group(2)
+    if key.startswith('"'):
+        names = {key.strip('"')}
+    elif key == "each.value":
+        names = {str(item) for item in resolve(config, body["for_each"])}
+    elif key == "each.key":
+        names = set(resolve(config, body["for_each"]))
+    else:
+        raise UnresolvableError(f"cannot tell which secret {body['secret_id']!r} is")
+    unknown = names - set(secret_keys[match.group(1)])
+    if unknown:
+        raise UnresolvableError(f"grants on secrets that are not declared: {sorted(unknown)}")
+    return names
+
+
+def check_public_access(config: TerraformConfig) -> Problems:
+    """allUsers / allAuthenticatedUsers only as run.invoker on the order_webhook function's service."""
+    problems: Problems = []
+    webhook = _function_address(config, PUBLIC_ENTRY_POINT)
+    public_grant_on_webhook = False
+    for address, body in config.all_blocks():
+        public = sorted(PUBLIC_MEMBERS & set(_strings(body)))
+        if not public:
+            continue
+        allowed = (
+            address.startswith(f"{RUN_SERVICE_MEMBER}.")
+            and body.get("role") == INVOKER
+            and webhook is not None
+            and _mentions(body.get("name"), webhook)
+        )
+        if allowed:
+            public_grant_on_webhook = True
+        else:
+            problems.append(f"{address}: grants {public} access; only the order webhook may be public")
+    if not public_grant_on_webhook:
+        problems.append("the order webhook has no allUsers run.invoker grant: Medusa could not call it")
+    return problems
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _function_address(config: TerraformConfig, entry_point: str) -> str | None:
+    for name, body in config.of_type(FUNCTION).items():
+        if _first(body, "build_config").get("entry_point") == entry_point:
+            return f"{FUNCTION}.{name}"
+    return None
+
+
+def check_private_functions(config: TerraformConfig) -> Problems:
+    """Every other function answers only the worker: run.invoker for the worker's service account alone."""
+    problems: Problems = []
+    worker = components(config).get(WORKER)
+    worker_account = worker.service_account if worker else None
+    for name, body in config.of_type(FUNCTION).items():
+        address = f"{FUNCTION}.{name}"
+        if _first(body, "build_config").get("entry_point") == PUBLIC_ENTRY_POINT:
+            continue
+        invokers = _invoker_accounts(config, address, problems)
+        if invokers != {worker_account}:
+            problems.append(f"{address}: invokers {sorted(map(str, invokers))}, expected only the worker's")
+    return problems
+
+
+def _invoker_accounts(config: TerraformConfig, function: str, problems: Problems) -> set[str | None]:
+    invokers: set[str | None] = set()
+    for address, body in config.all_blocks():
+        if not _mentions(body.get("name"), function) and not _mentions(body.get("cloud_function"), function):
+            continue
+        if "iam_member" not in address:
+            problems.append(f"{address}: use per-member IAM grants on {function}")
+            continue
+        invokers.add(service_account_of(body.get("member")) or str(body.get("member")))
+    return invokers
+
+
+def check_ingress(config: TerraformConfig) -> Problems:
+    """The webhook takes traffic from anywhere (Medusa); other functions use a valid, validated setting."""
+    problems: Problems = []
+    for name, body in config.of_type(FUNCTION).items():
+        address = f"{FUNCTION}.{name}"
+        ingress = _first(body, "service_config").get("ingress_settings")
+        if _first(body, "build_config").get("entry_point") == PUBLIC_ENTRY_POINT:
+            if ingress != "ALLOW_ALL":
+                problems.append(
+                    f"{address}: ingress {ingress!r}; Medusa calls it from the internet: ALLOW_ALL"
+                )
+            continue
+        variable = re.fullmatch(r"\$\{var\.(\w+)\}", str(ingress))
+        if variable:
+            problems.extend(_ingress_variable_problems(config, address, variable.group(1)))
+        elif ingress not in INGRESS_VALUES:
+            problems.append(f"{address}: ingress {ingress!r} is not one of {sorted(INGRESS_VALUES)}")
+    return problems
+
+
+def _ingress_variable_problems(config: TerraformConfig, address: str, name: str) -> Problems:
+    variable = config.variables.get(name)
+    if variable is None:
+        return [f"{address}: ingress variable {name} is not declared"]
+    if variable.get("default") not in INGRESS_VALUES:
+        return [f"{address}: ingress variable {name} defaults to {variable.get('default')!r}"]
+    conditions = " ".join(str(rule.get("condition", "")) for rule in variable.get("validation", []))
+    if "contains(" not in conditions:
+        return [f"{address}: ingress variable {name} has no validation that limits its values"]
+    return []
+
+
+def check_no_secret_values(config: TerraformConfig) -> Problems:
+    """No secret versions or secret literals in the config; no variable that would carry a secret value."""
+    problems: Problems = [
+        f"{SECRET_VERSION}.{name}: secret values must not be in Terraform (state holds them in plain text)"
+        for name in config.of_type(SECRET_VERSION)
+    ]
+    for file_name, text in sorted(config.texts.items()):
+        for pattern in SECRET_LITERALS:
+            for match in pattern.finditer(text):
+                problems.append(f"{file_name}: secret-looking literal {match.group(0)[:10]}...")
+    for name in sorted(config.variables):
+        if name.upper() in KNOWN_SECRET_SETTINGS:
+            problems.append(f"variable {name}: a secret value would pass through Terraform state")
+    return problems
+
+
+def check_service_accounts(config: TerraformConfig) -> Problems:
+    """One service account of our own per component; no default accounts, no basic or admin roles."""
+    problems: Problems = []
+    accounts = set(config.of_type(SERVICE_ACCOUNT))
+    seen: dict[str, str] = {}
+    for component in components(config).values():
+        account = component.service_account
+        if account is None or account not in accounts:
+            problems.append(f"{component.address}: runs without a service account declared here")
+        elif account in seen:
+            problems.append(f"{component.address}: shares service account {account} with {seen[account]}")
+        else:
+            seen[account] = component.address
+    for file_name, text in sorted(config.texts.items()):
+        if DEFAULT_ACCOUNTS.search(text):
+            problems.append(f"{file_name}: refers to a default service account")
+    for address, body in config.all_blocks():
+        for role in [body.get("role"), *(binding.get("role") for binding in body.get("binding", []))]:
+            if isinstance(role, str) and BROAD_ROLES.search(role):
+                problems.append(f"{address}: grants the broad role {role}")
+    return problems
+
+
+def check_worker_settings(config: TerraformConfig) -> Problems:
+    """The worker calls the status function with an ID token and stops before its task timeout."""
+    worker = components(config).get(WORKER)
+    status = next(
+        (a for a in _function_addresses(config) if a != _function_address(config, PUBLIC_ENTRY_POINT)), None
+    )
+    if worker is None or status is None:
+        return ["the worker job or the status function is missing"]
+    env = plain_env_values(config, worker)
+    problems: Problems = []
+    if not _mentions(env.get("STATUS_UPDATE_URL"), status):
+        problems.append(f"STATUS_UPDATE_URL is {env.get('STATUS_UPDATE_URL')!r}, not the URL of {status}")
+    if str(env.get("STATUS_UPDATE_USE_ID_TOKEN")).lower() != "true":
+        problems.append("STATUS_UPDATE_USE_ID_TOKEN must be true: the status function is private")
+    task = _first(_first(config.of_type(JOB)[worker.address.split(".")[1]], "template"), "template")
+    timeout = re.fullmatch(r"\$\{var\.(\w+)\}s", str(task.get("timeout")))
+    runtime = str(env.get("WORKER_MAX_RUNTIME_SECONDS"))
+    if timeout is None or not re.search(rf"var\.{timeout.group(1)}\s*-\s*", runtime):
+        problems.append(
+            f"WORKER_MAX_RUNTIME_SECONDS {runtime!r} is not derived from the task timeout minus a margin"
+        )
+    return problems
+
+
+def _function_addresses(config: TerraformConfig) -> list[str]:
+    return [f"{FUNCTION}.{name}" for name in config.of_type(FUNCTION)]
+
+
+def check_scheduler(config: TerraformConfig) -> Problems:
+    """The scheduler POSTs jobs:run of the worker with an OAuth token of an account that may run only it."""
+    problems: Problems = []
+    jobs = [f"{JOB}.{name}" for name in config.of_type(JOB)]
+    schedulers = config.of_type(SCHEDULER)
+    if len(jobs) != 1 or len(schedulers) != 1:
+        return [f"expected one worker job and one scheduler, found {len(jobs)} and {len(schedulers)}"]
+    job = jobs[0]
+    name, body = next(iter(schedulers.items()))
+    target = _first(body, "http_target")
+    uri = str(target.get("uri"))
+    expected_uri = re.compile(
+        rf"^https://run\.googleapis\.com/v2/projects/\$\{{var\.project_id\}}/locations/\$\{{var\.region\}}"
+        rf"/jobs/\$\{{{re.escape(job)}\.name\}}:run$"
+    )
+    if not expected_uri.fullmatch(uri):
+        problems.append(f"{SCHEDULER}.{name}: uri {uri!r} is not the jobs:run endpoint of {job}")
+    if target.get("http_method") != "POST":
+        problems.append(f"{SCHEDULER}.{name}: http_method must be POST")
+    account = service_account_of(_first(target, "oauth_token").get("service_account_email"))
+    if account is None:
+        return [*problems, f"{SCHEDULER}.{name}: no oauth_token with one of our service accounts"]
+    problems.extend(_scheduler_grants(config, account, job))
+    return problems
+
+
+def _scheduler_grants(config: TerraformConfig, account: str, job: str) -> Problems:
+    """The scheduler's account holds run.invoker on the job and no other role anywhere."""
+    problems: Problems = []
+    on_job = False
+    for address, body in config.all_blocks():
+        if service_account_of(body.get("member")) != account and not any(
+            service_account_of(member) == account for member in body.get("members", [])
+        ):
+            continue
+        if (
+            address.startswith(f"{RUN_JOB_MEMBER}.")
+            and body.get("role") == INVOKER
+            and _mentions(body.get("name"), job)
+        ):
+            on_job = True
+        else:
+            problems.append(f"{address}: the scheduler's account {account} may only run {job}")
+    if not on_job:
+        problems.append(f"the scheduler's account {account} has no run.invoker on {job}")
+    return problems
+
+
+ALL_CHECKS: Final = (
+    "check_env_matches_settings",
+    "check_secret_access",
+    "check_public_access",
+    "check_private_functions",
+    "check_ingress",
+    "check_no_secret_values",
+    "check_service_accounts",
+    "check_worker_settings",
+    "check_scheduler",
+)
