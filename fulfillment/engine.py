@@ -1,0 +1,244 @@
+"""The connection to Zeebe / Camunda 8 from settings, and a thread-safe bridge for sync callers.
+
+pyzeebe is asyncio-only, and its SyncZeebeClient fails outside the main thread, which is exactly where a
+threaded server (functions-framework's gunicorn gthread workers) runs a request. EngineBridge therefore owns
+one asyncio loop in a daemon thread with one ZeebeClient (and one gRPC channel) created on that loop; request
+threads hand coroutines to it with `run_coroutine_threadsafe` and wait for the result with a deadline. The
+connection is reused across requests and started lazily in the process that uses it, because gunicorn forks
+its workers after the function module was imported and a gRPC channel must not cross a fork.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import logging
+import os
+import threading
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal, Self, TypeVar
+
+import grpc
+from pyzeebe import (
+    ZeebeClient,
+    create_camunda_cloud_channel,
+    create_insecure_channel,
+    create_oauth2_client_credentials_channel,
+)
+from pyzeebe.errors import (
+    MessageAlreadyExistsError,
+    PyZeebeError,
+    ZeebeBackPressureError,
+    ZeebeDeadlineExceeded,
+    ZeebeGatewayUnavailableError,
+    ZeebeInternalError,
+)
+
+from fulfillment.logs import bind
+from fulfillment.settings import DEFAULT_CAMUNDA_REGION, EngineSettings
+from fulfillment.workflow import MESSAGE_NAME
+
+logger = logging.getLogger(__name__)
+
+Publication = Literal["started", "duplicate"]
+T = TypeVar("T")
+
+CAMUNDA_SAAS_TOKEN_URL: Final = "https://login.cloud.camunda.io/oauth/token"  # noqa: S105 - a URL
+CAMUNDA_SAAS_AUDIENCE: Final = "zeebe.camunda.io"
+DEFAULT_MESSAGE_TTL_SECONDS: Final = 3600
+# gRPC's default reconnect backoff grows to 120 s, during which every call fails at once even though the
+# gateway is back; a function instance should notice a restarted gateway within seconds.
+CHANNEL_OPTIONS: Final = (("grpc.max_reconnect_backoff_ms", 5_000),)
+_UNAVAILABLE_CODES: Final = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.CANCELLED,
+    }
+)
+_UNAVAILABLE_ERRORS: Final = (
+    ZeebeGatewayUnavailableError,
+    ZeebeDeadlineExceeded,
+    ZeebeBackPressureError,
+    ZeebeInternalError,
+)
+
+
+class EngineError(Exception):
+    """The engine refused a call for a reason retrying will not fix (e.g. bad credentials)."""
+
+
+class EngineUnavailable(EngineError):
+    """The gateway could not be reached, timed out or is in back pressure: try again later."""
+
+
+def create_channel(settings: EngineSettings) -> grpc.aio.Channel:
+    """The gRPC channel for the configured engine (call it inside the event loop that will use it)."""
+    if settings.engine_mode == "saas":
+        return create_camunda_cloud_channel(
+            client_id=_required(settings.zeebe_client_id),
+            client_secret=_required(settings.zeebe_client_secret).get_secret_value(),
+            cluster_id=_required(settings.camunda_cluster_id),
+            region=settings.camunda_cluster_region or DEFAULT_CAMUNDA_REGION,
+            authorization_server=settings.zeebe_authorization_server_url or CAMUNDA_SAAS_TOKEN_URL,
+            audience=settings.zeebe_token_audience or CAMUNDA_SAAS_AUDIENCE,
+            channel_options=CHANNEL_OPTIONS,
+        )
+    if settings.engine_mode == "oauth":
+        return create_oauth2_client_credentials_channel(
+            grpc_address=settings.zeebe_address,
+            client_id=_required(settings.zeebe_client_id),
+            client_secret=_required(settings.zeebe_client_secret).get_secret_value(),
+            authorization_server=_required(settings.zeebe_authorization_server_url),
+            scope=None,
+            audience=settings.zeebe_token_audience,
+            channel_options=CHANNEL_OPTIONS,
+        )
+    return create_insecure_channel(grpc_address=settings.zeebe_address, channel_options=CHANNEL_OPTIONS)
+
+
+@dataclass(frozen=True)
+class _LoopThread:
+    """One asyncio loop running in a daemon thread, with the ZeebeClient that lives on it."""
+
+    pid: int
+    loop: asyncio.AbstractEventLoop
+    thread: threading.Thread
+    channel: grpc.aio.Channel
+    client: ZeebeClient
+
+    @classmethod
+    def start(cls, channel_factory: Callable[[], grpc.aio.Channel], timeout: float) -> _LoopThread:
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="engine-bridge", daemon=True)
+        thread.start()
+
+        async def connect() -> tuple[grpc.aio.Channel, ZeebeClient]:
+            channel = channel_factory()
+            # -1: never give up. With pyzeebe's default (10) the adapter closes the channel for good after
+            # ten gateway errors over the life of the process, and every later call would fail.
+            return channel, ZeebeClient(channel, max_connection_retries=-1)
+
+        channel, client = asyncio.run_coroutine_threadsafe(connect(), loop).result(timeout)
+        return cls(os.getpid(), loop, thread, channel, client)
+
+    def stop(self, timeout: float) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(self.channel.close(), self.loop).result(timeout)
+        except (concurrent.futures.TimeoutError, RuntimeError):
+            logger.warning("engine channel did not close in time")
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+class EngineBridge:
+    """Publishes to the engine from any thread; safe to share for the life of the process."""
+
+    def __init__(
+        self,
+        channel_factory: Callable[[], grpc.aio.Channel],
+        *,
+        message_ttl_seconds: int = DEFAULT_MESSAGE_TTL_SECONDS,
+        request_timeout_seconds: float = 10.0,
+    ) -> None:
+        self._channel_factory = channel_factory
+        self._message_ttl_ms = message_ttl_seconds * 1000
+        self._timeout = request_timeout_seconds
+        self._lock = threading.Lock()
+        self._loop_thread: _LoopThread | None = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: EngineSettings, *, message_ttl_seconds: int = DEFAULT_MESSAGE_TTL_SECONDS
+    ) -> Self:
+        return cls(
+            functools.partial(create_channel, settings),
+            message_ttl_seconds=message_ttl_seconds,
+            request_timeout_seconds=settings.zeebe_request_timeout_seconds,
+        )
+
+    def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication:
+        """Publishes "order-placed" with correlation key = message id = order id.
+
+        Returns "duplicate" when Zeebe still buffers a message with that id (ALREADY_EXISTS); raises
+        EngineUnavailable when the gateway cannot be reached in time.
+        """
+        with bind(order_id=order_id):
+            outcome = self.run(self._publish_order_placed(order_id, dict(variables)))
+            logger.info("order-placed message published", extra={"publication": outcome})
+            return outcome
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Runs `coroutine` on the bridge's loop and waits for it (at most the request timeout)."""
+        try:
+            loop_thread = self._started()
+        except Exception as exc:
+            coroutine.close()
+            raise EngineUnavailable(
+                f"cannot open the engine connection: {type(exc).__name__}: {exc}"
+            ) from exc
+        future = asyncio.run_coroutine_threadsafe(
+            asyncio.wait_for(coroutine, self._timeout), loop_thread.loop
+        )
+        try:
+            # The inner wait_for is the deadline; this one only guards against a stalled loop thread.
+            return future.result(self._timeout + 5)
+        except (TimeoutError, concurrent.futures.TimeoutError) as exc:
+            future.cancel()
+            raise EngineUnavailable(f"no answer from the engine within {self._timeout:g} s") from exc
+
+    @property
+    def client(self) -> ZeebeClient:
+        """The ZeebeClient on the bridge's loop: use it only inside coroutines passed to `run`."""
+        return self._started().client
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            loop_thread, self._loop_thread = self._loop_thread, None
+        if loop_thread is not None and loop_thread.pid == os.getpid():
+            loop_thread.stop(timeout)
+
+    def _started(self) -> _LoopThread:
+        with self._lock:
+            if self._loop_thread is None or self._loop_thread.pid != os.getpid():
+                # A loop thread inherited through fork() does not run in this process: start a new one.
+                self._loop_thread = _LoopThread.start(self._channel_factory, self._timeout)
+            return self._loop_thread
+
+    async def _publish_order_placed(self, order_id: str, variables: dict[str, Any]) -> Publication:
+        client = self._started().client
+        try:
+            await client.publish_message(
+                name=MESSAGE_NAME,
+                correlation_key=order_id,
+                variables=variables,
+                time_to_live_in_milliseconds=self._message_ttl_ms,
+                message_id=order_id,
+            )
+        except MessageAlreadyExistsError:
+            return "duplicate"
+        except _UNAVAILABLE_ERRORS as exc:
+            raise EngineUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        except grpc.aio.AioRpcError as exc:
+            raise _from_rpc_error(exc) from exc
+        except PyZeebeError as exc:
+            raise EngineError(f"{type(exc).__name__}: {exc}") from exc
+        return "started"
+
+
+def _from_rpc_error(error: grpc.aio.AioRpcError) -> EngineError:
+    code = error.code()
+    message = f"{code.name if code else 'UNKNOWN'}: {error.details()}"
+    return EngineUnavailable(message) if code in _UNAVAILABLE_CODES else EngineError(message)
+
+
+def _required(value: T | None) -> T:
+    # The settings validator guarantees these for the chosen mode; this only narrows the type.
+    if value is None:
+        raise EngineError("engine credentials are incomplete")
+    return value
