@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -19,11 +20,13 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+from pyzeebe import ZeebeClient, create_insecure_channel
 
 from devstack.medusa import ADMIN_EMAIL, AdminLogin, Medusa
 from devstack.postgres import Postgres
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
 from devstack.seed import SeedResult, seed
+from fulfillment.workflow import BPMN_PATH
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PART_TIMEOUT_SECONDS = 60
@@ -244,6 +247,7 @@ class Stack:
         wait_until(
             lambda: _http_ok(f"{self.engine_http_url}/health"), PART_TIMEOUT_SECONDS, "the engine", process
         )
+        asyncio.run(_deploy_process(self.engine_address))
         return process
 
     def order_webhook_env(self) -> dict[str, str]:
@@ -268,8 +272,9 @@ class Stack:
             "NOTIFICATION_OUTBOX_DIR": str(self.outbox_dir),
         }
 
-    def start_order_webhook(self) -> ManagedProcess:
-        return self._start_function("order_webhook", self.ports.order_webhook, self.order_webhook_env())
+    def start_order_webhook(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
+        env = {**self.order_webhook_env(), **(extra_env or {})}
+        return self._start_function("order_webhook", self.ports.order_webhook, env)
 
     def start_status_update(self) -> ManagedProcess:
         return self._start_function("status_update", self.ports.status_update, self.status_update_env())
@@ -295,6 +300,15 @@ class Stack:
     def stop_part(self, name: str) -> int | None:
         """Stops one part (e.g. "order_webhook", "engine", "worker"); returns its exit code."""
         return self.group.stop(name)
+
+
+async def _deploy_process(address: str) -> None:
+    """Deploys bpmn/order-fulfillment.bpmn (the engine keeps the version when the content is unchanged)."""
+    channel = create_insecure_channel(grpc_address=address)
+    try:
+        await ZeebeClient(channel).deploy_resource(BPMN_PATH)
+    finally:
+        await channel.close()
 
 
 def _venv_script(name: str) -> str:

@@ -1,0 +1,152 @@
+"""Command line: `up` (start and leave running), `down` (stop it), `demo` (start, place 3 orders, stop),
+`order` (place one order on a running stack and watch it)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+
+from devstack.admin import AdminApi
+from devstack.processes import StartupError, process_start_time, stop_recorded
+from devstack.seed import SeedResult
+from devstack.shop import Shop
+from devstack.stack import Ports, Stack
+
+DEFAULT_RUN_DIR = Path(".run")
+console = Console()
+
+
+def _say(message: str) -> None:
+    console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {message}", highlight=False)
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM behaves like Ctrl-C, so the stack is stopped on the way out either way."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _running_parts(run_dir: Path) -> list[str]:
+    names = []
+    pid_dir = run_dir / "pids"
+    for path in pid_dir.glob("*.json") if pid_dir.is_dir() else []:
+        record = json.loads(path.read_text())
+        if record.get("start_time") and process_start_time(int(record["pid"])) == record["start_time"]:
+            names.append(str(record["name"]))
+    return names
+
+
+def _refuse_if_running(run_dir: Path) -> bool:
+    running = _running_parts(run_dir)
+    if running:
+        console.print(
+            f"already running from {run_dir}: {', '.join(running)}; run `python -m devstack down` first"
+        )
+    return bool(running)
+
+
+def cmd_up(run_dir: Path) -> int:
+    if _refuse_if_running(run_dir):
+        return 1
+    stack = Stack(run_dir, Ports(), say=_say).start()
+    assert stack.seed is not None
+    _print_usage(stack, stack.seed)
+    return 0
+
+
+def _print_usage(stack: Stack, seed: SeedResult) -> None:
+    console.print(
+        f"""
+[bold]The stack is running[/] (logs in {stack.run_dir / "logs"}; stop it with `python -m devstack down`)
+  Medusa            {stack.medusa_url}   (publishable key {seed.publishable_key})
+  order webhook     {stack.order_webhook_url}
+  status update     {stack.status_update_url}
+  engine            {stack.engine_address}   inspection {stack.engine_http_url}/process-instances
+  notifications     {stack.outbox_dir}
+
+[bold]Place an order and watch it:[/]
+  python -m devstack order
+[bold]Look at one order:[/]
+  curl -s -u {seed.api_key}: '{stack.medusa_url}/admin/orders/ORDER_ID?fields=id,display_id,metadata'
+  python -m localzeebe inspect --url {stack.engine_http_url} --correlation-key ORDER_ID
+""",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def cmd_down(run_dir: Path) -> int:
+    stopped = stop_recorded(run_dir, log=_say)
+    (run_dir / "stack.json").unlink(missing_ok=True)
+    _say(f"stopped {stopped} process(es)" if stopped else f"nothing was running from {run_dir}")
+    return 0
+
+
+def cmd_demo(run_dir: Path) -> int:
+    from devstack.demo import run_demo  # imports rich's live display only when needed
+
+    if _refuse_if_running(run_dir):
+        return 1
+    _interrupt_on_sigterm()
+    try:
+        with Stack(run_dir, Ports(), say=_say) as stack:
+            return 0 if run_demo(stack, console) else 1
+    except KeyboardInterrupt:
+        _say("interrupted: everything that was started has been stopped")
+        return 130
+
+
+def cmd_order(run_dir: Path, quantity: int) -> int:
+    """Places one order on a stack started with `up` and follows its metadata until a final status."""
+    from devstack.demo import WatchedOrder, watch
+
+    state = json.loads((run_dir / "stack.json").read_text())
+    seed = SeedResult.load(run_dir / "seed.json")
+    with Shop(state["medusa_url"], seed.publishable_key, seed.region_id) as shop:
+        order = shop.place_order(seed.variant_id, quantity=quantity)
+    _say(f"placed order #{order.display_id} {order.id}")
+    watched = [WatchedOrder(order, time.monotonic())]
+    with AdminApi(state["medusa_url"], api_key=seed.api_key) as admin:
+        watch(admin, watched, console)
+    console.print_json(data=watched[0].metadata)
+    return 0 if watched[0].terminal else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    parser.add_argument(
+        "--run-dir", type=Path, default=DEFAULT_RUN_DIR, help="state, logs, data (default .run)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="start everything on the default local ports and leave it running")
+    commands.add_parser("down", help="stop what `up` started")
+    commands.add_parser("demo", help="start everything, place three orders, watch them, stop everything")
+    order = commands.add_parser("order", help="place one order on a running stack and watch it")
+    order.add_argument("--quantity", type=int, default=1)
+    args = parser.parse_args(argv)
+    run_dir: Path = args.run_dir.resolve()
+    try:
+        if args.command == "up":
+            return cmd_up(run_dir)
+        if args.command == "down":
+            return cmd_down(run_dir)
+        if args.command == "demo":
+            return cmd_demo(run_dir)
+        return cmd_order(run_dir, args.quantity)
+    except StartupError as error:
+        console.print(f"[bold red]startup failed:[/] {error}", highlight=False)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""What the end-to-end tests do again and again: place orders, sign webhooks, wait for statuses."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devstack.admin import AdminApi
+from devstack.engine_view import EngineView
+from devstack.shop import PlacedOrder, Shop
+from devstack.stack import Stack
+from fulfillment.signatures import sign_headers
+from fulfillment.workflow import WorkflowStatus
+
+WORKFLOW_KEYS = ("workflow_instance", "workflow_status", "workflow_message", "last_updated")
+TERMINAL = frozenset(status.value for status in WorkflowStatus if status.terminal)
+
+
+class Driver:
+    """Talks to a running stack the way a shop, an operator and a forger would."""
+
+    def __init__(self, stack: Stack) -> None:
+        assert stack.seed is not None
+        self.stack = stack
+        self.seed = stack.seed
+        self.admin = AdminApi(stack.medusa_url, api_key=stack.seed.api_key)
+        self.engine = EngineView(stack.engine_http_url)
+        self.http = httpx.Client(timeout=30)
+
+    def close(self) -> None:
+        self.admin.close()
+        self.engine.close()
+        self.http.close()
+
+    # Orders ----------------------------------------------------------------------------------
+    def place_order(self, quantity: int = 1) -> PlacedOrder:
+        with Shop(self.stack.medusa_url, self.seed.publishable_key, self.seed.region_id) as shop:
+            return shop.place_order(self.seed.variant_id, quantity=quantity)
+
+    def metadata(self, order_id: str) -> dict[str, Any]:
+        return self.admin.order_metadata(order_id)
+
+    def wait_for_status(
+        self, order_id: str, statuses: Collection[str] = TERMINAL, timeout: float = 60
+    ) -> dict[str, Any]:
+        """Polls the order's metadata until workflow_status is one of `statuses`; returns the metadata."""
+        metadata: dict[str, Any] = {}
+
+        def reached() -> bool:
+            nonlocal metadata
+            metadata = self.metadata(order_id)
+            return metadata.get("workflow_status") in statuses
+
+        poll(reached, timeout, lambda: f"order {order_id} to reach {sorted(statuses)}; metadata {metadata}")
+        return metadata
+
+    def instances(self, order_id: str) -> list[dict[str, Any]]:
+        return self.engine.instances_for(order_id)
+
+    # Webhooks --------------------------------------------------------------------------------
+    def signed_webhook(
+        self, body: bytes, secret: str | None = None, msg_id: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        headers = sign_headers(secret or self._webhook_secret(), body, msg_id)
+        return body, {**headers, "content-type": "application/json"}
+
+    def _webhook_secret(self) -> str:
+        assert self.stack.secrets is not None
+        return self.stack.secrets.order_webhook
+
+    def post_webhook(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        return self.http.post(self.stack.order_webhook_url, content=body, headers=headers)
+
+    def post_status(self, payload: dict[str, Any]) -> httpx.Response:
+        assert self.stack.secrets is not None
+        body = json.dumps(payload).encode()
+        headers = {**sign_headers(self.stack.secrets.status_update, body), "content-type": "application/json"}
+        return self.http.post(self.stack.status_update_url, content=body, headers=headers)
+
+
+def order_placed_body(order_id: str, event_type: str = "order.placed") -> bytes:
+    payload = {"type": event_type, "timestamp": "2026-01-01T00:00:00Z", "data": {"id": order_id}}
+    return json.dumps(payload).encode()
+
+
+def poll(check: Callable[[], bool], timeout: float, what: Callable[[], str], interval: float = 0.3) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what()}")
+
+
+def log_lines(path: Path, needle: str) -> list[str]:
+    return [line for line in path.read_text(errors="replace").splitlines() if needle in line]
