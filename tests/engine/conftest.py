@@ -1,0 +1,35 @@
+"""Fixtures: one engine process per test session; the conformance target is local or a real Zeebe."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from tests.engine.support import EngineProcess, Gateway, Target
+
+
+@pytest.fixture(scope="session")
+def local_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProcess]:
+    engine = EngineProcess.start(tmp_path_factory.mktemp("engine") / "engine.log")
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture(params=["local", "zeebe"])
+def target(request: pytest.FixtureRequest) -> Target:
+    if request.param == "zeebe":
+        address = os.environ.get("ZEEBE_ADDRESS")
+        if not address:
+            pytest.skip("ZEEBE_ADDRESS not set: no real Zeebe to run the conformance suite against")
+        return Target("zeebe", address, None)
+    engine: EngineProcess = request.getfixturevalue("local_engine")
+    return Target("local", engine.grpc_address, engine)
+
+
+@pytest.fixture
+async def gateway(target: Target) -> AsyncIterator[Gateway]:
+    client = Gateway(target.address)
+    yield client
+    await client.close()

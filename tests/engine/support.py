@@ -1,0 +1,303 @@
+"""Helpers for the engine tests: start the engine as a real process, build BPMN, talk raw gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from pyzeebe.proto import gateway_pb2 as pb
+from pyzeebe.proto import gateway_pb2_grpc as pb_grpc
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ZBCTL = REPO_ROOT / "tools" / "node" / "node_modules" / ".bin" / "zbctl"
+
+
+@dataclass
+class EngineProcess:
+    """A localzeebe started with sys.executable; ports are read from its ready line."""
+
+    process: subprocess.Popen[str]
+    grpc_address: str
+    http_url: str
+    log_path: Path
+
+    @classmethod
+    def start(cls, log_path: Path, data_dir: Path | None = None, log_level: str = "info") -> EngineProcess:
+        command = [
+            sys.executable,
+            "-m",
+            "localzeebe",
+            "--port",
+            "0",
+            "--http-port",
+            "0",
+            "--log-level",
+            log_level,
+        ]
+        if data_dir is not None:
+            command += ["--data-dir", str(data_dir)]
+        log_file = log_path.open("a")
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=log_file, text=True, env=dict(os.environ)
+        )
+        log_file.close()
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        if not line.startswith("localzeebe ready"):
+            process.kill()
+            raise RuntimeError(f"engine did not start: {line!r}\n{log_path.read_text()}")
+        fields = dict(part.split("=", 1) for part in line.split()[2:])
+        return cls(process, fields["grpc"], f"http://{fields['http']}", log_path)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def inspect(self, path: str, **params: str) -> Any:
+        response = httpx.get(f"{self.http_url}{path}", params=params, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+
+@dataclass
+class Target:
+    """Where the conformance suite runs: the local engine (with inspection) or a real Zeebe."""
+
+    name: str
+    address: str
+    engine: EngineProcess | None
+
+    def require_local(self) -> EngineProcess:
+        if self.engine is None:
+            pytest.skip("needs the local engine's inspection view")
+        return self.engine
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+# --- BPMN building blocks ---------------------------------------------------------------------------
+def definitions(process_id: str, body: str, extra: str = "", executable: bool = True) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-{process_id}"
+  targetNamespace="http://bpmn.io/schema/bpmn">
+{extra}
+  <bpmn:process id="{process_id}" isExecutable="{str(executable).lower()}">
+{body}
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()
+
+
+def start(element_id: str = "start", message_ref: str | None = None, outputs: str = "") -> str:
+    definition = f'<bpmn:messageEventDefinition messageRef="{message_ref}" />' if message_ref else ""
+    extensions = (
+        f"<bpmn:extensionElements><zeebe:ioMapping>{outputs}</zeebe:ioMapping></bpmn:extensionElements>"
+    )
+    return f'<bpmn:startEvent id="{element_id}">{extensions if outputs else ""}{definition}</bpmn:startEvent>'
+
+
+def end(element_id: str = "end", error_ref: str | None = None) -> str:
+    definition = f'<bpmn:errorEventDefinition errorRef="{error_ref}" />' if error_ref else ""
+    return f'<bpmn:endEvent id="{element_id}">{definition}</bpmn:endEvent>'
+
+
+def task(
+    element_id: str,
+    job_type: str,
+    retries: str = "3",
+    headers: dict[str, str] | None = None,
+    mappings: str = "",
+) -> str:
+    header_xml = "".join(f'<zeebe:header key="{k}" value="{v}" />' for k, v in (headers or {}).items())
+    return f"""<bpmn:serviceTask id="{element_id}"><bpmn:extensionElements>
+  <zeebe:taskDefinition type="{job_type}" retries="{retries}" />
+  {f"<zeebe:taskHeaders>{header_xml}</zeebe:taskHeaders>" if header_xml else ""}
+  {f"<zeebe:ioMapping>{mappings}</zeebe:ioMapping>" if mappings else ""}
+</bpmn:extensionElements></bpmn:serviceTask>"""
+
+
+def flow(flow_id: str, source: str, target: str, condition: str | None = None) -> str:
+    if condition is None:
+        return f'<bpmn:sequenceFlow id="{flow_id}" sourceRef="{source}" targetRef="{target}" />'
+    escaped = condition.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (
+        f'<bpmn:sequenceFlow id="{flow_id}" sourceRef="{source}" targetRef="{target}">'
+        f'<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{escaped}</bpmn:conditionExpression>'
+        "</bpmn:sequenceFlow>"
+    )
+
+
+def gateway(element_id: str, default: str | None = None) -> str:
+    default_attr = f' default="{default}"' if default else ""
+    return f'<bpmn:exclusiveGateway id="{element_id}"{default_attr} />'
+
+
+def error_boundary(
+    element_id: str, attached_to: str, error_ref: str | None = None, attributes: str = ""
+) -> str:
+    ref = f' errorRef="{error_ref}"' if error_ref else ""
+    return (
+        f'<bpmn:boundaryEvent id="{element_id}" attachedToRef="{attached_to}">'
+        f"<bpmn:errorEventDefinition{ref} {attributes}/></bpmn:boundaryEvent>"
+    )
+
+
+def timer_boundary(element_id: str, attached_to: str, duration: str, interrupting: bool = True) -> str:
+    return (
+        f'<bpmn:boundaryEvent id="{element_id}" attachedToRef="{attached_to}" '
+        f'cancelActivity="{str(interrupting).lower()}"><bpmn:timerEventDefinition>'
+        f"<bpmn:timeDuration>{duration}</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+    )
+
+
+def error(error_id: str, code: str) -> str:
+    return f'<bpmn:error id="{error_id}" name="{code}" errorCode="{code}" />'
+
+
+def message(message_id: str, name: str) -> str:
+    return f'<bpmn:message id="{message_id}" name="{name}" />'
+
+
+def one_task_process(process_id: str, job_type: str, retries: str = "3") -> bytes:
+    return definitions(
+        process_id,
+        start()
+        + task("task", job_type, retries)
+        + end()
+        + flow("f1", "start", "task")
+        + flow("f2", "task", "end"),
+    )
+
+
+# --- raw gRPC helpers --------------------------------------------------------------------------------
+class Gateway:
+    """The gateway API over raw generated stubs, so tests see exact status codes."""
+
+    def __init__(self, address: str) -> None:
+        self.channel = grpc.aio.insecure_channel(address)
+        self.stub = pb_grpc.GatewayStub(self.channel)
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def deploy(self, name: str, content: bytes) -> Any:
+        request = pb.DeployResourceRequest(resources=[pb.Resource(name=name, content=content)])
+        return await self.stub.DeployResource(request, timeout=10)
+
+    async def create(self, process_id: str, variables: dict[str, Any] | None = None) -> int:
+        request = pb.CreateProcessInstanceRequest(
+            bpmnProcessId=process_id, version=-1, variables=json.dumps(variables or {})
+        )
+        response = await self.stub.CreateProcessInstance(request, timeout=10)
+        return int(response.processInstanceKey)
+
+    async def create_with_result(
+        self, process_id: str, variables: dict[str, Any] | None = None, timeout_ms: int = 5000
+    ) -> dict[str, Any]:
+        inner = pb.CreateProcessInstanceRequest(
+            bpmnProcessId=process_id, version=-1, variables=json.dumps(variables or {})
+        )
+        request = pb.CreateProcessInstanceWithResultRequest(request=inner, requestTimeout=timeout_ms)
+        response = await self.stub.CreateProcessInstanceWithResult(request, timeout=timeout_ms / 1000 + 5)
+        result: dict[str, Any] = json.loads(response.variables)
+        return result
+
+    async def activate(
+        self, job_type: str, max_jobs: int = 10, timeout_ms: int = 10_000, request_timeout_ms: int = 2000
+    ) -> list[Any]:
+        request = pb.ActivateJobsRequest(
+            type=job_type,
+            worker="conformance",
+            timeout=timeout_ms,
+            maxJobsToActivate=max_jobs,
+            requestTimeout=request_timeout_ms,
+        )
+        jobs: list[Any] = []
+        async for response in self.stub.ActivateJobs(request, timeout=request_timeout_ms / 1000 + 10):
+            jobs.extend(response.jobs)
+        return jobs
+
+    async def activate_one(self, job_type: str, timeout_ms: int = 10_000, wait_ms: int = 5000) -> Any:
+        give_up = time.monotonic() + wait_ms / 1000
+        while time.monotonic() < give_up:
+            jobs = await self.activate(job_type, 1, timeout_ms, request_timeout_ms=wait_ms)
+            if jobs:
+                return jobs[0]
+        raise AssertionError(f"no job of type {job_type!r} within {wait_ms} ms")
+
+    async def complete(self, job_key: int, variables: dict[str, Any] | None = None) -> None:
+        request = pb.CompleteJobRequest(jobKey=job_key, variables=json.dumps(variables or {}))
+        await self.stub.CompleteJob(request, timeout=10)
+
+    async def fail(self, job_key: int, retries: int, message: str = "failed", backoff_ms: int = 0) -> None:
+        request = pb.FailJobRequest(
+            jobKey=job_key, retries=retries, errorMessage=message, retryBackOff=backoff_ms
+        )
+        await self.stub.FailJob(request, timeout=10)
+
+    async def throw_error(
+        self, job_key: int, code: str, message: str = "", variables: dict[str, Any] | None = None
+    ) -> None:
+        request = pb.ThrowErrorRequest(
+            jobKey=job_key, errorCode=code, errorMessage=message, variables=json.dumps(variables or {})
+        )
+        await self.stub.ThrowError(request, timeout=10)
+
+    async def publish(
+        self,
+        name: str,
+        correlation_key: str,
+        ttl_ms: int = 0,
+        message_id: str = "",
+        variables: dict[str, Any] | None = None,
+    ) -> int:
+        request = pb.PublishMessageRequest(
+            name=name,
+            correlationKey=correlation_key,
+            timeToLive=ttl_ms,
+            messageId=message_id,
+            variables=json.dumps(variables or {}),
+        )
+        response = await self.stub.PublishMessage(request, timeout=10)
+        return int(response.key)
+
+
+async def expect_status(code: grpc.StatusCode, call: Any) -> grpc.aio.AioRpcError:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    assert caught.value.code() == code, (
+        f"expected {code}, got {caught.value.code()}: {caught.value.details()}"
+    )
+    return caught.value
+
+
+async def eventually(check: Any, timeout_s: float = 5.0, interval_s: float = 0.05) -> Any:
+    """Poll a synchronous check until it returns a truthy value."""
+    give_up = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value or time.monotonic() > give_up:
+            return value
+        await asyncio.sleep(interval_s)

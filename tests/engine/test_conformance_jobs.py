@@ -1,0 +1,206 @@
+"""Conformance: deployment, instances and Zeebe's job guarantees, over the gateway API only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import grpc
+import pytest
+from pyzeebe.proto import gateway_pb2 as pb
+
+from tests.engine.support import (
+    Gateway,
+    Target,
+    definitions,
+    end,
+    expect_status,
+    flow,
+    one_task_process,
+    start,
+    unique,
+)
+from tests.engine.support import task as service_task
+
+pytestmark = pytest.mark.contract
+
+
+async def test_deploying_the_same_resource_again_returns_the_existing_version(gateway: Gateway) -> None:
+    process_id = unique("dedup")
+    first = (await gateway.deploy("p.bpmn", one_task_process(process_id, "a"))).deployments[0].process
+    again = (await gateway.deploy("p.bpmn", one_task_process(process_id, "a"))).deployments[0].process
+    changed = (await gateway.deploy("p.bpmn", one_task_process(process_id, "b"))).deployments[0].process
+
+    assert (again.processDefinitionKey, again.version) == (first.processDefinitionKey, first.version)
+    assert changed.version == first.version + 1
+    assert changed.processDefinitionKey != first.processDefinitionKey
+
+
+async def test_instance_runs_through_a_service_task_with_headers_and_variables(gateway: Gateway) -> None:
+    process_id, job_type = unique("simple"), unique("job")
+    body = (
+        start()
+        + service_task("task", job_type, headers={"channel": "email"})
+        + end()
+        + flow("f1", "start", "task")
+        + flow("f2", "task", "end")
+    )
+    await gateway.deploy("p.bpmn", definitions(process_id, body))
+    instance_key = await gateway.create(process_id, {"order": {"id": "order_1", "total": 10}})
+
+    job = await gateway.activate_one(job_type)
+    assert job.processInstanceKey == instance_key
+    assert job.bpmnProcessId == process_id
+    assert job.elementId == "task"
+    assert job.retries == 3
+    assert json.loads(job.customHeaders) == {"channel": "email"}
+    assert json.loads(job.variables) == {"order": {"id": "order_1", "total": 10}}
+    await gateway.complete(job.key, {"paid": True})
+    await expect_status(grpc.StatusCode.NOT_FOUND, gateway.complete(job.key))
+
+
+async def test_create_with_result_returns_the_final_variables(gateway: Gateway) -> None:
+    process_id, job_type = unique("result"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, job_type))
+
+    async def work() -> None:
+        job = await gateway.activate_one(job_type)
+        await gateway.complete(job.key, {"doubled": json.loads(job.variables)["n"] * 2})
+
+    worker = asyncio.create_task(work())
+    result = await gateway.create_with_result(process_id, {"n": 21})
+    await worker
+    assert result == {"n": 21, "doubled": 42}
+
+
+async def test_retries_may_be_a_feel_expression(gateway: Gateway) -> None:
+    process_id, job_type = unique("retries"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, job_type, retries="=attempts + 1"))
+    await gateway.create(process_id, {"attempts": 4})
+    job = await gateway.activate_one(job_type)
+    assert job.retries == 5
+
+
+async def test_a_timed_out_job_is_handed_out_again_without_using_a_retry(gateway: Gateway) -> None:
+    process_id, job_type = unique("timeout"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, job_type))
+    await gateway.create(process_id)
+
+    first = await gateway.activate_one(job_type, timeout_ms=1000)
+    assert await gateway.activate(job_type, request_timeout_ms=-1) == []
+    second = await gateway.activate_one(job_type, timeout_ms=10_000, wait_ms=4000)
+
+    assert second.key == first.key
+    assert second.retries == first.retries == 3
+    await gateway.complete(second.key)
+
+
+async def test_long_polling_returns_as_soon_as_a_job_is_available(gateway: Gateway) -> None:
+    process_id, job_type = unique("poll"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, job_type))
+    began = time.monotonic()
+    poll = asyncio.create_task(gateway.activate(job_type, request_timeout_ms=8000))
+    await asyncio.sleep(0.3)
+    await gateway.create(process_id)
+    jobs = await poll
+    assert len(jobs) == 1
+    assert time.monotonic() - began < 4
+
+
+async def test_long_polling_honours_the_request_timeout(gateway: Gateway) -> None:
+    began = time.monotonic()
+    jobs = await gateway.activate(unique("nothing"), request_timeout_ms=700)
+    elapsed = time.monotonic() - began
+    assert jobs == []
+    assert 0.6 < elapsed < 5
+
+
+async def test_fail_job_with_retries_left_and_backoff_hands_the_job_out_after_the_backoff(
+    gateway: Gateway,
+) -> None:
+    process_id, job_type = unique("backoff"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, job_type))
+    await gateway.create(process_id)
+    job = await gateway.activate_one(job_type)
+
+    await gateway.fail(job.key, retries=2, message="temporary", backoff_ms=1000)
+    assert await gateway.activate(job_type, request_timeout_ms=300) == []
+    again = await gateway.activate_one(job_type, wait_ms=4000)
+    assert (again.key, again.retries) == (job.key, 2)
+
+
+async def test_fail_job_without_retries_raises_an_incident_that_retries_and_resolve_clear(
+    gateway: Gateway, target: Target
+) -> None:
+    process_id, job_type = unique("incident"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, job_type))
+    instance_key = await gateway.create(process_id)
+    job = await gateway.activate_one(job_type)
+
+    await gateway.fail(job.key, retries=0, message="card declined")
+    assert await gateway.activate(job_type, request_timeout_ms=500) == []
+    await expect_status(grpc.StatusCode.FAILED_PRECONDITION, gateway.complete(job.key))
+
+    engine = target.require_local()
+    incidents = engine.inspect(f"/process-instances/{instance_key}")["incidents"]
+    assert [(i["error_type"], i["error_message"], i["state"]) for i in incidents] == [
+        ("JOB_NO_RETRIES", "card declined", "ACTIVE")
+    ]
+    await gateway.stub.UpdateJobRetries(pb.UpdateJobRetriesRequest(jobKey=job.key, retries=1))
+    await gateway.stub.ResolveIncident(pb.ResolveIncidentRequest(incidentKey=incidents[0]["key"]))
+
+    again = await gateway.activate_one(job_type)
+    assert (again.key, again.retries) == (job.key, 1)
+    await gateway.complete(again.key)
+    detail = engine.inspect(f"/process-instances/{instance_key}")
+    assert detail["state"] == "COMPLETED"
+    assert detail["incidents"][0]["state"] == "RESOLVED"
+
+
+async def test_update_job_timeout_extends_the_deadline(gateway: Gateway) -> None:
+    process_id, job_type = unique("extend"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, job_type))
+    await gateway.create(process_id)
+    job = await gateway.activate_one(job_type, timeout_ms=1000)
+    await gateway.stub.UpdateJobTimeout(pb.UpdateJobTimeoutRequest(jobKey=job.key, timeout=10_000))
+    await asyncio.sleep(1.5)
+    assert await gateway.activate(job_type, request_timeout_ms=-1) == []
+    await gateway.complete(job.key)
+
+
+async def test_cancel_instance_cancels_its_job(gateway: Gateway) -> None:
+    process_id, job_type = unique("cancel"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, job_type))
+    instance_key = await gateway.create(process_id)
+    job = await gateway.activate_one(job_type)
+
+    await gateway.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=instance_key))
+    await expect_status(grpc.StatusCode.NOT_FOUND, gateway.complete(job.key))
+    await expect_status(
+        grpc.StatusCode.NOT_FOUND,
+        gateway.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=instance_key)),
+    )
+
+
+async def test_set_variables_are_seen_by_the_next_activation(gateway: Gateway) -> None:
+    process_id, job_type = unique("setvars"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, job_type))
+    instance_key = await gateway.create(process_id, {"a": 1})
+    job = await gateway.activate_one(job_type, timeout_ms=1000)
+    await gateway.stub.SetVariables(
+        pb.SetVariablesRequest(elementInstanceKey=instance_key, variables=json.dumps({"b": 2}))
+    )
+    await gateway.fail(job.key, retries=2)
+    again = await gateway.activate_one(job_type)
+    assert json.loads(again.variables) == {"a": 1, "b": 2}
+
+
+async def test_gateway_error_codes(gateway: Gateway) -> None:
+    await expect_status(grpc.StatusCode.NOT_FOUND, gateway.complete(2251799813685248 + 999_999_999))
+    await expect_status(grpc.StatusCode.NOT_FOUND, gateway.create(unique("missing")))
+    process_id = unique("codes")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, unique("job")))
+    bad_variables = pb.CreateProcessInstanceRequest(bpmnProcessId=process_id, version=-1, variables="[1, 2]")
+    await expect_status(grpc.StatusCode.INVALID_ARGUMENT, gateway.stub.CreateProcessInstance(bad_variables))
+    await expect_status(grpc.StatusCode.INVALID_ARGUMENT, gateway.deploy("broken.bpmn", b"<definitions"))

@@ -1,0 +1,103 @@
+"""Conformance: message start events, correlation keys, message ids and TTLs as Zeebe defines them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import grpc
+import pytest
+
+from tests.engine.support import (
+    Gateway,
+    Target,
+    definitions,
+    end,
+    expect_status,
+    flow,
+    message,
+    start,
+    task,
+    unique,
+)
+
+pytestmark = pytest.mark.contract
+
+
+def _message_process(process_id: str, message_name: str, job_type: str) -> bytes:
+    body = (
+        start("placed", "msg_placed")
+        + task("work", job_type)
+        + end()
+        + flow("f1", "placed", "work")
+        + flow("f2", "work", "end")
+    )
+    return definitions(process_id, body, message("msg_placed", message_name))
+
+
+async def _deployed(gateway: Gateway) -> tuple[str, str]:
+    message_name, job_type = unique("order-placed"), unique("work")
+    await gateway.deploy("p.bpmn", _message_process(unique("msgstart"), message_name, job_type))
+    return message_name, job_type
+
+
+async def test_a_message_starts_an_instance_with_its_variables(gateway: Gateway, target: Target) -> None:
+    name, job_type = await _deployed(gateway)
+    await gateway.publish(name, "order_1", ttl_ms=0, variables={"order_id": "order_1"})
+    job = await gateway.activate_one(job_type)
+    assert json.loads(job.variables) == {"order_id": "order_1"}
+    if target.engine is not None:
+        detail = target.engine.inspect(f"/process-instances/{job.processInstanceKey}")
+        assert detail["correlation_key"] == "order_1"
+
+
+async def test_a_duplicate_message_id_is_refused_while_buffered(gateway: Gateway) -> None:
+    name, job_type = await _deployed(gateway)
+    await gateway.publish(name, "order_2", ttl_ms=60_000, message_id="order_2")
+    error = await expect_status(
+        grpc.StatusCode.ALREADY_EXISTS, gateway.publish(name, "order_2", ttl_ms=60_000, message_id="order_2")
+    )
+    assert "order_2" in (error.details() or "")
+    assert len(await gateway.activate(job_type, request_timeout_ms=1000)) == 1
+    # the same id under another correlation key is another message
+    await gateway.publish(name, "order_3", ttl_ms=60_000, message_id="order_2")
+
+
+async def test_no_second_instance_while_one_with_the_same_key_is_active(gateway: Gateway) -> None:
+    name, job_type = await _deployed(gateway)
+    await gateway.publish(name, "order_4", ttl_ms=60_000, message_id="first")
+    await gateway.publish(name, "order_4", ttl_ms=60_000, message_id="second")
+    await gateway.publish(name, "order_4", ttl_ms=0, message_id="dropped")
+
+    jobs = await gateway.activate(job_type, request_timeout_ms=1000)
+    assert len(jobs) == 1
+    await gateway.complete(jobs[0].key)
+
+    # when it ends, the buffered "second" message (not the one that started it) starts the next
+    follow_up = await gateway.activate_one(job_type)
+    assert follow_up.processInstanceKey != jobs[0].processInstanceKey
+    await gateway.complete(follow_up.key)
+    assert await gateway.activate(job_type, request_timeout_ms=700) == []
+
+
+async def test_a_buffered_message_expires_after_its_ttl(gateway: Gateway) -> None:
+    name = unique("no-subscriber")
+    await gateway.publish(name, "order_5", ttl_ms=800, message_id="m-5")
+    await expect_status(grpc.StatusCode.ALREADY_EXISTS, gateway.publish(name, "order_5", 800, "m-5"))
+    await asyncio.sleep(1.3)
+    await gateway.publish(name, "order_5", ttl_ms=800, message_id="m-5")
+
+
+async def test_a_message_published_before_the_deployment_starts_no_instance(gateway: Gateway) -> None:
+    message_name, job_type = unique("early"), unique("work")
+    await gateway.publish(message_name, "order_6", ttl_ms=60_000, message_id="order_6")
+    await gateway.deploy("p.bpmn", _message_process(unique("late-deploy"), message_name, job_type))
+    assert await gateway.activate(job_type, request_timeout_ms=700) == []
+    await gateway.publish(message_name, "order_7", ttl_ms=0)
+    assert len(await gateway.activate(job_type, request_timeout_ms=2000)) == 1
+
+
+async def test_a_process_with_only_a_message_start_cannot_be_created_directly(gateway: Gateway) -> None:
+    process_id = unique("msgonly")
+    await gateway.deploy("p.bpmn", _message_process(process_id, unique("name"), unique("work")))
+    await expect_status(grpc.StatusCode.FAILED_PRECONDITION, gateway.create(process_id))
