@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.engine.support import EngineProcess, Gateway, Target
+from .support import EngineProcess, Gateway, Target
 
 
 @pytest.fixture(scope="session")

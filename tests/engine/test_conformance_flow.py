@@ -8,7 +8,7 @@ import grpc
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
-from tests.engine.support import (
+from .support import (
     Gateway,
     Target,
     definitions,

@@ -10,7 +10,7 @@ import grpc
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 
-from tests.engine.support import (
+from .support import (
     Gateway,
     Target,
     definitions,
@@ -21,7 +21,7 @@ from tests.engine.support import (
     start,
     unique,
 )
-from tests.engine.support import task as service_task
+from .support import task as service_task
 
 pytestmark = pytest.mark.contract
 

@@ -8,7 +8,7 @@ import json
 import grpc
 import pytest
 
-from tests.engine.support import (
+from .support import (
     Gateway,
     Target,
     definitions,
