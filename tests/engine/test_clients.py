@@ -1,0 +1,135 @@
+"""pyzeebe's client and worker and the official Go client (zbctl) run processes end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyzeebe import ZeebeClient, ZeebeWorker, create_insecure_channel
+from pyzeebe.errors import BusinessError
+
+from .support import (
+    ZBCTL,
+    Target,
+    definitions,
+    end,
+    error,
+    error_boundary,
+    flow,
+    one_task_process,
+    start,
+    task,
+    unique,
+)
+
+pytestmark = pytest.mark.contract
+
+
+def _order_process(process_id: str, pay: str, notify: str, refund: str) -> bytes:
+    body = (
+        start()
+        + task("pay", pay)
+        + error_boundary("declined", "pay", "err")
+        + task("notify", notify)
+        + task("refund", refund)
+        + end()
+        + end("failed")
+        + flow("f1", "start", "pay")
+        + flow("f2", "pay", "notify")
+        + flow("f3", "notify", "end")
+        + flow("f4", "declined", "refund")
+        + flow("f5", "refund", "failed")
+    )
+    return definitions(process_id, body, error("err", "PAYMENT_DECLINED"))
+
+
+async def test_pyzeebe_client_and_worker_run_the_happy_and_the_error_path(
+    target: Target, tmp_path: Path
+) -> None:
+    process_id, pay, notify, refund = unique("pyzeebe"), unique("pay"), unique("notify"), unique("refund")
+    (tmp_path / "order.bpmn").write_bytes(_order_process(process_id, pay, notify, refund))
+    channel = create_insecure_channel(target.address)
+    client = ZeebeClient(channel)
+    worker = ZeebeWorker(channel, poll_retry_delay=0, request_timeout=500)
+    seen: list[str] = []
+
+    @worker.task(task_type=pay, max_running_jobs=8, max_jobs_to_activate=4)
+    async def verify_payment(amount: int) -> dict[str, Any]:
+        if amount > 100:
+            raise BusinessError("PAYMENT_DECLINED")
+        return {"paid": True}
+
+    @worker.task(task_type=notify, max_running_jobs=8, max_jobs_to_activate=4)
+    async def send_notification(amount: int) -> dict[str, Any]:
+        seen.append(f"notified {amount}")
+        return {"notified": True}
+
+    @worker.task(task_type=refund, max_running_jobs=8, max_jobs_to_activate=4)
+    async def refund_order() -> dict[str, Any]:
+        return {"refunded": True}
+
+    running = asyncio.create_task(worker.work())
+    try:
+        assert (await client.healthcheck()).status == 1
+        await client.deploy_resource(str(tmp_path / "order.bpmn"))
+        happy = await client.run_process_with_result(process_id, {"amount": 10}, timeout=10_000)
+        failed = await client.run_process_with_result(process_id, {"amount": 500}, timeout=10_000)
+    finally:
+        await worker.stop()
+        running.cancel()
+        await channel.close()
+    assert happy.variables == {"amount": 10, "paid": True, "notified": True}
+    assert failed.variables == {"amount": 500, "refunded": True}
+    assert seen == ["notified 10"]
+
+
+def _zbctl(target: Target, *args: str) -> Any:
+    command = [str(ZBCTL), "--insecure", "--address", target.address, *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if done.stdout.strip().startswith("{") else done.stdout
+
+
+@pytest.mark.skipif(not ZBCTL.exists(), reason="zbctl is not installed (make setup installs tools/node)")
+async def test_zbctl_deploys_creates_activates_and_completes(target: Target, tmp_path: Path) -> None:
+    process_id, job_type = unique("zbctl"), unique("job")
+    resource = tmp_path / "process.bpmn"
+    resource.write_bytes(one_task_process(process_id, job_type))
+
+    assert "Partition 1" in _zbctl(target, "status")
+    deployed = _zbctl(target, "deploy", "resource", str(resource))
+    assert deployed["deployments"][0]["process"]["bpmnProcessId"] == process_id
+    created = _zbctl(target, "create", "instance", process_id, "--variables", '{"order_id": "order_9"}')
+    activated = await asyncio.to_thread(
+        _zbctl, target, "activate", "jobs", job_type, "--maxJobsToActivate", "1", "--timeout", "30s"
+    )
+    [job] = activated["jobs"]
+    assert job["processInstanceKey"] == created["processInstanceKey"]
+    assert json.loads(job["variables"]) == {"order_id": "order_9"}
+    _zbctl(target, "complete", "job", job["key"], "--variables", '{"done": true}')
+
+    async def complete_next() -> None:
+        jobs = await asyncio.to_thread(
+            _zbctl,
+            target,
+            "activate",
+            "jobs",
+            job_type,
+            "--maxJobsToActivate",
+            "1",
+            "--requestTimeout",
+            "10s",
+        )
+        _zbctl(target, "complete", "job", jobs["jobs"][0]["key"], "--variables", '{"second": true}')
+
+    completing = asyncio.create_task(complete_next())
+    result = await asyncio.to_thread(
+        _zbctl, target, "create", "instance", process_id, "--withResult", "--variables", '{"first": 1}'
+    )
+    await completing
+    assert json.loads(result["variables"]) == {"first": 1, "second": True}
+    _zbctl(target, "publish", "message", unique("nobody"), "--correlationKey", "k", "--ttl", "1s")

@@ -1,0 +1,225 @@
+"""What only the local engine offers or refuses: BPMN outside the subset, inspection, logs, durable state."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from pyzeebe.proto import gateway_pb2 as pb
+
+from .support import (
+    REPO_ROOT,
+    EngineProcess,
+    Gateway,
+    definitions,
+    end,
+    expect_status,
+    flow,
+    message,
+    one_task_process,
+    start,
+    task,
+    unique,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def local(local_engine: EngineProcess) -> AsyncIterator[Gateway]:
+    client = Gateway(local_engine.grpc_address)
+    yield client
+    await client.close()
+
+
+@pytest.mark.parametrize(
+    ("element", "expected"),
+    [
+        (
+            '<bpmn:parallelGateway id="fork" />',
+            "element 'fork' (line 14): unsupported BPMN element <parallelGateway>",
+        ),
+        ('<bpmn:scriptTask id="calc" />', "element 'calc' (line 14): unsupported BPMN element <scriptTask>"),
+    ],
+)
+async def test_unsupported_bpmn_is_refused_at_deploy(local: Gateway, element: str, expected: str) -> None:
+    body = (
+        start()
+        + task("t", "job")
+        + end()
+        + flow("f1", "start", "t")
+        + flow("f2", "t", "end")
+        + "\n\n"
+        + element
+    )
+    refused = await expect_status(
+        grpc.StatusCode.INVALID_ARGUMENT, local.deploy("bad.bpmn", definitions("p", body))
+    )
+    assert "resource 'bad.bpmn'" in (refused.details() or "")
+    assert expected in (refused.details() or "")
+
+
+async def test_rpcs_outside_the_supported_set_answer_unimplemented(local: Gateway) -> None:
+    refused = await expect_status(
+        grpc.StatusCode.UNIMPLEMENTED,
+        local.stub.EvaluateDecision(pb.EvaluateDecisionRequest(decisionId="d")),
+    )
+    assert "EvaluateDecision is not supported by localzeebe" in (refused.details() or "")
+    await expect_status(
+        grpc.StatusCode.UNIMPLEMENTED, local.stub.BroadcastSignal(pb.BroadcastSignalRequest(signalName="s"))
+    )
+
+
+async def test_grpc_health_reports_the_gateway_serving(local: Gateway) -> None:
+    stub = health_pb2_grpc.HealthStub(local.channel)
+    response = await stub.Check(health_pb2.HealthCheckRequest(service="gateway_protocol.Gateway"))
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_inspection_shows_state_variables_history_and_filters(
+    local: Gateway, local_engine: EngineProcess
+) -> None:
+    process_id, name, job_type = unique("inspect"), unique("placed"), unique("job")
+    body = (
+        start("placed", "m")
+        + task("t", job_type)
+        + end()
+        + flow("f1", "placed", "t")
+        + flow("f2", "t", "end")
+    )
+    await local.deploy("p.bpmn", definitions(process_id, body, message("m", name)))
+    await local.publish(name, "order_77", ttl_ms=10_000, message_id="order_77", variables={"total": 5})
+    job = await local.activate_one(job_type)
+
+    [summary] = local_engine.inspect("/process-instances", bpmn_process_id=process_id, state="ACTIVE")[
+        "items"
+    ]
+    assert summary["key"] == job.processInstanceKey
+    assert local_engine.inspect("/process-instances", correlation_key="order_77")["items"] == [summary]
+    assert (
+        local_engine.inspect("/process-instances", bpmn_process_id=process_id, state="COMPLETED")["items"]
+        == []
+    )
+
+    await local.complete(job.key, {"shipped": True})
+    detail = local_engine.inspect(f"/process-instances/{job.processInstanceKey}")
+    assert detail["state"] == "COMPLETED"
+    assert detail["correlation_key"] == "order_77"
+    assert detail["current_elements"] == []
+    assert detail["variables"] == {"total": 5, "shipped": True}
+    assert detail["end_time"] >= detail["start_time"]
+    assert [(h["element_id"], h["intent"]) for h in detail["history"]] == [
+        ("placed", "ELEMENT_ACTIVATED"),
+        ("placed", "ELEMENT_COMPLETED"),
+        ("t", "ELEMENT_ACTIVATED"),
+        ("t", "ELEMENT_COMPLETED"),
+        ("end", "ELEMENT_ACTIVATED"),
+        ("end", "ELEMENT_COMPLETED"),
+    ]
+    assert job.key in {j["key"] for j in local_engine.inspect("/jobs", state="COMPLETED")["items"]}
+    assert "order_77" in {m["message_id"] for m in local_engine.inspect("/messages")["items"]}
+    assert local_engine.inspect("/health") == {"status": "UP"}
+    async with httpx.AsyncClient(base_url=local_engine.http_url) as http:
+        assert (await http.get("/process-instances/1")).status_code == 404
+        assert (await http.post("/process-instances")).status_code == 405
+
+
+def _inspect_cli(*args: str) -> str:
+    command = [sys.executable, "-m", "localzeebe", "inspect", *args]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+async def test_inspect_cli_prints_an_instance_readably(local: Gateway, local_engine: EngineProcess) -> None:
+    process_id, job_type = unique("cli"), unique("job")
+    await local.deploy("p.bpmn", one_task_process(process_id, job_type))
+    key = await local.create(process_id, {"order_id": "order_cli"})
+    job = await local.activate_one(job_type)
+    await local.fail(job.key, retries=0, message="stock service down")
+
+    shown = _inspect_cli("--url", local_engine.http_url, str(key))
+    assert f"process instance {key}  {process_id} v1  ACTIVE" in shown
+    assert 'order_id = "order_cli"' in shown
+    assert "JOB_NO_RETRIES at task: stock service down" in shown
+    assert "INCIDENT_CREATED" in shown
+    listed = _inspect_cli("--url", local_engine.http_url, "--all")
+    assert f"{key}  {process_id} v1  ACTIVE" in listed
+    assert "incidents=1" in listed
+
+
+def test_inspect_cli_says_when_the_engine_is_unreachable() -> None:
+    command = [sys.executable, "-m", "localzeebe", "inspect", "--url", "http://127.0.0.1:9", "--all"]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 2
+    assert "cannot reach the inspection API" in done.stdout
+
+
+async def test_every_event_is_logged_on_one_line(local: Gateway, local_engine: EngineProcess) -> None:
+    process_id, job_type = unique("logged"), unique("job")
+    await local.deploy("p.bpmn", one_task_process(process_id, job_type))
+    key = await local.create(process_id)
+    job = await local.activate_one(job_type)
+    await local.complete(job.key)
+    await local.publish(unique("logged-message"), "k")
+
+    log = local_engine.log_path.read_text()
+    for expected in [
+        f"deployed process {process_id} version 1",
+        f"instance created key {key} process {process_id}",
+        f"job activated key {job.key} type {job_type} worker conformance",
+        f"job completed key {job.key} type {job_type}",
+        f"instance completed key {key}",
+        "message published key",
+    ]:
+        assert expected in log
+
+
+async def test_state_survives_a_restart_with_a_data_dir(tmp_path: Path) -> None:
+    data_dir, log_path = tmp_path / "data", tmp_path / "engine.log"
+    process_id, name, job_type = unique("durable"), unique("placed"), unique("job")
+    body = (
+        start("placed", "m")
+        + task("t", job_type)
+        + end()
+        + flow("f1", "placed", "t")
+        + flow("f2", "t", "end")
+    )
+
+    engine = EngineProcess.start(log_path, data_dir)
+    try:
+        client = Gateway(engine.grpc_address)
+        await client.deploy("p.bpmn", definitions(process_id, body, message("m", name)))
+        await client.publish(name, "order_1", ttl_ms=60_000, message_id="order_1", variables={"n": 1})
+        await client.publish(name, "order_1", ttl_ms=60_000, message_id="order_1-again", variables={"n": 2})
+        first = await client.activate_one(job_type, timeout_ms=1000)
+        await client.close()
+    finally:
+        assert engine.stop() == 0
+
+    engine = EngineProcess.start(log_path, data_dir)
+    try:
+        client = Gateway(engine.grpc_address)
+        await expect_status(
+            grpc.StatusCode.ALREADY_EXISTS,
+            client.publish(name, "order_1", ttl_ms=60_000, message_id="order_1"),
+        )
+        again = await client.activate_one(job_type, wait_ms=5000)  # timed out meanwhile: delivered again
+        assert again.key == first.key
+        await client.complete(again.key, {"done": True})
+        follow_up = await client.activate_one(job_type)  # the buffered second message starts the next one
+        assert json.loads(follow_up.variables) == {"n": 2}
+        instances = engine.inspect("/process-instances", bpmn_process_id=process_id)["items"]
+        assert sorted(i["state"] for i in instances) == ["ACTIVE", "COMPLETED"]
+        redeployed = await client.deploy("p.bpmn", definitions(process_id, body, message("m", name)))
+        assert redeployed.deployments[0].process.version == 1
+        await client.close()
+    finally:
+        assert engine.stop() == 0
