@@ -58,18 +58,18 @@ async def test_pyzeebe_client_and_worker_run_the_happy_and_the_error_path(
     seen: list[str] = []
 
     @worker.task(task_type=pay, max_running_jobs=8, max_jobs_to_activate=4)
-    async def verify_payment(amount: int) -> dict[str, Any]:
+    def verify_payment(amount: int) -> dict[str, Any]:
         if amount > 100:
             raise BusinessError("PAYMENT_DECLINED")
         return {"paid": True}
 
     @worker.task(task_type=notify, max_running_jobs=8, max_jobs_to_activate=4)
-    async def send_notification(amount: int) -> dict[str, Any]:
+    def send_notification(amount: int) -> dict[str, Any]:
         seen.append(f"notified {amount}")
         return {"notified": True}
 
     @worker.task(task_type=refund, max_running_jobs=8, max_jobs_to_activate=4)
-    async def refund_order() -> dict[str, Any]:
+    def refund_order() -> dict[str, Any]:
         return {"refunded": True}
 
     running = asyncio.create_task(worker.work())
