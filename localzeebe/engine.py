@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -486,7 +487,7 @@ class Engine:
             return []
         activated: list[Job] = []
         deadline = now_ms() + timeout_ms
-        for key in list(queue)[:max_jobs]:
+        for key in list(itertools.islice(queue, max_jobs)):
             del queue[key]
             job = self.jobs[key]
             job.state = "ACTIVATED"
