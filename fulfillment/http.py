@@ -16,6 +16,7 @@ from typing import Any, Final, TypeVar
 import flask
 from pydantic import BaseModel, ValidationError
 
+from fulfillment.logs import bind, context_of
 from fulfillment.signatures import InvalidSignature, verify
 
 logger = logging.getLogger(__name__)
@@ -69,12 +70,14 @@ def json_endpoint(handler: Handler) -> Handler:
             return handler(request)
         except HttpProblem as problem:
             level = logging.WARNING if problem.status >= 500 else logging.INFO
-            logger.log(
-                level, "answered %s %s", problem.status, problem.error, extra={"reason": problem.message}
-            )
+            with bind(**context_of(problem)):
+                logger.log(
+                    level, "answered %s %s", problem.status, problem.error, extra={"reason": problem.message}
+                )
             return problem.response()
-        except Exception:
-            logger.exception("unexpected error")
+        except Exception as exc:
+            with bind(**context_of(exc)):
+                logger.exception("unexpected error")
             return json_response(500, {"error": "internal_error", "message": "unexpected error, see logs"})
 
     return endpoint

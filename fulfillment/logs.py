@@ -7,6 +7,7 @@ webhook, the engine, the worker and the status function with a single filter.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
@@ -18,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Final, TextIO
 
 CONTEXT_FIELDS: Final = ("order_id", "process_instance_key")
+_EXCEPTION_CONTEXT: Final = "_fulfillment_log_context"
 
 # Read-only mapping: `bind` replaces it, so a context copied into another task or thread is never mutated.
 _context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
@@ -38,8 +40,20 @@ def bind(**fields: Any) -> Iterator[None]:
     token = _context.set(MappingProxyType({**_context.get(), **added}))
     try:
         yield
+    except BaseException as exc:
+        # Remember the innermost context on the error, so whoever logs it after the block ends (e.g. the
+        # HTTP layer answering it) still logs the order it concerned.
+        if not hasattr(exc, _EXCEPTION_CONTEXT):
+            with contextlib.suppress(AttributeError, TypeError):  # exceptions without a __dict__
+                setattr(exc, _EXCEPTION_CONTEXT, dict(_context.get()))
+        raise
     finally:
         _context.reset(token)
+
+
+def context_of(error: BaseException) -> dict[str, Any]:
+    """The fields that were bound where `error` was raised (empty when it was raised outside `bind`)."""
+    return dict(getattr(error, _EXCEPTION_CONTEXT, {}))
 
 
 def bound_fields() -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fulfillment.logs import bind, bound_fields, setup_logging
+from fulfillment.logs import bind, bound_fields, context_of, setup_logging
 
 
 @pytest.fixture
@@ -64,3 +64,14 @@ def test_setup_is_idempotent(stream: io.StringIO) -> None:
     setup_logging("order-webhook", stream=stream)
     logging.getLogger("x").info("once")
     assert len(lines(stream)) == 1
+
+
+def test_an_error_remembers_the_context_it_was_raised_in(stream: io.StringIO) -> None:
+    with (
+        pytest.raises(ValueError, match="bad") as raised,
+        bind(order_id="order_9"),
+        bind(process_instance_key="7"),
+    ):
+        raise ValueError("bad")
+    assert context_of(raised.value) == {"order_id": "order_9", "process_instance_key": "7"}
+    assert context_of(RuntimeError("elsewhere")) == {}

@@ -1,0 +1,1 @@
+"""Integration tests: real processes on loopback (local engine, functions-framework, worker)."""

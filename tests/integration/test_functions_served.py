@@ -1,0 +1,278 @@
+"""Both functions served by the real functions-framework CLI on loopback, checked over real HTTP.
+
+Medusa and the engine point at closed ports here: these tests cover everything a function decides before
+or without them (method, type, size, signature, body, event type, unreachable dependencies, start-up with
+bad settings). The full path with a real Medusa and the local engine is in tests/e2e. The EngineBridge is
+checked against the real local engine at the end.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from fulfillment.engine import EngineBridge, EngineUnavailable
+from fulfillment.settings import EngineSettings
+from fulfillment.signatures import sign_headers
+
+from .served import ServedFunction, free_port, local_engine, run_until_exit, start_function
+
+pytestmark = pytest.mark.integration
+
+ORDER_ID = "order_01JABCDEF0123456789XYZABCD"
+EVENT = {"type": "order.placed", "timestamp": "2026-11-28T08:00:00Z", "data": {"id": ORDER_ID}}
+REPORT = {
+    "order_id": ORDER_ID,
+    "process_instance_key": "2251799813685249",
+    "status": "started",
+    "message": "x",
+}
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(os.urandom(24)).decode()
+
+
+@pytest.fixture(scope="module")
+def secrets() -> dict[str, str]:
+    return {"webhook": new_secret(), "status": new_secret()}
+
+
+@pytest.fixture(scope="module")
+def base_settings() -> dict[str, str]:
+    # Nothing listens on these ports: Medusa and the engine are unreachable.
+    return {
+        "MEDUSA_BACKEND_URL": f"http://127.0.0.1:{free_port()}",
+        "MEDUSA_API_KEY": "sk_integration_test",
+        "MEDUSA_MAX_ATTEMPTS": "2",
+        "MEDUSA_TIMEOUT_SECONDS": "2",
+        "ZEEBE_ADDRESS": f"127.0.0.1:{free_port()}",
+    }
+
+
+@pytest.fixture(scope="module")
+def webhook(
+    base_settings: dict[str, str], secrets: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedFunction]:
+    settings = {**base_settings, "ORDER_WEBHOOK_SECRET": secrets["webhook"]}
+    log = tmp_path_factory.mktemp("served") / "order_webhook.log"
+    served = start_function("order_webhook", settings, log_path=log)
+    yield served
+    assert served.stop() == 0, served.output()
+
+
+@pytest.fixture(scope="module")
+def status(
+    base_settings: dict[str, str], secrets: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedFunction]:
+    settings = {**base_settings, "STATUS_UPDATE_SECRET": secrets["status"]}
+    log = tmp_path_factory.mktemp("served") / "status_update.log"
+    served = start_function("status_update", settings, log_path=log)
+    yield served
+    assert served.stop() == 0, served.output()
+
+
+def signed_post(url: str, secret: str, payload: object, **header_changes: str | None) -> httpx.Response:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {"content-type": "application/json", **sign_headers(secret, body)}
+    for name, value in header_changes.items():
+        key = name.replace("_", "-")
+        if value is None:
+            headers.pop(key)
+        else:
+            headers[key] = value
+    return httpx.post(url, content=body, headers=headers, timeout=30)
+
+
+def error_of(response: httpx.Response) -> str:
+    assert response.headers["content-type"].startswith("application/json")
+    return str(response.json()["error"])
+
+
+@pytest.fixture(params=["order_webhook", "status_update"])
+def any_function(
+    request: pytest.FixtureRequest, secrets: dict[str, str]
+) -> tuple[ServedFunction, str, object]:
+    if request.param == "order_webhook":
+        return request.getfixturevalue("webhook"), secrets["webhook"], EVENT
+    return request.getfixturevalue("status"), secrets["status"], REPORT
+
+
+Case = tuple[ServedFunction, str, object]
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_only_post_is_allowed(any_function: Case, method: str) -> None:
+    function, _, _ = any_function
+    response = httpx.request(method, function.url, timeout=10)
+    assert (response.status_code, error_of(response)) == (405, "method_not_allowed")
+    assert response.headers["allow"] == "POST"
+
+
+def test_not_json_is_415(any_function: Case) -> None:
+    function, secret, payload = any_function
+    body = json.dumps(payload).encode()
+    headers = {"content-type": "text/plain", **sign_headers(secret, body)}
+    response = httpx.post(function.url, content=body, headers=headers, timeout=10)
+    assert (response.status_code, error_of(response)) == (415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_body_over_64_kib_is_413(any_function: Case, chunked: bool) -> None:
+    function, secret, _ = any_function
+    body = json.dumps({"padding": "x" * (64 * 1024)}).encode()
+    content: bytes | Iterator[bytes] = iter([body[:1000], body[1000:]]) if chunked else body
+    headers = {"content-type": "application/json", **sign_headers(secret, body)}
+    response = httpx.post(function.url, content=content, headers=headers, timeout=10)
+    assert (response.status_code, error_of(response)) == (413, "payload_too_large")
+
+
+def test_forged_signature_is_401(any_function: Case) -> None:
+    function, _, payload = any_function
+    response = signed_post(function.url, new_secret(), payload)
+    assert (response.status_code, error_of(response)) == (401, "invalid_signature")
+
+
+def test_tampered_body_is_401(any_function: Case) -> None:
+    function, secret, payload = any_function
+    body = json.dumps(payload).encode()
+    headers = {"content-type": "application/json", **sign_headers(secret, body)}
+    response = httpx.post(function.url, content=body.replace(b"2", b"3"), headers=headers, timeout=10)
+    assert response.status_code == 401
+
+
+def test_expired_timestamp_is_401(any_function: Case) -> None:
+    function, secret, payload = any_function
+    body = json.dumps(payload).encode()
+    old = sign_headers(secret, body, timestamp=datetime.now(UTC) - timedelta(minutes=6))
+    response = httpx.post(function.url, content=body, headers={"content-type": "application/json", **old})
+    assert response.status_code == 401
+    assert "too old" in response.json()["message"]
+
+
+@pytest.mark.parametrize("missing", ["webhook_id", "webhook_timestamp", "webhook_signature"])
+def test_missing_signature_header_is_401(any_function: Case, missing: str) -> None:
+    function, secret, payload = any_function
+    response = signed_post(function.url, secret, payload, **{missing: None})
+    assert (response.status_code, error_of(response)) == (401, "invalid_signature")
+
+
+def test_invalid_json_is_400(any_function: Case) -> None:
+    function, secret, _ = any_function
+    response = signed_post(function.url, secret, b'{"order_id": ')
+    assert (response.status_code, error_of(response)) == (400, "invalid_json")
+
+
+@pytest.mark.parametrize("bad_id", ["order_../../admin", "cart_01ABC", "", 17])
+def test_bad_order_id_is_400(any_function: Case, bad_id: object) -> None:
+    function, secret, payload = any_function
+    assert isinstance(payload, dict)
+    payload = {**payload, "data": {"id": bad_id}} if "data" in payload else {**payload, "order_id": bad_id}
+    response = signed_post(function.url, secret, payload)
+    assert (response.status_code, error_of(response)) == (400, "invalid_body")
+
+
+def test_other_event_type_is_ignored(webhook: ServedFunction, secrets: dict[str, str]) -> None:
+    response = signed_post(
+        webhook.url, secrets["webhook"], {"type": "order.updated", "data": {"id": ORDER_ID}}
+    )
+    assert (response.status_code, response.json()) == (202, {"status": "ignored"})
+
+
+def test_unknown_status_is_400(status: ServedFunction, secrets: dict[str, str]) -> None:
+    response = signed_post(status.url, secrets["status"], {**REPORT, "status": "shipped"})
+    assert (response.status_code, error_of(response)) == (400, "invalid_body")
+    assert "status" in response.json()["message"]
+
+
+def test_unreachable_medusa_is_503_with_retry_after(any_function: Case) -> None:
+    function, secret, payload = any_function
+    response = signed_post(function.url, secret, payload)
+    assert (response.status_code, error_of(response)) == (503, "medusa_unavailable")
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_logs_are_json_lines_with_severity_and_order_id(
+    webhook: ServedFunction, secrets: dict[str, str]
+) -> None:
+    signed_post(webhook.url, secrets["webhook"], EVENT)
+    entries = [json.loads(line) for line in webhook.output().splitlines() if line.startswith("{")]
+    answered = [e for e in entries if e["message"] == "answered 503 medusa_unavailable"]
+    assert answered, webhook.output()
+    assert answered[-1]["severity"] == "WARNING"
+    assert answered[-1]["order_id"] == ORDER_ID
+
+
+@pytest.mark.parametrize(
+    ("function", "missing"),
+    [
+        ("order_webhook", "ORDER_WEBHOOK_SECRET"),
+        ("order_webhook", "MEDUSA_API_KEY"),
+        ("status_update", "STATUS_UPDATE_SECRET"),
+        ("status_update", "MEDUSA_BACKEND_URL"),
+    ],
+)
+def test_missing_setting_stops_the_server_with_one_line(
+    base_settings: dict[str, str], secrets: dict[str, str], function: str, missing: str
+) -> None:
+    settings = {
+        **base_settings,
+        "ORDER_WEBHOOK_SECRET": secrets["webhook"],
+        "STATUS_UPDATE_SECRET": secrets["status"],
+    }
+    del settings[missing]
+    result = run_until_exit(function, settings)
+    assert result.returncode == 2
+    lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert missing in lines[0]
+
+
+def test_malformed_setting_is_named_without_its_value(base_settings: dict[str, str]) -> None:
+    settings = {**base_settings, "ORDER_WEBHOOK_SECRET": "not-a-webhook-secret"}
+    result = run_until_exit("order_webhook", settings)
+    assert result.returncode == 2
+    assert "ORDER_WEBHOOK_SECRET" in result.stderr
+    assert "not-a-webhook-secret" not in result.stderr
+
+
+# The EngineBridge against the real local engine -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with local_engine(tmp_path_factory.mktemp("engine") / "localzeebe.log") as engine:
+        yield engine.grpc_address
+
+
+def test_bridge_publishes_once_then_reports_duplicate(engine_address: str) -> None:
+    settings = EngineSettings(zeebe_address=engine_address)
+    bridge = EngineBridge.from_settings(settings, message_ttl_seconds=60)
+    try:
+        variables = {
+            "order_id": ORDER_ID,
+            "display_id": 1,
+            "email": "a@b.c",
+            "currency_code": "eur",
+            "total": 1,
+        }
+        assert bridge.publish_order_placed(ORDER_ID, variables) == "started"
+        assert bridge.publish_order_placed(ORDER_ID, variables) == "duplicate"
+        assert bridge.publish_order_placed("order_other", variables) == "started"
+    finally:
+        bridge.close()
+
+
+def test_bridge_to_a_stopped_engine_is_unavailable() -> None:
+    bridge = EngineBridge.from_settings(EngineSettings(zeebe_address=f"127.0.0.1:{free_port()}"))
+    try:
+        with pytest.raises(EngineUnavailable):
+            bridge.publish_order_placed(ORDER_ID, {})
+    finally:
+        bridge.close()
