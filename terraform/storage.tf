@@ -47,7 +47,7 @@ resource "google_storage_bucket_object" "function_source" {
   for_each = local.function_zips
 
   bucket       = google_storage_bucket.sources.name
-  name         = "functions/${basename(each.value)}-${filemd5(each.value)}"
+  name         = "functions/${trimsuffix(basename(each.value), ".zip")}-${filemd5(each.value)}.zip"
   source       = each.value
   content_type = "application/zip"
 }

@@ -312,9 +312,9 @@ variable "worker_parallelism" {
 }
 
 variable "worker_task_timeout_seconds" {
-  description = "Cloud Run task timeout of one worker run. The worker stops taking jobs a little earlier (WORKER_MAX_RUNTIME_SECONDS) so it exits cleanly."
+  description = "Cloud Run task timeout of one worker run. The worker stops taking jobs worker_shutdown_margin_seconds earlier (WORKER_MAX_RUNTIME_SECONDS) so it exits cleanly. Keep that runtime a little longer than the worker_schedule interval: executions then overlap briefly and a worker is always polling."
   type        = number
-  default     = 3600
+  default     = 3900
 
   validation {
     condition     = var.worker_task_timeout_seconds >= 600 && var.worker_task_timeout_seconds <= 86400
@@ -378,9 +378,9 @@ variable "worker_max_jobs" {
 }
 
 variable "worker_schedule" {
-  description = "Cron schedule (Cloud Scheduler) that starts a worker execution. Keep it shorter than the task timeout so executions overlap and there is always a worker; overlapping workers are competing consumers."
+  description = "Cron schedule (Cloud Scheduler) that starts a worker execution. Its interval should be a little shorter than the worker's runtime (task timeout minus margin) so executions overlap briefly; overlapping workers are competing consumers, so the overlap is harmless."
   type        = string
-  default     = "*/30 * * * *"
+  default     = "0 * * * *"
 
   validation {
     condition     = length(split(" ", trimspace(var.worker_schedule))) == 5
