@@ -1,0 +1,596 @@
+"""The worker as a real process against the real local engine and the real status function.
+
+Real parts: `python -m localzeebe` (engine, gRPC on loopback), `python -m worker_job` (the worker),
+functions/status_update served by the real functions-framework, and the engine bridge the order webhook
+uses to publish "order-placed". Medusa's Admin API is a small loopback stand-in (FakeMedusa below): the
+worker tier checks the worker's decisions, retries and lifecycle, and the e2e tier runs the same paths
+against a real Medusa 2.x. The stand-in speaks the documented shapes (Basic auth with the sk_ key, `order`
+envelopes, top-level metadata merge, reservations filtered by line_item_id).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from fulfillment.engine import EngineBridge
+from fulfillment.settings import EngineSettings
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+API_KEY = "sk_worker_integration"
+STATUS_SECRET = "whsec_" + base64.b64encode(b"worker-integration-status-secret").decode()
+READY_TIMEOUT = 30.0
+FLOW_TIMEOUT = 45.0
+FULFILLED = ["started", "payment_verified", "inventory_reserved", "completed"]
+
+
+# --- Medusa stand-in -------------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeMedusa:
+    """Orders, reservations and metadata writes, served on loopback like Medusa's Admin API."""
+
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reservations: list[dict[str, Any]] = field(default_factory=list)
+    metadata_writes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    payment_reads: list[str] = field(default_factory=list)
+    payment_read_delay_seconds: dict[str, float] = field(default_factory=dict)
+    failing_writes: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+
+    def add_order(
+        self,
+        order_id: str,
+        *,
+        payment_status: str = "authorized",
+        authorized_amount: float = 30.0,
+        reserved_quantity: int | None = 2,
+    ) -> None:
+        line_item_id = f"ordli_{order_id.removeprefix('order_')}"
+        self.orders[order_id] = {
+            "id": order_id,
+            "display_id": len(self.orders) + 1,
+            "email": "buyer@example.com",
+            "currency_code": "eur",
+            "status": "pending",
+            "payment_status": payment_status,
+            "total": 30.0,
+            "metadata": None,
+            "items": [
+                {
+                    "id": line_item_id,
+                    "title": "Mug",
+                    "variant_id": "variant_mug",
+                    "product_id": "prod_mug",
+                    "variant_sku": "MUG",
+                    "quantity": 2,
+                    "unit_price": 15.0,
+                    "detail": {"fulfilled_quantity": 0},
+                    "variant": {
+                        "id": "variant_mug",
+                        "manage_inventory": True,
+                        "inventory_items": [{"inventory_item_id": "iitem_mug", "required_quantity": 1}],
+                    },
+                }
+            ],
+            "payment_collections": [
+                {
+                    "id": f"pay_col_{order_id}",
+                    "status": payment_status,
+                    "amount": 30.0,
+                    "authorized_amount": authorized_amount,
+                    "captured_amount": 0,
+                }
+            ],
+        }
+        if reserved_quantity:
+            self.reservations.append(
+                {
+                    "id": f"res_{order_id}",
+                    "line_item_id": line_item_id,
+                    "inventory_item_id": "iitem_mug",
+                    "location_id": "sloc_1",
+                    "quantity": reserved_quantity,
+                }
+            )
+
+    def statuses(self, order_id: str) -> list[str]:
+        with self.lock:
+            return [meta["workflow_status"] for oid, meta in self.metadata_writes if oid == order_id]
+
+    def metadata(self, order_id: str) -> dict[str, Any]:
+        with self.lock:
+            return dict(self.orders[order_id]["metadata"] or {})
+
+
+def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
+    expected_auth = "Basic " + base64.b64encode(f"{API_KEY}:".encode()).decode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: dict[str, Any]) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _authorized(self) -> bool:
+            if self.headers.get("authorization") != expected_auth:
+                self._send(401, {"message": "Unauthorized"})
+                return False
+            return True
+
+        def do_GET(self) -> None:
+            if not self._authorized():
+                return
+            url = urlsplit(self.path)
+            if url.path == "/admin/reservations":
+                wanted = set(parse_qs(url.query).get("line_item_id", []))
+                with medusa.lock:
+                    found = [r for r in medusa.reservations if r["line_item_id"] in wanted]
+                self._send(200, {"reservations": found, "count": len(found), "offset": 0, "limit": 100})
+                return
+            match = re.fullmatch(r"/admin/orders/(order_\w+)", url.path)
+            if not match or match.group(1) not in medusa.orders:
+                self._send(404, {"type": "not_found", "message": f"Order id not found: {url.path}"})
+                return
+            order_id = match.group(1)
+            fields = parse_qs(url.query).get("fields", [""])[0]
+            if "payment_collections" in fields:  # the worker's payment check
+                with medusa.lock:
+                    medusa.payment_reads.append(order_id)
+                time.sleep(medusa.payment_read_delay_seconds.get(order_id, 0))
+            with medusa.lock:
+                self._send(200, {"order": medusa.orders[order_id]})
+
+        def do_POST(self) -> None:
+            if not self._authorized():
+                return
+            match = re.fullmatch(r"/admin/orders/(order_\w+)", urlsplit(self.path).path)
+            if not match or match.group(1) not in medusa.orders:
+                self._send(404, {"type": "not_found", "message": "Order id not found"})
+                return
+            order_id = match.group(1)
+            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            with medusa.lock:
+                if medusa.failing_writes.get(order_id, 0) > 0:
+                    medusa.failing_writes[order_id] -= 1
+                    self._send(503, {"message": "database unavailable"})
+                    return
+                order = medusa.orders[order_id]
+                # Medusa merges top-level metadata keys.
+                order["metadata"] = {**(order["metadata"] or {}), **body["metadata"]}
+                medusa.metadata_writes.append((order_id, dict(body["metadata"])))
+                self._send(200, {"order": {"id": order_id, "metadata": order["metadata"]}})
+
+    return Handler
+
+
+@pytest.fixture
+def medusa() -> Iterator[FakeMedusa]:
+    fake = FakeMedusa()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+# --- real processes --------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+
+
+@dataclass
+class Engine:
+    grpc_address: str
+    http_url: str
+
+    def instances(self, order_id: str) -> list[dict[str, Any]]:
+        response = httpx.get(
+            f"{self.http_url}/process-instances",
+            params={"bpmn_process_id": "order-fulfillment", "correlation_key": order_id},
+        )
+        response.raise_for_status()
+        return list(response.json()["items"])
+
+    def instance(self, key: int | str) -> dict[str, Any]:
+        response = httpx.get(f"{self.http_url}/process-instances/{key}")
+        response.raise_for_status()
+        return dict(response.json())
+
+    def wait_until_ended(self, order_id: str, timeout: float = FLOW_TIMEOUT) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            instances = self.instances(order_id)
+            if instances and instances[0]["state"] != "ACTIVE":
+                return self.instance(instances[0]["key"])
+            time.sleep(0.1)
+        raise AssertionError(f"instance for {order_id} did not end: {self.instances(order_id)}")
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    log = (tmp_path_factory.mktemp("engine") / "engine.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localzeebe", "--host", "127.0.0.1", "--port", "0", "--http-port", "0"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"ready grpc=(\S+) http=(\S+)", line)
+        assert match, f"engine did not start: {line!r}"
+        yield Engine(match.group(1), f"http://{match.group(2)}")
+    finally:
+        stop_process(process)
+        log.close()
+
+
+def wait_for_http(url: str, process: subprocess.Popen[Any], log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"exited with {process.returncode}: {log.read_text()[-2000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(url, timeout=1.0)
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{url} not answering: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture
+def status_function(medusa: FakeMedusa, tmp_path: Path) -> Iterator[str]:
+    """functions/status_update served by the real functions-framework, writing into the Medusa stand-in."""
+    port = free_port()
+    log = tmp_path / "status_update.log"
+    env = {
+        **os.environ,
+        "MEDUSA_BACKEND_URL": medusa.url,
+        "MEDUSA_API_KEY": API_KEY,
+        "STATUS_UPDATE_SECRET": STATUS_SECRET,
+        "MEDUSA_MAX_ATTEMPTS": "1",
+    }
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "functions_framework",
+                "--source",
+                "functions/status_update/main.py",
+                "--target",
+                "status_update",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, process, log)
+        yield url
+    finally:
+        stop_process(process)
+
+
+LogEntry = dict[str, Any]
+
+
+@dataclass
+class WorkerRun:
+    process: subprocess.Popen[Any]
+    log: Path
+
+    def lines(self) -> list[dict[str, Any]]:
+        entries = []
+        for line in self.log.read_text().splitlines():
+            with contextlib.suppress(ValueError):
+                entries.append(json.loads(line))
+        return entries
+
+    def wait_for_log(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = READY_TIMEOUT
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(predicate(entry) for entry in self.lines()):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"log line not seen; worker log:\n{self.log.read_text()[-3000:]}")
+
+    def exit_code(self, timeout: float) -> int:
+        return self.process.wait(timeout)
+
+
+@pytest.fixture
+def start_worker(
+    engine: Engine, medusa: FakeMedusa, status_function: str, tmp_path: Path
+) -> Iterator[Callable[..., WorkerRun]]:
+    runs: list[WorkerRun] = []
+
+    def start(**settings: str) -> WorkerRun:
+        log = tmp_path / f"worker-{len(runs)}.log"
+        env = {
+            **os.environ,
+            "ZEEBE_ADDRESS": engine.grpc_address,
+            "MEDUSA_BACKEND_URL": medusa.url,
+            "MEDUSA_API_KEY": API_KEY,
+            "MEDUSA_MAX_ATTEMPTS": "1",
+            "STATUS_UPDATE_URL": status_function,
+            "STATUS_UPDATE_SECRET": STATUS_SECRET,
+            "NOTIFICATION_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "WORKER_RETRY_BACKOFF_SECONDS": "0.2",
+            "WORKER_POLL_TIMEOUT_SECONDS": "2",
+            **settings,
+        }
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "worker_job"],
+                cwd=REPO,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        run = WorkerRun(process, log)
+        runs.append(run)
+        run.wait_for_log(lambda entry: entry.get("message") == "worker started")
+        return run
+
+    yield start
+    for run in runs:
+        stop_process(run.process)
+
+
+@pytest.fixture
+def publish(engine: Engine) -> Iterator[Callable[[str], str]]:
+    """Starts an instance the way the order webhook does (message "order-placed", key = order id)."""
+    bridge = EngineBridge.from_settings(EngineSettings(zeebe_address=engine.grpc_address))
+
+    def publish_order(order_id: str) -> str:
+        return bridge.publish_order_placed(order_id, {"order_id": order_id})
+
+    yield publish_order
+    bridge.close()
+
+
+def visited(instance: dict[str, Any]) -> list[str]:
+    return [entry["element_id"] for entry in instance["history"]]
+
+
+def outbox(tmp_path: Path) -> dict[str, dict[str, Any]]:
+    return {path.name: json.loads(path.read_text()) for path in sorted((tmp_path / "outbox").glob("*.json"))}
+
+
+# --- the flows -------------------------------------------------------------------------------------------
+
+
+def test_happy_path_completes_with_status_reports_in_order(
+    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any, tmp_path: Path
+) -> None:
+    medusa.add_order("order_happy1")
+    worker = start_worker()
+
+    assert publish("order_happy1") == "started"
+    instance = engine.wait_until_ended("order_happy1")
+
+    assert instance["state"] == "COMPLETED", instance
+    assert "OrderFulfilled" in visited(instance)
+    assert not instance["incidents"]
+    assert medusa.statuses("order_happy1") == [
+        "started",
+        "payment_verified",
+        "inventory_reserved",
+        "completed",
+    ]
+    metadata = medusa.metadata("order_happy1")
+    assert metadata["workflow_instance"] == str(instance["key"])
+    assert metadata["workflow_step"] == "send-notification"
+    mail = outbox(tmp_path)["order_happy1.order-confirmation.json"]
+    assert mail["to"] == "buyer@example.com"
+    assert "2 x Mug" in mail["body"]
+    assert worker.process.poll() is None
+
+
+def test_payment_not_authorized_ends_payment_failed_and_tells_the_customer(
+    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any, tmp_path: Path
+) -> None:
+    medusa.add_order("order_unpaid1", payment_status="awaiting", authorized_amount=0)
+    start_worker()
+
+    publish("order_unpaid1")
+    instance = engine.wait_until_ended("order_unpaid1")
+
+    assert instance["state"] == "COMPLETED"
+    assert {"PaymentNotAuthorized", "FailOrderPayment", "OrderFailedPayment"} <= set(visited(instance))
+    assert "ReserveInventory" not in visited(instance)
+    assert medusa.statuses("order_unpaid1") == ["started", "payment_failed"]
+    message = medusa.metadata("order_unpaid1")["workflow_message"]
+    assert "payment status is 'awaiting'" in message
+    mails = outbox(tmp_path)
+    assert list(mails) == ["order_unpaid1.order-failed.json"]
+    assert "could not be fulfilled" in mails["order_unpaid1.order-failed.json"]["subject"]
+
+
+def test_partial_authorization_is_not_enough(
+    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any
+) -> None:
+    medusa.add_order("order_partial1", authorized_amount=20.0)
+    start_worker()
+
+    publish("order_partial1")
+    engine.wait_until_ended("order_partial1")
+
+    assert medusa.statuses("order_partial1") == ["started", "payment_failed"]
+    assert "only 20.0 of 30.0 EUR" in medusa.metadata("order_partial1")["workflow_message"]
+
+
+def test_missing_reservation_ends_out_of_stock(
+    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any, tmp_path: Path
+) -> None:
+    medusa.add_order("order_nostock1", reserved_quantity=1)
+    start_worker()
+
+    publish("order_nostock1")
+    instance = engine.wait_until_ended("order_nostock1")
+
+    assert {"StockMissing", "FailOrderStock", "OrderFailedStock"} <= set(visited(instance))
+    assert medusa.statuses("order_nostock1") == ["started", "payment_verified", "out_of_stock"]
+    assert (
+        "Mug (inventory item iitem_mug): 1 of 2 reserved"
+        in medusa.metadata("order_nostock1")["workflow_message"]
+    )
+    assert "order_nostock1.order-failed.json" in outbox(tmp_path)
+
+
+def test_a_failed_status_report_fails_the_job_and_the_retry_completes_it(
+    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any
+) -> None:
+    medusa.add_order("order_flaky1")
+    # The first two metadata writes fail: the status function answers 503, the worker fails the job.
+    medusa.failing_writes["order_flaky1"] = 2
+    worker = start_worker()
+
+    publish("order_flaky1")
+    instance = engine.wait_until_ended("order_flaky1")
+
+    assert instance["state"] == "COMPLETED"
+    assert not instance["incidents"]
+    assert medusa.statuses("order_flaky1") == [
+        "started",
+        "payment_verified",
+        "inventory_reserved",
+        "completed",
+    ]
+    failures = [e for e in worker.lines() if "failed (" in e.get("message", "")]
+    assert len(failures) == 2, failures
+    assert all(e["order_id"] == "order_flaky1" and e["process_instance_key"] for e in failures)
+
+
+# --- lifecycle -------------------------------------------------------------------------------------------
+
+
+def job_runs(worker: WorkerRun) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(order id, job type) of every job the worker started, and of every job it finished."""
+    started: list[tuple[str, str]] = []
+    finished: list[tuple[str, str]] = []
+    for entry in worker.lines():
+        match = re.fullmatch(r"job (\S+) (started|done).*", entry.get("message", ""))
+        if match:
+            (started if match.group(2) == "started" else finished).append((entry["order_id"], match.group(1)))
+    return started, finished
+
+
+def test_sigterm_lets_jobs_in_flight_finish_and_exits_zero(
+    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any
+) -> None:
+    orders = [f"order_term{n}" for n in range(4)]
+    for order_id in orders:
+        medusa.add_order(order_id)
+        medusa.payment_read_delay_seconds[order_id] = 1.5
+    worker = start_worker()
+    for order_id in orders:
+        publish(order_id)
+    # Every verify-payment job is running: each has asked for its order and waits 1.5 s for the answer.
+    deadline = time.monotonic() + READY_TIMEOUT
+    while set(medusa.payment_reads) != set(orders) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert set(medusa.payment_reads) == set(orders)
+
+    worker.process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+
+    assert worker.exit_code(timeout=30) == 0
+    assert time.monotonic() - started < 15
+    messages = [entry["message"] for entry in worker.lines()]
+    assert any(m.startswith("stopping (SIGTERM)") for m in messages)
+    assert any(m.startswith("stopped cleanly") for m in messages)
+    # Every job the worker took finished (and reported) before the process ended; the four it was
+    # running when the signal came are among them.
+    jobs_started, jobs_finished = job_runs(worker)
+    assert sorted(jobs_started) == sorted(jobs_finished)
+    assert {(order_id, "verify-payment") for order_id in orders} <= set(jobs_finished)
+    for order_id in orders:
+        assert medusa.statuses(order_id)[:2] == ["started", "payment_verified"], order_id
+
+    # Nothing was lost: a new worker carries every order to the end, and no step ran twice.
+    medusa.payment_read_delay_seconds.clear()
+    second = start_worker()
+    for order_id in orders:
+        instance = engine.wait_until_ended(order_id)
+        assert instance["state"] == "COMPLETED"
+        assert not instance["incidents"]
+        assert medusa.statuses(order_id) == FULFILLED
+    assert not set(job_runs(worker)[0]) & set(job_runs(second)[0])
+
+
+def test_maximum_runtime_ends_the_worker_cleanly(start_worker: Callable[..., WorkerRun]) -> None:
+    started = time.monotonic()
+    worker = start_worker(WORKER_MAX_RUNTIME_SECONDS="1.5")
+
+    assert worker.exit_code(timeout=20) == 0
+    assert time.monotonic() - started < 15
+    messages = [entry["message"] for entry in worker.lines()]
+    assert any("maximum runtime reached" in m for m in messages)
+
+
+def test_a_missing_setting_stops_the_worker_with_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEDUSA_", "STATUS_", "ZEEBE_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "worker_job"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2
+    assert "MEDUSA_BACKEND_URL" in result.stderr

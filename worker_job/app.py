@@ -1,0 +1,267 @@
+"""Wiring and lifecycle of the worker process.
+
+Start: settings (one line and exit 2 when one is wrong), JSON logs, the engine channel, the process model
+deployed (idempotent: an unchanged model keeps its version), then one pyzeebe worker with a task per job
+type. Stop: SIGTERM/SIGINT or the configured maximum runtime stop the activation of new jobs, let the jobs
+in flight finish and report, and exit 0. A gateway that stays unreachable, or a worker whose pollers died,
+ends the process with a non-zero code so the platform restarts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
+
+import grpc
+from pyzeebe import ZeebeClient, ZeebeWorker
+from pyzeebe.grpc_internals.types import DeployResourceResponse
+from tenacity import (
+    AsyncRetrying,
+    before_sleep_log,
+    stop_after_delay,
+    wait_exponential,
+)
+
+from fulfillment.engine import create_channel
+from fulfillment.logs import setup_logging
+from fulfillment.settings import load_settings
+from fulfillment.workflow import BPMN_PATH, PROCESS_ID
+from worker_job.config import WorkerJobSettings
+from worker_job.notification import Notifier, Outbox, OutboxNotifier, SmtpNotifier
+from worker_job.order_reads import OrderReader
+from worker_job.services import Services
+from worker_job.status_reporter import IdTokenSource, StatusReporter
+from worker_job.tasks import TaskLimits, register_tasks
+
+logger = logging.getLogger("worker_job")
+
+EXIT_OK: Final = 0
+EXIT_WORKER_DIED: Final = 1
+EXIT_ENGINE_UNREACHABLE: Final = 3
+DEPLOY_PATIENCE_SECONDS: Final = 60.0
+HEALTH_CHECK_TIMEOUT_SECONDS: Final = 10.0
+# The pyzeebe poller sleeps this long when a task type is at its running-jobs limit (its default, 5 s,
+# stalls a busy worker).
+POLL_RETRY_DELAY_SECONDS: Final = 1
+
+
+def build_notifier(settings: WorkerJobSettings) -> Notifier:
+    outbox = Outbox(settings.notification_outbox_dir)
+    if not settings.smtp_host:
+        return OutboxNotifier(outbox)
+    assert settings.smtp_from is not None  # enforced by the settings
+    return SmtpNotifier(
+        outbox,
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+    )
+
+
+def build_services(settings: WorkerJobSettings) -> Services:
+    id_tokens = IdTokenSource(settings.status_update_url) if settings.status_update_use_id_token else None
+    return Services(
+        medusa=OrderReader.from_settings(settings),
+        status=StatusReporter(
+            settings.status_update_url, settings.status_update_signing_secret, id_tokens=id_tokens
+        ),
+        notifier=build_notifier(settings),
+    )
+
+
+def task_limits(settings: WorkerJobSettings) -> TaskLimits:
+    # Activating half the running limit at a time leaves room to poll again while jobs run, so the poller
+    # never finds itself "at capacity" right after a fetch (pyzeebe's 5 s stall with equal limits).
+    return TaskLimits(
+        max_jobs_to_activate=max(1, settings.worker_max_jobs // 2),
+        max_running_jobs=settings.worker_max_jobs,
+        job_timeout_ms=int(settings.worker_job_timeout_seconds * 1000),
+        retry_backoff_ms=int(settings.worker_retry_backoff_seconds * 1000),
+        max_retry_backoff_ms=int(settings.worker_max_retry_backoff_seconds * 1000),
+    )
+
+
+async def deploy_process(channel: grpc.aio.Channel) -> None:
+    """Deploys the model; the engine keeps the existing version when the resource is unchanged."""
+    client = ZeebeClient(channel, max_connection_retries=-1)
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(DEPLOY_PATIENCE_SECONDS),
+        wait=wait_exponential(multiplier=0.5, max=5),
+        before_sleep=before_sleep_log(logger, logging.WARNING),
+        reraise=True,
+    ):
+        with attempt:
+            deployment = await client.deploy_resource(str(BPMN_PATH))
+    for resource in deployment.deployments:
+        if isinstance(resource, DeployResourceResponse.ProcessMetadata):
+            logger.info(
+                "process %s deployed: version %s",
+                resource.bpmn_process_id,
+                resource.version,
+                extra={"process_definition_key": resource.process_definition_key},
+            )
+
+
+class FulfillmentWorker(ZeebeWorker):
+    """pyzeebe's worker with a stop that neither keeps activating nor drops activated jobs.
+
+    pyzeebe's stop() stops the pollers one after the other, waiting for each one's jobs while the others
+    keep activating, and then cancels every long poll still open; jobs the engine handed to a cancelled
+    poll stay locked to this worker until their timeout. Here all pollers stop polling at once, the open
+    long polls are allowed to return (at most the long-poll timeout), and the jobs they bring are run and
+    completed before the process exits.
+    """
+
+    def _init_tasks(self) -> None:
+        super()._init_tasks()
+        self._polls_ended: list[asyncio.Event] = []
+        for poller in self._job_pollers:
+            ended = asyncio.Event()
+            poller.poll = _signal_when_done(poller.poll, ended)  # type: ignore[method-assign]
+            self._polls_ended.append(ended)
+
+    async def stop(self) -> None:
+        for poller in self._job_pollers:
+            poller.stop_event.set()
+        await asyncio.gather(*(ended.wait() for ended in getattr(self, "_polls_ended", [])))
+        await super().stop()
+
+
+Poll = Callable[[], Coroutine[Any, Any, None]]
+
+
+def _signal_when_done(poll: Poll, ended: asyncio.Event) -> Poll:
+    async def poll_then_signal() -> None:
+        try:
+            await poll()
+        finally:
+            ended.set()
+
+    return poll_then_signal
+
+
+class Lifecycle:
+    """Runs the worker until a stop signal, the maximum runtime, or a fatal condition."""
+
+    def __init__(self, worker: ZeebeWorker, settings: WorkerJobSettings) -> None:
+        self.worker = worker
+        self.settings = settings
+        self.stop_requested = asyncio.Event()
+        self.stop_reason = ""
+
+    def request_stop(self, reason: str) -> None:
+        if not self.stop_requested.is_set():
+            self.stop_reason = reason
+            self.stop_requested.set()
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
+
+    async def _stop_after_max_runtime(self) -> None:
+        await asyncio.sleep(self.settings.worker_max_runtime_seconds)
+        self.request_stop("maximum runtime reached")
+
+    async def _watch_gateway(self) -> None:
+        """Returns (ending the run) when the gateway has been unreachable for longer than the grace."""
+        healthy_at = time.monotonic()
+        while True:
+            await asyncio.sleep(self.settings.worker_health_interval_seconds)
+            try:
+                await asyncio.wait_for(self.worker.healthcheck(), HEALTH_CHECK_TIMEOUT_SECONDS)
+            except Exception as exc:  # any failure to get an answer counts as unhealthy
+                unhealthy_for = time.monotonic() - healthy_at
+                logger.warning("gateway health check failed for %.0f s: %s", unhealthy_for, exc)
+                if unhealthy_for > self.settings.worker_unhealthy_exit_seconds:
+                    logger.error("gateway unreachable too long: exiting so the worker is restarted")
+                    return
+            else:
+                healthy_at = time.monotonic()
+
+    async def run(self) -> int:
+        work = asyncio.create_task(self.worker.work(), name="pyzeebe-worker")
+        stop: asyncio.Task[object] = asyncio.create_task(self.stop_requested.wait(), name="stop-request")
+        watchdog: asyncio.Task[object] = asyncio.create_task(self._watch_gateway(), name="gateway-watchdog")
+        helpers = [stop, watchdog]
+        if self.settings.worker_max_runtime_seconds > 0:
+            helpers.append(asyncio.create_task(self._stop_after_max_runtime(), name="max-runtime"))
+        logger.info("worker started")
+        try:
+            await asyncio.wait([work, *helpers], return_when=asyncio.FIRST_COMPLETED)
+            if stop.done():
+                return await self._drain(work)
+            if watchdog.done():
+                await self._drain(work)
+                return EXIT_ENGINE_UNREACHABLE
+            logger.error("the pyzeebe worker stopped on its own: %r", _outcome(work))
+            return EXIT_WORKER_DIED
+        finally:
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _drain(self, work: asyncio.Task[None]) -> int:
+        logger.info(
+            "stopping (%s): no new jobs, waiting for the jobs in flight",
+            self.stop_reason or "gateway unreachable",
+        )
+        started = time.monotonic()
+        await self.worker.stop()
+        await work
+        logger.info("stopped cleanly after %.2f s", time.monotonic() - started)
+        return EXIT_OK
+
+
+def _outcome(task: asyncio.Task[None]) -> BaseException | None:
+    return None if task.cancelled() else task.exception()
+
+
+async def serve(settings: WorkerJobSettings) -> int:
+    loop = asyncio.get_running_loop()
+    # Sync handlers run in the loop's default executor: size it to the job limit (the default is
+    # min(32, CPUs + 4) threads, which would cap concurrency far below worker_max_jobs on small machines).
+    loop.set_default_executor(ThreadPoolExecutor(settings.worker_max_jobs, thread_name_prefix="job"))
+    services = build_services(settings)
+    channel = create_channel(settings)
+    try:
+        await deploy_process(channel)
+        worker = FulfillmentWorker(
+            channel,
+            name=settings.worker_name or f"{socket.gethostname()}-worker",
+            request_timeout=int(settings.worker_poll_timeout_seconds * 1000),
+            # -1: pyzeebe never resets its error counter, so any finite limit ends polling for good after
+            # that many errors over the life of the process; the watchdog decides when to give up instead.
+            max_connection_retries=-1,
+            poll_retry_delay=POLL_RETRY_DELAY_SECONDS,
+        )
+        register_tasks(worker, services, task_limits(settings))
+        lifecycle = Lifecycle(worker, settings)
+        lifecycle.install_signal_handlers()
+        return await lifecycle.run()
+    finally:
+        with contextlib.suppress(Exception):
+            await channel.close()
+        services.medusa.close()
+        services.status.close()
+
+
+def main() -> int:
+    setup_logging("worker_job")
+    # httpx logs every request at INFO; the handlers log what matters about each call.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = load_settings(WorkerJobSettings)
+    logger.info(
+        "worker starting",
+        extra={"process_id": PROCESS_ID, "max_runtime_s": settings.worker_max_runtime_seconds},
+    )
+    return asyncio.run(serve(settings))

@@ -1,0 +1,124 @@
+"""reserve-inventory: Medusa's reservations must cover every line item whose inventory it manages.
+
+Medusa reserves stock when the cart is completed (one reservation per line item and inventory item,
+quantity x required quantity). This step checks those reservations and never reserves again: a second
+reservation would hold the stock twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pyzeebe.errors import BusinessError
+
+from fulfillment.workflow import BpmnErrorCode, JobType, WorkflowStatus
+from worker_job.job_context import JobContext
+from worker_job.order_reads import OrderInventory, StockedLineItem
+from worker_job.services import Services
+
+logger = logging.getLogger(__name__)
+
+# Reservations of a line item that are not tied to a known inventory item are counted under this key.
+ANY_INVENTORY_ITEM = ""
+
+
+class Reservation(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    line_item_id: str | None = None
+    inventory_item_id: str = ANY_INVENTORY_ITEM
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class Shortage:
+    line_item_id: str
+    title: str
+    inventory_item_id: str
+    needed: Decimal
+    reserved: Decimal
+
+    def describe(self) -> str:
+        what = f"{self.title or self.line_item_id}"
+        item = f" (inventory item {self.inventory_item_id})" if self.inventory_item_id else ""
+        return f"{what}{item}: {self.reserved} of {self.needed} reserved"
+
+
+def needs_stock(item: StockedLineItem) -> bool:
+    """Whether Medusa manages this line item's inventory (and so must hold a reservation for it).
+
+    A custom line item without a variant holds no stock. When the variant could not be read (deleted, or
+    not returned), the item is treated as managed: better to stop an order than ship what is not held.
+    """
+    if item.variant_id is None:
+        return False
+    if item.variant is None or item.variant.manage_inventory is None:
+        return True
+    return item.variant.manage_inventory
+
+
+def needed_per_inventory_item(item: StockedLineItem) -> dict[str, Decimal]:
+    quantity = Decimal(item.open_quantity)
+    if item.variant is None or not item.variant.inventory_items:
+        return {ANY_INVENTORY_ITEM: quantity}
+    return {
+        link.inventory_item_id: quantity * link.required_quantity for link in item.variant.inventory_items
+    }
+
+
+def reserved_per_line_item(reservations: Iterable[Reservation]) -> Mapping[str, Mapping[str, Decimal]]:
+    reserved: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for reservation in reservations:
+        if reservation.line_item_id:
+            reserved[reservation.line_item_id][reservation.inventory_item_id] += reservation.quantity
+    return reserved
+
+
+def find_shortages(items: Sequence[StockedLineItem], reservations: Iterable[Reservation]) -> list[Shortage]:
+    reserved = reserved_per_line_item(reservations)
+    shortages = []
+    for item in items:
+        held = reserved.get(item.id, {})
+        for inventory_item_id, needed in needed_per_inventory_item(item).items():
+            have = (
+                sum(held.values(), Decimal(0))
+                if inventory_item_id == ANY_INVENTORY_ITEM
+                else (held.get(inventory_item_id, Decimal(0)))
+            )
+            if have < needed:
+                shortages.append(Shortage(item.id, item.title, inventory_item_id, needed, have))
+    return shortages
+
+
+def stocked_items(order: OrderInventory) -> list[StockedLineItem]:
+    return [item for item in order.items if needs_stock(item) and item.open_quantity > 0]
+
+
+def reserve_inventory(ctx: JobContext, services: Services) -> dict[str, Any]:
+    order = services.medusa.get_order_inventory(ctx.order_id)
+    items = stocked_items(order)
+    raw = services.medusa.list_reservations([item.id for item in items])
+    shortages = find_shortages(items, (Reservation.model_validate(r) for r in raw))
+    if shortages:
+        reason = "not reserved: " + "; ".join(shortage.describe() for shortage in shortages)
+        logger.info("stock missing", extra={"shortages": len(shortages), "reason": reason})
+        raise BusinessError(BpmnErrorCode.STOCK_MISSING.value, reason)
+    message = (
+        f"reservations cover {len(items)} stocked line item(s)"
+        if items
+        else "no line item needs reserved stock"
+    )
+    services.status.report(
+        order_id=ctx.order_id,
+        process_instance_key=ctx.process_instance_key,
+        status=WorkflowStatus.INVENTORY_RESERVED,
+        message=message,
+        step=JobType.RESERVE_INVENTORY.value,
+    )
+    return {"stocked_line_items": len(items)}

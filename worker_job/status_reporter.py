@@ -1,0 +1,153 @@
+"""Reports each state change of an order to the status function (signed, optionally with an ID token).
+
+A report that does not reach the status function raises StatusReportFailed; the job handler lets it
+propagate, so the job is failed and retried by the engine instead of completing with the order's metadata
+out of date.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import httpx
+
+from fulfillment.signatures import sign_headers
+from fulfillment.workflow import StatusUpdate, WorkflowStatus
+
+logger = logging.getLogger(__name__)
+
+# Renew a cached ID token this long before it expires (Google's tokens live one hour).
+ID_TOKEN_RENEW_MARGIN_SECONDS: Final = 300
+DEFAULT_TIMEOUT_SECONDS: Final = 15.0
+
+
+class StatusReportFailed(Exception):
+    """The status function could not be reached or refused the report."""
+
+
+def fetch_google_id_token(audience: str) -> str:
+    """An ID token for `audience` from the metadata server or the configured service account."""
+    # Imported here: only deployments with status_update_use_id_token need google-auth's transport.
+    import google.auth.transport.requests
+    import google.oauth2.id_token
+
+    request = google.auth.transport.requests.Request()
+    token = google.oauth2.id_token.fetch_id_token(request, audience)  # type: ignore[no-untyped-call]
+    return str(token)
+
+
+def token_expiry(token: str) -> float:
+    """The `exp` claim (Unix seconds) of a JWT; the signature is the receiver's business, not ours."""
+    from google.auth import jwt
+
+    claims: dict[str, Any] = jwt.decode(token, verify=False)  # type: ignore[no-untyped-call]
+    return float(claims["exp"])
+
+
+class IdTokenSource:
+    """Google ID tokens for one audience, cached until shortly before they expire; thread-safe."""
+
+    def __init__(
+        self,
+        audience: str,
+        fetch: Callable[[str], str] = fetch_google_id_token,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._audience = audience
+        self._fetch = fetch
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires_at = 0.0
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or self._clock() >= self._expires_at - ID_TOKEN_RENEW_MARGIN_SECONDS:
+                self._token = self._fetch(self._audience)
+                self._expires_at = token_expiry(self._token)
+            return self._token
+
+
+class StatusReporter:
+    """POSTs StatusUpdate bodies to STATUS_UPDATE_URL, signed per Standard Webhooks."""
+
+    def __init__(
+        self,
+        url: str,
+        signing_secret: str,
+        *,
+        id_tokens: IdTokenSource | None = None,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._url = url
+        self._secret = signing_secret
+        self._id_tokens = id_tokens
+        self._http = httpx.Client(timeout=timeout_seconds, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def report(
+        self,
+        *,
+        order_id: str,
+        process_instance_key: int | str,
+        status: WorkflowStatus,
+        message: str,
+        step: str,
+    ) -> bool:
+        """Sends one state change; True when the status function applied it (False: stale or repeated)."""
+        update = StatusUpdate(
+            order_id=order_id,
+            process_instance_key=str(process_instance_key),
+            status=status,
+            message=message,
+            step=step,
+            occurred_at=datetime.now(UTC),
+        )
+        response = self._post(update)
+        applied = _applied(response)
+        logger.info(
+            "status reported",
+            extra={"workflow_status": status.value, "step": step, "applied": applied},
+        )
+        return applied
+
+    def _post(self, update: StatusUpdate) -> httpx.Response:
+        body = update.model_dump_json(exclude_none=True).encode()
+        # The same state change of the same instance keeps its id across retries, so the receiver can
+        # recognise a repeat.
+        message_id = f"msg_{update.process_instance_key}_{update.status.value}"
+        headers = {"content-type": "application/json", **sign_headers(self._secret, body, message_id)}
+        if self._id_tokens is not None:
+            headers["authorization"] = f"Bearer {self._identity_token()}"
+        try:
+            response = self._http.post(self._url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise StatusReportFailed(f"status function unreachable: {type(exc).__name__}: {exc}") from exc
+        if response.status_code != httpx.codes.OK:
+            raise StatusReportFailed(
+                f"status function answered {response.status_code}: {response.text[:300]}"
+            )
+        return response
+
+    def _identity_token(self) -> str:
+        assert self._id_tokens is not None
+        try:
+            return self._id_tokens.token()
+        except Exception as exc:  # google-auth has several error types (no credentials, transport, ...)
+            raise StatusReportFailed(f"no ID token for the status function: {exc}") from exc
+
+
+def _applied(response: httpx.Response) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return bool(body.get("applied")) if isinstance(body, dict) else False

@@ -1,0 +1,108 @@
+"""Registers one pyzeebe task per job type and turns handler outcomes into job commands.
+
+The handlers are plain sync functions: pyzeebe runs them in the event loop's thread pool, so the one sync
+Medusa client serves them all. Every job runs with `order_id` and `process_instance_key` bound to its log
+lines. A BusinessError becomes a BPMN error (with the cause as `failure_detail`); any other exception fails
+the job with an exponential retry backoff, and the engine raises an incident when no retries are left.
+
+No `from __future__ import annotations` here: pyzeebe recognises the Job parameter by comparing the
+annotation object with its Job class, which a string annotation would not match.
+"""
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from pyzeebe import Job, JobController, ZeebeWorker
+from pyzeebe.errors import BusinessError
+
+from fulfillment.logs import bind
+from fulfillment.workflow import JobType
+from worker_job.failure import DETAIL_VARIABLE, fail_order
+from worker_job.inventory import reserve_inventory
+from worker_job.job_context import JobContext
+from worker_job.notification import send_notification
+from worker_job.payment import verify_payment
+from worker_job.services import Services
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[JobContext, Services], dict[str, Any]]
+
+HANDLERS: Final[Mapping[JobType, Handler]] = {
+    JobType.VERIFY_PAYMENT: verify_payment,
+    JobType.RESERVE_INVENTORY: reserve_inventory,
+    JobType.SEND_NOTIFICATION: send_notification,
+    JobType.FAIL_ORDER: fail_order,
+}
+# Only what the handlers read: the order's data always comes fresh from Medusa.
+FETCHED_VARIABLES: Final = ("order_id", "failure_status", "failure_reason", DETAIL_VARIABLE)
+# The model's `retries` on every service task (bpmn/order-fulfillment.bpmn).
+MODEL_RETRIES: Final = 5
+
+
+@dataclass(frozen=True)
+class TaskLimits:
+    max_jobs_to_activate: int
+    max_running_jobs: int
+    # How long the engine waits for a job before handing it to another worker.
+    job_timeout_ms: int
+    retry_backoff_ms: int
+    max_retry_backoff_ms: int
+
+
+def retry_backoff_ms(job: Job, limits: TaskLimits) -> int:
+    """Doubles with every failed attempt: base, 2x base, 4x base, ... capped."""
+    attempts_failed = max(0, MODEL_RETRIES - job.retries)
+    return int(min(limits.max_retry_backoff_ms, limits.retry_backoff_ms * 2**attempts_failed))
+
+
+def exception_handler(limits: TaskLimits) -> Callable[[Exception, Job, JobController], Any]:
+    async def handle(error: Exception, job: Job, controller: JobController) -> None:
+        with bind(order_id=job.variables.get("order_id"), process_instance_key=job.process_instance_key):
+            if isinstance(error, BusinessError):
+                logger.info("BPMN error %s thrown by %s", error.error_code, job.type)
+                await controller.set_error_status(
+                    str(error), error_code=error.error_code, variables={DETAIL_VARIABLE: str(error)}
+                )
+                return
+            remaining = job.retries - 1
+            backoff = retry_backoff_ms(job, limits)
+            log = logger.error if remaining <= 0 else logger.warning
+            log(
+                "job %s failed (%s retries left%s): %s: %s",
+                job.type,
+                max(remaining, 0),
+                "; the engine raises an incident" if remaining <= 0 else f", next attempt in {backoff} ms",
+                type(error).__name__,
+                error,
+            )
+            await controller.set_failure_status(f"{type(error).__name__}: {error}", retry_back_off_ms=backoff)
+
+    return handle
+
+
+def job_function(job_type: JobType, handler: Handler, services: Services) -> Callable[..., dict[str, Any]]:
+    def run(job: Job, **_fetched: Any) -> dict[str, Any]:
+        with bind(order_id=job.variables.get("order_id"), process_instance_key=job.process_instance_key):
+            logger.info("job %s started (retries left %s)", job_type.value, job.retries)
+            result = handler(JobContext.from_job(job), services)
+            logger.info("job %s done", job_type.value)
+            return result
+
+    run.__name__ = f"run_{job_type.name.lower()}"
+    return run
+
+
+def register_tasks(worker: ZeebeWorker, services: Services, limits: TaskLimits) -> None:
+    handle_exception = exception_handler(limits)
+    for job_type, handler in HANDLERS.items():
+        worker.task(
+            job_type.value,
+            exception_handler=handle_exception,
+            variables_to_fetch=list(FETCHED_VARIABLES),
+            timeout_ms=limits.job_timeout_ms,
+            max_jobs_to_activate=limits.max_jobs_to_activate,
+            max_running_jobs=limits.max_running_jobs,
+        )(job_function(job_type, handler, services))
