@@ -227,7 +227,7 @@ class Engine:
             start_time=now_ms(),
         )
         self.instances[instance.key] = instance
-        self._mark("instance", instance)
+        self._history(instance, None, "ELEMENT_ACTIVATED")
         log.info("instance created key %d process %s", instance.key, instance.bpmn_process_id)
         return instance
 
@@ -276,12 +276,13 @@ class Engine:
     def _model(self, instance: ProcessInstance) -> Process:
         return self.models[instance.process_definition_key]
 
-    def _history(self, instance: ProcessInstance, element: ElementInstance, intent: str) -> None:
+    def _history(self, instance: ProcessInstance, element: ElementInstance | None, intent: str) -> None:
+        """Record an event; element None means the process instance itself, as Operate shows it."""
         instance.history.append(
             {
                 "time": now_ms(),
-                "element_id": element.element_id,
-                "element_type": element.element_type,
+                "element_id": element.element_id if element else instance.bpmn_process_id,
+                "element_type": element.element_type if element else "process",
                 "intent": intent,
             }
         )
@@ -364,7 +365,7 @@ class Engine:
     def _end_instance(self, instance: ProcessInstance, state: str) -> None:
         instance.state = state
         instance.end_time = now_ms()
-        self._mark("instance", instance)
+        self._history(instance, None, "ELEMENT_COMPLETED" if state == "COMPLETED" else "ELEMENT_TERMINATED")
         for incident_key in instance.incident_keys:
             if self.incidents[incident_key].state == "ACTIVE":
                 self._resolve(self.incidents[incident_key])

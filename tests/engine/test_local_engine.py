@@ -116,12 +116,14 @@ async def test_inspection_shows_state_variables_history_and_filters(
     assert detail["variables"] == {"total": 5, "shipped": True}
     assert detail["end_time"] >= detail["start_time"]
     assert [(h["element_id"], h["intent"]) for h in detail["history"]] == [
+        (process_id, "ELEMENT_ACTIVATED"),
         ("placed", "ELEMENT_ACTIVATED"),
         ("placed", "ELEMENT_COMPLETED"),
         ("t", "ELEMENT_ACTIVATED"),
         ("t", "ELEMENT_COMPLETED"),
         ("end", "ELEMENT_ACTIVATED"),
         ("end", "ELEMENT_COMPLETED"),
+        (process_id, "ELEMENT_COMPLETED"),
     ]
     assert job.key in {j["key"] for j in local_engine.inspect("/jobs", state="COMPLETED")["items"]}
     assert "order_77" in {m["message_id"] for m in local_engine.inspect("/messages")["items"]}

@@ -1,0 +1,52 @@
+"""The project's own process (bpmn/order-fulfillment.bpmn) deploys and runs on the local engine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from .support import REPO_ROOT, EngineProcess, Gateway
+
+pytestmark = pytest.mark.integration
+PROCESS_FILE = REPO_ROOT / "bpmn" / "order-fulfillment.bpmn"
+
+
+@pytest.fixture
+async def engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
+    if not PROCESS_FILE.exists():
+        pytest.skip(f"{PROCESS_FILE} does not exist")
+    process = EngineProcess.start(tmp_path_factory.mktemp("project") / "engine.log")
+    client = Gateway(process.grpc_address)
+    await client.deploy(PROCESS_FILE.name, PROCESS_FILE.read_bytes())
+    yield client
+    await client.close()
+    process.stop()
+
+
+async def _start_order(engine: Gateway, order_id: str) -> None:
+    await engine.publish("order-placed", order_id, 60_000, order_id, {"order_id": order_id})
+
+
+async def test_an_order_runs_through_payment_inventory_and_notification(engine: Gateway) -> None:
+    await _start_order(engine, "order_01")
+    for job_type in ["verify-payment", "reserve-inventory", "send-notification"]:
+        job = await engine.activate_one(job_type)
+        assert json.loads(job.variables)["order_id"] == "order_01"
+        await engine.complete(job.key, {f"{job_type}_done": True})
+    assert await engine.activate("fail-order", request_timeout_ms=300) == []
+
+
+async def test_missing_stock_takes_the_failure_path_with_its_status(engine: Gateway) -> None:
+    await _start_order(engine, "order_02")
+    await engine.complete((await engine.activate_one("verify-payment")).key)
+    reserve = await engine.activate_one("reserve-inventory")
+    await engine.throw_error(reserve.key, "STOCK_MISSING", "2 items short")
+
+    fail_order = await engine.activate_one("fail-order")
+    assert fail_order.elementId == "FailOrderStock"
+    variables = json.loads(fail_order.variables)
+    assert variables["failure_status"] == "out_of_stock"
+    assert variables["order_id"] == "order_02"
+    await engine.complete(fail_order.key)
