@@ -11,7 +11,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import flask
 from pydantic import BaseModel, ValidationError
@@ -27,6 +27,10 @@ JSON_MIMETYPE: Final = "application/json"
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Handler = Callable[[flask.Request], flask.Response]
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes | None: ...
 
 
 class HttpProblem(Exception):
@@ -93,10 +97,23 @@ def read_json_post(request: flask.Request, max_bytes: int = MAX_BODY_BYTES) -> b
     if request.content_length is not None and request.content_length > max_bytes:
         raise too_large
     # Read one byte more than allowed instead of trusting Content-Length (chunked bodies have none).
-    body = request.stream.read(max_bytes + 1)
+    body = _read_at_most(request.stream, max_bytes + 1)
     if len(body) > max_bytes:
         raise too_large
     return body
+
+
+def _read_at_most(stream: _Readable, limit: int) -> bytes:
+    # A single read() of a raw WSGI stream may return less than asked for before the end of the body.
+    chunks: list[bytes] = []
+    remaining = limit
+    while remaining > 0:
+        chunk = stream.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def verify_signature(request: flask.Request, body: bytes, secrets: Sequence[str]) -> None:

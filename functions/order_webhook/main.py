@@ -17,7 +17,7 @@ import functions_framework
 
 from fulfillment import http
 from fulfillment.engine import EngineBridge, EngineError, EngineUnavailable
-from fulfillment.intake import start_fulfillment
+from fulfillment.intake import Publication, start_fulfillment
 from fulfillment.logs import bind, setup_logging
 from fulfillment.medusa import MedusaAuthError, MedusaClient, MedusaUnavailable, OrderNotFound
 from fulfillment.orders import ORDER_PLACED_EVENT, OrderPlacedEvent, WebhookEnvelope
@@ -46,7 +46,7 @@ def order_webhook(request: flask.Request) -> flask.Response:
         return http.json_response(202, {"order_id": order_id, "status": status})
 
 
-def _start(order_id: str) -> str:
+def _start(order_id: str) -> Publication:
     try:
         return start_fulfillment(order_id, MEDUSA, ENGINE)
     except OrderNotFound as exc:

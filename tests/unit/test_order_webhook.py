@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import types
 from collections.abc import Iterator, Mapping
@@ -231,3 +232,26 @@ def test_missing_setting_stops_the_import(
         load_function("order_webhook")
     assert exited.value.code == 2
     assert "ORDER_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+class TrickleStream(io.RawIOBase):
+    """A WSGI input that hands out at most 1000 bytes per read, as a socket may."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), 1000, len(self.data))
+        buffer[:size] = self.data[:size]
+        self.data = self.data[size:]
+        return size
+
+
+@pytest.mark.parametrize(("size", "expected"), [(64 * 1024, 64 * 1024), (200_000, 64 * 1024 + 1)])
+def test_body_is_read_completely_from_a_trickling_stream(size: int, expected: int) -> None:
+    from fulfillment.http import _read_at_most
+
+    assert len(_read_at_most(TrickleStream(b"x" * size), 64 * 1024 + 1)) == expected
