@@ -114,7 +114,11 @@ def _summary(instance: dict[str, Any]) -> dict[str, Any]:
         "state": instance.get("state"),
         "correlation_key": instance.get("correlation_key"),
         "incidents": instance.get("incidents"),
-        "path": [f"{step['element_id']} {step['intent']}" for step in instance.get("history", [])],
+        "completed elements": " -> ".join(
+            step["element_id"]
+            for step in instance.get("history", [])
+            if step["intent"] == "ELEMENT_COMPLETED"
+        ),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .support import WORKFLOW_KEYS, Driver
+from .support import WORKFLOW_KEYS, Driver, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,13 @@ def test_order_placed_in_the_store_ends_completed_with_the_engines_instance(driv
     assert all(metadata.get(key) for key in WORKFLOW_KEYS), metadata
     instances = driver.instances(order.id)
     assert len(instances) == 1, instances
-    instance = driver.engine.instance(instances[0]["key"])
-    assert instance["state"] == "COMPLETED"
+    key = instances[0]["key"]
+    # The worker reports `completed` before it completes the last job, so the engine may lag a moment.
+    poll(
+        lambda: driver.engine.instance(key)["state"] == "COMPLETED",
+        10,
+        lambda: f"instance {key} to complete: {driver.engine.instance(key)}",
+    )
+    instance = driver.engine.instance(key)
     assert instance["correlation_key"] == order.id
     assert str(metadata["workflow_instance"]) == str(instance["key"])
