@@ -74,10 +74,13 @@ def json_endpoint(handler: Handler) -> Handler:
             return handler(request)
         except HttpProblem as problem:
             level = logging.WARNING if problem.status >= 500 else logging.INFO
+            cause = problem.__cause__
+            details = {
+                "reason": problem.message,
+                "cause": f"{type(cause).__name__}: {cause}" if cause else None,
+            }
             with bind(**context_of(problem)):
-                logger.log(
-                    level, "answered %s %s", problem.status, problem.error, extra={"reason": problem.message}
-                )
+                logger.log(level, "answered %s %s", problem.status, problem.error, extra=details)
             return problem.response()
         except Exception as exc:
             with bind(**context_of(exc)):

@@ -207,6 +207,7 @@ def test_logs_are_json_lines_with_severity_and_order_id(
     assert answered, webhook.output()
     assert answered[-1]["severity"] == "WARNING"
     assert answered[-1]["order_id"] == ORDER_ID
+    assert "ConnectError" in answered[-1]["cause"]
 
 
 @pytest.mark.parametrize(
