@@ -48,7 +48,11 @@ async def serve(arguments: argparse.Namespace) -> None:
     engine = Engine(store)
     engine.resume()
     grpc_server, grpc_port = await start_grpc(engine, arguments.host, arguments.port)
-    http_server, http_port = await start_http(engine, arguments.host, arguments.http_port)
+    try:
+        http_server, http_port = await start_http(engine, arguments.host, arguments.http_port)
+    except OSError as error:
+        await grpc_server.stop(grace=None)
+        raise OSError(f"cannot listen for HTTP on {arguments.host}:{arguments.http_port}: {error}") from None
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -78,8 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         return run_cli(inspect.url, inspect.key, inspect.correlation_key, inspect.all)
     arguments = _serve_arguments(args)
     engine_log.configure(arguments.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(arguments))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(arguments))
+    except OSError as error:
+        log.error("%s", error)
+        return 1
     return 0
 
 

@@ -293,9 +293,10 @@ class Gateway(pb_grpc.GatewayServicer):
 
 async def start_grpc(engine: Engine, host: str, port: int) -> tuple[grpc.aio.Server, int]:
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-    bound = server.add_insecure_port(f"{host}:{port}")
-    if bound == 0:
-        raise OSError(f"cannot listen on {host}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError as error:
+        raise OSError(f"cannot listen for gRPC on {host}:{port}: {error}") from None
     pb_grpc.add_GatewayServicer_to_server(Gateway(engine, (host, bound)), server)
     health_servicer = health.aio.HealthServicer()
     await health_servicer.set(GATEWAY_SERVICE, health_pb2.HealthCheckResponse.SERVING)

@@ -225,3 +225,12 @@ async def test_state_survives_a_restart_with_a_data_dir(tmp_path: Path) -> None:
         await client.close()
     finally:
         assert engine.stop() == 0
+
+
+def test_a_busy_port_stops_the_engine_with_one_clear_line(local_engine: EngineProcess) -> None:
+    busy_port = local_engine.grpc_address.rsplit(":", 1)[1]
+    command = [sys.executable, "-m", "localzeebe", "--port", busy_port, "--http-port", "0"]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert f"cannot listen for gRPC on 127.0.0.1:{busy_port}" in done.stderr
