@@ -14,7 +14,7 @@ output "worker_job_name" {
 }
 
 output "worker_image_repository" {
-  description = "Artifact Registry path to push the worker image to, as <this>/worker:<tag>."
+  description = "Artifact Registry path to push the worker image to (as PATH/worker:TAG)."
   value       = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.worker.repository_id}"
 }
 

@@ -34,7 +34,7 @@ variable "name_prefix" {
 }
 
 variable "source_bucket_name" {
-  description = "Name of the bucket that holds the function source zips. Empty: <project_id>-<name_prefix>-sources."
+  description = "Name of the bucket that holds the function source zips. Empty: PROJECT_ID-NAME_PREFIX-sources."
   type        = string
   default     = ""
 
@@ -186,6 +186,11 @@ variable "zeebe_token_audience" {
   description = "OAuth audience of a self-managed Zeebe gateway (ZEEBE_TOKEN_AUDIENCE)."
   type        = string
   default     = ""
+
+  validation {
+    condition     = can(regex("^[^\\s]{0,255}$", var.zeebe_token_audience))
+    error_message = "zeebe_token_audience must not contain spaces (at most 255 characters)."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -280,7 +285,7 @@ variable "status_ingress" {
 # Worker job
 # ---------------------------------------------------------------------------------------------------
 variable "worker_image_tag" {
-  description = "Tag or digest (sha256:...) of the worker image pushed to the worker repository as worker:<tag> (README: build and push)."
+  description = "Tag or digest (sha256:...) of the worker image pushed to the worker repository as worker:TAG (README: build and push)."
   type        = string
 
   validation {
@@ -392,6 +397,11 @@ variable "scheduler_time_zone" {
   description = "Time zone of worker_schedule."
   type        = string
   default     = "Etc/UTC"
+
+  validation {
+    condition     = can(regex("^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", var.scheduler_time_zone))
+    error_message = "scheduler_time_zone must be a tz database name such as Etc/UTC or Europe/Berlin."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -401,6 +411,11 @@ variable "smtp_host" {
   description = "SMTP server for customer notifications (SMTP_HOST). Empty: no mail is sent, notifications are written to the worker's outbox directory (ephemeral on Cloud Run)."
   type        = string
   default     = ""
+
+  validation {
+    condition     = var.smtp_host == "" || can(regex("^[A-Za-z0-9.-]+$", var.smtp_host))
+    error_message = "smtp_host must be empty or a host name."
+  }
 }
 
 variable "smtp_port" {
@@ -429,4 +444,9 @@ variable "smtp_username" {
   description = "SMTP user (SMTP_USERNAME). When set, the SMTP_PASSWORD secret is created and given to the worker."
   type        = string
   default     = ""
+
+  validation {
+    condition     = can(regex("^[^\\s]*$", var.smtp_username))
+    error_message = "smtp_username must not contain spaces."
+  }
 }
