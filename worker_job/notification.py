@@ -18,7 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Final, Protocol
+from types import TracebackType
+from typing import Any, Final, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -54,6 +55,25 @@ class Notifier(Protocol):
     def send(self, notification: Notification) -> bool:
         """Delivers the notification once; False when it had been delivered before (nothing sent now)."""
         ...
+
+
+class SmtpSession(Protocol):
+    """The part of smtplib.SMTP the notifier uses."""
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None, /
+    ) -> None: ...
+    def ehlo(self) -> object: ...
+    def has_extn(self, name: str, /) -> bool: ...
+    def starttls(self) -> object: ...
+    def login(self, user: str, password: str, /) -> object: ...
+    def send_message(self, msg: EmailMessage, /) -> object: ...
+
+
+def open_smtp(host: str, port: int, timeout: float) -> smtplib.SMTP:
+    # By keyword: SMTP's third positional parameter is the local host name, not the timeout.
+    return smtplib.SMTP(host, port, timeout=timeout)
 
 
 class Outbox:
@@ -116,7 +136,7 @@ class SmtpNotifier:
         sender: str,
         username: str | None = None,
         password: str | None = None,
-        connect: Callable[..., smtplib.SMTP] = smtplib.SMTP,
+        connect: Callable[[str, int, float], SmtpSession] | None = None,
     ) -> None:
         self.outbox = outbox
         self._host = host
@@ -124,7 +144,7 @@ class SmtpNotifier:
         self._sender = sender
         self._username = username
         self._password = password
-        self._connect = connect
+        self._connect = connect or open_smtp
 
     def send(self, notification: Notification) -> bool:
         if self.outbox.contains(notification):

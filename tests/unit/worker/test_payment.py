@@ -1,0 +1,128 @@
+"""verify-payment: which orders pass, and what the handler reports and throws."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from pyzeebe.errors import BusinessError
+
+from worker_job.order_reads import OrderPayment
+from worker_job.payment import PaymentDataMissing, check_payment, parse_statuses, verify_payment
+from worker_job.services import Services
+from worker_job.status_reporter import StatusReportFailed
+
+from .factories import ORDER_URL, STATUS_URL, StatusLog, make_context, payment_order
+
+ACCEPTED = parse_statuses("authorized,captured")
+
+
+def snapshot(**kwargs: Any) -> OrderPayment:
+    return OrderPayment.model_validate(payment_order(**kwargs)["order"])
+
+
+def collection(status: str, authorized: float, captured: float = 0) -> dict[str, Any]:
+    return {"status": status, "amount": 42.5, "authorized_amount": authorized, "captured_amount": captured}
+
+
+def test_authorized_payment_covering_the_total_passes() -> None:
+    check = check_payment(snapshot(), ACCEPTED)
+
+    assert check.authorized
+    assert check.reason == "payment authorized: 42.5 EUR covers the total"
+
+
+def test_captured_payment_passes() -> None:
+    order = snapshot(payment_status="captured", collections=[collection("completed", 42.5, 42.5)])
+
+    assert check_payment(order, ACCEPTED).authorized
+
+
+@pytest.mark.parametrize(
+    "payment_status", ["not_paid", "awaiting", "partially_authorized", "canceled", "requires_action", None]
+)
+def test_other_payment_statuses_fail(payment_status: str | None) -> None:
+    check = check_payment(snapshot(payment_status=payment_status), ACCEPTED)
+
+    assert not check.authorized
+    assert f"payment status is {payment_status!r}" in check.reason
+
+
+def test_an_amount_short_of_the_total_fails() -> None:
+    check = check_payment(snapshot(collections=[collection("authorized", 40.0)]), ACCEPTED)
+
+    assert not check.authorized
+    assert check.reason == "only 40.0 of 42.5 EUR is authorized"
+
+
+def test_amounts_of_several_collections_add_up_and_canceled_ones_do_not_count() -> None:
+    covering = [collection("authorized", 30.0), collection("authorized", 12.5)]
+    short = [collection("authorized", 30.0), collection("canceled", 12.5)]
+
+    assert check_payment(snapshot(collections=covering), ACCEPTED).authorized
+    assert not check_payment(snapshot(collections=short), ACCEPTED).authorized
+
+
+def test_amounts_are_compared_exactly_not_as_floats() -> None:
+    order = snapshot(total=0.3, collections=[collection("authorized", 0.3)])
+
+    assert order.total == Decimal("0.3")
+    assert check_payment(order, ACCEPTED).authorized
+
+
+def test_missing_payment_collections_is_a_technical_error_not_a_business_one() -> None:
+    order = OrderPayment.model_validate({**payment_order()["order"], "payment_collections": None})
+
+    with pytest.raises(PaymentDataMissing):
+        check_payment(order, ACCEPTED)
+
+
+def test_the_model_can_narrow_the_accepted_statuses() -> None:
+    check = check_payment(snapshot(), parse_statuses(" captured , "))
+
+    assert not check.authorized
+    assert "expected captured" in check.reason
+
+
+def test_handler_reports_started_then_payment_verified(
+    http: respx.MockRouter, services: Services, status_log: StatusLog
+) -> None:
+    medusa = http.get(ORDER_URL).respond(200, json=payment_order())
+
+    result = verify_payment(make_context(), services)
+
+    assert result == {"payment_status": "authorized"}
+    assert status_log.statuses == ["started", "payment_verified"]
+    assert {body["step"] for body in status_log.bodies} == {"verify-payment"}
+    assert status_log.bodies[0]["process_instance_key"] == "2251799813685301"
+    fields = medusa.calls.last.request.url.params["fields"]
+    assert "*payment_collections" in fields
+    assert "payment_status" in fields
+
+
+def test_handler_throws_payment_not_authorized_after_reporting_started_only(
+    http: respx.MockRouter, services: Services, status_log: StatusLog
+) -> None:
+    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="awaiting"))
+
+    with pytest.raises(BusinessError) as raised:
+        verify_payment(make_context(), services)
+
+    assert raised.value.error_code == "PAYMENT_NOT_AUTHORIZED"
+    assert "payment status is 'awaiting'" in str(raised.value)
+    assert status_log.statuses == ["started"]
+
+
+def test_handler_does_not_read_the_order_when_the_start_cannot_be_reported(
+    http: respx.MockRouter, services: Services
+) -> None:
+    http.post(STATUS_URL).mock(return_value=httpx.Response(503, json={"error": "medusa_unavailable"}))
+    medusa = http.get(ORDER_URL).respond(200, json=payment_order())
+
+    with pytest.raises(StatusReportFailed, match="503"):
+        verify_payment(make_context(), services)
+
+    assert not medusa.called

@@ -1,0 +1,132 @@
+"""Status reports: signed, optionally with a cached Google ID token, failing loudly."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+import respx
+
+from fulfillment.workflow import WorkflowStatus
+from worker_job.status_reporter import IdTokenSource, StatusReporter, StatusReportFailed, token_expiry
+
+from ..helpers import ORDER_ID
+from .factories import STATUS_URL, StatusLog
+
+MakeReporter = Callable[..., StatusReporter]
+
+
+@pytest.fixture
+def make_reporter(status_secret: str) -> Iterator[MakeReporter]:
+    made: list[StatusReporter] = []
+
+    def make(id_tokens: IdTokenSource | None = None) -> StatusReporter:
+        made.append(StatusReporter(STATUS_URL, status_secret, id_tokens=id_tokens))
+        return made[-1]
+
+    yield make
+    for reporter in made:
+        reporter.close()
+
+
+def fake_jwt(exp: int) -> str:
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part({'aud': STATUS_URL, 'exp': exp})}.c2ln"
+
+
+def report(reporter: StatusReporter, status: WorkflowStatus = WorkflowStatus.STARTED) -> bool:
+    return reporter.report(
+        order_id=ORDER_ID, process_instance_key=42, status=status, message="hello", step="verify-payment"
+    )
+
+
+def test_report_is_a_signed_status_update(status_log: StatusLog, make_reporter: MakeReporter) -> None:
+    applied = report(make_reporter(), WorkflowStatus.PAYMENT_VERIFIED)
+
+    assert applied is True
+    (body,) = status_log.bodies  # StatusLog verified the signature
+    assert body["order_id"] == ORDER_ID
+    assert body["process_instance_key"] == "42"
+    assert body["status"] == "payment_verified"
+    assert body["step"] == "verify-payment"
+    assert body["occurred_at"].endswith("Z")
+
+
+def test_retries_of_one_state_change_keep_their_message_id(
+    http: respx.MockRouter, make_reporter: MakeReporter
+) -> None:
+    route = http.post(STATUS_URL).respond(200, json={"applied": False})
+    reporter = make_reporter()
+
+    assert report(reporter) is False
+    report(reporter)
+    report(reporter, WorkflowStatus.PAYMENT_VERIFIED)
+
+    ids = [call.request.headers["webhook-id"] for call in route.calls]
+    assert ids[0] == ids[1] == "msg_42_started"
+    assert ids[2] == "msg_42_payment_verified"
+
+
+@pytest.mark.parametrize("answer", [500, 503, 401, 404, 400])
+def test_any_answer_but_200_fails_the_report(
+    http: respx.MockRouter, make_reporter: MakeReporter, answer: int
+) -> None:
+    http.post(STATUS_URL).respond(answer, json={"error": "x"})
+
+    with pytest.raises(StatusReportFailed, match=str(answer)):
+        report(make_reporter())
+
+
+def test_an_unreachable_status_function_fails_the_report(
+    http: respx.MockRouter, make_reporter: MakeReporter
+) -> None:
+    http.post(STATUS_URL).mock(side_effect=httpx.ConnectError("connection refused"))
+
+    with pytest.raises(StatusReportFailed, match="ConnectError"):
+        report(make_reporter())
+
+
+def test_id_token_is_sent_and_reused_until_near_expiry(
+    http: respx.MockRouter, make_reporter: MakeReporter
+) -> None:
+    route = http.post(STATUS_URL).respond(200, json={"applied": True})
+    now = [1_000_000.0]
+    fetched: list[str] = []
+
+    def fetch(audience: str) -> str:
+        fetched.append(audience)
+        return fake_jwt(exp=int(now[0]) + 3600)
+
+    reporter = make_reporter(IdTokenSource(STATUS_URL, fetch=fetch, clock=lambda: now[0]))
+    report(reporter)
+    now[0] += 3000  # 10 minutes left: still good
+    report(reporter)
+    now[0] += 400  # less than 5 minutes left: renewed
+    report(reporter)
+
+    assert fetched == [STATUS_URL, STATUS_URL]
+    headers = [call.request.headers["authorization"] for call in route.calls]
+    assert headers[0] == headers[1] != headers[2]
+    assert headers[0] == f"Bearer {fake_jwt(exp=1_003_600)}"
+
+
+def test_no_id_token_fails_the_report_without_calling(
+    http: respx.MockRouter, make_reporter: MakeReporter
+) -> None:
+    route = http.post(STATUS_URL).respond(200, json={"applied": True})
+
+    def fetch(audience: str) -> str:
+        raise RuntimeError("no credentials")
+
+    with pytest.raises(StatusReportFailed, match="no ID token"):
+        report(make_reporter(IdTokenSource(STATUS_URL, fetch=fetch)))
+    assert not route.called
+
+
+def test_token_expiry_reads_the_exp_claim() -> None:
+    assert token_expiry(fake_jwt(exp=1234)) == 1234.0
