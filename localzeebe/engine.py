@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -17,6 +16,8 @@ from typing import Any
 from localzeebe import errors
 from localzeebe.deployment import DeploymentError, parse_resource
 from localzeebe.feel import Value
+from localzeebe.job import JobQueue
+from localzeebe.message import MessageBuffer
 from localzeebe.model import Element, Process, SequenceFlow
 from localzeebe.state import (
     PARTITION_ONE,
@@ -56,13 +57,10 @@ class Engine:
         self.instances: dict[int, ProcessInstance] = {}
         self.jobs: dict[int, Job] = {}
         self.incidents: dict[int, Incident] = {}
-        self.messages: dict[int, Message] = {}
+        self.message_buffer = MessageBuffer()
         self._key = PARTITION_ONE
-        self._activatable: dict[str, dict[int, None]] = {}
-        self._job_waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self.job_queue = JobQueue()
         self._result_waiters: dict[int, list[asyncio.Future[ProcessInstance]]] = {}
-        self._message_ids: dict[tuple[str, str, str], int] = {}
-        self._start_locks: dict[tuple[str, str], int] = {}
         self._handles: dict[tuple[str, int, str], asyncio.TimerHandle] = {}
         self._dirty: dict[tuple[str, int], Any] = {}
         if store is not None:
@@ -107,7 +105,7 @@ class Engine:
             instance = ProcessInstance.from_dict(data)
             self.instances[instance.key] = instance
             if instance.state == "ACTIVE" and instance.correlation_key and instance.message_name:
-                self._start_locks[(instance.bpmn_process_id, instance.correlation_key)] = instance.key
+                self.message_buffer.lock(instance.bpmn_process_id, instance.correlation_key, instance.key)
         for data in records.get("job", []):
             job = Job(**data)
             self.jobs[job.key] = job
@@ -115,16 +113,13 @@ class Engine:
             incident = Incident(**data)
             self.incidents[incident.key] = incident
         for data in records.get("message", []):
-            message = Message(**data)
-            self.messages[message.key] = message
-            if message.message_id:
-                self._message_ids[(message.name, message.correlation_key, message.message_id)] = message.key
+            self.message_buffer.buffer(Message(**data))
 
     def resume(self) -> None:
         """After loading state: requeue jobs and re-arm deadlines, backoffs, timers and message TTLs."""
         for job in self.jobs.values():
             if job.state == "ACTIVATABLE":
-                self._activatable.setdefault(job.type, {})[job.key] = None
+                self.job_queue.push(job.type, job.key)
             elif job.state == "ACTIVATED":
                 self._schedule_job_timeout(job)
             elif job.state == "FAILED" and job.retries > 0 and job.backoff_until:
@@ -133,7 +128,7 @@ class Engine:
             for element in instance.elements.values():
                 for boundary_id, due in element.timers.items():
                     self._schedule_timer(instance, element, boundary_id, due)
-        for message in list(self.messages.values()):
+        for message in list(self.message_buffer.messages.values()):
             self._schedule("message", message.key, "", message.expires_at, self._expiry(message.key))
 
     # --- deployment -------------------------------------------------------------------------------
@@ -373,11 +368,13 @@ class Engine:
         for future in self._result_waiters.pop(instance.key, []):
             if not future.done():
                 future.set_result(instance)
-        if instance.correlation_key and instance.message_name:
-            lock = (instance.bpmn_process_id, instance.correlation_key)
-            if self._start_locks.get(lock) == instance.key:
-                del self._start_locks[lock]
-                self._correlate_buffered(instance.bpmn_process_id, instance.correlation_key)
+        key = instance.correlation_key
+        if (
+            key
+            and instance.message_name
+            and self.message_buffer.unlock(instance.bpmn_process_id, key, instance.key)
+        ):
+            self._correlate_buffered(instance.bpmn_process_id, key)
 
     def _choose_flow(self, instance: ProcessInstance, element: Element) -> SequenceFlow:
         context = instance.variables
@@ -470,26 +467,19 @@ class Engine:
         job.worker = ""
         job.deadline = 0
         job.backoff_until = 0
-        self._activatable.setdefault(job.type, {})[job.key] = None
         self._mark("job", job)
-        for future in self._job_waiters.pop(job.type, []):
-            if not future.done():
-                future.set_result(None)
+        self.job_queue.push(job.type, job.key)
 
     def _retire_job(self, job: Job, state: str) -> None:
         job.state = state
-        self._activatable.get(job.type, {}).pop(job.key, None)
+        self.job_queue.remove(job.type, job.key)
         self._cancel("job", job.key)
         self._mark("job", job)
 
     def activate_jobs(self, job_type: str, worker: str, timeout_ms: int, max_jobs: int) -> list[Job]:
-        queue = self._activatable.get(job_type)
-        if not queue:
-            return []
         activated: list[Job] = []
         deadline = now_ms() + timeout_ms
-        for key in list(itertools.islice(queue, max_jobs)):
-            del queue[key]
+        for key in self.job_queue.take(job_type, max_jobs):
             job = self.jobs[key]
             job.state = "ACTIVATED"
             job.worker = worker
@@ -510,16 +500,7 @@ class Engine:
         return variables
 
     async def wait_for_jobs(self, job_type: str, timeout_s: float) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        waiters = self._job_waiters.setdefault(job_type, [])
-        waiters.append(future)
-        try:
-            await asyncio.wait_for(future, timeout_s)
-        except TimeoutError:
-            pass
-        finally:
-            if future in waiters:
-                waiters.remove(future)
+        await self.job_queue.wait(job_type, timeout_s)
 
     def _schedule_job_timeout(self, job: Job) -> None:
         deadline = job.deadline
@@ -788,7 +769,7 @@ class Engine:
     ) -> int:
         if not name:
             raise errors.invalid_argument("Expected a message name, but it was empty")
-        if message_id and (name, correlation_key, message_id) in self._message_ids:
+        if self.message_buffer.is_duplicate(name, correlation_key, message_id):
             raise errors.already_exists(
                 f"Expected to publish a new message with id '{message_id}', but a message with that id "
                 f"was already published"
@@ -807,9 +788,7 @@ class Engine:
         for bpmn_process_id in self._subscribers(name):
             self._correlate_start(message, bpmn_process_id)
         if ttl_ms > 0:
-            self.messages[message.key] = message
-            if message_id:
-                self._message_ids[(name, correlation_key, message_id)] = message.key
+            self.message_buffer.buffer(message)
             self._mark("message", message)
             self._schedule("message", message.key, "", message.expires_at, self._expiry(message.key))
         self.commit()
@@ -826,8 +805,9 @@ class Engine:
         definition = self.definitions[self.latest[bpmn_process_id]]
         if bpmn_process_id in message.correlated_processes or message.key < definition.key:
             return False  # once per process; never to a process deployed after the message was published
-        lock = (bpmn_process_id, message.correlation_key)
-        if message.correlation_key and lock in self._start_locks:
+        if message.correlation_key and self.message_buffer.is_locked(
+            bpmn_process_id, message.correlation_key
+        ):
             return False
         process = self.models[definition.key]
         instance = self._new_instance(definition, {})
@@ -836,7 +816,7 @@ class Engine:
         message.correlated_processes.append(bpmn_process_id)
         self._mark("message", message)
         if message.correlation_key:
-            self._start_locks[lock] = instance.key
+            self.message_buffer.lock(bpmn_process_id, message.correlation_key, instance.key)
         log.info("message correlated key %d name %s to instance %d", message.key, message.name, instance.key)
         self._activate(instance, process.element(process.message_starts[message.name]), message.variables)
         return True
@@ -845,19 +825,16 @@ class Engine:
         latest = self.latest.get(bpmn_process_id)
         if latest is None:
             return
-        names = self.models[latest].message_starts
-        now = now_ms()
-        for message in sorted(self.messages.values(), key=lambda m: m.key):
-            matches = message.name in names and message.correlation_key == correlation_key
-            if matches and message.expires_at > now and self._correlate_start(message, bpmn_process_id):
+        names = set(self.models[latest].message_starts)
+        for message in self.message_buffer.waiting(names, correlation_key, now_ms()):
+            if self._correlate_start(message, bpmn_process_id):
                 return
 
     def _expiry(self, key: int) -> Callable[[], None]:
         def expire() -> None:
-            message = self.messages.pop(key, None)
+            message = self.message_buffer.expire(key)
             if message is None:
                 return
-            self._message_ids.pop((message.name, message.correlation_key, message.message_id), None)
             if self.store is not None:
                 self._dirty[("message", key)] = None
             log.info("message expired key %d name %s", key, message.name)

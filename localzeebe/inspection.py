@@ -18,7 +18,7 @@ log = logging.getLogger("localzeebe")
 Json = dict[str, Any]
 
 
-def instance_summary(instance: ProcessInstance) -> Json:
+def instance_summary(engine: Engine, instance: ProcessInstance) -> Json:
     return {
         "key": instance.key,
         "bpmn_process_id": instance.bpmn_process_id,
@@ -27,24 +27,21 @@ def instance_summary(instance: ProcessInstance) -> Json:
         "state": instance.state,
         "correlation_key": instance.correlation_key,
         "current_elements": [element.element_id for element in instance.elements.values()],
-        "incident_count": sum(1 for _ in _active_incidents(instance, None)),
+        "incident_count": len(_active_incidents(engine, instance)),
         "start_time": instance.start_time,
         "end_time": instance.end_time,
     }
 
 
-def _active_incidents(instance: ProcessInstance, engine: Engine | None) -> list[Incident]:
-    if engine is None:
-        return []
+def _active_incidents(engine: Engine, instance: ProcessInstance) -> list[Incident]:
     return [
         engine.incidents[key] for key in instance.incident_keys if engine.incidents[key].state == "ACTIVE"
     ]
 
 
 def instance_detail(engine: Engine, instance: ProcessInstance) -> Json:
-    detail = instance_summary(instance)
+    detail = instance_summary(engine, instance)
     detail.update(
-        incident_count=len(_active_incidents(instance, engine)),
         variables=instance.variables,
         incidents=[asdict(engine.incidents[key]) for key in instance.incident_keys],
         history=instance.history,
@@ -88,9 +85,7 @@ class InspectionApi:
         items = []
         for instance in self.engine.instances.values():
             if all(value is None or getattr(instance, name) == value for name, value in filters.items()):
-                summary = instance_summary(instance)
-                summary["incident_count"] = len(_active_incidents(instance, self.engine))
-                items.append(summary)
+                items.append(instance_summary(self.engine, instance))
         return {"items": items}
 
     def list_incidents(self, query: dict[str, str]) -> Json:
@@ -102,7 +97,7 @@ class InspectionApi:
         return {"items": [asdict(j) for j in self.engine.jobs.values() if state in (None, j.state)]}
 
     def list_messages(self, _: dict[str, str]) -> Json:
-        return {"items": [asdict(message) for message in self.engine.messages.values()]}
+        return {"items": [asdict(message) for message in self.engine.message_buffer.messages.values()]}
 
     def list_processes(self, _: dict[str, str]) -> Json:
         return {
