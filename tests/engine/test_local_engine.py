@@ -26,6 +26,7 @@ from .support import (
     one_task_process,
     start,
     task,
+    timer_boundary,
     unique,
 )
 
@@ -81,6 +82,28 @@ async def test_grpc_health_reports_the_gateway_serving(local: Gateway) -> None:
     stub = health_pb2_grpc.HealthStub(local.channel)
     response = await stub.Check(health_pb2.HealthCheckRequest(service="gateway_protocol.Gateway"))
     assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_inspect_cli_finds_instances_by_correlation_key(
+    local: Gateway, local_engine: EngineProcess
+) -> None:
+    process_id, name, job_type = unique("cli-key"), unique("placed"), unique("job")
+    body = (
+        start("placed", "m")
+        + task("t", job_type)
+        + end()
+        + flow("f1", "placed", "t")
+        + flow("f2", "t", "end")
+    )
+    await local.deploy("p.bpmn", definitions(process_id, body, message("m", name)))
+    correlation_key = unique("order")
+    await local.publish(name, correlation_key, variables={"order_id": correlation_key})
+    job = await local.activate_one(job_type)
+
+    shown = _inspect_cli("--url", local_engine.http_url, "--correlation-key", correlation_key)
+    assert f"process instance {job.processInstanceKey}  {process_id} v1  ACTIVE" in shown
+    assert f"correlation key: {correlation_key}" in shown
+    assert "current elements: t" in shown
 
 
 async def test_inspection_shows_state_variables_history_and_filters(
@@ -152,6 +175,8 @@ async def test_inspect_cli_prints_an_instance_readably(local: Gateway, local_eng
     assert 'order_id = "order_cli"' in shown
     assert "JOB_NO_RETRIES at task: stock service down" in shown
     assert "INCIDENT_CREATED" in shown
+    by_key = _inspect_cli("--url", local_engine.http_url, "--correlation-key", "nobody-has-this-key")
+    assert by_key.strip() == "no process instances"
     listed = _inspect_cli("--url", local_engine.http_url, "--all")
     assert f"{key}  {process_id} v1  ACTIVE" in listed
     assert "incidents=1" in listed
@@ -234,3 +259,38 @@ def test_a_busy_port_stops_the_engine_with_one_clear_line(local_engine: EnginePr
     assert done.returncode == 1
     assert done.stdout == ""
     assert f"cannot listen for gRPC on 127.0.0.1:{busy_port}" in done.stderr
+
+
+async def test_timers_survive_a_restart_with_a_data_dir(tmp_path: Path) -> None:
+    data_dir, log_path = tmp_path / "data", tmp_path / "engine.log"
+    process_id, job_type, on_timer = unique("durable-timer"), unique("work"), unique("late")
+    body = (
+        start()
+        + task("work", job_type)
+        + timer_boundary("late", "work", "PT1S")
+        + task("escalate", on_timer)
+        + end()
+        + end("escalated")
+        + flow("f1", "start", "work")
+        + flow("f2", "work", "end")
+        + flow("f3", "late", "escalate")
+        + flow("f4", "escalate", "escalated")
+    )
+    engine = EngineProcess.start(log_path, data_dir)
+    try:
+        client = Gateway(engine.grpc_address)
+        await client.deploy("p.bpmn", definitions(process_id, body))
+        await client.create(process_id)
+        await client.close()
+    finally:
+        assert engine.stop() == 0
+
+    engine = EngineProcess.start(log_path, data_dir)
+    try:
+        client = Gateway(engine.grpc_address)
+        escalation = await client.activate_one(on_timer, wait_ms=5000)
+        assert escalation.elementId == "escalate"
+        assert await client.activate(job_type, request_timeout_ms=-1) == []
+        await client.close()
+    finally:
+        assert engine.stop() == 0
