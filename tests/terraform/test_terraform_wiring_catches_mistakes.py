@@ -85,7 +85,8 @@ variable "medusa_api_key" {
 def test_public_status_function_is_caught(tmp_path: Path) -> None:
     config = broken_copy(tmp_path, PUBLIC_STATUS)
     assert any("status_public" in problem for problem in wiring.check_public_access(config))
-    assert any("invokers" in problem for problem in wiring.check_private_functions(config))
+    private = wiring.check_private_functions(config)
+    assert any("'roles/run.invoker allUsers'" in problem for problem in private)
 
 
 def test_project_wide_secret_accessor_is_caught(tmp_path: Path) -> None:
@@ -245,3 +246,60 @@ def test_worker_calling_another_url_is_caught(tmp_path: Path) -> None:
         ),
     )
     assert any("STATUS_UPDATE_URL" in problem for problem in wiring.check_worker_settings(config))
+
+
+def test_project_wide_invoker_is_caught(tmp_path: Path) -> None:
+    """roles/run.invoker on the project would let its holder call the private status function."""
+    config = broken_copy(
+        tmp_path,
+        add_file(
+            """
+resource "google_project_iam_member" "webhook_invokes_everything" {
+  project = var.project_id
+  role    = "roles/run.invoker"
+  member  = google_service_account.webhook.member
+}
+"""
+        ),
+    )
+    problems = wiring.check_private_functions(config)
+    assert any("webhook_invokes_everything: a project-wide Cloud Run" in problem for problem in problems)
+
+
+def test_extra_invoker_named_through_a_local_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path,
+        add_file(
+            """
+resource "google_cloud_run_v2_service_iam_member" "webhook_calls_status" {
+  project  = var.project_id
+  location = var.region
+  name     = local.function_names.status
+  role     = "roles/run.invoker"
+  member   = google_service_account.webhook.member
+}
+"""
+        ),
+    )
+    problems = wiring.check_private_functions(config)
+    assert any("roles/run.invoker webhook" in problem for problem in problems)
+
+
+def test_secret_env_reading_another_setting_is_caught(tmp_path: Path) -> None:
+    swapped = "google_secret_manager_secret.setting[secret_environment_variables.value].secret_id"
+    config = broken_copy(
+        tmp_path,
+        replace("functions.tf", swapped, 'google_secret_manager_secret.setting["MEDUSA_API_KEY"].secret_id'),
+    )
+    problems = wiring.check_secret_references(config)
+    assert any("webhook: secret_environment_variables.value reads secret" in problem for problem in problems)
+
+
+def test_unpinned_secret_version_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path, replace("worker.tf", "version = local.secret_versions[env.value]", 'version = "latest"')
+    )
+    problems = wiring.check_secret_references(config)
+    assert problems == [
+        "google_cloud_run_v2_job.worker: env.value uses version 'latest'; pin it through secret_versions"
+    ]

@@ -468,30 +468,88 @@ def _function_address(config: TerraformConfig, entry_point: str) -> str | None:
 
 
 def check_private_functions(config: TerraformConfig) -> Problems:
-    """Every other function answers only the worker: run.invoker for the worker's service account alone."""
+    """Every other function answers only the worker: run.invoker for the worker's service account alone,
+    and no project-wide Cloud Run role that would reach every service."""
     problems: Problems = []
     worker = components(config).get(WORKER)
-    worker_account = worker.service_account if worker else None
+    expected = {(INVOKER, worker.service_account if worker else None)}
     for name, body in config.of_type(FUNCTION).items():
         address = f"{FUNCTION}.{name}"
         if _first(body, "build_config").get("entry_point") == PUBLIC_ENTRY_POINT:
             continue
-        invokers = _invoker_accounts(config, address, problems)
-        if invokers != {worker_account}:
-            problems.append(f"{address}: invokers {sorted(map(str, invokers))}, expected only the worker's")
+        grants = _grants_on_function(config, address, body, problems)
+        if grants != expected:
+            shown = sorted(f"{role} {member}" for role, member in grants)
+            problems.append(f"{address}: grants {shown}, expected only run.invoker for the worker")
+    for address, body in config.all_blocks():
+        roles = [str(body.get("role", "")), *(str(b.get("role", "")) for b in body.get("binding", []))]
+        project_wide = re.match(r"(data\.)?google_(project|folder|organization)_iam_", address)
+        if project_wide and any(role.startswith(("roles/run.", "roles/cloudfunctions.")) for role in roles):
+            problems.append(f"{address}: a project-wide Cloud Run or Functions role reaches every service")
     return problems
 
 
-def _invoker_accounts(config: TerraformConfig, function: str, problems: Problems) -> set[str | None]:
-    invokers: set[str | None] = set()
-    for address, body in config.all_blocks():
-        if not _mentions(body.get("name"), function) and not _mentions(body.get("cloud_function"), function):
+def _grants_on_function(
+    config: TerraformConfig, function: str, body: Body, problems: Problems
+) -> set[tuple[str, str | None]]:
+    """(role, service account or member) of every IAM grant on the function or its Cloud Run service."""
+    name_expression = body.get("name")
+    grants: set[tuple[str, str | None]] = set()
+    for address, grant in config.all_blocks():
+        if "_iam_" not in address:
+            continue
+        targets = (grant.get("name"), grant.get("cloud_function"), grant.get("service"))
+        if not any(_mentions(t, function) or (t is not None and t == name_expression) for t in targets):
             continue
         if "iam_member" not in address:
             problems.append(f"{address}: use per-member IAM grants on {function}")
             continue
-        invokers.add(service_account_of(body.get("member")) or str(body.get("member")))
-    return invokers
+        member = grant.get("member")
+        grants.add((str(grant.get("role")), service_account_of(member) or str(member)))
+    return grants
+
+
+def check_secret_references(config: TerraformConfig) -> Problems:
+    """Each secret environment variable reads the secret of the same setting, at a pinned version."""
+    problems: Problems = []
+    for name, body in config.of_type(FUNCTION).items():
+        service = _first(body, "service_config")
+        for block in service.get("secret_environment_variables", []):
+            problems += _secret_ref_problems(f"{FUNCTION}.{name}", f'"{block.get("key")}"', block)
+        for dynamic in _dynamic(service, "secret_environment_variables"):
+            content = _first(dynamic, "content")
+            problems += _secret_ref_problems(f"{FUNCTION}.{name}", _inner(content.get("key")), content)
+    for name, body in config.of_type(JOB).items():
+        task = _first(_first(body, "template"), "template")
+        for container in task.get("containers", []):
+            for env in container.get("env", []):
+                if "value_source" in env:
+                    ref = _first(_first(env, "value_source"), "secret_key_ref")
+                    problems += _secret_ref_problems(f"{JOB}.{name}", f'"{env.get("name")}"', ref)
+            for dynamic in _dynamic(container, "env"):
+                content = _first(dynamic, "content")
+                if "value_source" in content:
+                    ref = _first(_first(content, "value_source"), "secret_key_ref")
+                    problems += _secret_ref_problems(f"{JOB}.{name}", _inner(content.get("name")), ref)
+    return problems
+
+
+def _inner(expression: Any) -> str:
+    """`${x.y}` -> `x.y`."""
+    text = str(expression)
+    return text[2:-1] if text.startswith("${") and text.endswith("}") else text
+
+
+def _secret_ref_problems(address: str, setting: str, reference: Body) -> Problems:
+    """`setting` is how the block names its variable: a quoted literal or an iterator expression."""
+    problems: Problems = []
+    secret = re.fullmatch(rf"\$\{{{SECRET}\.\w+\[(.+)\]\.(?:secret_id|id)\}}", str(reference.get("secret")))
+    if secret is None or secret.group(1) != setting:
+        problems.append(f"{address}: {setting} reads secret {reference.get('secret')!r}, not its own")
+    version = str(reference.get("version"))
+    if not (version.isdigit() or version == f"${{local.secret_versions[{setting}]}}"):
+        problems.append(f"{address}: {setting} uses version {version!r}; pin it through secret_versions")
+    return problems
 
 
 def check_ingress(config: TerraformConfig) -> Problems:
@@ -647,6 +705,7 @@ ALL_CHECKS: Final = (
     "check_public_access",
     "check_private_functions",
     "check_ingress",
+    "check_secret_references",
     "check_no_secret_values",
     "check_service_accounts",
     "check_worker_settings",
