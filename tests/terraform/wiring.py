@@ -13,6 +13,7 @@ keeps the config in a shape these checks can read.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import types
 import typing
@@ -99,7 +100,7 @@ def parse_config(directory: Path) -> TerraformConfig:
         texts[path.name] = path.read_text(encoding="utf-8")
         if path.suffix != ".tf":
             continue
-        parsed = hcl2.loads(texts[path.name], serialization_options=PARSE_OPTIONS)
+        parsed = _parse(texts[path.name])
         _merge_blocks(parsed.get("resource", []), resources)
         _merge_blocks(parsed.get("data", []), data)
         for block in parsed.get("locals", []):
@@ -107,6 +108,14 @@ def parse_config(directory: Path) -> TerraformConfig:
         for block in parsed.get("variable", []):
             variables.update(block)
     return TerraformConfig(texts, resources, data, locals_, variables)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(text: str) -> dict[str, Any]:
+    """Parsed once per distinct file text: the broken copies share all but one file with the original.
+    Callers only read the result."""
+    parsed: dict[str, Any] = hcl2.loads(text, serialization_options=PARSE_OPTIONS)
+    return parsed
 
 
 def _merge_blocks(
