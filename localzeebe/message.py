@@ -1,10 +1,22 @@
-"""Buffered messages, their message-id index, and the one-active-instance-per-correlation-key locks."""
+"""Messages: the buffer with its message-id index and one-active-instance-per-correlation-key locks,
+and correlation to message start events."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 
-from localzeebe.state import Message
+from localzeebe import errors
+from localzeebe.instance import TokenFlow
+from localzeebe.state import (
+    Message,
+    ProcessInstance,
+    Variables,
+    now_ms,
+)
+from localzeebe.store import Store
+
+log = logging.getLogger("localzeebe")
 
 
 class MessageBuffer:
@@ -50,3 +62,95 @@ class MessageBuffer:
                 and message.expires_at > now
             ):
                 yield message
+
+
+class MessageCorrelation(TokenFlow):
+    def __init__(self, store: Store | None = None) -> None:
+        super().__init__(store)
+        self.message_buffer = MessageBuffer()
+
+    def _instance_ended(self, instance: ProcessInstance) -> None:
+        key = instance.correlation_key
+        if (
+            key
+            and instance.message_name
+            and self.message_buffer.unlock(instance.bpmn_process_id, key, instance.key)
+        ):
+            self._correlate_buffered(instance.bpmn_process_id, key)
+
+    def publish_message(
+        self, name: str, correlation_key: str, ttl_ms: int, message_id: str, variables: Variables
+    ) -> int:
+        if not name:
+            raise errors.invalid_argument("Expected a message name, but it was empty")
+        if self.message_buffer.is_duplicate(name, correlation_key, message_id):
+            raise errors.already_exists(
+                f"Expected to publish a new message with id '{message_id}', but a message with that id "
+                f"was already published"
+            )
+        published = now_ms()
+        message = Message(
+            self.next_key(),
+            name,
+            correlation_key,
+            message_id,
+            variables,
+            published,
+            published + max(ttl_ms, 0),
+        )
+        log.info("message published key %d name %s correlation key %s", message.key, name, correlation_key)
+        for bpmn_process_id in self._subscribers(name):
+            self._correlate_start(message, bpmn_process_id)
+        if ttl_ms > 0:
+            self.message_buffer.buffer(message)
+            self._mark("message", message)
+            self._schedule("message", message.key, "", message.expires_at, self._expiry(message.key))
+        self.commit()
+        return message.key
+
+    def _subscribers(self, message_name: str) -> list[str]:
+        return [
+            bpmn_process_id
+            for bpmn_process_id, key in self.latest.items()
+            if message_name in self.models[key].message_starts
+        ]
+
+    def _correlate_start(self, message: Message, bpmn_process_id: str) -> bool:
+        definition = self.definitions[self.latest[bpmn_process_id]]
+        if bpmn_process_id in message.correlated_processes or message.key < definition.key:
+            return False  # once per process; never to a process deployed after the message was published
+        if message.correlation_key and self.message_buffer.is_locked(
+            bpmn_process_id, message.correlation_key
+        ):
+            return False
+        process = self.models[definition.key]
+        instance = self._new_instance(definition, {})
+        instance.correlation_key = message.correlation_key
+        instance.message_name = message.name
+        message.correlated_processes.append(bpmn_process_id)
+        self._mark("message", message)
+        if message.correlation_key:
+            self.message_buffer.lock(bpmn_process_id, message.correlation_key, instance.key)
+        log.info("message correlated key %d name %s to instance %d", message.key, message.name, instance.key)
+        self._activate(instance, process.element(process.message_starts[message.name]), message.variables)
+        return True
+
+    def _correlate_buffered(self, bpmn_process_id: str, correlation_key: str) -> None:
+        latest = self.latest.get(bpmn_process_id)
+        if latest is None:
+            return
+        names = set(self.models[latest].message_starts)
+        for message in self.message_buffer.waiting(names, correlation_key, now_ms()):
+            if self._correlate_start(message, bpmn_process_id):
+                return
+
+    def _expiry(self, key: int) -> Callable[[], None]:
+        def expire() -> None:
+            message = self.message_buffer.expire(key)
+            if message is None:
+                return
+            if self.store is not None:
+                self._dirty[("message", key)] = None
+            log.info("message expired key %d name %s", key, message.name)
+
+        return expire

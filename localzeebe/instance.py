@@ -1,0 +1,305 @@
+"""Token flow: activating and completing elements, service tasks, gateways, error and timer
+boundary events, and the end of an instance."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from localzeebe.core import LIVE_JOB_STATES, ElementFailure
+from localzeebe.feel import Value
+from localzeebe.job import JobLifecycle
+from localzeebe.model import Element, SequenceFlow
+from localzeebe.state import (
+    ElementInstance,
+    Job,
+    ProcessDefinition,
+    ProcessInstance,
+    Variables,
+    now_ms,
+)
+from localzeebe.store import Store
+from localzeebe.timer import DurationError, parse_duration_ms
+from localzeebe.variables import MappingError, apply_mappings, propagate, visible
+
+log = logging.getLogger("localzeebe")
+
+
+class TokenFlow(JobLifecycle):
+    def __init__(self, store: Store | None = None) -> None:
+        super().__init__(store)
+        self._result_waiters: dict[int, list[asyncio.Future[ProcessInstance]]] = {}
+
+    def _instance_ended(self, instance: ProcessInstance) -> None:
+        """Hook for what follows the end of an instance (message correlation overrides it)."""
+
+    def _new_instance(self, definition: ProcessDefinition, variables: Variables) -> ProcessInstance:
+        instance = ProcessInstance(
+            key=self.next_key(),
+            process_definition_key=definition.key,
+            bpmn_process_id=definition.bpmn_process_id,
+            version=definition.version,
+            state="ACTIVE",
+            variables=dict(variables),
+            start_time=now_ms(),
+        )
+        self.instances[instance.key] = instance
+        self._history(instance, None, "ELEMENT_ACTIVATED")
+        log.info("instance created key %d process %s", instance.key, instance.bpmn_process_id)
+        return instance
+
+    def wait_for_result(self, instance: ProcessInstance) -> asyncio.Future[ProcessInstance]:
+        future: asyncio.Future[ProcessInstance] = asyncio.get_running_loop().create_future()
+        if instance.state != "ACTIVE":
+            future.set_result(instance)
+        else:
+            self._result_waiters.setdefault(instance.key, []).append(future)
+        return future
+
+    def _activate(
+        self, instance: ProcessInstance, element: Element, payload: Variables | None = None
+    ) -> None:
+        element_instance = ElementInstance(self.next_key(), element.id, element.type)
+        instance.elements[element_instance.key] = element_instance
+        self._history(instance, element_instance, "ELEMENT_ACTIVATED")
+        if payload is not None:
+            element_instance.variables.update(payload)
+        self._run(instance, element_instance)
+
+    def _run(self, instance: ProcessInstance, element_instance: ElementInstance) -> None:
+        element = self._model(instance).element(element_instance.element_id)
+        try:
+            if element_instance.job_key is not None or element_instance.incident_key is not None:
+                return
+            if element.type == "serviceTask":
+                self._activate_task(instance, element_instance, element)
+            elif element.type == "exclusiveGateway":
+                flow = self._choose_flow(instance, element)
+                self._complete(instance, element_instance, [flow])
+            elif element.type == "endEvent" and element.event == "error":
+                self._throw_from_end_event(instance, element_instance, element)
+            else:
+                self._complete_event(instance, element_instance, element)
+        except ElementFailure as failure:
+            self._raise_incident(instance, element_instance, failure.error_type, failure.message)
+
+    def _complete_event(
+        self, instance: ProcessInstance, element_instance: ElementInstance, element: Element
+    ) -> None:
+        payload = element_instance.variables
+        element_instance.variables = {}
+        if element.outputs:
+            context = {**instance.variables, **payload}
+            propagate(instance, None, self._map(element.outputs, context))
+        elif payload:
+            propagate(instance, None, payload)
+        self._complete(instance, element_instance, element.outgoing)
+
+    def _map(self, mappings: list[Any], context: Variables) -> Variables:
+        try:
+            return apply_mappings(mappings, context)
+        except MappingError as error:
+            raise ElementFailure("IO_MAPPING_ERROR", str(error)) from None
+
+    def _complete(
+        self, instance: ProcessInstance, element_instance: ElementInstance, flows: list[SequenceFlow]
+    ) -> None:
+        self._leave(instance, element_instance, "ELEMENT_COMPLETED")
+        model = self._model(instance)
+        for flow in flows:
+            if instance.state != "ACTIVE":
+                return
+            self._activate(instance, model.element(flow.target))
+        if not instance.elements and instance.state == "ACTIVE":
+            self._end_instance(instance, "COMPLETED")
+
+    def _leave(self, instance: ProcessInstance, element_instance: ElementInstance, intent: str) -> None:
+        instance.elements.pop(element_instance.key, None)
+        for boundary_id in element_instance.timers:
+            self._cancel("timer", element_instance.key, boundary_id)
+        element_instance.timers = {}
+        self._history(instance, element_instance, intent)
+
+    def _terminate(self, instance: ProcessInstance, element_instance: ElementInstance) -> None:
+        job = self.jobs.get(element_instance.job_key or 0)
+        if job is not None and job.state in LIVE_JOB_STATES:
+            self._retire_job(job, "CANCELED")
+        for incident_key in instance.incident_keys:
+            incident = self.incidents[incident_key]
+            if incident.element_instance_key == element_instance.key and incident.state == "ACTIVE":
+                self._resolve(incident)
+        self._leave(instance, element_instance, "ELEMENT_TERMINATED")
+
+    def _end_instance(self, instance: ProcessInstance, state: str) -> None:
+        instance.state = state
+        instance.end_time = now_ms()
+        self._history(instance, None, "ELEMENT_COMPLETED" if state == "COMPLETED" else "ELEMENT_TERMINATED")
+        for incident_key in instance.incident_keys:
+            if self.incidents[incident_key].state == "ACTIVE":
+                self._resolve(self.incidents[incident_key])
+        log.info("instance %s key %d process %s", state.lower(), instance.key, instance.bpmn_process_id)
+        for future in self._result_waiters.pop(instance.key, []):
+            if not future.done():
+                future.set_result(instance)
+        self._instance_ended(instance)
+
+    def _choose_flow(self, instance: ProcessInstance, element: Element) -> SequenceFlow:
+        context = instance.variables
+        default = None
+        for flow in element.outgoing:
+            if flow.id == element.default_flow:
+                default = flow
+                continue
+            if flow.condition is None:
+                return flow
+            result = flow.condition.evaluate(context)
+            if result is True:
+                return flow
+            if result is not False:
+                raise ElementFailure(
+                    "EXTRACT_VALUE_ERROR",
+                    f"Expected result of the expression '{flow.condition.text}' of flow '{flow.id}' "
+                    f"to be 'BOOLEAN', but was {json.dumps(result)}",
+                )
+        if default is None:
+            raise ElementFailure(
+                "CONDITION_ERROR",
+                f"Expected at least one condition to evaluate to true, or to have a default flow "
+                f"(gateway '{element.id}')",
+            )
+        return default
+
+    def _activate_task(
+        self, instance: ProcessInstance, element_instance: ElementInstance, element: Element
+    ) -> None:
+        if element.inputs:
+            element_instance.variables.update(self._map(element.inputs, instance.variables))
+        context = visible(instance, element_instance)
+        job_type = self._evaluate_string(element, element.job_type, context, "job type")
+        retries = self._evaluate_retries(element, context)
+        for boundary in element.boundary_events:
+            if boundary.event == "timer" and boundary.timer_duration is not None:
+                text = self._evaluate_string(boundary, boundary.timer_duration, context, "timer duration")
+                try:
+                    due = now_ms() + parse_duration_ms(text)
+                except DurationError as error:
+                    raise ElementFailure("EXTRACT_VALUE_ERROR", str(error)) from None
+                element_instance.timers[boundary.id] = due
+        job = Job(
+            key=self.next_key(),
+            type=job_type,
+            process_instance_key=instance.key,
+            element_instance_key=element_instance.key,
+            element_id=element.id,
+            bpmn_process_id=instance.bpmn_process_id,
+            process_definition_key=instance.process_definition_key,
+            version=instance.version,
+            retries=retries,
+            custom_headers=json.dumps(element.headers),
+        )
+        self.jobs[job.key] = job
+        element_instance.job_key = job.key
+        self._make_activatable(job)
+        for boundary_id, due in element_instance.timers.items():
+            self._schedule_timer(instance, element_instance, boundary_id, due)
+
+    @staticmethod
+    def _evaluate_string(element: Element, expression: Any, context: Variables, what: str) -> str:
+        value: Value = expression.evaluate(context)
+        if not isinstance(value, str) or not value:
+            raise ElementFailure(
+                "EXTRACT_VALUE_ERROR",
+                f"Expected the {what} '{expression.text}' of '{element.id}' to be a non-empty STRING, "
+                f"but was {json.dumps(value)}",
+            )
+        return value
+
+    @staticmethod
+    def _evaluate_retries(element: Element, context: Variables) -> int:
+        assert element.job_retries is not None
+        value: Value = element.job_retries.evaluate(context)
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+            return int(value)
+        raise ElementFailure(
+            "EXTRACT_VALUE_ERROR",
+            f"Expected retries '{element.job_retries.text}' of '{element.id}' to be a NUMBER, "
+            f"but was {json.dumps(value)}",
+        )
+
+    def _complete_task(
+        self, instance: ProcessInstance, element_instance: ElementInstance, element: Element
+    ) -> None:
+        try:
+            if element.outputs:
+                outputs = self._map(element.outputs, visible(instance, element_instance))
+                propagate(instance, None, outputs)
+        except ElementFailure as failure:
+            self._raise_incident(instance, element_instance, failure.error_type, failure.message)
+            return
+        self._complete(instance, element_instance, element.outgoing)
+
+    def _catch_error(
+        self,
+        instance: ProcessInstance,
+        element_instance: ElementInstance,
+        code: str,
+        message: str,
+        variables: Variables,
+    ) -> bool:
+        element = self._model(instance).element(element_instance.element_id)
+        errors_caught = [b for b in element.boundary_events if b.event == "error"]
+        specific = [b for b in errors_caught if b.error_code is not None and b.error_code.text == code]
+        catch_all = [b for b in errors_caught if b.error_code is None]
+        candidates = specific or catch_all
+        if not candidates:
+            return False
+        boundary = candidates[0]
+        payload = dict(variables)
+        if boundary.error_code_variable:
+            payload[boundary.error_code_variable] = code
+        if boundary.error_message_variable:
+            payload[boundary.error_message_variable] = message
+        self._terminate(instance, element_instance)
+        self._activate(instance, boundary, payload)
+        return True
+
+    def _throw_from_end_event(
+        self, instance: ProcessInstance, element_instance: ElementInstance, element: Element
+    ) -> None:
+        assert element.error_code is not None
+        code = self._evaluate_string(element, element.error_code, instance.variables, "errorCode")
+        raise ElementFailure(
+            "UNHANDLED_ERROR_EVENT",
+            f"Expected to throw an error event with the code '{code}', but it was not caught. "
+            f"No error events are available in the scope.",
+        )
+
+    def _schedule_timer(
+        self, instance: ProcessInstance, element_instance: ElementInstance, boundary_id: str, due: int
+    ) -> None:
+        def fire() -> None:
+            self._timer_fired(instance.key, element_instance.key, boundary_id)
+
+        self._schedule("timer", element_instance.key, boundary_id, due, fire)
+
+    def _timer_fired(self, instance_key: int, element_instance_key: int, boundary_id: str) -> None:
+        instance = self.instances[instance_key]
+        element_instance = instance.elements.get(element_instance_key)
+        if (
+            instance.state != "ACTIVE"
+            or element_instance is None
+            or boundary_id not in element_instance.timers
+        ):
+            return
+        del element_instance.timers[boundary_id]
+        boundary = self._model(instance).element(boundary_id)
+        log.info(
+            "timer fired %s instance %d (interrupting=%s)", boundary_id, instance_key, boundary.interrupting
+        )
+        if boundary.interrupting:
+            self._terminate(instance, element_instance)
+        self._activate(instance, boundary)
