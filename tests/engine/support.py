@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import signal
@@ -132,7 +133,7 @@ def task(
 ) -> str:
     header_xml = "".join(f'<zeebe:header key="{k}" value="{v}" />' for k, v in (headers or {}).items())
     return f"""<bpmn:serviceTask id="{element_id}"><bpmn:extensionElements>
-  <zeebe:taskDefinition type="{job_type}" retries="{retries}" />
+  <zeebe:taskDefinition type="{html.escape(job_type)}" retries="{html.escape(retries)}" />
   {f"<zeebe:taskHeaders>{header_xml}</zeebe:taskHeaders>" if header_xml else ""}
   {f"<zeebe:ioMapping>{mappings}</zeebe:ioMapping>" if mappings else ""}
 </bpmn:extensionElements></bpmn:serviceTask>"""

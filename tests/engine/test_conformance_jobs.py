@@ -82,6 +82,14 @@ async def test_retries_may_be_a_feel_expression(gateway: Gateway) -> None:
     assert job.retries == 5
 
 
+async def test_the_job_type_may_be_a_feel_expression(gateway: Gateway) -> None:
+    process_id, job_type = unique("dyntype"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, '=kind + "-worker"'))
+    await gateway.create(process_id, {"kind": job_type})
+    job = await gateway.activate_one(f"{job_type}-worker")
+    assert job.type == f"{job_type}-worker"
+
+
 async def test_a_timed_out_job_is_handed_out_again_without_using_a_retry(gateway: Gateway) -> None:
     process_id, job_type = unique("timeout"), unique("job")
     await gateway.deploy("p.bpmn", one_task_process(process_id, job_type))
