@@ -20,7 +20,8 @@ from devstack.shop import Shop
 from devstack.stack import Ports, Stack
 
 DEFAULT_RUN_DIR = Path(".run")
-console = Console()
+# Logs and CI are not terminals: give them room for full order ids instead of rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 120)
 
 
 def _say(message: str) -> None:
