@@ -50,6 +50,14 @@ locals {
     # Stop a little before Cloud Run's task timeout so running jobs finish and the task exits 0.
     WORKER_MAX_RUNTIME_SECONDS = tostring(var.worker_task_timeout_seconds - var.worker_shutdown_margin_seconds)
     WORKER_MAX_JOBS            = tostring(var.worker_max_jobs)
+    # Tuning knobs left null keep the code's defaults (dropped below).
+    WORKER_RETRY_BACKOFF_SECONDS     = var.worker_tuning.retry_backoff_seconds == null ? "" : tostring(var.worker_tuning.retry_backoff_seconds)
+    WORKER_MAX_RETRY_BACKOFF_SECONDS = var.worker_tuning.max_retry_backoff_seconds == null ? "" : tostring(var.worker_tuning.max_retry_backoff_seconds)
+    WORKER_JOB_TIMEOUT_SECONDS       = var.worker_tuning.job_timeout_seconds == null ? "" : tostring(var.worker_tuning.job_timeout_seconds)
+    WORKER_HEALTH_INTERVAL_SECONDS   = var.worker_tuning.health_interval_seconds == null ? "" : tostring(var.worker_tuning.health_interval_seconds)
+    WORKER_UNHEALTHY_EXIT_SECONDS    = var.worker_tuning.unhealthy_exit_seconds == null ? "" : tostring(var.worker_tuning.unhealthy_exit_seconds)
+    WORKER_POLL_TIMEOUT_SECONDS      = var.worker_tuning.poll_timeout_seconds == null ? "" : tostring(var.worker_tuning.poll_timeout_seconds)
+    WORKER_NAME                      = var.worker_tuning.name == null ? "" : var.worker_tuning.name
     # Cloud Run's file system is in memory and per task: the outbox is a debugging aid, SMTP delivers.
     NOTIFICATION_OUTBOX_DIR = "/tmp/outbox"
     SMTP_HOST               = var.smtp_host

@@ -382,6 +382,41 @@ variable "worker_max_jobs" {
   }
 }
 
+variable "worker_tuning" {
+  description = "Optional tuning of the worker process; anything left out keeps the code's default. retry_backoff_seconds and max_retry_backoff_seconds: backoff between attempts of a failed job (WORKER_RETRY_BACKOFF_SECONDS, WORKER_MAX_RETRY_BACKOFF_SECONDS); job_timeout_seconds: how long Zeebe waits for a job's result before handing it to another worker (WORKER_JOB_TIMEOUT_SECONDS); health_interval_seconds and unhealthy_exit_seconds: gateway health probing and how long it may stay unreachable before the task exits non-zero and Cloud Run retries it (WORKER_HEALTH_INTERVAL_SECONDS, WORKER_UNHEALTHY_EXIT_SECONDS); poll_timeout_seconds: long-poll duration, keep it well below Cloud Run's 10 s grace period after SIGTERM (WORKER_POLL_TIMEOUT_SECONDS); name: worker name shown in Camunda Operate (WORKER_NAME, default the host name)."
+  type = object({
+    retry_backoff_seconds     = optional(number)
+    max_retry_backoff_seconds = optional(number)
+    job_timeout_seconds       = optional(number)
+    health_interval_seconds   = optional(number)
+    unhealthy_exit_seconds    = optional(number)
+    poll_timeout_seconds      = optional(number)
+    name                      = optional(string)
+  })
+  default = {}
+
+  validation {
+    condition = alltrue([
+      for value in [
+        var.worker_tuning.retry_backoff_seconds, var.worker_tuning.max_retry_backoff_seconds,
+        var.worker_tuning.job_timeout_seconds, var.worker_tuning.health_interval_seconds,
+        var.worker_tuning.unhealthy_exit_seconds,
+      ] : value == null ? true : value >= 0 && value <= 86400
+    ])
+    error_message = "worker_tuning durations must be between 0 and 86400 seconds."
+  }
+
+  validation {
+    condition     = var.worker_tuning.poll_timeout_seconds == null ? true : var.worker_tuning.poll_timeout_seconds > 0 && var.worker_tuning.poll_timeout_seconds <= 8
+    error_message = "worker_tuning.poll_timeout_seconds must be above 0 and at most 8, below Cloud Run's 10 s grace period after SIGTERM."
+  }
+
+  validation {
+    condition     = var.worker_tuning.name == null ? true : can(regex("^[A-Za-z0-9_.-]{1,64}$", var.worker_tuning.name))
+    error_message = "worker_tuning.name must be 1-64 letters, digits, dots, hyphens or underscores."
+  }
+}
+
 variable "worker_schedule" {
   description = "Cron schedule (Cloud Scheduler) that starts a worker execution. Its interval should be a little shorter than the worker's runtime (task timeout minus margin) so executions overlap briefly; overlapping workers are competing consumers, so the overlap is harmless."
   type        = string

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from fulfillment.settings import StatusSettings, WebhookSettings, WorkerSettings
+from fulfillment.settings import StatusSettings, WebhookSettings
+from worker_job.config import WorkerJobSettings
 
 from .paths import TERRAFORM_DIR
 from .wiring import WORKER, SettingsSpec, TerraformConfig, parse_config, settings_spec
@@ -23,5 +24,5 @@ def settings_specs() -> Mapping[str, SettingsSpec]:
     return {
         "order_webhook": settings_spec(WebhookSettings),
         "status_update": settings_spec(StatusSettings),
-        WORKER: settings_spec(WorkerSettings),
+        WORKER: settings_spec(WorkerJobSettings),
     }

