@@ -1,0 +1,183 @@
+"""Terraform itself evaluates locals.tf, the settings each component gets, from example variables; the real
+settings classes then load the result. So the environment a deployment produces is one the code accepts:
+types, conditionals, dropped optional values, the worker's runtime below the task timeout.
+
+Resource attributes (the status function's URL, the image repository) are not known offline; they are
+replaced by stub strings before Terraform runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from pydantic_settings import BaseSettings
+
+from fulfillment.settings import StatusSettings, WebhookSettings
+from worker_job.config import WorkerJobSettings
+
+from .paths import TERRAFORM_DIR
+from .tfrun import SKIP_REASON, ProviderFreeModule, provider_free_module, terraform_command
+
+RESOURCE_REFERENCE = re.compile(r"\b(google_[a-z0-9_]+)\.([a-z0-9_]+)((?:\.[a-z0-9_]+|\[\d+\])*)")
+STUB_URL = "https://stub.invalid/{}.{}"
+EVALUATED = ("webhook", "status", "worker")
+OUTPUTS = "\n".join(
+    [f'output "{c}_env" {{\n  value = local.{c}_env\n}}' for c in EVALUATED]
+    + [f'output "{c}_secret_env" {{\n  value = local.{c}_secret_env\n}}' for c in EVALUATED]
+    + ['output "secret_ids" {\n  value = local.secret_ids\n}']
+    + ['output "secret_versions" {\n  value = local.secret_versions\n}']
+)
+SETTINGS_CLASSES: Mapping[str, type[BaseSettings]] = {
+    "webhook": WebhookSettings,
+    "status": StatusSettings,
+    "worker": WorkerJobSettings,
+}
+WHSEC = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+SECRET_VALUES = {
+    "ORDER_WEBHOOK_SECRET": WHSEC,
+    "STATUS_UPDATE_SECRET": WHSEC,
+    "MEDUSA_API_KEY": "sk_evaluated_settings_test",
+    "ZEEBE_CLIENT_SECRET": "zeebe-client-secret",
+    "SMTP_PASSWORD": "smtp-password",
+}
+SETTING_PREFIXES = ("MEDUSA_", "ZEEBE_", "CAMUNDA_", "ORDER_", "STATUS_", "WORKER_", "SMTP_", "NOTIFICATION_")
+SELF_MANAGED_WITHOUT_SMTP = (
+    "camunda_cluster_id=",
+    "camunda_cluster_region=",
+    "zeebe_address=zeebe.shop.example:443",
+    "zeebe_authorization_server_url=https://login.shop.example/oauth/token",
+    "zeebe_token_audience=zeebe-api",
+    "smtp_host=",
+    "smtp_from=",
+    "smtp_username=",
+    'worker_tuning={poll_timeout_seconds=4, name="fulfillment-worker"}',
+)
+
+
+def stub_resources(text: str) -> str:
+    return RESOURCE_REFERENCE.sub(lambda match: f'"{STUB_URL.format(match.group(1), match.group(2))}"', text)
+
+
+@pytest.fixture(scope="module")
+def module(tmp_path_factory: pytest.TempPathFactory) -> ProviderFreeModule:
+    command = terraform_command()
+    if command is None:
+        pytest.skip(SKIP_REASON)
+    files = {
+        "variables.tf": (TERRAFORM_DIR / "variables.tf").read_text(encoding="utf-8"),
+        "locals.tf": stub_resources((TERRAFORM_DIR / "locals.tf").read_text(encoding="utf-8")),
+        "ci.tfvars": (TERRAFORM_DIR / "ci.tfvars").read_text(encoding="utf-8"),
+        "outputs.tf": OUTPUTS + "\n",
+    }
+    return provider_free_module(tmp_path_factory.mktemp("settings-evaluated"), command, files)
+
+
+def evaluate(module: ProviderFreeModule, *assignments: str) -> dict[str, Any]:
+    """The locals' values for ci.tfvars plus the given variables (an apply with no resources)."""
+    variables = [f"-var={assignment}" for assignment in assignments]
+    apply = module.run(
+        "apply", "-auto-approve", "-input=false", "-no-color", "-var-file=ci.tfvars", *variables
+    )
+    assert apply.returncode == 0, apply.stderr
+    output = module.run("output", "-json", "-no-color")
+    assert output.returncode == 0, output.stderr
+    return {name: value["value"] for name, value in json.loads(output.stdout).items()}
+
+
+@pytest.fixture(scope="module")
+def saas_with_smtp(module: ProviderFreeModule) -> dict[str, Any]:
+    return evaluate(module)
+
+
+@pytest.fixture(scope="module")
+def self_managed_without_smtp(module: ProviderFreeModule) -> dict[str, Any]:
+    return evaluate(module, *SELF_MANAGED_WITHOUT_SMTP)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in list(os.environ):
+        if name.startswith(SETTING_PREFIXES):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def load(component: str, evaluated: Mapping[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The component's settings, loaded from what Terraform gives it (secrets stand in for Secret Manager)."""
+    environment = {**evaluated[f"{component}_env"]}
+    environment.update({name: SECRET_VALUES[name] for name in evaluated[f"{component}_secret_env"]})
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return SETTINGS_CLASSES[component]()
+
+
+@pytest.mark.parametrize("component", EVALUATED)
+def test_saas_deployment_settings_load(
+    saas_with_smtp: dict[str, Any], clean_env: pytest.MonkeyPatch, component: str
+) -> None:
+    settings = load(component, saas_with_smtp, clean_env)
+    assert settings.medusa_backend_url == "https://shop-admin.example.com"
+    if component != "status":
+        assert settings.engine_mode == "saas"
+
+
+@pytest.mark.parametrize("component", EVALUATED)
+def test_self_managed_deployment_settings_load(
+    self_managed_without_smtp: dict[str, Any], clean_env: pytest.MonkeyPatch, component: str
+) -> None:
+    settings = load(component, self_managed_without_smtp, clean_env)
+    if component != "status":
+        assert settings.engine_mode == "oauth"
+        assert settings.zeebe_address == "zeebe.shop.example:443"
+
+
+def test_worker_gets_its_cloud_settings(
+    saas_with_smtp: dict[str, Any], clean_env: pytest.MonkeyPatch
+) -> None:
+    worker = saas_with_smtp["worker_env"]
+    assert worker["STATUS_UPDATE_URL"] == STUB_URL.format("google_cloudfunctions2_function", "status")
+    assert worker["STATUS_UPDATE_USE_ID_TOKEN"] == "true"
+    assert worker["WORKER_MAX_RUNTIME_SECONDS"] == "3780"  # default task timeout 3900 s minus 120 s
+    settings = load("worker", saas_with_smtp, clean_env)
+    assert settings.status_update_use_id_token is True
+    assert settings.smtp_host == "smtp.example.com"
+    assert settings.smtp_password.get_secret_value() == SECRET_VALUES["SMTP_PASSWORD"]
+
+
+def test_unset_options_are_left_out_not_empty(
+    saas_with_smtp: dict[str, Any], self_managed_without_smtp: dict[str, Any]
+) -> None:
+    for evaluated in (saas_with_smtp, self_managed_without_smtp):
+        for component in EVALUATED:
+            assert "" not in evaluated[f"{component}_env"].values()
+    assert "ZEEBE_ADDRESS" not in saas_with_smtp["webhook_env"]
+    assert "CAMUNDA_CLUSTER_ID" not in self_managed_without_smtp["worker_env"]
+    assert "WORKER_POLL_TIMEOUT_SECONDS" not in saas_with_smtp["worker_env"]
+    assert self_managed_without_smtp["worker_env"]["WORKER_POLL_TIMEOUT_SECONDS"] == "4"
+
+
+def test_smtp_password_exists_only_with_an_smtp_user(
+    saas_with_smtp: dict[str, Any], self_managed_without_smtp: dict[str, Any]
+) -> None:
+    assert "SMTP_PASSWORD" in saas_with_smtp["secret_ids"]
+    assert "SMTP_PASSWORD" in saas_with_smtp["worker_secret_env"]
+    assert "SMTP_PASSWORD" not in self_managed_without_smtp["secret_ids"]
+    assert "SMTP_PASSWORD" not in self_managed_without_smtp["worker_secret_env"]
+    assert "SMTP_HOST" not in self_managed_without_smtp["worker_env"]
+
+
+def test_secret_versions_are_pinned_per_setting(saas_with_smtp: dict[str, Any]) -> None:
+    assert saas_with_smtp["secret_versions"] == {
+        "ORDER_WEBHOOK_SECRET": "2",  # ci.tfvars raises it, as a rotation would
+        "STATUS_UPDATE_SECRET": "1",
+        "MEDUSA_API_KEY": "1",
+        "ZEEBE_CLIENT_SECRET": "1",
+        "SMTP_PASSWORD": "1",
+    }
+    assert saas_with_smtp["secret_ids"]["MEDUSA_API_KEY"] == "fulfillment-medusa-api-key"
