@@ -60,6 +60,15 @@ def start_engine(log_path: Path, log_level: str) -> tuple[subprocess.Popen[str],
     return engine, fields["grpc"], f"http://{fields['http']}"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc); NaN elsewhere. Robust to other load on the box."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def create_instances(client: ZeebeClient, count: int, concurrency: int) -> float:
     remaining = iter(range(count))
 
@@ -123,9 +132,12 @@ async def run(arguments: argparse.Namespace) -> None:
             channel = create_insecure_channel(address)
             client = ZeebeClient(channel)
             await client.deploy_resource(str(bpmn))
+            cpu_start = cpu_seconds(engine.pid)
             creations = await create_instances(client, arguments.instances, arguments.concurrency)
+            cpu_created = cpu_seconds(engine.pid)
             async with httpx.AsyncClient(base_url=http_url, timeout=30) as http:
                 jobs = await drain_jobs(address, http, arguments.instances, arguments.batch)
+            cpu_drained = cpu_seconds(engine.pid)
             await channel.close()
         finally:
             engine.terminate()
@@ -136,6 +148,9 @@ async def run(arguments: argparse.Namespace) -> None:
     )
     print(f"instance creations/s (pyzeebe ZeebeClient, {arguments.concurrency} concurrent): {creations:,.0f}")
     print(f"no-op jobs/s (one pyzeebe ZeebeWorker, batches of {arguments.batch}): {jobs:,.0f}")
+    per_instance = (cpu_created - cpu_start) / arguments.instances * 1e6
+    per_job = (cpu_drained - cpu_created) / arguments.instances * 1e6
+    print(f"engine CPU: {per_instance:,.0f} us per instance creation, {per_job:,.0f} us per job")
     print(f"load average after the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
