@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -74,19 +73,6 @@ def test_zips_are_reproducible(zips: dict[str, Path], tmp_path: Path) -> None:
         assert again[function].read_bytes() == zips[function].read_bytes()
 
 
-def cloud_like_python() -> str:
-    """Python 3.12 like the python312 runtime when installed (PATH or pyenv), else this interpreter."""
-    candidates = [
-        shutil.which("python3.12"),
-        *map(str, Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")),
-    ]
-    for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys, venv"], capture_output=True, check=False)
-        if probe.returncode == 0:
-            return candidate
-    return sys.executable
-
-
 def settings_env(function: str) -> dict[str, str]:
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     values = {**COMMON_SETTINGS, **FUNCTION_SETTINGS[function]}
@@ -97,7 +83,10 @@ def settings_env(function: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module", params=FUNCTIONS)
 def installed(
-    request: pytest.FixtureRequest, zips: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    zips: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    cloud_python: str,
 ) -> tuple[str, Path, Path]:
     """(function, unpacked zip, virtual environment with the function's requirements.txt installed)."""
     function: str = request.param
@@ -106,7 +95,7 @@ def installed(
     with zipfile.ZipFile(zips[function]) as archive:
         archive.extractall(unpacked)
     venv = root / "venv"
-    subprocess.run([cloud_like_python(), "-m", "venv", str(venv)], check=True)
+    subprocess.run([cloud_python, "-m", "venv", str(venv)], check=True)
     pip = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
          "--no-input", "-r", str(unpacked / "requirements.txt")],

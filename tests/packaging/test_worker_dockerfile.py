@@ -6,7 +6,11 @@ exec-form entry point so Python is PID 1 and gets Cloud Run's SIGTERM.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,3 +154,82 @@ def test_build_context_sends_only_what_the_image_needs() -> None:
     assert patterns[0] == "*"
     assert {"!fulfillment/", "!worker_job/", "!bpmn/"} <= set(patterns)
     assert "**/__pycache__" in patterns
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The image's contents, assembled without Docker
+# ---------------------------------------------------------------------------------------------------------
+IGNORED_IN_CONTEXT = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", "tests", "Dockerfile*")
+
+
+def in_image(root: Path, workdir: Path, path: str) -> Path:
+    """Where an image path lands in the staging directory `root` (relative paths start at WORKDIR)."""
+    return root / path.lstrip("/") if path.startswith("/") else workdir / path
+
+
+def assemble_image(instructions: list[Instruction], root: Path) -> tuple[Path, dict[str, str]]:
+    """Applies WORKDIR, ENV and COPY to `root` as the image's file system; returns WORKDIR and the ENV."""
+    workdir, env = root, {}
+    for instruction in instructions:
+        if instruction.keyword == "WORKDIR":
+            workdir = in_image(root, workdir, instruction.arguments)
+            workdir.mkdir(parents=True, exist_ok=True)
+        elif instruction.keyword == "ENV":
+            env.update(dict(pair.split("=", 1) for pair in shlex.split(instruction.arguments)))
+        elif instruction.keyword == "COPY":
+            sources, destination = copy_sources(instruction)
+            target = in_image(root, workdir, destination)
+            for source in sources:
+                copy_into_image(REPO_ROOT / source, target, destination.endswith("/"))
+    return workdir, env
+
+
+def copy_into_image(source: Path, target: Path, into_directory: bool) -> None:
+    if source.is_dir():
+        shutil.copytree(source, target, ignore=IGNORED_IN_CONTEXT, dirs_exist_ok=True)
+        return
+    destination = target / source.name if into_directory else target
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, destination)
+
+
+@pytest.mark.integration
+def test_image_contents_start_the_worker(
+    instructions: list[Instruction], tmp_path: Path, cloud_python: str
+) -> None:
+    """Docker cannot build here, so the Dockerfile's COPY, ENV and WORKDIR are applied to a directory and
+    its pip install to a fresh virtual environment (Python 3.12 when installed), then its ENTRYPOINT runs.
+    With no settings the worker must stop at start with one line naming a missing setting and exit 2:
+    that proves every module it imports resolves with exactly the image's files and dependencies."""
+    workdir, env = assemble_image(instructions, tmp_path / "image")
+    install = next(i for i in only(instructions, "RUN") if "pip install" in i.arguments).arguments
+    requirements = in_image(tmp_path / "image", workdir, install.split(" -r ")[1].split()[0])
+    venv = tmp_path / "venv"
+    subprocess.run([cloud_python, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    pip = subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--no-input", "-r", str(requirements)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert pip.returncode == 0, pip.stderr
+    entrypoint = json.loads(only(instructions, "ENTRYPOINT")[0].arguments)
+    assert entrypoint[0] == "python"
+    command = [python, *entrypoint[1:]]
+    started = subprocess.run(
+        command,
+        cwd=workdir,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert started.returncode == 2, started.stderr
+    lines = started.stderr.strip().splitlines()
+    assert len(lines) == 1, started.stderr
+    assert lines[0].startswith("invalid settings:")
+    assert "MEDUSA_BACKEND_URL" in lines[0]
+    assert sorted(path.name for path in (workdir / "bpmn").iterdir()) == ["order-fulfillment.bpmn"]
