@@ -1,7 +1,7 @@
-# The settings each component reads (fulfillment/settings.py: WebhookSettings, StatusSettings,
-# WorkerSettings), split into plain environment variables and Secret Manager references.
-# tests/terraform checks these maps against the settings classes, so keep them literal: one key per
-# setting. Empty optional values are dropped below so the code's defaults apply.
+# The settings each component reads (WebhookSettings and StatusSettings in fulfillment/settings.py,
+# WorkerJobSettings in worker_job/config.py), split into plain environment variables and Secret Manager
+# references. tests/terraform checks these maps against the settings classes, so keep them literal: one
+# key per setting. Empty optional values are dropped below so the code's defaults apply.
 locals {
   function_names = {
     webhook = "${var.name_prefix}-order-webhook"
