@@ -111,7 +111,11 @@ def cmd_order(run_dir: Path, quantity: int) -> int:
     """Places one order on a stack started with `up` and follows its metadata until a final status."""
     from devstack.demo import WatchedOrder, watch
 
-    state = json.loads((run_dir / "stack.json").read_text())
+    state_file = run_dir / "stack.json"
+    if not state_file.exists():
+        console.print(f"no stack is running from {run_dir}: start one with `python -m devstack up`")
+        return 1
+    state = json.loads(state_file.read_text())
     seed = SeedResult.load(run_dir / "seed.json")
     with Shop(state["medusa_url"], seed.publishable_key, seed.region_id) as shop:
         order = shop.place_order(seed.variant_id, quantity=quantity)

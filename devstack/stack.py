@@ -148,6 +148,7 @@ class Stack:
         started = time.monotonic()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.secrets = _load_or_create_secrets(self.run_dir / "secrets.json")
+        self._check_ports_free()
         try:
             self._start_postgres()
             self._start_medusa()
@@ -161,6 +162,13 @@ class Stack:
         self._write_state()
         self.say(f"stack is up in {time.monotonic() - started:.0f} s")
         return self
+
+    def _check_ports_free(self) -> None:
+        """A health check must never be answered by someone else's server on our port."""
+        taken = {name: port for name, port in asdict(self.ports).items() if _port_open(port)}
+        if taken:
+            listing = ", ".join(f"{name} {port}" for name, port in taken.items())
+            raise StartupError(f"ports already in use on 127.0.0.1: {listing} (is a stack already running?)")
 
     def stop(self) -> None:
         self.group.stop_all()
