@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# checkov over terraform/ with the committed .checkov.yaml (var-file terraform/ci.tfvars, --skip-download).
+# checkov over terraform/ with the committed .checkov.yaml (var-file terraform/ci.tfvars, --skip-download),
+# then over worker_job/Dockerfile.
 # checkov lives in its own virtual environment: it pulls bc-python-hcl2, which installs the same `hcl2`
 # module as python-hcl2 (used by the wiring tests in the project's environment).
 set -euo pipefail
@@ -14,4 +15,7 @@ if [ ! -f "$STAMP" ]; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$VERSION"
   touch "$STAMP"
 fi
+# The Terraform config (directory, var-file and the rest come from .checkov.yaml) ...
 "$VENV/bin/checkov" --config-file .checkov.yaml --skip-download
+# ... and the worker's Dockerfile (same settings, other directory and framework).
+"$VENV/bin/checkov" --config-file .checkov.yaml --skip-download --directory worker_job --framework dockerfile
