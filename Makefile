@@ -7,7 +7,8 @@ PY_STAMP := $(VENV)/.installed
 TOOLS_STAMP := tools/node/node_modules/.installed
 MEDUSA_STAMP := medusa/node_modules/.installed
 
-.PHONY: setup demo up down test lint unit integration e2e terraform-check clean
+.PHONY: setup postgres-binaries demo up down test lint bpmn-lint unit engine-test integration e2e \
+	terraform-lint terraform-check package-functions bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
 $(PY_STAMP): requirements-dev.lock
@@ -35,7 +36,7 @@ setup: $(PY_STAMP) $(TOOLS_STAMP) $(MEDUSA_STAMP) postgres-binaries
 demo: setup
 	$(PY) -m devstack demo
 
-test: setup lint
+test: setup lint terraform-lint
 	$(PY) -m pytest -p no:cacheprovider tests
 
 ## Day-to-day -----------------------------------------------------------------------------------
@@ -45,13 +46,40 @@ up: setup
 down:
 	$(PY) -m devstack down
 
-lint: $(PY_STAMP) $(TOOLS_STAMP)
+lint: $(PY_STAMP) bpmn-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
+bpmn-lint: $(TOOLS_STAMP)
+	node tools/bpmn/lint.mjs bpmn/order-fulfillment.bpmn
+
 unit: $(PY_STAMP)
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest -p no:cacheprovider tests/unit
+
+engine-test: $(PY_STAMP) $(TOOLS_STAMP)
+	$(PY) -m pytest -p no:cacheprovider tests/engine
+
+integration: $(PY_STAMP) $(TOOLS_STAMP)
+	$(PY) -m pytest -p no:cacheprovider tests/integration
+
+e2e: setup
+	$(PY) -m pytest -p no:cacheprovider tests/e2e
+
+bench-engine: $(PY_STAMP)
+	$(PY) benchmarks/engine_throughput.py
+
+## Google Cloud deployment: offline checks (terraform/README.md, "Checks") -----------------------
+terraform-lint:
+	PYTHON=$(PYTHON) bash tools/terraform/fmt-check.sh
+	PYTHON=$(PYTHON) bash tools/terraform/checkov.sh
+
+terraform-check: $(PY_STAMP) terraform-lint
+	$(PY) -m pytest -p no:cacheprovider tests/terraform
+
+# The function zips Terraform deploys (.build/functions/NAME.zip); run before `terraform plan`.
+package-functions: $(PY_STAMP)
+	$(PY) tools/package_functions.py
 
 clean:
-	rm -rf $(VENV) .build .run tools/node/node_modules medusa/node_modules
+	rm -rf $(VENV) .venv-checkov .venv-terraform .build .run tools/node/node_modules medusa/node_modules
