@@ -38,8 +38,23 @@ def _access(name: str) -> str:
     return str(response.payload.data.decode("utf-8")).strip()
 
 
-@functools.cache
+def use_client(client: Any | None) -> None:
+    """Read secrets through `client` (a SecretManagerServiceClient, e.g. one pointed at another endpoint);
+    None goes back to the default client. Forgets the secrets read so far."""
+    global _override
+    _override = client
+    _access.cache_clear()
+
+
+_override: Any | None = None
+
+
 def _client() -> Any:
+    return _override if _override is not None else _default_client()
+
+
+@functools.cache
+def _default_client() -> Any:
     # Imported lazily: local runs never touch Google Cloud. The REST transport keeps gRPC out of the
     # process that loads settings, because functions-framework's gunicorn forks its workers after the
     # function module (and with it the settings) was imported, and a gRPC channel must not cross a fork.

@@ -3,9 +3,9 @@ local Secret Manager on 127.0.0.1 that implements `AccessSecretVersion` and coun
 
 Both transports of the client library are exercised: REST (HTTP/JSON), which fulfillment.secrets uses in
 production because functions-framework forks its workers after import and a gRPC channel must not cross a
-fork, and gRPC, the library's default. fulfillment.secrets builds its client in `_client()` with no endpoint
-setting, so the tests replace that one function with a client pointed at the local server; everything
-after it (reference detection, caching, error handling, settings loading) is the production path.
+fork, and gRPC, the library's default. The tests hand fulfillment.secrets a client pointed at the local server
+with `use_client`; everything after it (reference detection, caching, error handling, settings loading) is
+the production path.
 """
 
 from __future__ import annotations
@@ -166,17 +166,14 @@ def store() -> SecretStore:
 
 
 @pytest.fixture(params=sorted(SERVERS))
-def secret_manager(
-    request: pytest.FixtureRequest, store: SecretStore, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SecretStore]:
+def secret_manager(request: pytest.FixtureRequest, store: SecretStore) -> Iterator[SecretStore]:
     """A local Secret Manager that fulfillment.secrets reads through the real client library."""
     client, stop = SERVERS[request.param](store)
-    monkeypatch.setattr(secrets, "_client", lambda: client)
-    secrets._access.cache_clear()
+    secrets.use_client(client)
     try:
         yield store
     finally:
-        secrets._access.cache_clear()
+        secrets.use_client(None)
         stop()
 
 
