@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack.stack import Ports, Stack, WebhookRetry
+from devstack.stack import Ports, Stack, WebhookRetry, new_webhook_secret
 
-from .support import Driver
+from .support import Driver, GuardedWebhook
 
 # Fast subscriber retries (about 60 s in all) so outage tests take seconds, not minutes.
 TEST_RETRY = WebhookRetry(max_attempts=40, base_ms=200, max_ms=1_500, timeout_ms=5_000)
@@ -40,3 +40,20 @@ def driver(stack: Stack) -> Iterator[Driver]:
     driver = Driver(stack)
     yield driver
     driver.close()
+
+
+@pytest.fixture(scope="module")
+def guarded_webhook(stack: Stack) -> Iterator[GuardedWebhook]:
+    """For one test module the webhook function trusts only a secret the subscriber does not have.
+
+    Orders placed meanwhile are real but start nothing on their own (the subscriber's delivery is
+    refused with 401, which it does not retry), so a test decides exactly which deliveries arrive.
+    """
+    guarded = GuardedWebhook(stack, new_webhook_secret())
+    stack.stop_part("order_webhook")
+    try:
+        stack.start_order_webhook({"ORDER_WEBHOOK_SECRET": guarded.secret})
+        yield guarded
+    finally:
+        stack.stop_part("order_webhook")
+        stack.start_order_webhook()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Collection
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +77,58 @@ class Driver:
     def post_webhook(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
         return self.http.post(self.stack.order_webhook_url, content=body, headers=headers)
 
+    def apply_status(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Posts a signed status update that must be answered 200; returns the answer."""
+        response = self.post_status(update)
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        assert answer["order_id"] == update["order_id"]
+        return answer
+
     def post_status(self, payload: dict[str, Any]) -> httpx.Response:
         assert self.stack.secrets is not None
         body = json.dumps(payload).encode()
         headers = {**sign_headers(self.stack.secrets.status_update, body), "content-type": "application/json"}
         return self.http.post(self.stack.status_update_url, content=body, headers=headers)
+
+
+class GuardedWebhook:
+    """The webhook function while it trusts only `secret` (see the `guarded_webhook` fixture)."""
+
+    def __init__(self, stack: Stack, secret: str) -> None:
+        self.stack = stack
+        self.secret = secret
+
+    def place_order(self, driver: Driver) -> PlacedOrder:
+        """A real order whose subscriber delivery has been refused: nothing has started for it."""
+        order = driver.place_order()
+        medusa_log = self.stack.group.get("medusa").log_path
+        poll(
+            lambda: bool(log_lines(medusa_log, f"{order.id}: permanently rejected with HTTP 401")),
+            30,
+            lambda: f"the subscriber's delivery for {order.id} to be refused",
+        )
+        return order
+
+    def headers(
+        self, body: bytes, msg_id: str | None = None, timestamp: datetime | None = None
+    ) -> dict[str, str]:
+        signed = sign_headers(self.secret, body, msg_id, timestamp=timestamp)
+        return {**signed, "content-type": "application/json"}
+
+
+def status_update(
+    order_id: str, status: str, occurred_at: datetime, instance: str = "2251799813699999"
+) -> dict[str, Any]:
+    """A status function request body as the worker sends it."""
+    return {
+        "order_id": order_id,
+        "process_instance_key": instance,
+        "status": status,
+        "message": f"test update {status}",
+        "step": "test",
+        "occurred_at": occurred_at.isoformat(),
+    }
 
 
 def order_placed_body(order_id: str, event_type: str = "order.placed") -> bytes:

@@ -1,8 +1,8 @@
 """Every malformed or untrusted delivery gets its documented answer and starts nothing.
 
 The order used here is real, so "starts nothing" means something: while these tests run, the webhook
-function only trusts a secret the subscriber does not have, so the subscriber's own delivery is refused
-(401, which it does not retry) and only our deliveries could start the process.
+function only trusts a secret the subscriber does not have (the `guarded_webhook` fixture), so only our
+deliveries could start the process.
 """
 
 from __future__ import annotations
@@ -14,43 +14,28 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devstack.shop import PlacedOrder
-from devstack.stack import Stack, new_webhook_secret
-from fulfillment.signatures import sign_headers
+from devstack.stack import Stack
 
-from .support import Driver, log_lines, order_placed_body, poll
+from .support import Driver, GuardedWebhook, order_placed_body
 
 pytestmark = pytest.mark.e2e
 
-TEST_SECRET = new_webhook_secret()
 MAX_BODY = 64 * 1024
 
 
 @pytest.fixture(scope="module")
-def guarded_order(stack: Stack) -> Iterator[PlacedOrder]:
-    """A real order whose only trusted deliveries are ours; restores the normal secret afterwards."""
-    stack.stop_part("order_webhook")
-    stack.start_order_webhook({"ORDER_WEBHOOK_SECRET": TEST_SECRET})
+def guarded_order(guarded_webhook: GuardedWebhook, stack: Stack) -> Iterator[PlacedOrder]:
     driver = Driver(stack)
     try:
-        order = driver.place_order()
-        medusa_log = stack.group.get("medusa").log_path
-        poll(
-            lambda: bool(log_lines(medusa_log, f"{order.id}: permanently rejected with HTTP 401")),
-            30,
-            lambda: f"the subscriber's delivery for {order.id} to be refused",
-        )
-        yield order
+        yield guarded_webhook.place_order(driver)
     finally:
         driver.close()
-        stack.stop_part("order_webhook")
-        stack.start_order_webhook()
 
 
-def _signed(body: bytes, timestamp: datetime | None = None) -> dict[str, str]:
-    return {**sign_headers(TEST_SECRET, body, timestamp=timestamp), "content-type": "application/json"}
-
-
-def _cases(order_id: str) -> dict[str, tuple[bytes, dict[str, str], int, str | None]]:
+def _cases(
+    guarded: GuardedWebhook, order_id: str
+) -> dict[str, tuple[bytes, dict[str, str], int, str | None]]:
+    _signed = guarded.headers
     body = order_placed_body(order_id)
     forged = {**_signed(body), "webhook-signature": _signed(b"{}")["webhook-signature"]}
     expired = _signed(body, timestamp=datetime.now(UTC) - timedelta(minutes=10))
@@ -80,9 +65,9 @@ def _cases(order_id: str) -> dict[str, tuple[bytes, dict[str, str], int, str | N
     ],
 )
 def test_untrusted_or_malformed_delivery_is_answered_and_starts_nothing(
-    driver: Driver, guarded_order: PlacedOrder, case: str
+    driver: Driver, guarded_webhook: GuardedWebhook, guarded_order: PlacedOrder, case: str
 ) -> None:
-    body, headers, expected_status, expected_outcome = _cases(guarded_order.id)[case]
+    body, headers, expected_status, expected_outcome = _cases(guarded_webhook, guarded_order.id)[case]
 
     response = driver.post_webhook(body, headers)
 
@@ -95,11 +80,11 @@ def test_untrusted_or_malformed_delivery_is_answered_and_starts_nothing(
     assert driver.instances(guarded_order.id) == []
 
 
-def test_unknown_order_is_422_and_starts_nothing(driver: Driver, guarded_order: PlacedOrder) -> None:
+def test_unknown_order_is_422_and_starts_nothing(driver: Driver, guarded_webhook: GuardedWebhook) -> None:
     unknown = "order_01UNKNOWN0000000000000000"
     body = order_placed_body(unknown)
 
-    response = driver.post_webhook(body, _signed(body))
+    response = driver.post_webhook(body, guarded_webhook.headers(body))
 
     assert response.status_code == 422, response.text
     assert response.json()["error"]
@@ -107,12 +92,12 @@ def test_unknown_order_is_422_and_starts_nothing(driver: Driver, guarded_order: 
 
 
 def test_the_guarded_order_still_starts_once_a_valid_delivery_arrives(
-    driver: Driver, guarded_order: PlacedOrder
+    driver: Driver, guarded_webhook: GuardedWebhook, guarded_order: PlacedOrder
 ) -> None:
     """Proves the rejections above were about the delivery, not about the order."""
     body = order_placed_body(guarded_order.id)
 
-    response = driver.post_webhook(body, _signed(body))
+    response = driver.post_webhook(body, guarded_webhook.headers(body))
 
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "started"
