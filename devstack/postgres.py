@@ -8,12 +8,14 @@ recorded PID is the postmaster's).
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import pwd
 import secrets
 import shutil
 import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +65,23 @@ def _server_user() -> str | None:
             capture_output=True,
         )
     return SYSTEM_USER
+
+
+def cluster_dir(preferred: Path) -> Path:
+    """Where the cluster lives: `preferred`, unless the server's system user could not reach it.
+
+    As root, the server runs as another user, who needs search permission on every parent directory. A
+    checkout under /root (mode 700) fails that, so the cluster then lives in the temporary directory,
+    under a name derived from `preferred` so that the same run dir always finds the same cluster.
+    """
+    if os.geteuid() != 0 or all(
+        parent.stat().st_mode & 0o001 for parent in preferred.parents if parent.exists()
+    ):
+        return preferred
+    digest = hashlib.sha256(str(preferred).encode()).hexdigest()[:12]
+    fallback = Path(tempfile.gettempdir()) / f"devstack-pg-{digest}"
+    fallback.mkdir(mode=0o755, exist_ok=True)
+    return fallback
 
 
 def _chown_tree(path: Path, user: str | None) -> None:

@@ -23,7 +23,7 @@ import httpx
 from pyzeebe import ZeebeClient, create_insecure_channel
 
 from devstack.medusa import ADMIN_EMAIL, AdminLogin, Medusa
-from devstack.postgres import Postgres
+from devstack.postgres import Postgres, cluster_dir
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
 from devstack.seed import SeedResult, seed
 from fulfillment.workflow import BPMN_PATH
@@ -200,7 +200,7 @@ class Stack:
         return env
 
     def _start_postgres(self) -> None:
-        postgres = Postgres(self.run_dir / "postgres", self.ports.postgres, self.group)
+        postgres = Postgres(cluster_dir(self.run_dir / "postgres"), self.ports.postgres, self.group)
         if postgres.initialise():
             self.say("created a new PostgreSQL cluster")
             for marker in (self.run_dir / "medusa").glob("migrated-*"):
