@@ -95,6 +95,13 @@ describe("sendWebhook", () => {
     assert.match(logger.lines.at(-1) ?? "", /^error .*permanently rejected with HTTP 422/)
   })
 
+  it("does not follow redirects: a redirected webhook URL is a permanent failure", async () => {
+    replies = [{ status: 308, headers: { location: "http://127.0.0.1:9/elsewhere" } }]
+    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger: recordingLogger() })
+    assert.equal(outcome.result, "rejected")
+    assert.equal(received.length, 1)
+  })
+
   it("aborts an attempt that takes longer than the timeout and retries it", async () => {
     replies = [{ status: 202, delayMs: 1_000 }]
     const logger = recordingLogger()

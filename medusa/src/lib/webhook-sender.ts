@@ -5,7 +5,8 @@
  * - Every attempt is signed again with a fresh `webhook-timestamp`: a retry after a long backoff must still
  *   fall inside the receiver's timestamp tolerance (5 minutes).
  * - Retried: network errors, per-attempt timeouts, 408, 429 and 5xx (a `Retry-After` header is honoured).
- *   Any other answer is final: 2xx is delivered, other 4xx are permanent failures that a retry cannot fix.
+ *   Any other answer is final: 2xx is delivered; redirects and other 4xx are permanent failures that a
+ *   retry cannot fix.
  */
 import { Webhook } from "standardwebhooks"
 
@@ -60,6 +61,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 }
 
 const RETRYABLE_STATUS = new Set([408, 429])
+/** Answers are logged; a misbehaving receiver must not flood the shop's log. */
+const MAX_LOGGED_BODY = 500
 
 type AttemptResult =
   | { kind: "done"; status: number; body: string }
@@ -111,9 +114,11 @@ async function attemptOnce(
       method: "POST",
       headers,
       body,
+      // A redirected POST may silently turn into a GET: treat a redirect as a misconfigured URL instead.
+      redirect: "manual",
       signal: AbortSignal.timeout(options.retry.timeoutMs),
     })
-    const text = await response.text()
+    const text = (await response.text()).slice(0, MAX_LOGGED_BODY)
     if (response.status >= 500 || RETRYABLE_STATUS.has(response.status)) {
       return {
         kind: "retry",
