@@ -17,6 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MEDUSA_DIR = REPO_ROOT / "medusa"
 ADMIN_EMAIL = "admin@example.com"
 BOOT_TIMEOUT_SECONDS = 180
+HEARTBEAT_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -72,21 +73,33 @@ class Medusa:
         self.say(f"migrations done in {time.monotonic() - started:.0f} s")
 
     def _run_cli(self, name: str, args: list[str], timeout: float) -> None:
+        """Runs a short-lived `medusa` command to completion, saying every few seconds that it still runs."""
         log_path = self.group.log_dir / f"medusa-{name}.log"
         self.group.log_dir.mkdir(parents=True, exist_ok=True)
-        with log_path.open("ab") as log_file:
-            result = subprocess.run(
+        started = time.monotonic()
+        with (
+            log_path.open("ab") as log_file,
+            subprocess.Popen(
                 [str(medusa_cli()), *args],
                 cwd=MEDUSA_DIR,
                 env=self.env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
-            )
-        if result.returncode != 0:
+            ) as process,
+        ):
+            while True:
+                try:
+                    returncode = process.wait(timeout=HEARTBEAT_SECONDS)
+                    break
+                except subprocess.TimeoutExpired:
+                    elapsed = time.monotonic() - started
+                    if elapsed > timeout:
+                        process.kill()
+                        raise StartupError(f"`medusa {args[0]}` took longer than {timeout:.0f} s") from None
+                    self.say(f"  still running `medusa {args[0]}` ({elapsed:.0f} s)...")
+        if returncode != 0:
             tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
-            raise StartupError(f"`medusa {' '.join(args[:1])}` failed; log {log_path}:\n{tail}")
+            raise StartupError(f"`medusa {args[0]}` failed; log {log_path}:\n{tail}")
 
     def start(self) -> ManagedProcess:
         self.say(f"starting Medusa on {self.url} (about 10 s)...")
