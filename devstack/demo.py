@@ -60,7 +60,8 @@ def place_orders(stack: Stack, console: Console, count: int = ORDER_COUNT) -> li
 
     console.print(f"placing {count} orders through the Store API...")
     with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(place, range(1, count + 1)))
+        placed = list(pool.map(place, range(1, count + 1)))
+    return sorted(placed, key=lambda watched: watched.order.display_id)
 
 
 def _table(orders: list[WatchedOrder]) -> Table:
@@ -91,6 +92,7 @@ def watch(admin: AdminApi, orders: list[WatchedOrder], console: Console) -> None
             live.update(_table(orders))
             time.sleep(POLL_SECONDS)
         live.update(_table(orders))
+    console.print()
 
 
 def report(orders: list[WatchedOrder], engine: EngineView, console: Console) -> None:
