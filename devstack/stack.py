@@ -30,6 +30,20 @@ from fulfillment.workflow import BPMN_PATH
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PART_TIMEOUT_SECONDS = 60
+PROJECT_SETTING_PREFIXES = (
+    "ZEEBE_",
+    "CAMUNDA_",
+    "MEDUSA_",
+    "ORDER_WEBHOOK_",
+    "ORDER_MESSAGE_",
+    "STATUS_UPDATE_",
+    "WORKER_",
+    "NOTIFICATION_",
+    "SMTP_",
+    "DATABASE_URL",
+    "JWT_SECRET",
+    "COOKIE_SECRET",
+)
 
 
 def free_port() -> int:
@@ -195,7 +209,11 @@ class Stack:
 
     # Parts -------------------------------------------------------------------------------------
     def _base_env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        """Our environment minus the project's own settings: a developer's real Camunda credentials or
+        shop URL in the shell must not leak into the local parts, which get exactly what they need."""
+        env = {
+            key: value for key, value in os.environ.items() if not key.startswith(PROJECT_SETTING_PREFIXES)
+        }
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
