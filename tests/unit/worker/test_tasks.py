@@ -1,0 +1,160 @@
+"""Job plumbing: BPMN errors vs. retried failures, backoff, log binding and task registration."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from pyzeebe import ZeebeWorker
+from pyzeebe.errors import BusinessError
+
+from fulfillment.logs import setup_logging
+from worker_job.job_context import MissingJobVariable
+from worker_job.services import Services
+from worker_job.tasks import (
+    FETCHED_VARIABLES,
+    HANDLERS,
+    TaskLimits,
+    exception_handler,
+    job_function,
+    register_tasks,
+    retry_backoff_ms,
+)
+
+from ..helpers import ORDER_ID
+from .factories import PROCESS_INSTANCE_KEY, make_job
+
+LIMITS = TaskLimits(
+    max_jobs_to_activate=16,
+    max_running_jobs=32,
+    job_timeout_ms=120_000,
+    retry_backoff_ms=1_000,
+    max_retry_backoff_ms=5_000,
+)
+
+
+class RecordingController:
+    """Records the command pyzeebe's JobController would send to the engine."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[str, dict[str, Any]]] = []
+
+    async def set_error_status(self, message: str, error_code: str = "", variables: Any = None) -> None:
+        self.commands.append(
+            ("throw_error", {"message": message, "code": error_code, "variables": variables})
+        )
+
+    async def set_failure_status(
+        self, message: str, retry_back_off_ms: int = 0, variables: Any = None
+    ) -> None:
+        self.commands.append(("fail", {"message": message, "backoff": retry_back_off_ms}))
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    setup_logging("test", stream=stream)
+    yield stream
+    logging.getLogger().handlers.clear()
+
+
+def parsed(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("retries", "expected"), [(5, 1_000), (4, 2_000), (3, 4_000), (2, 5_000), (1, 5_000)]
+)
+def test_backoff_doubles_with_every_failed_attempt_up_to_the_cap(retries: int, expected: int) -> None:
+    assert retry_backoff_ms(make_job(retries=retries), LIMITS) == expected
+
+
+async def test_business_error_becomes_a_bpmn_error_carrying_the_cause() -> None:
+    controller = RecordingController()
+    error = BusinessError("STOCK_MISSING", "not reserved: Mug: 0 of 2 reserved")
+
+    await exception_handler(LIMITS)(error, make_job(), controller)  # type: ignore[arg-type]
+
+    assert controller.commands == [
+        (
+            "throw_error",
+            {
+                "message": "not reserved: Mug: 0 of 2 reserved",
+                "code": "STOCK_MISSING",
+                "variables": {"failure_detail": "not reserved: Mug: 0 of 2 reserved"},
+            },
+        )
+    ]
+
+
+async def test_other_errors_fail_the_job_with_backoff(log_lines: io.StringIO) -> None:
+    controller = RecordingController()
+
+    await exception_handler(LIMITS)(RuntimeError("boom"), make_job(retries=4), controller)  # type: ignore[arg-type]
+
+    assert controller.commands == [("fail", {"message": "RuntimeError: boom", "backoff": 2_000})]
+    (line,) = parsed(log_lines)
+    assert line["severity"] == "WARNING"
+    assert line["order_id"] == ORDER_ID
+    assert line["process_instance_key"] == PROCESS_INSTANCE_KEY
+
+
+async def test_the_last_failure_is_logged_as_an_error_naming_the_incident(log_lines: io.StringIO) -> None:
+    await exception_handler(LIMITS)(RuntimeError("boom"), make_job(retries=1), RecordingController())  # type: ignore[arg-type]
+
+    (line,) = parsed(log_lines)
+    assert line["severity"] == "ERROR"
+    assert "incident" in line["message"]
+
+
+def test_job_function_binds_the_order_to_every_log_line(log_lines: io.StringIO) -> None:
+    def handler(ctx: Any, services: Any) -> dict[str, Any]:
+        logging.getLogger("handler").info("inside")
+        return {"seen": ctx.order_id}
+
+    run = job_function(next(iter(HANDLERS)), handler, services=None)  # type: ignore[arg-type]
+
+    assert run(make_job()) == {"seen": ORDER_ID}
+    lines = parsed(log_lines)
+    assert [line["message"] for line in lines][1] == "inside"
+    assert {line["order_id"] for line in lines} == {ORDER_ID}
+    assert {line["process_instance_key"] for line in lines} == {PROCESS_INSTANCE_KEY}
+
+
+def test_a_job_without_a_valid_order_id_fails() -> None:
+    run = job_function(next(iter(HANDLERS)), lambda ctx, services: {}, services=None)  # type: ignore[arg-type]
+
+    with pytest.raises(MissingJobVariable):
+        run(make_job(order_id="not-an-order"))
+
+
+async def test_every_job_type_of_the_model_is_registered_with_the_limits() -> None:
+    channel = grpc.aio.insecure_channel("127.0.0.1:9")
+    worker = ZeebeWorker(channel)
+
+    register_tasks(worker, Services(medusa=None, status=None, notifier=None), LIMITS)  # type: ignore[arg-type]
+
+    assert sorted(task.type for task in worker.tasks) == [
+        "fail-order",
+        "reserve-inventory",
+        "send-notification",
+        "verify-payment",
+    ]
+    for task in worker.tasks:
+        assert task.config.max_running_jobs > task.config.max_jobs_to_activate
+        assert task.config.timeout_ms == 120_000
+        assert list(task.config.variables_to_fetch or []) == list(FETCHED_VARIABLES)
+        # pyzeebe found the Job parameter (it compares annotations with its Job class).
+        assert task.config.job_parameter_name == "job"
+    await channel.close()
+
+
+def test_registered_functions_receive_the_job_and_ignore_extra_variables() -> None:
+    run = job_function(next(iter(HANDLERS)), lambda ctx, services: {"ok": True}, services=None)  # type: ignore[arg-type]
+
+    assert run(make_job(), order_id=ORDER_ID, failure_status="failed") == {"ok": True}
