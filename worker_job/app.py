@@ -14,6 +14,7 @@ import contextlib
 import logging
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -21,17 +22,25 @@ from typing import Any, Final
 
 import grpc
 from pyzeebe import ZeebeClient, ZeebeWorker
+from pyzeebe.errors import (
+    PyZeebeError,
+    ZeebeBackPressureError,
+    ZeebeDeadlineExceeded,
+    ZeebeGatewayUnavailableError,
+    ZeebeInternalError,
+)
 from pyzeebe.grpc_internals.types import DeployResourceResponse
 from tenacity import (
     AsyncRetrying,
     before_sleep_log,
+    retry_if_exception_type,
     stop_after_delay,
     wait_exponential,
 )
 
 from fulfillment.engine import create_channel
 from fulfillment.logs import setup_logging
-from fulfillment.settings import load_settings
+from fulfillment.settings import EXIT_BAD_SETTINGS, load_settings
 from fulfillment.workflow import BPMN_PATH, PROCESS_ID
 from worker_job.config import WorkerJobSettings
 from worker_job.notification import Notifier, Outbox, OutboxNotifier, SmtpNotifier
@@ -43,10 +52,15 @@ from worker_job.tasks import TaskLimits, register_tasks
 logger = logging.getLogger("worker_job")
 
 EXIT_OK: Final = 0
-EXIT_WORKER_DIED: Final = 1
+EXIT_FATAL: Final = 1
 EXIT_ENGINE_UNREACHABLE: Final = 3
-DEPLOY_PATIENCE_SECONDS: Final = 60.0
 HEALTH_CHECK_TIMEOUT_SECONDS: Final = 10.0
+ENGINE_UNAVAILABLE: Final = (
+    ZeebeGatewayUnavailableError,
+    ZeebeBackPressureError,
+    ZeebeDeadlineExceeded,
+    ZeebeInternalError,
+)
 # The pyzeebe poller sleeps this long when a task type is at its running-jobs limit (its default, 5 s,
 # stalls a busy worker).
 POLL_RETRY_DELAY_SECONDS: Final = 1
@@ -90,11 +104,15 @@ def task_limits(settings: WorkerJobSettings) -> TaskLimits:
     )
 
 
-async def deploy_process(channel: grpc.aio.Channel) -> None:
-    """Deploys the model; the engine keeps the existing version when the resource is unchanged."""
+async def deploy_process(channel: grpc.aio.Channel, patience_seconds: float) -> None:
+    """Deploys the model; the engine keeps the existing version when the resource is unchanged.
+
+    An unreachable gateway is retried for `patience_seconds`; a rejected model is not retried.
+    """
     client = ZeebeClient(channel, max_connection_retries=-1)
     async for attempt in AsyncRetrying(
-        stop=stop_after_delay(DEPLOY_PATIENCE_SECONDS),
+        retry=retry_if_exception_type(ENGINE_UNAVAILABLE),
+        stop=stop_after_delay(patience_seconds),
         wait=wait_exponential(multiplier=0.5, max=5),
         before_sleep=before_sleep_log(logger, logging.WARNING),
         reraise=True,
@@ -204,7 +222,7 @@ class Lifecycle:
                 await self._drain(work)
                 return EXIT_ENGINE_UNREACHABLE
             logger.error("the pyzeebe worker stopped on its own: %r", _outcome(work))
-            return EXIT_WORKER_DIED
+            return EXIT_FATAL
         finally:
             for helper in helpers:
                 helper.cancel()
@@ -234,7 +252,14 @@ async def serve(settings: WorkerJobSettings) -> int:
     services = build_services(settings)
     channel = create_channel(settings)
     try:
-        await deploy_process(channel)
+        try:
+            await deploy_process(channel, settings.worker_unhealthy_exit_seconds)
+        except ENGINE_UNAVAILABLE as exc:
+            logger.error("the engine stayed unreachable while deploying the process: %r", exc)
+            return EXIT_ENGINE_UNREACHABLE
+        except PyZeebeError as exc:
+            logger.error("the engine refused the process model: %r", exc)
+            return EXIT_FATAL
         worker = FulfillmentWorker(
             channel,
             name=settings.worker_name or f"{socket.gethostname()}-worker",
@@ -255,11 +280,26 @@ async def serve(settings: WorkerJobSettings) -> int:
         services.status.close()
 
 
+def check_outbox(settings: WorkerJobSettings) -> None:
+    """Stops at start (one line, exit 2, like any bad setting) when notifications could not be recorded."""
+    try:
+        Outbox(settings.notification_outbox_dir).check_writable()
+    except OSError as exc:
+        print(
+            f"invalid settings: NOTIFICATION_OUTBOX_DIR: {settings.notification_outbox_dir} is not writable "
+            f"({exc.strerror or exc})",
+            file=sys.stderr,
+            flush=True,
+        )
+        raise SystemExit(EXIT_BAD_SETTINGS) from None
+
+
 def main() -> int:
     setup_logging("worker_job")
     # httpx logs every request at INFO; the handlers log what matters about each call.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings(WorkerJobSettings)
+    check_outbox(settings)
     logger.info(
         "worker starting",
         extra={"process_id": PROCESS_ID, "max_runtime_s": settings.worker_max_runtime_seconds},

@@ -82,6 +82,12 @@ class Outbox:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
+    def check_writable(self) -> None:
+        """Raises OSError unless notifications can be recorded here (checked once at start)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self.directory, prefix=".probe-"):
+            pass
+
     def path_for(self, notification: Notification) -> Path:
         return self.directory / f"{notification.key}.json"
 

@@ -251,25 +251,29 @@ class Engine:
         raise AssertionError(f"instance for {order_id} did not end: {self.instances(order_id)}")
 
 
+def start_engine(
+    log: Path, port: int = 0, http_port: int = 0, data_dir: Path | None = None
+) -> tuple[subprocess.Popen[str], Engine]:
+    command = [sys.executable, "-m", "localzeebe", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--http-port", str(http_port)]
+    if data_dir is not None:
+        command += ["--data-dir", str(data_dir)]
+    with log.open("a") as output:
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=output, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = re.search(r"ready grpc=(\S+) http=(\S+)", line)
+    if not match:
+        stop_process(process)
+        raise AssertionError(f"engine did not start: {line!r} {log.read_text()[-2000:]}")
+    return process, Engine(match.group(1), f"http://{match.group(2)}")
+
+
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    log = (tmp_path_factory.mktemp("engine") / "engine.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "localzeebe", "--host", "127.0.0.1", "--port", "0", "--http-port", "0"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"ready grpc=(\S+) http=(\S+)", line)
-        assert match, f"engine did not start: {line!r}"
-        yield Engine(match.group(1), f"http://{match.group(2)}")
-    finally:
-        stop_process(process)
-        log.close()
+    process, running = start_engine(tmp_path_factory.mktemp("engine") / "engine.log")
+    yield running
+    stop_process(process)
 
 
 def wait_for_http(url: str, process: subprocess.Popen[Any], log: Path) -> None:
@@ -594,3 +598,51 @@ def test_a_missing_setting_stops_the_worker_with_one_line(tmp_path: Path) -> Non
 
     assert result.returncode == 2
     assert "MEDUSA_BACKEND_URL" in result.stderr
+
+
+# --- engine outages --------------------------------------------------------------------------------------
+
+
+def test_worker_keeps_working_across_an_engine_restart(
+    medusa: FakeMedusa, start_worker: Callable[..., WorkerRun], tmp_path: Path
+) -> None:
+    """No zombie: after the gateway was gone for a while, the same worker process takes jobs again."""
+    grpc_port, http_port, data = free_port(), free_port(), tmp_path / "engine-data"
+    log = tmp_path / "restarted-engine.log"
+    process, restartable = start_engine(log, grpc_port, http_port, data)
+    bridge = EngineBridge.from_settings(EngineSettings(zeebe_address=restartable.grpc_address))
+    try:
+        worker = start_worker(ZEEBE_ADDRESS=restartable.grpc_address, WORKER_HEALTH_INTERVAL_SECONDS="0.5")
+        medusa.add_order("order_before1")
+        bridge.publish_order_placed("order_before1", {"order_id": "order_before1"})
+        assert restartable.wait_until_ended("order_before1")["state"] == "COMPLETED"
+
+        stop_process(process)
+        time.sleep(3)  # several failed polls and health checks
+        process, restartable = start_engine(log, grpc_port, http_port, data)
+        medusa.add_order("order_after1")
+        bridge.publish_order_placed("order_after1", {"order_id": "order_after1"})
+
+        assert restartable.wait_until_ended("order_after1")["state"] == "COMPLETED"
+        assert medusa.statuses("order_after1") == FULFILLED
+        assert worker.process.poll() is None
+    finally:
+        bridge.close()
+        stop_process(process)
+
+
+def test_a_gateway_gone_for_longer_than_the_grace_ends_the_worker_non_zero(
+    start_worker: Callable[..., WorkerRun], tmp_path: Path
+) -> None:
+    process, doomed = start_engine(tmp_path / "doomed-engine.log")
+    worker = start_worker(
+        ZEEBE_ADDRESS=doomed.grpc_address,
+        WORKER_HEALTH_INTERVAL_SECONDS="0.2",
+        WORKER_UNHEALTHY_EXIT_SECONDS="1.5",
+    )
+
+    stop_process(process)
+
+    assert worker.exit_code(timeout=30) == 3
+    messages = [entry["message"] for entry in worker.lines()]
+    assert any("gateway unreachable too long" in m for m in messages)

@@ -6,12 +6,15 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from worker_job.app import (
     EXIT_ENGINE_UNREACHABLE,
+    EXIT_FATAL,
     EXIT_OK,
-    EXIT_WORKER_DIED,
     Lifecycle,
     build_notifier,
+    check_outbox,
     task_limits,
 )
 from worker_job.config import WorkerJobSettings
@@ -120,7 +123,7 @@ async def test_a_healthy_gateway_keeps_the_worker_running() -> None:
 async def test_a_worker_that_dies_on_its_own_ends_non_zero() -> None:
     code = await asyncio.wait_for(lifecycle(FakeWorker(dies=True)).run(), 5)
 
-    assert code == EXIT_WORKER_DIED
+    assert code == EXIT_FATAL
 
 
 def test_limits_leave_room_to_poll_while_jobs_run() -> None:
@@ -143,3 +146,23 @@ def test_notifier_is_the_outbox_unless_smtp_is_configured(tmp_path: Path) -> Non
 
 def loop_time() -> float:
     return asyncio.get_running_loop().time()
+
+
+def test_an_unwritable_outbox_stops_the_worker_at_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+
+    with pytest.raises(SystemExit) as stopped:
+        check_outbox(settings(notification_outbox_dir=blocked / "outbox"))
+
+    assert stopped.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("invalid settings: NOTIFICATION_OUTBOX_DIR:")
+
+
+def test_a_writable_outbox_is_created_and_left_clean(tmp_path: Path) -> None:
+    check_outbox(settings(notification_outbox_dir=tmp_path / "outbox"))
+
+    assert list((tmp_path / "outbox").iterdir()) == []
