@@ -69,12 +69,15 @@ class Ports:
 
 @dataclass(frozen=True)
 class WebhookRetry:
-    """The subscriber's retry policy (ORDER_WEBHOOK_* settings of medusa/src/lib/webhook-sender.ts)."""
+    """The subscriber's retry policy and the reconciliation job's timing (ORDER_WEBHOOK_* settings of
+    medusa/src/lib/webhook-sender.ts and medusa/src/jobs/resend-unstarted-orders.ts)."""
 
     max_attempts: int = 10
     base_ms: int = 1_000
     max_ms: int = 60_000
     timeout_ms: int = 10_000
+    reconcile_interval_ms: int = 300_000
+    reconcile_min_age_ms: int = 600_000
 
     def env(self) -> dict[str, str]:
         return {
@@ -82,6 +85,8 @@ class WebhookRetry:
             "ORDER_WEBHOOK_RETRY_BASE_MS": str(self.base_ms),
             "ORDER_WEBHOOK_RETRY_MAX_MS": str(self.max_ms),
             "ORDER_WEBHOOK_TIMEOUT_MS": str(self.timeout_ms),
+            "ORDER_WEBHOOK_RECONCILE_INTERVAL_MS": str(self.reconcile_interval_ms),
+            "ORDER_WEBHOOK_RECONCILE_MIN_AGE_MS": str(self.reconcile_min_age_ms),
         }
 
 

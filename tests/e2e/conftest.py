@@ -17,8 +17,16 @@ from devstack.stack import Ports, Stack, WebhookRetry, new_webhook_secret
 
 from .support import Driver, GuardedWebhook
 
-# Fast subscriber retries (about 60 s in all) so outage tests take seconds, not minutes.
-TEST_RETRY = WebhookRetry(max_attempts=40, base_ms=200, max_ms=1_500, timeout_ms=5_000)
+# Fast subscriber retries (about 60 s in all) so outage tests take seconds, not minutes, and a
+# reconciliation run every 2 s for orders older than 5 s.
+TEST_RETRY = WebhookRetry(
+    max_attempts=40,
+    base_ms=200,
+    max_ms=1_500,
+    timeout_ms=5_000,
+    reconcile_interval_ms=2_000,
+    reconcile_min_age_ms=5_000,
+)
 
 
 @pytest.fixture(scope="session")

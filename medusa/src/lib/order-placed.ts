@@ -1,0 +1,31 @@
+/**
+ * The `order.placed` webhook as both the subscriber and the reconciliation job send it: the same
+ * `webhook-id` and body for one order, whoever sends it and however often, so the receiver can tell a
+ * redelivery from a new event.
+ */
+import type { WebhookEvent } from "./webhook-sender"
+
+export const ORDER_PLACED = "order.placed"
+
+export interface WebhookTarget {
+  url: string
+  secret: string
+}
+
+export function orderPlacedEvent(orderId: string, placedAt: string | Date | undefined): WebhookEvent {
+  return {
+    id: `msg_order_placed_${orderId}`,
+    payload: {
+      type: ORDER_PLACED,
+      timestamp: new Date(placedAt ?? Date.now()).toISOString(),
+      data: { id: orderId },
+    },
+  }
+}
+
+/** ORDER_WEBHOOK_URL and ORDER_WEBHOOK_SECRET, or null when either is missing. */
+export function webhookTargetFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookTarget | null {
+  const url = env.ORDER_WEBHOOK_URL
+  const secret = env.ORDER_WEBHOOK_SECRET
+  return url && secret ? { url, secret } : null
+}
