@@ -244,11 +244,26 @@ def _outcome(task: asyncio.Task[None]) -> BaseException | None:
     return None if task.cancelled() else task.exception()
 
 
+def create_worker(channel: grpc.aio.Channel, settings: WorkerJobSettings, services: Services) -> ZeebeWorker:
+    worker = FulfillmentWorker(
+        channel,
+        name=settings.worker_name or f"{socket.gethostname()}-worker",
+        request_timeout=int(settings.worker_poll_timeout_seconds * 1000),
+        # -1: pyzeebe never resets its error counter, so any finite limit ends polling for good after that
+        # many errors over the life of the process; the watchdog decides when to give up instead.
+        max_connection_retries=-1,
+        poll_retry_delay=POLL_RETRY_DELAY_SECONDS,
+    )
+    register_tasks(worker, services, task_limits(settings))
+    return worker
+
+
 async def serve(settings: WorkerJobSettings) -> int:
-    loop = asyncio.get_running_loop()
     # Sync handlers run in the loop's default executor: size it to the job limit (the default is
     # min(32, CPUs + 4) threads, which would cap concurrency far below worker_max_jobs on small machines).
-    loop.set_default_executor(ThreadPoolExecutor(settings.worker_max_jobs, thread_name_prefix="job"))
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(settings.worker_max_jobs, thread_name_prefix="job")
+    )
     services = build_services(settings)
     channel = create_channel(settings)
     try:
@@ -260,17 +275,7 @@ async def serve(settings: WorkerJobSettings) -> int:
         except PyZeebeError as exc:
             logger.error("the engine refused the process model: %r", exc)
             return EXIT_FATAL
-        worker = FulfillmentWorker(
-            channel,
-            name=settings.worker_name or f"{socket.gethostname()}-worker",
-            request_timeout=int(settings.worker_poll_timeout_seconds * 1000),
-            # -1: pyzeebe never resets its error counter, so any finite limit ends polling for good after
-            # that many errors over the life of the process; the watchdog decides when to give up instead.
-            max_connection_retries=-1,
-            poll_retry_delay=POLL_RETRY_DELAY_SECONDS,
-        )
-        register_tasks(worker, services, task_limits(settings))
-        lifecycle = Lifecycle(worker, settings)
+        lifecycle = Lifecycle(create_worker(channel, settings, services), settings)
         lifecycle.install_signal_handlers()
         return await lifecycle.run()
     finally:

@@ -28,9 +28,8 @@ class JobContext:
     @classmethod
     def from_job(cls, job: Job) -> JobContext:
         order_id = job.variables.get("order_id")
-        if not is_order_id(order_id):
+        if not isinstance(order_id, str) or not is_order_id(order_id):
             raise MissingJobVariable(f"variable order_id is missing or not a Medusa order id: {order_id!r}")
-        assert isinstance(order_id, str)
         return cls(
             job_type=job.type,
             element_id=job.element_id,
