@@ -116,6 +116,12 @@ class MedusaClient:
         body = self._json("GET", _order_path(order_id), params={"fields": ORDER_FIELDS})
         return Order.model_validate(body["order"])
 
+    def get_order_fields(self, order_id: str, fields: str) -> dict[str, Any]:
+        """The order as a raw object with the Admin API's `fields` selection (e.g. "*payment_collections"),
+        for reads that need more than the shared snapshot carries."""
+        body = self._json("GET", _order_path(order_id), params={"fields": fields})
+        return dict(body["order"])
+
     def get_order_metadata(self, order_id: str) -> dict[str, Any]:
         """Only the order's metadata (cheaper than the whole order)."""
         body = self._json("GET", _order_path(order_id), params={"fields": METADATA_FIELDS})

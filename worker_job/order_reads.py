@@ -13,7 +13,6 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fulfillment.medusa import MedusaClient
-from fulfillment.orders import is_order_id
 
 PAYMENT_FIELDS: Final = "id,display_id,status,currency_code,total,payment_status,*payment_collections"
 INVENTORY_FIELDS: Final = "id,status,*items,*items.variant,*items.variant.inventory_items"
@@ -92,14 +91,7 @@ class OrderReader(MedusaClient):
     """The shared Medusa client plus the two reads only the worker needs."""
 
     def get_order_payment(self, order_id: str) -> OrderPayment:
-        return OrderPayment.model_validate(self._order_with_fields(order_id, PAYMENT_FIELDS))
+        return OrderPayment.model_validate(self.get_order_fields(order_id, PAYMENT_FIELDS))
 
     def get_order_inventory(self, order_id: str) -> OrderInventory:
-        return OrderInventory.model_validate(self._order_with_fields(order_id, INVENTORY_FIELDS))
-
-    def _order_with_fields(self, order_id: str, fields: str) -> object:
-        # The id goes into the URL path; the client's retries and error mapping (OrderNotFound, ...) apply.
-        if not is_order_id(order_id):
-            raise ValueError(f"not a Medusa order id: {order_id!r}")
-        body = self._json("GET", f"/admin/orders/{order_id}", params={"fields": fields})
-        return body["order"]
+        return OrderInventory.model_validate(self.get_order_fields(order_id, INVENTORY_FIELDS))
