@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +21,10 @@ import httpx
 from pyzeebe import ZeebeClient, ZeebeWorker, create_insecure_channel
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # run as a script: the repository's own packages must be importable
+    sys.path.insert(0, str(REPO_ROOT))
+from localzeebe.launcher import LocalEngine  # noqa: E402
+
 PROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="bench" targetNamespace="http://bpmn.io/schema/bpmn">
@@ -35,29 +38,6 @@ PROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>
 """
-
-
-def start_engine(log_path: Path, log_level: str) -> tuple[subprocess.Popen[str], str, str]:
-    command = [
-        sys.executable,
-        "-m",
-        "localzeebe",
-        "--port",
-        "0",
-        "--http-port",
-        "0",
-        "--log-level",
-        log_level,
-    ]
-    with log_path.open("w") as log:
-        engine = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
-    assert engine.stdout is not None
-    ready = engine.stdout.readline().split()
-    if ready[:2] != ["localzeebe", "ready"]:
-        engine.kill()
-        raise SystemExit(f"engine did not start: {ready}")
-    fields = dict(part.split("=", 1) for part in ready[2:])
-    return engine, fields["grpc"], f"http://{fields['http']}"
 
 
 def cpu_seconds(pid: int) -> float:
@@ -127,21 +107,18 @@ async def run(arguments: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         bpmn = Path(scratch) / "bench.bpmn"
         bpmn.write_bytes(PROCESS)
-        engine, address, http_url = start_engine(Path(scratch) / "engine.log", arguments.log_level)
-        try:
-            channel = create_insecure_channel(address)
+        log_path = Path(scratch) / "engine.log"
+        with LocalEngine.start(log_level=arguments.log_level, log_path=log_path) as engine:
+            channel = create_insecure_channel(engine.grpc_address)
             client = ZeebeClient(channel)
             await client.deploy_resource(str(bpmn))
             cpu_start = cpu_seconds(engine.pid)
             creations = await create_instances(client, arguments.instances, arguments.concurrency)
             cpu_created = cpu_seconds(engine.pid)
-            async with httpx.AsyncClient(base_url=http_url, timeout=30) as http:
-                jobs = await drain_jobs(address, http, arguments.instances, arguments.batch)
+            async with httpx.AsyncClient(base_url=engine.http_url, timeout=30) as http:
+                jobs = await drain_jobs(engine.grpc_address, http, arguments.instances, arguments.batch)
             cpu_drained = cpu_seconds(engine.pid)
             await channel.close()
-        finally:
-            engine.terminate()
-            engine.wait(timeout=10)
     load = os.getloadavg()
     print(
         f"instances: {arguments.instances}  engine log level: {arguments.log_level}  cores: {os.cpu_count()}"

@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from .support import EngineProcess, Gateway, Target
+from localzeebe.launcher import LocalEngine
+
+from .support import Gateway, Target
 
 
 @pytest.fixture(scope="session")
-def local_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProcess]:
-    engine = EngineProcess.start(tmp_path_factory.mktemp("engine") / "engine.log")
+def local_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
+    engine = LocalEngine.start(log_path=tmp_path_factory.mktemp("engine") / "engine.log")
     yield engine
     engine.stop()
 
@@ -24,7 +26,7 @@ def target(request: pytest.FixtureRequest) -> Target:
         if not address:
             pytest.skip("ZEEBE_ADDRESS not set: no real Zeebe to run the conformance suite against")
         return Target("zeebe", address, None)
-    engine: EngineProcess = request.getfixturevalue("local_engine")
+    engine: LocalEngine = request.getfixturevalue("local_engine")
     return Target("local", engine.grpc_address, engine)
 
 

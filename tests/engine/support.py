@@ -1,14 +1,11 @@
-"""Helpers for the engine tests: start the engine as a real process, build BPMN, talk raw gRPC."""
+"""Helpers for the engine tests: build BPMN, talk raw gRPC (the engine runs as a real process, started
+with localzeebe.launcher)."""
 
 from __future__ import annotations
 
 import asyncio
 import html
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -16,66 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import httpx
 import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto import gateway_pb2_grpc as pb_grpc
 
+from localzeebe.launcher import LocalEngine
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ZBCTL = REPO_ROOT / "tools" / "node" / "node_modules" / ".bin" / "zbctl"
-
-
-@dataclass
-class EngineProcess:
-    """A localzeebe started with sys.executable; ports are read from its ready line."""
-
-    process: subprocess.Popen[str]
-    grpc_address: str
-    http_url: str
-    log_path: Path
-
-    @classmethod
-    def start(cls, log_path: Path, data_dir: Path | None = None, log_level: str = "info") -> EngineProcess:
-        command = [
-            sys.executable,
-            "-m",
-            "localzeebe",
-            "--port",
-            "0",
-            "--http-port",
-            "0",
-            "--log-level",
-            log_level,
-        ]
-        if data_dir is not None:
-            command += ["--data-dir", str(data_dir)]
-        log_file = log_path.open("a")
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=log_file, text=True, env=dict(os.environ)
-        )
-        log_file.close()
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        if not line.startswith("localzeebe ready"):
-            process.kill()
-            raise RuntimeError(f"engine did not start: {line!r}\n{log_path.read_text()}")
-        fields = dict(part.split("=", 1) for part in line.split()[2:])
-        return cls(process, fields["grpc"], f"http://{fields['http']}", log_path)
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
-
-    def inspect(self, path: str, **params: str) -> Any:
-        response = httpx.get(f"{self.http_url}{path}", params=params, timeout=5)
-        response.raise_for_status()
-        return response.json()
 
 
 @dataclass
@@ -84,9 +29,9 @@ class Target:
 
     name: str
     address: str
-    engine: EngineProcess | None
+    engine: LocalEngine | None
 
-    def require_local(self) -> EngineProcess:
+    def require_local(self) -> LocalEngine:
         if self.engine is None:
             pytest.skip("needs the local engine's inspection view")
         return self.engine

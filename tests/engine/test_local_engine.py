@@ -14,9 +14,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pyzeebe.proto import gateway_pb2 as pb
 
+from localzeebe.launcher import LocalEngine
+
 from .support import (
     REPO_ROOT,
-    EngineProcess,
     Gateway,
     definitions,
     end,
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def local(local_engine: EngineProcess) -> AsyncIterator[Gateway]:
+async def local(local_engine: LocalEngine) -> AsyncIterator[Gateway]:
     client = Gateway(local_engine.grpc_address)
     yield client
     await client.close()
@@ -85,7 +86,7 @@ async def test_grpc_health_reports_the_gateway_serving(local: Gateway) -> None:
 
 
 async def test_inspect_cli_finds_instances_by_correlation_key(
-    local: Gateway, local_engine: EngineProcess
+    local: Gateway, local_engine: LocalEngine
 ) -> None:
     process_id, name, job_type = unique("cli-key"), unique("placed"), unique("job")
     body = (
@@ -107,7 +108,7 @@ async def test_inspect_cli_finds_instances_by_correlation_key(
 
 
 async def test_inspection_shows_state_variables_history_and_filters(
-    local: Gateway, local_engine: EngineProcess
+    local: Gateway, local_engine: LocalEngine
 ) -> None:
     process_id, name, job_type = unique("inspect"), unique("placed"), unique("job")
     body = (
@@ -163,7 +164,7 @@ def _inspect_cli(*args: str) -> str:
     return done.stdout
 
 
-async def test_inspect_cli_prints_an_instance_readably(local: Gateway, local_engine: EngineProcess) -> None:
+async def test_inspect_cli_prints_an_instance_readably(local: Gateway, local_engine: LocalEngine) -> None:
     process_id, job_type = unique("cli"), unique("job")
     await local.deploy("p.bpmn", one_task_process(process_id, job_type))
     key = await local.create(process_id, {"order_id": "order_cli"})
@@ -189,7 +190,7 @@ def test_inspect_cli_says_when_the_engine_is_unreachable() -> None:
     assert "cannot reach the inspection API" in done.stdout
 
 
-async def test_every_event_is_logged_on_one_line(local: Gateway, local_engine: EngineProcess) -> None:
+async def test_every_event_is_logged_on_one_line(local: Gateway, local_engine: LocalEngine) -> None:
     process_id, job_type = unique("logged"), unique("job")
     await local.deploy("p.bpmn", one_task_process(process_id, job_type))
     key = await local.create(process_id)
@@ -220,7 +221,7 @@ async def test_state_survives_a_restart_with_a_data_dir(tmp_path: Path) -> None:
         + flow("f2", "t", "end")
     )
 
-    engine = EngineProcess.start(log_path, data_dir)
+    engine = LocalEngine.start(log_path=log_path, data_dir=data_dir)
     try:
         client = Gateway(engine.grpc_address)
         await client.deploy("p.bpmn", definitions(process_id, body, message("m", name)))
@@ -231,7 +232,7 @@ async def test_state_survives_a_restart_with_a_data_dir(tmp_path: Path) -> None:
     finally:
         assert engine.stop() == 0
 
-    engine = EngineProcess.start(log_path, data_dir)
+    engine = LocalEngine.start(log_path=log_path, data_dir=data_dir)
     try:
         client = Gateway(engine.grpc_address)
         await expect_status(
@@ -252,7 +253,7 @@ async def test_state_survives_a_restart_with_a_data_dir(tmp_path: Path) -> None:
         assert engine.stop() == 0
 
 
-def test_a_busy_port_stops_the_engine_with_one_clear_line(local_engine: EngineProcess) -> None:
+def test_a_busy_port_stops_the_engine_with_one_clear_line(local_engine: LocalEngine) -> None:
     busy_port = local_engine.grpc_address.rsplit(":", 1)[1]
     command = [sys.executable, "-m", "localzeebe", "--port", busy_port, "--http-port", "0"]
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=30, check=False)
@@ -276,7 +277,7 @@ async def test_timers_survive_a_restart_with_a_data_dir(tmp_path: Path) -> None:
         + flow("f3", "late", "escalate")
         + flow("f4", "escalate", "escalated")
     )
-    engine = EngineProcess.start(log_path, data_dir)
+    engine = LocalEngine.start(log_path=log_path, data_dir=data_dir)
     try:
         client = Gateway(engine.grpc_address)
         await client.deploy("p.bpmn", definitions(process_id, body))
@@ -285,7 +286,7 @@ async def test_timers_survive_a_restart_with_a_data_dir(tmp_path: Path) -> None:
     finally:
         assert engine.stop() == 0
 
-    engine = EngineProcess.start(log_path, data_dir)
+    engine = LocalEngine.start(log_path=log_path, data_dir=data_dir)
     try:
         client = Gateway(engine.grpc_address)
         escalation = await client.activate_one(on_timer, wait_ms=5000)

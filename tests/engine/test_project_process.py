@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from .support import REPO_ROOT, EngineProcess, Gateway
+from localzeebe.launcher import LocalEngine
+
+from .support import REPO_ROOT, Gateway
 
 pytestmark = pytest.mark.integration
 PROCESS_FILE = REPO_ROOT / "bpmn" / "order-fulfillment.bpmn"
@@ -17,7 +19,7 @@ PROCESS_FILE = REPO_ROOT / "bpmn" / "order-fulfillment.bpmn"
 async def engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
     if not PROCESS_FILE.exists():
         pytest.skip(f"{PROCESS_FILE} does not exist")
-    process = EngineProcess.start(tmp_path_factory.mktemp("project") / "engine.log")
+    process = LocalEngine.start(log_path=tmp_path_factory.mktemp("project") / "engine.log")
     client = Gateway(process.grpc_address)
     await client.deploy(PROCESS_FILE.name, PROCESS_FILE.read_bytes())
     yield client
