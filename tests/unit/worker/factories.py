@@ -11,7 +11,7 @@ from pyzeebe import Job
 from fulfillment.signatures import verify
 from worker_job.job_context import JobContext
 
-from ..helpers import MEDUSA_URL, ORDER_ID
+from ..helpers import MEDUSA_URL, ORDER_ID, order_json
 
 STATUS_URL = "https://status.test/status_update"
 PROCESS_INSTANCE_KEY = 2251799813685301
@@ -133,20 +133,8 @@ def reservation(line_item_id: str, quantity: int, inventory_item_id: str | None 
 
 
 def shop_order(**overrides: Any) -> dict[str, Any]:
-    """The shared order snapshot (`fulfillment.medusa.ORDER_FIELDS`) for notifications."""
-    order: dict[str, Any] = {
-        "id": ORDER_ID,
-        "display_id": 7,
-        "email": "buyer@example.com",
-        "currency_code": "eur",
-        "status": "pending",
-        "payment_status": "authorized",
-        "total": 42.5,
-        "metadata": None,
-        "items": [{"id": "ordli_01", "title": "Mug", "quantity": 2, "unit_price": 21.25}],
-    }
-    order.update(overrides)
-    return {"order": order}
+    """`GET /admin/orders/{id}` with the shared snapshot's fields (`fulfillment.medusa.ORDER_FIELDS`)."""
+    return {"order": order_json(**overrides)}
 
 
 ORDER_URL = f"{MEDUSA_URL}/admin/orders/{ORDER_ID}"
