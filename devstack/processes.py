@@ -83,9 +83,7 @@ class ProcessGroup:
         stop_signal: int = signal.SIGTERM,
         user: str | None = None,
     ) -> ManagedProcess:
-        self.pid_dir.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.log_dir / f"{name}.log"
+        log_path = self.log_path(name)
         with log_path.open("ab") as log_file:
             log_file.write(f"\n--- {time.strftime('%H:%M:%S')} starting: {' '.join(argv)}\n".encode())
             log_file.flush()
@@ -100,6 +98,25 @@ class ProcessGroup:
                 start_new_session=True,
                 user=user,
             )
+        return self.adopt(name, popen, log_path, stop_signal)
+
+    def log_path(self, name: str) -> Path:
+        """Where a child's output goes: run_dir/logs/NAME.log (appended to across restarts)."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        return self.log_dir / f"{name}.log"
+
+    def adopt(
+        self,
+        name: str,
+        popen: subprocess.Popen[bytes],
+        log_path: Path,
+        stop_signal: int = signal.SIGTERM,
+    ) -> ManagedProcess:
+        """Records a child started elsewhere (e.g. by localzeebe.launcher) like one started here.
+
+        Start it in its own session: stop() signals its process group.
+        """
+        self.pid_dir.mkdir(parents=True, exist_ok=True)
         process = ManagedProcess(name, popen.pid, log_path, stop_signal, popen)
         self._started += 1
         self._record(process)

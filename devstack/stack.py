@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import secrets
-import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -19,38 +18,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-import httpx
 from pyzeebe import ZeebeClient, create_insecure_channel
 
 from devstack.medusa import ADMIN_EMAIL, AdminLogin, Medusa
+from devstack.parts import free_port, function_argv, port_open, without_project_settings
 from devstack.postgres import Postgres, cluster_dir
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
 from devstack.seed import SeedResult, seed
 from fulfillment.workflow import BPMN_PATH
+from localzeebe.launcher import EngineStartError, LocalEngine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PART_TIMEOUT_SECONDS = 60
-PROJECT_SETTING_PREFIXES = (
-    "ZEEBE_",
-    "CAMUNDA_",
-    "MEDUSA_",
-    "ORDER_WEBHOOK_",
-    "ORDER_MESSAGE_",
-    "STATUS_UPDATE_",
-    "WORKER_",
-    "NOTIFICATION_",
-    "SMTP_",
-    "DATABASE_URL",
-    "JWT_SECRET",
-    "COOKIE_SECRET",
-)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -184,7 +163,7 @@ class Stack:
 
     def _check_ports_free(self) -> None:
         """A health check must never be answered by someone else's server on our port."""
-        taken = {name: port for name, port in asdict(self.ports).items() if _port_open(port)}
+        taken = {name: port for name, port in asdict(self.ports).items() if port_open(port)}
         if taken:
             listing = ", ".join(f"{name} {port}" for name, port in taken.items())
             raise StartupError(f"ports already in use on 127.0.0.1: {listing} (is a stack already running?)")
@@ -216,11 +195,7 @@ class Stack:
     def _base_env(self) -> dict[str, str]:
         """Our environment minus the project's own settings: a developer's real Camunda credentials or
         shop URL in the shell must not leak into the local parts, which get exactly what they need."""
-        env = {
-            key: value for key, value in os.environ.items() if not key.startswith(PROJECT_SETTING_PREFIXES)
-        }
-        env["PYTHONUNBUFFERED"] = "1"
-        return env
+        return {**without_project_settings(os.environ), "PYTHONUNBUFFERED": "1"}
 
     def _start_postgres(self) -> None:
         postgres = Postgres(cluster_dir(self.run_dir / "postgres"), self.ports.postgres, self.group)
@@ -271,13 +246,20 @@ class Stack:
     def start_engine(self) -> ManagedProcess:
         self.say(f"starting the local engine on {self.engine_address} (inspection {self.engine_http_url})...")
         self.engine_data_dir.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "localzeebe", "--host", "127.0.0.1"]
-        argv += ["--port", str(self.ports.engine_grpc), "--http-port", str(self.ports.engine_http)]
-        argv += ["--data-dir", str(self.engine_data_dir)]
-        process = self.group.start("engine", argv, self._base_env(), cwd=REPO_ROOT)
-        wait_until(
-            lambda: _http_ok(f"{self.engine_http_url}/health"), PART_TIMEOUT_SECONDS, "the engine", process
-        )
+        try:
+            engine = LocalEngine.start(
+                port=self.ports.engine_grpc,
+                http_port=self.ports.engine_http,
+                data_dir=self.engine_data_dir,
+                log_path=self.group.log_path("engine"),
+                env=self._base_env(),
+                # Own session, as for every part: Ctrl-C reaches only us, and we stop the parts in order.
+                new_session=True,
+                start_timeout=PART_TIMEOUT_SECONDS,
+            )
+        except EngineStartError as error:
+            raise StartupError(f"the engine did not start: {error}") from None
+        process = self.group.adopt("engine", engine.process, engine.log_path)
         asyncio.run(_deploy_process(self.engine_address))
         return process
 
@@ -312,10 +294,8 @@ class Stack:
 
     def _start_function(self, name: str, port: int, env: Mapping[str, str]) -> ManagedProcess:
         self.say(f"starting the {name} function on http://127.0.0.1:{port}/ ...")
-        argv = [_venv_script("functions-framework"), "--source", f"functions/{name}/main.py"]
-        argv += ["--target", name, "--host", "127.0.0.1", "--port", str(port)]
-        process = self.group.start(name, argv, env, cwd=REPO_ROOT)
-        wait_until(lambda: _port_open(port), PART_TIMEOUT_SECONDS, f"the {name} function", process)
+        process = self.group.start(name, function_argv(name, port), env, cwd=REPO_ROOT)
+        wait_until(lambda: port_open(port), PART_TIMEOUT_SECONDS, f"the {name} function", process)
         return process
 
     def start_worker(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
@@ -340,24 +320,3 @@ async def _deploy_process(address: str) -> None:
         await ZeebeClient(channel).deploy_resource(BPMN_PATH)
     finally:
         await channel.close()
-
-
-def _venv_script(name: str) -> str:
-    """Console scripts live next to the interpreter in a virtual environment."""
-    script = Path(sys.executable).parent / name
-    if not script.exists():
-        raise StartupError(f"{script} is missing: run `make setup`")
-    return str(script)
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
