@@ -7,7 +7,7 @@ PY_STAMP := $(VENV)/.installed
 TOOLS_STAMP := tools/node/node_modules/.installed
 MEDUSA_STAMP := medusa/node_modules/.installed
 
-.PHONY: setup postgres-binaries demo up down test lint bpmn-lint unit engine-test integration e2e \
+.PHONY: setup postgres-binaries browser render demo up down test lint bpmn-lint unit engine-test integration e2e \
 	terraform-lint terraform-check package-functions bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
@@ -32,11 +32,16 @@ postgres-binaries:
 
 setup: $(PY_STAMP) $(TOOLS_STAMP) $(MEDUSA_STAMP) postgres-binaries
 
+# Debian's Chromium renders the process picture (tools/bpmn/render.mjs); only the tests and `render` need it.
+browser:
+	@command -v chromium >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
 ## The two commands -----------------------------------------------------------------------------
 demo: setup
 	$(PY) -m devstack demo
 
-test: setup lint terraform-lint
+test: setup browser lint terraform-lint
 	$(PY) -m pytest -p no:cacheprovider tests
 
 ## Day-to-day -----------------------------------------------------------------------------------
@@ -65,6 +70,10 @@ integration: $(PY_STAMP) $(TOOLS_STAMP)
 
 e2e: setup
 	$(PY) -m pytest -p no:cacheprovider tests/e2e
+
+# Redraw docs/order-fulfillment.png after changing the BPMN file.
+render: $(TOOLS_STAMP) browser
+	node tools/bpmn/render.mjs bpmn/order-fulfillment.bpmn docs/order-fulfillment.png
 
 bench-engine: $(PY_STAMP)
 	$(PY) benchmarks/engine_throughput.py
