@@ -17,11 +17,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from devstack.parts import free_port
 from fulfillment.engine import EngineBridge, EngineUnavailable
 from fulfillment.settings import EngineSettings
 from fulfillment.signatures import sign_headers
+from localzeebe.launcher import LocalEngine
 
-from .served import ServedFunction, free_port, local_engine, run_until_exit, start_function
+from .served import ServedFunction, run_until_exit, start_function
 
 pytestmark = pytest.mark.integration
 
@@ -56,15 +58,20 @@ def base_settings() -> dict[str, str]:
     }
 
 
+def _served(
+    name: str, settings: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedFunction]:
+    served = start_function(name, settings, log_path=tmp_path_factory.mktemp("served") / f"{name}.log")
+    yield served
+    assert served.stop() == 0, served.output()
+
+
 @pytest.fixture(scope="module")
 def webhook(
     base_settings: dict[str, str], secrets: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServedFunction]:
     settings = {**base_settings, "ORDER_WEBHOOK_SECRET": secrets["webhook"]}
-    log = tmp_path_factory.mktemp("served") / "order_webhook.log"
-    served = start_function("order_webhook", settings, log_path=log)
-    yield served
-    assert served.stop() == 0, served.output()
+    yield from _served("order_webhook", settings, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +79,7 @@ def status(
     base_settings: dict[str, str], secrets: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServedFunction]:
     settings = {**base_settings, "STATUS_UPDATE_SECRET": secrets["status"]}
-    log = tmp_path_factory.mktemp("served") / "status_update.log"
-    served = start_function("status_update", settings, log_path=log)
-    yield served
-    assert served.stop() == 0, served.output()
+    yield from _served("status_update", settings, tmp_path_factory)
 
 
 def signed_post(url: str, secret: str, payload: object, **header_changes: str | None) -> httpx.Response:
@@ -248,7 +252,8 @@ def test_malformed_setting_is_named_without_its_value(base_settings: dict[str, s
 
 @pytest.fixture(scope="module")
 def engine_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with local_engine(tmp_path_factory.mktemp("engine") / "localzeebe.log") as engine:
+    log_path = tmp_path_factory.mktemp("engine") / "localzeebe.log"
+    with LocalEngine.start(log_path=log_path) as engine:
         yield engine.grpc_address
 
 

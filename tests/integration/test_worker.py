@@ -16,7 +16,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,8 +30,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from devstack.parts import free_port
 from fulfillment.engine import EngineBridge
 from fulfillment.settings import EngineSettings
+from localzeebe.launcher import LocalEngine
+
+from .served import serve_function
 
 pytestmark = pytest.mark.integration
 
@@ -207,12 +210,6 @@ def medusa() -> Iterator[FakeMedusa]:
 # --- real processes --------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
     if process.poll() is None:
         process.terminate()
@@ -253,79 +250,29 @@ class Engine:
 
 def start_engine(
     log: Path, port: int = 0, http_port: int = 0, data_dir: Path | None = None
-) -> tuple[subprocess.Popen[str], Engine]:
-    command = [sys.executable, "-m", "localzeebe", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--http-port", str(http_port)]
-    if data_dir is not None:
-        command += ["--data-dir", str(data_dir)]
-    with log.open("a") as output:
-        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=output, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"ready grpc=(\S+) http=(\S+)", line)
-    if not match:
-        stop_process(process)
-        raise AssertionError(f"engine did not start: {line!r} {log.read_text()[-2000:]}")
-    return process, Engine(match.group(1), f"http://{match.group(2)}")
+) -> tuple[LocalEngine, Engine]:
+    launched = LocalEngine.start(port=port, http_port=http_port, data_dir=data_dir, log_path=log)
+    return launched, Engine(launched.grpc_address, launched.http_url)
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    process, running = start_engine(tmp_path_factory.mktemp("engine") / "engine.log")
+    launched, running = start_engine(tmp_path_factory.mktemp("engine") / "engine.log")
     yield running
-    stop_process(process)
-
-
-def wait_for_http(url: str, process: subprocess.Popen[Any], log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"exited with {process.returncode}: {log.read_text()[-2000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            httpx.get(url, timeout=1.0)
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{url} not answering: {log.read_text()[-2000:]}")
+    launched.stop()
 
 
 @pytest.fixture
 def status_function(medusa: FakeMedusa, tmp_path: Path) -> Iterator[str]:
     """functions/status_update served by the real functions-framework, writing into the Medusa stand-in."""
-    port = free_port()
-    log = tmp_path / "status_update.log"
-    env = {
-        **os.environ,
+    settings = {
         "MEDUSA_BACKEND_URL": medusa.url,
         "MEDUSA_API_KEY": API_KEY,
         "STATUS_UPDATE_SECRET": STATUS_SECRET,
         "MEDUSA_MAX_ATTEMPTS": "1",
     }
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "functions_framework",
-                "--source",
-                "functions/status_update/main.py",
-                "--target",
-                "status_update",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, process, log)
-        yield url
-    finally:
-        stop_process(process)
+    with serve_function("status_update", settings, log_path=tmp_path / "status_update.log") as served:
+        yield served.url
 
 
 LogEntry = dict[str, Any]
@@ -609,7 +556,7 @@ def test_worker_keeps_working_across_an_engine_restart(
     """No zombie: after the gateway was gone for a while, the same worker process takes jobs again."""
     grpc_port, http_port, data = free_port(), free_port(), tmp_path / "engine-data"
     log = tmp_path / "restarted-engine.log"
-    process, restartable = start_engine(log, grpc_port, http_port, data)
+    launched, restartable = start_engine(log, grpc_port, http_port, data)
     bridge = EngineBridge.from_settings(EngineSettings(zeebe_address=restartable.grpc_address))
     try:
         worker = start_worker(ZEEBE_ADDRESS=restartable.grpc_address, WORKER_HEALTH_INTERVAL_SECONDS="0.5")
@@ -617,9 +564,9 @@ def test_worker_keeps_working_across_an_engine_restart(
         bridge.publish_order_placed("order_before1", {"order_id": "order_before1"})
         assert restartable.wait_until_ended("order_before1")["state"] == "COMPLETED"
 
-        stop_process(process)
+        launched.stop()
         time.sleep(3)  # several failed polls and health checks
-        process, restartable = start_engine(log, grpc_port, http_port, data)
+        launched, restartable = start_engine(log, grpc_port, http_port, data)
         medusa.add_order("order_after1")
         bridge.publish_order_placed("order_after1", {"order_id": "order_after1"})
 
@@ -628,20 +575,20 @@ def test_worker_keeps_working_across_an_engine_restart(
         assert worker.process.poll() is None
     finally:
         bridge.close()
-        stop_process(process)
+        launched.stop()
 
 
 def test_a_gateway_gone_for_longer_than_the_grace_ends_the_worker_non_zero(
     start_worker: Callable[..., WorkerRun], tmp_path: Path
 ) -> None:
-    process, doomed = start_engine(tmp_path / "doomed-engine.log")
+    launched, doomed = start_engine(tmp_path / "doomed-engine.log")
     worker = start_worker(
         ZEEBE_ADDRESS=doomed.grpc_address,
         WORKER_HEALTH_INTERVAL_SECONDS="0.2",
         WORKER_UNHEALTHY_EXIT_SECONDS="1.5",
     )
 
-    stop_process(process)
+    launched.stop()
 
     assert worker.exit_code(timeout=30) == 3
     messages = [entry["message"] for entry in worker.lines()]
