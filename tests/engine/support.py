@@ -137,6 +137,35 @@ def one_task_process(process_id: str, job_type: str, retries: str = "3") -> byte
     )
 
 
+def message_start_process(process_id: str, message_name: str, job_type: str, task_id: str = "work") -> bytes:
+    """A message start event ("placed"), one service task, an end event."""
+    body = (
+        start("placed", "msg_placed")
+        + task(task_id, job_type)
+        + end()
+        + flow("f1", "placed", task_id)
+        + flow("f2", task_id, "end")
+    )
+    return definitions(process_id, body, message("msg_placed", message_name))
+
+
+def timer_process(process_id: str, job_type: str, on_timer: str, interrupting: bool = True) -> bytes:
+    """Task "work" with a PT1S timer boundary event "late" leading to task "escalate"."""
+    body = (
+        start()
+        + task("work", job_type)
+        + timer_boundary("late", "work", "PT1S", interrupting)
+        + task("escalate", on_timer)
+        + end()
+        + end("escalated")
+        + flow("f1", "start", "work")
+        + flow("f2", "work", "end")
+        + flow("f3", "late", "escalate")
+        + flow("f4", "escalate", "escalated")
+    )
+    return definitions(process_id, body)
+
+
 # --- raw gRPC helpers --------------------------------------------------------------------------------
 class Gateway:
     """The gateway API over raw generated stubs, so tests see exact status codes."""

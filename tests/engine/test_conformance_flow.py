@@ -21,7 +21,7 @@ from .support import (
     gateway,
     start,
     task,
-    timer_boundary,
+    timer_process,
     unique,
 )
 
@@ -161,25 +161,9 @@ async def test_an_error_end_event_without_a_catcher_raises_an_incident(
     assert [i["error_type"] for i in detail["incidents"]] == ["UNHANDLED_ERROR_EVENT"]
 
 
-def _timer_process(process_id: str, job_type: str, on_timer: str, interrupting: bool) -> bytes:
-    body = (
-        start()
-        + task("work", job_type)
-        + timer_boundary("late", "work", "PT1S", interrupting)
-        + task("escalate", on_timer)
-        + end()
-        + end("escalated")
-        + flow("f1", "start", "work")
-        + flow("f2", "work", "end")
-        + flow("f3", "late", "escalate")
-        + flow("f4", "escalate", "escalated")
-    )
-    return definitions(process_id, body)
-
-
 async def test_an_interrupting_timer_cancels_the_task(gateway: Gateway) -> None:
     process_id, job_type, on_timer = unique("timer"), unique("work"), unique("late")
-    await gateway.deploy("p.bpmn", _timer_process(process_id, job_type, on_timer, interrupting=True))
+    await gateway.deploy("p.bpmn", timer_process(process_id, job_type, on_timer, interrupting=True))
     await gateway.create(process_id)
     job = await gateway.activate_one(job_type, timeout_ms=30_000)
 
@@ -190,7 +174,7 @@ async def test_an_interrupting_timer_cancels_the_task(gateway: Gateway) -> None:
 
 async def test_a_non_interrupting_timer_keeps_the_task(gateway: Gateway) -> None:
     process_id, job_type, on_timer = unique("timer"), unique("work"), unique("late")
-    await gateway.deploy("p.bpmn", _timer_process(process_id, job_type, on_timer, interrupting=False))
+    await gateway.deploy("p.bpmn", timer_process(process_id, job_type, on_timer, interrupting=False))
     await gateway.create(process_id)
     job = await gateway.activate_one(job_type, timeout_ms=30_000)
 
@@ -201,7 +185,7 @@ async def test_a_non_interrupting_timer_keeps_the_task(gateway: Gateway) -> None
 
 async def test_a_timer_is_cancelled_when_the_task_completes(gateway: Gateway, target: Target) -> None:
     process_id, job_type, on_timer = unique("timer"), unique("work"), unique("late")
-    await gateway.deploy("p.bpmn", _timer_process(process_id, job_type, on_timer, interrupting=True))
+    await gateway.deploy("p.bpmn", timer_process(process_id, job_type, on_timer, interrupting=True))
     instance_key = await gateway.create(process_id)
     job = await gateway.activate_one(job_type)
     await gateway.complete(job.key)
@@ -266,8 +250,8 @@ async def test_job_variables_update_a_local_input_variable_of_the_same_name(gate
     assert json.loads(after.variables) == {"kept": 1, "result": "ok"}
 
 
-async def test_parallel_tokens_from_a_task_with_two_outgoing_flows(gateway: Gateway) -> None:
-    process_id, first, left, right = unique("fork"), unique("first"), unique("left"), unique("right")
+def _fork_process(process_id: str, first: str, left: str, right: str) -> bytes:
+    """Task "a" with two outgoing flows: tasks "l" and "r" run in parallel, each to its own end event."""
     body = (
         start()
         + task("a", first)
@@ -281,7 +265,12 @@ async def test_parallel_tokens_from_a_task_with_two_outgoing_flows(gateway: Gate
         + flow("f4", "l", "end_l")
         + flow("f5", "r", "end_r")
     )
-    await gateway.deploy("p.bpmn", definitions(process_id, body))
+    return definitions(process_id, body)
+
+
+async def test_parallel_tokens_from_a_task_with_two_outgoing_flows(gateway: Gateway) -> None:
+    process_id, first, left, right = unique("fork"), unique("first"), unique("left"), unique("right")
+    await gateway.deploy("p.bpmn", _fork_process(process_id, first, left, right))
     instance_key = await gateway.create(process_id)
     await gateway.complete((await gateway.activate_one(first)).key)
     left_job, right_job = await gateway.activate_one(left), await gateway.activate_one(right)
@@ -293,20 +282,7 @@ async def test_parallel_tokens_from_a_task_with_two_outgoing_flows(gateway: Gate
 async def test_the_instance_completes_when_its_last_token_ends(gateway: Gateway, target: Target) -> None:
     engine = target.require_local()
     process_id, first, left, right = unique("fork"), unique("first"), unique("left"), unique("right")
-    body = (
-        start()
-        + task("a", first)
-        + task("l", left)
-        + task("r", right)
-        + end("end_l")
-        + end("end_r")
-        + flow("f1", "start", "a")
-        + flow("f2", "a", "l")
-        + flow("f3", "a", "r")
-        + flow("f4", "l", "end_l")
-        + flow("f5", "r", "end_r")
-    )
-    await gateway.deploy("p.bpmn", definitions(process_id, body))
+    await gateway.deploy("p.bpmn", _fork_process(process_id, first, left, right))
     key = await gateway.create(process_id)
     await gateway.complete((await gateway.activate_one(first)).key)
     await gateway.complete((await gateway.activate_one(left)).key)

@@ -11,33 +11,17 @@ import pytest
 from .support import (
     Gateway,
     Target,
-    definitions,
-    end,
     expect_status,
-    flow,
-    message,
-    start,
-    task,
+    message_start_process,
     unique,
 )
 
 pytestmark = pytest.mark.contract
 
 
-def _message_process(process_id: str, message_name: str, job_type: str) -> bytes:
-    body = (
-        start("placed", "msg_placed")
-        + task("work", job_type)
-        + end()
-        + flow("f1", "placed", "work")
-        + flow("f2", "work", "end")
-    )
-    return definitions(process_id, body, message("msg_placed", message_name))
-
-
 async def _deployed(gateway: Gateway) -> tuple[str, str]:
     message_name, job_type = unique("order-placed"), unique("work")
-    await gateway.deploy("p.bpmn", _message_process(unique("msgstart"), message_name, job_type))
+    await gateway.deploy("p.bpmn", message_start_process(unique("msgstart"), message_name, job_type))
     return message_name, job_type
 
 
@@ -91,7 +75,7 @@ async def test_a_buffered_message_expires_after_its_ttl(gateway: Gateway) -> Non
 async def test_a_message_published_before_the_deployment_starts_no_instance(gateway: Gateway) -> None:
     message_name, job_type = unique("early"), unique("work")
     await gateway.publish(message_name, "order_6", ttl_ms=60_000, message_id="order_6")
-    await gateway.deploy("p.bpmn", _message_process(unique("late-deploy"), message_name, job_type))
+    await gateway.deploy("p.bpmn", message_start_process(unique("late-deploy"), message_name, job_type))
     assert await gateway.activate(job_type, request_timeout_ms=700) == []
     await gateway.publish(message_name, "order_7", ttl_ms=0)
     assert len(await gateway.activate(job_type, request_timeout_ms=2000)) == 1
@@ -99,5 +83,5 @@ async def test_a_message_published_before_the_deployment_starts_no_instance(gate
 
 async def test_a_process_with_only_a_message_start_cannot_be_created_directly(gateway: Gateway) -> None:
     process_id = unique("msgonly")
-    await gateway.deploy("p.bpmn", _message_process(process_id, unique("name"), unique("work")))
+    await gateway.deploy("p.bpmn", message_start_process(process_id, unique("name"), unique("work")))
     await expect_status(grpc.StatusCode.FAILED_PRECONDITION, gateway.create(process_id))

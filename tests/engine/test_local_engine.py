@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -23,11 +24,11 @@ from .support import (
     end,
     expect_status,
     flow,
-    message,
+    message_start_process,
     one_task_process,
     start,
     task,
-    timer_boundary,
+    timer_process,
     unique,
 )
 
@@ -89,14 +90,7 @@ async def test_inspect_cli_finds_instances_by_correlation_key(
     local: Gateway, local_engine: LocalEngine
 ) -> None:
     process_id, name, job_type = unique("cli-key"), unique("placed"), unique("job")
-    body = (
-        start("placed", "m")
-        + task("t", job_type)
-        + end()
-        + flow("f1", "placed", "t")
-        + flow("f2", "t", "end")
-    )
-    await local.deploy("p.bpmn", definitions(process_id, body, message("m", name)))
+    await local.deploy("p.bpmn", message_start_process(process_id, name, job_type, task_id="t"))
     correlation_key = unique("order")
     await local.publish(name, correlation_key, variables={"order_id": correlation_key})
     job = await local.activate_one(job_type)
@@ -111,14 +105,7 @@ async def test_inspection_shows_state_variables_history_and_filters(
     local: Gateway, local_engine: LocalEngine
 ) -> None:
     process_id, name, job_type = unique("inspect"), unique("placed"), unique("job")
-    body = (
-        start("placed", "m")
-        + task("t", job_type)
-        + end()
-        + flow("f1", "placed", "t")
-        + flow("f2", "t", "end")
-    )
-    await local.deploy("p.bpmn", definitions(process_id, body, message("m", name)))
+    await local.deploy("p.bpmn", message_start_process(process_id, name, job_type, task_id="t"))
     await local.publish(name, "order_77", ttl_ms=10_000, message_id="order_77", variables={"total": 5})
     job = await local.activate_one(job_type)
 
@@ -210,31 +197,30 @@ async def test_every_event_is_logged_on_one_line(local: Gateway, local_engine: L
         assert expected in log
 
 
-async def test_state_survives_a_restart_with_a_data_dir(tmp_path: Path) -> None:
-    data_dir, log_path = tmp_path / "data", tmp_path / "engine.log"
-    process_id, name, job_type = unique("durable"), unique("placed"), unique("job")
-    body = (
-        start("placed", "m")
-        + task("t", job_type)
-        + end()
-        + flow("f1", "placed", "t")
-        + flow("f2", "t", "end")
-    )
-
+@contextlib.asynccontextmanager
+async def _restartable(data_dir: Path, log_path: Path) -> AsyncIterator[tuple[LocalEngine, Gateway]]:
+    """An engine on `data_dir` and a client; the engine must stop cleanly (exit 0: its state is written)."""
     engine = LocalEngine.start(log_path=log_path, data_dir=data_dir)
     try:
         client = Gateway(engine.grpc_address)
-        await client.deploy("p.bpmn", definitions(process_id, body, message("m", name)))
-        await client.publish(name, "order_1", ttl_ms=60_000, message_id="order_1", variables={"n": 1})
-        await client.publish(name, "order_1", ttl_ms=60_000, message_id="order_1-again", variables={"n": 2})
-        first = await client.activate_one(job_type, timeout_ms=1000)
+        yield engine, client
         await client.close()
     finally:
         assert engine.stop() == 0
 
-    engine = LocalEngine.start(log_path=log_path, data_dir=data_dir)
-    try:
-        client = Gateway(engine.grpc_address)
+
+async def test_state_survives_a_restart_with_a_data_dir(tmp_path: Path) -> None:
+    data_dir, log_path = tmp_path / "data", tmp_path / "engine.log"
+    process_id, name, job_type = unique("durable"), unique("placed"), unique("job")
+    process = message_start_process(process_id, name, job_type, task_id="t")
+
+    async with _restartable(data_dir, log_path) as (_, client):
+        await client.deploy("p.bpmn", process)
+        await client.publish(name, "order_1", ttl_ms=60_000, message_id="order_1", variables={"n": 1})
+        await client.publish(name, "order_1", ttl_ms=60_000, message_id="order_1-again", variables={"n": 2})
+        first = await client.activate_one(job_type, timeout_ms=1000)
+
+    async with _restartable(data_dir, log_path) as (engine, client):
         await expect_status(
             grpc.StatusCode.ALREADY_EXISTS,
             client.publish(name, "order_1", ttl_ms=60_000, message_id="order_1"),
@@ -246,11 +232,8 @@ async def test_state_survives_a_restart_with_a_data_dir(tmp_path: Path) -> None:
         assert json.loads(follow_up.variables) == {"n": 2}
         instances = engine.inspect("/process-instances", bpmn_process_id=process_id)["items"]
         assert sorted(i["state"] for i in instances) == ["ACTIVE", "COMPLETED"]
-        redeployed = await client.deploy("p.bpmn", definitions(process_id, body, message("m", name)))
+        redeployed = await client.deploy("p.bpmn", process)
         assert redeployed.deployments[0].process.version == 1
-        await client.close()
-    finally:
-        assert engine.stop() == 0
 
 
 def test_a_busy_port_stops_the_engine_with_one_clear_line(local_engine: LocalEngine) -> None:
@@ -265,33 +248,11 @@ def test_a_busy_port_stops_the_engine_with_one_clear_line(local_engine: LocalEng
 async def test_timers_survive_a_restart_with_a_data_dir(tmp_path: Path) -> None:
     data_dir, log_path = tmp_path / "data", tmp_path / "engine.log"
     process_id, job_type, on_timer = unique("durable-timer"), unique("work"), unique("late")
-    body = (
-        start()
-        + task("work", job_type)
-        + timer_boundary("late", "work", "PT1S")
-        + task("escalate", on_timer)
-        + end()
-        + end("escalated")
-        + flow("f1", "start", "work")
-        + flow("f2", "work", "end")
-        + flow("f3", "late", "escalate")
-        + flow("f4", "escalate", "escalated")
-    )
-    engine = LocalEngine.start(log_path=log_path, data_dir=data_dir)
-    try:
-        client = Gateway(engine.grpc_address)
-        await client.deploy("p.bpmn", definitions(process_id, body))
+    async with _restartable(data_dir, log_path) as (_, client):
+        await client.deploy("p.bpmn", timer_process(process_id, job_type, on_timer))
         await client.create(process_id)
-        await client.close()
-    finally:
-        assert engine.stop() == 0
 
-    engine = LocalEngine.start(log_path=log_path, data_dir=data_dir)
-    try:
-        client = Gateway(engine.grpc_address)
+    async with _restartable(data_dir, log_path) as (_, client):
         escalation = await client.activate_one(on_timer, wait_ms=5000)
         assert escalation.elementId == "escalate"
         assert await client.activate(job_type, request_timeout_ms=-1) == []
-        await client.close()
-    finally:
-        assert engine.stop() == 0
