@@ -105,19 +105,17 @@ class LocalEngine:
             )
         try:
             ready = _read_ready_line(process, start_timeout)
-        except BaseException as error:
+        except EngineStartError as error:
             _stop(process, stop_grace)
-            if isinstance(error, EngineStartError):
-                raise EngineStartError(f"{error}; log {log_path}:\n{_log_tail(log_path)}") from None
+            raise EngineStartError(f"{error}; log {log_path}:\n{_log_tail(log_path)}") from None
+        except BaseException:  # e.g. Ctrl-C while waiting: never leave the engine running behind us
+            _stop(process, stop_grace)
             raise
         return cls(process, ready["grpc"], ready["http"], log_path, stop_grace)
 
     @property
     def pid(self) -> int:
         return self.process.pid
-
-    def is_running(self) -> bool:
-        return self.process.poll() is None
 
     def stop(self) -> int:
         """SIGTERM, then SIGKILL if the engine is still running after the grace period; its exit code."""
