@@ -172,13 +172,11 @@ def _read_ready_line(process: subprocess.Popen[bytes], timeout: float) -> dict[s
         line = _read_line(stdout, timeout)
     finally:
         stdout.close()
-    if not line:
+    if not line:  # end of output: the engine is exiting
         try:
-            code: int | None = process.wait(1.0)  # end of output: the engine is exiting
+            code = process.wait(1.0)
         except subprocess.TimeoutExpired:
-            code = None
-        if code is None:
-            raise EngineStartError(f"localzeebe printed no ready line within {timeout:g} s")
+            raise EngineStartError("localzeebe closed its output without a ready line") from None
         raise EngineStartError(f"localzeebe exited with code {code} before it was ready")
     match = READY_LINE.fullmatch(line.strip())
     if match is None:
@@ -187,7 +185,7 @@ def _read_ready_line(process: subprocess.Popen[bytes], timeout: float) -> dict[s
 
 
 def _read_line(stream: IO[bytes], timeout: float) -> str:
-    """One line (without waiting past `timeout`); empty at end of file or on timeout."""
+    """One line, empty at end of file; EngineStartError when none comes within `timeout`."""
     deadline = time.monotonic() + timeout
     received = b""
     with selectors.DefaultSelector() as selector:
@@ -195,9 +193,9 @@ def _read_line(stream: IO[bytes], timeout: float) -> str:
         while b"\n" not in received:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not selector.select(remaining):
-                return ""
+                raise EngineStartError(f"localzeebe printed no ready line within {timeout:g} s")
             chunk = os.read(stream.fileno(), 4096)
             if not chunk:
-                return ""
+                break
             received += chunk
     return received.decode(errors="replace")

@@ -15,7 +15,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pyzeebe.proto import gateway_pb2 as pb
 
-from localzeebe.launcher import LocalEngine
+from localzeebe.launcher import EngineStartError, LocalEngine
 
 from .support import (
     REPO_ROOT,
@@ -243,6 +243,16 @@ def test_a_busy_port_stops_the_engine_with_one_clear_line(local_engine: LocalEng
     assert done.returncode == 1
     assert done.stdout == ""
     assert f"cannot listen for gRPC on 127.0.0.1:{busy_port}" in done.stderr
+
+
+def test_the_launcher_reports_an_engine_that_exits_at_start(
+    local_engine: LocalEngine, tmp_path: Path
+) -> None:
+    busy_port = int(local_engine.grpc_address.rsplit(":", 1)[1])
+    with pytest.raises(EngineStartError) as failed:
+        LocalEngine.start(port=busy_port, log_path=tmp_path / "engine.log")
+    assert "localzeebe exited with code 1 before it was ready" in str(failed.value)
+    assert f"cannot listen for gRPC on 127.0.0.1:{busy_port}" in str(failed.value)
 
 
 async def test_timers_survive_a_restart_with_a_data_dir(tmp_path: Path) -> None:
