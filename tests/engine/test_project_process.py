@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
+import grpc
 import pytest
 
 from localzeebe.launcher import LocalEngine
 
-from .support import REPO_ROOT, Gateway
+from .support import REPO_ROOT, Gateway, expect_status
 
 pytestmark = pytest.mark.integration
 PROCESS_FILE = REPO_ROOT / "bpmn" / "order-fulfillment.bpmn"
@@ -51,4 +52,34 @@ async def test_missing_stock_takes_the_failure_path_with_its_status(engine: Gate
     variables = json.loads(fail_order.variables)
     assert variables["failure_status"] == "out_of_stock"
     assert variables["order_id"] == "order_02"
+    await engine.complete(fail_order.key)
+
+
+async def test_unauthorized_payment_takes_the_failure_path_with_its_status(engine: Gateway) -> None:
+    await _start_order(engine, "order_03")
+    verify = await engine.activate_one("verify-payment")
+    await engine.throw_error(verify.key, "PAYMENT_NOT_AUTHORIZED", "payment status not_paid")
+
+    fail_order = await engine.activate_one("fail-order")
+    assert fail_order.elementId == "FailOrderPayment"
+    assert json.loads(fail_order.variables)["failure_status"] == "payment_failed"
+    await engine.complete(fail_order.key)
+    assert await engine.activate("reserve-inventory", request_timeout_ms=300) == []
+
+
+async def test_a_hanging_reservation_times_out_into_the_failed_path(engine: Gateway) -> None:
+    # The same model with its 15-minute step timeout shortened, deployed as the next version.
+    model = PROCESS_FILE.read_bytes()
+    quick = model.replace(b">PT15M<", b">PT1S<")
+    assert quick != model, "the model's step timeout is no longer PT15M: update this test"
+    await engine.deploy(PROCESS_FILE.name, quick)
+    await _start_order(engine, "order_04")
+    await engine.complete((await engine.activate_one("verify-payment")).key)
+    hanging = await engine.activate_one("reserve-inventory", timeout_ms=60_000)  # taken, never answered
+
+    fail_order = await engine.activate_one("fail-order", wait_ms=5000)
+    assert fail_order.elementId == "FailOrderTimeout"
+    assert json.loads(fail_order.variables)["failure_status"] == "failed"
+    # The interrupting timer cancelled the hanging job: a late answer from its worker is refused.
+    await expect_status(grpc.StatusCode.NOT_FOUND, engine.complete(hanging.key))
     await engine.complete(fail_order.key)
