@@ -4,11 +4,19 @@
  *
  * Medusa's in-process event bus delivers an event at most once, and the subscriber's retries live in
  * memory: a restart, or an outage longer than the subscriber's retry window, loses the event. This job
- * closes that gap. Redelivery is harmless: the receiver starts at most one process per order.
+ * closes that gap.
+ *
+ * Redelivery is harmless only inside the receiver's dedup window. An order without `workflow_status` may
+ * still have a running process (its workers have not reported yet, e.g. during a worker outage). While the
+ * first `order-placed` message is buffered (the webhook's ORDER_MESSAGE_TTL_SECONDS, default 3600 s from
+ * publication, which is at or after the order's creation), Zeebe refuses the resent one as a duplicate.
+ * After that, Zeebe would accept it and start a second process when the first one ends. So the lookback
+ * stays below the message TTL: every order the job resends is still inside that window.
  *
  * Settings (environment): ORDER_WEBHOOK_RECONCILE_INTERVAL_MS (default 300000; 0 disables the job),
  * ORDER_WEBHOOK_RECONCILE_MIN_AGE_MS (default 600000: older than the subscriber's own retries),
- * ORDER_WEBHOOK_RECONCILE_LOOKBACK_MS (default 86400000: how far back orders are checked).
+ * ORDER_WEBHOOK_RECONCILE_LOOKBACK_MS (default 3000000: how far back orders are checked; keep it below
+ * the webhook's ORDER_MESSAGE_TTL_SECONDS).
  */
 import type { MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
@@ -28,7 +36,7 @@ export function reconcileSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   return {
     intervalMs: nonNegativeInt(env.ORDER_WEBHOOK_RECONCILE_INTERVAL_MS, 300_000),
     minAgeMs: nonNegativeInt(env.ORDER_WEBHOOK_RECONCILE_MIN_AGE_MS, 600_000),
-    lookbackMs: nonNegativeInt(env.ORDER_WEBHOOK_RECONCILE_LOOKBACK_MS, 86_400_000),
+    lookbackMs: nonNegativeInt(env.ORDER_WEBHOOK_RECONCILE_LOOKBACK_MS, 3_000_000),
   }
 }
 
