@@ -14,7 +14,7 @@ from types import FrameType
 from rich.console import Console
 
 from devstack.admin import AdminApi
-from devstack.processes import StartupError, process_start_time, stop_recorded
+from devstack.processes import StartupError, running_parts, stop_recorded
 from devstack.seed import SeedResult
 from devstack.shop import Shop
 from devstack.stack import Ports, Stack
@@ -37,18 +37,8 @@ def _interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _running_parts(run_dir: Path) -> list[str]:
-    names = []
-    pid_dir = run_dir / "pids"
-    for path in pid_dir.glob("*.json") if pid_dir.is_dir() else []:
-        record = json.loads(path.read_text())
-        if record.get("start_time") and process_start_time(int(record["pid"])) == record["start_time"]:
-            names.append(str(record["name"]))
-    return names
-
-
 def _refuse_if_running(run_dir: Path) -> bool:
-    running = _running_parts(run_dir)
+    running = running_parts(run_dir)
     if running:
         console.print(
             f"already running from {run_dir}: {', '.join(running)}; run `python -m devstack down` first"

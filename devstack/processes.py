@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 STOP_GRACE_SECONDS = 15.0
 
@@ -34,7 +35,7 @@ class ManagedProcess:
     def is_running(self) -> bool:
         if self.popen is not None:
             return self.popen.poll() is None
-        return _process_start_time(self.pid) is not None
+        return process_start_time(self.pid) is not None
 
     def exit_code(self) -> int | None:
         return self.popen.poll() if self.popen is not None else None
@@ -48,10 +49,6 @@ class ManagedProcess:
 
 
 def process_start_time(pid: int) -> str | None:
-    return _process_start_time(pid)
-
-
-def _process_start_time(pid: int) -> str | None:
     """Field 22 of /proc/PID/stat: start time in clock ticks since boot (None if gone or a zombie)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -127,7 +124,7 @@ class ProcessGroup:
         record = {
             "name": process.name,
             "pid": process.pid,
-            "start_time": _process_start_time(process.pid),
+            "start_time": process_start_time(process.pid),
             "stop_signal": int(process.stop_signal),
             "log": str(process.log_path),
             "order": self._started,
@@ -191,17 +188,32 @@ def _wait_gone(process: ManagedProcess, timeout: float) -> bool:
     return not process.is_running()
 
 
-def stop_recorded(run_dir: Path, log: Callable[[str], None] = print) -> int:
-    """Stops every process recorded under run_dir/pids (newest first); returns how many were running."""
+def _recorded(run_dir: Path) -> list[tuple[dict[str, Any], Path]]:
+    """The PID files under run_dir/pids with their records, newest first; unreadable files are skipped."""
     pid_dir = run_dir / "pids"
     records = []
     for path in pid_dir.glob("*.json") if pid_dir.is_dir() else []:
         with contextlib.suppress(ValueError, OSError):
             records.append((json.loads(path.read_text()), path))
+    return sorted(records, key=lambda item: int(item[0]["order"]), reverse=True)
+
+
+def _still_running(record: Mapping[str, Any]) -> bool:
+    """True while the recorded PID is still the recorded process (not exited, not recycled)."""
+    return bool(record.get("start_time")) and process_start_time(int(record["pid"])) == record["start_time"]
+
+
+def running_parts(run_dir: Path) -> list[str]:
+    """Names of the processes recorded under run_dir/pids that are still running, newest first."""
+    return [str(record["name"]) for record, _ in _recorded(run_dir) if _still_running(record)]
+
+
+def stop_recorded(run_dir: Path, log: Callable[[str], None] = print) -> int:
+    """Stops every process recorded under run_dir/pids (newest first); returns how many were running."""
     stopped = 0
-    for record, path in sorted(records, key=lambda item: int(item[0]["order"]), reverse=True):
-        pid = int(record["pid"])
-        if record.get("start_time") and _process_start_time(pid) == record["start_time"]:
+    for record, path in _recorded(run_dir):
+        if _still_running(record):
+            pid = int(record["pid"])
             log(f"stopping {record['name']} (pid {pid})")
             stop_process(ManagedProcess(record["name"], pid, Path(record["log"]), int(record["stop_signal"])))
             stopped += 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import ProcessGroup, process_start_time, stop_recorded
+from devstack.processes import ProcessGroup, process_start_time, running_parts, stop_recorded
 
 from .support import poll
 
@@ -56,6 +56,23 @@ def test_a_recycled_pid_is_never_signalled(tmp_path: Path) -> None:
     assert process_start_time(pid) is not None
     group.stop_all()
     assert process_start_time(pid) is None
+
+
+def test_running_parts_lists_live_processes_and_skips_exited_recycled_and_unreadable_records(
+    tmp_path: Path,
+) -> None:
+    group = ProcessGroup(tmp_path, log=lambda _: None)
+    _sleeper(group, "live")
+    group.start("exited", [sys.executable, "-c", "pass"], env={}).popen.wait(timeout=5)  # type: ignore[union-attr]
+    recycled = tmp_path / "pids" / "recycled.json"
+    _sleeper(group, "recycled")
+    recycled.write_text(json.dumps({**json.loads(recycled.read_text()), "start_time": "1"}))
+    (tmp_path / "pids" / "torn.json").write_text('{"name": "torn", "pi')  # as a write cut short leaves it
+
+    try:
+        assert running_parts(tmp_path) == ["live"]
+    finally:
+        group.stop_all()
 
 
 def test_a_child_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path: Path) -> None:
