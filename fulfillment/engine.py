@@ -122,7 +122,14 @@ class _LoopThread:
             # ten gateway errors over the life of the process, and every later call would fail.
             return channel, ZeebeClient(channel, max_connection_retries=-1)
 
-        channel, client = asyncio.run_coroutine_threadsafe(connect(), loop).result(timeout)
+        connecting = asyncio.run_coroutine_threadsafe(connect(), loop)
+        try:
+            channel, client = connecting.result(timeout)
+        except BaseException:
+            # The caller tries again on its next request: a failed start must not leave its thread running.
+            connecting.cancel()
+            _stop_loop(loop, thread, timeout)
+            raise
         return cls(os.getpid(), loop, thread, channel, client)
 
     def stop(self, timeout: float) -> None:
@@ -130,10 +137,14 @@ class _LoopThread:
             asyncio.run_coroutine_threadsafe(self.channel.close(), self.loop).result(timeout)
         except (concurrent.futures.TimeoutError, RuntimeError):
             logger.warning("engine channel did not close in time")
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout)
-        if not self.thread.is_alive():
-            self.loop.close()
+        _stop_loop(self.loop, self.thread, timeout)
+
+
+def _stop_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread, timeout: float) -> None:
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout)
+    if not thread.is_alive():
+        loop.close()
 
 
 class EngineBridge:

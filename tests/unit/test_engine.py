@@ -217,3 +217,18 @@ def test_real_channels_can_be_created_for_every_mode() -> None:
         return len(channels)
 
     assert asyncio.run(open_and_close()) == 3
+
+
+def test_a_connection_that_cannot_open_is_unavailable_and_leaves_no_thread_behind() -> None:
+    def bridge_threads() -> int:
+        return sum(thread.name == "engine-bridge" for thread in threading.enumerate())
+
+    def broken_channel() -> grpc.aio.Channel:
+        raise ValueError("no channel today")
+
+    bridge = EngineBridge(broken_channel, request_timeout_seconds=1)
+    before = bridge_threads()
+    for _ in range(3):
+        with pytest.raises(EngineUnavailable, match="no channel today"):
+            bridge.publish_order_placed(ORDER_ID, {})
+    assert bridge_threads() == before
