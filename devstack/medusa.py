@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
+from devstack.processes import ManagedProcess, ProcessGroup, StartupError, stop_process, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MEDUSA_DIR = REPO_ROOT / "medusa"
@@ -73,10 +73,11 @@ class Medusa:
         self.say(f"migrations done in {time.monotonic() - started:.0f} s")
 
     def _run_cli(self, name: str, args: list[str], timeout: float) -> None:
-        """Runs a short-lived `medusa` command to completion, saying every few seconds that it still runs."""
-        log_path = self.group.log_dir / f"medusa-{name}.log"
-        self.group.log_dir.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
+        """Runs a short-lived `medusa` command to completion, saying every few seconds that it still runs.
+
+        Not through ProcessGroup.start, whose log line would carry the admin password of `medusa user`.
+        """
+        log_path = self.group.log_path(f"medusa-{name}")
         with (
             log_path.open("ab") as log_file,
             subprocess.Popen(
@@ -85,21 +86,29 @@ class Medusa:
                 env=self.env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
+                # Own session, as for every part: stopped below, with whatever it started, on every failure.
+                start_new_session=True,
             ) as process,
         ):
-            while True:
-                try:
-                    returncode = process.wait(timeout=HEARTBEAT_SECONDS)
-                    break
-                except subprocess.TimeoutExpired:
-                    elapsed = time.monotonic() - started
-                    if elapsed > timeout:
-                        process.kill()
-                        raise StartupError(f"`medusa {args[0]}` took longer than {timeout:.0f} s") from None
-                    self.say(f"  still running `medusa {args[0]}` ({elapsed:.0f} s)...")
+            try:
+                returncode = self._await_cli(process, args[0], timeout)
+            except BaseException:
+                stop_process(ManagedProcess(f"medusa-{name}", process.pid, log_path, popen=process), grace=5)
+                raise
         if returncode != 0:
             tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
             raise StartupError(f"`medusa {args[0]}` failed; log {log_path}:\n{tail}")
+
+    def _await_cli(self, process: subprocess.Popen[bytes], command: str, timeout: float) -> int:
+        started = time.monotonic()
+        while True:
+            try:
+                return process.wait(timeout=HEARTBEAT_SECONDS)
+            except subprocess.TimeoutExpired:
+                elapsed = time.monotonic() - started
+                if elapsed > timeout:
+                    raise StartupError(f"`medusa {command}` took longer than {timeout:.0f} s") from None
+                self.say(f"  still running `medusa {command}` ({elapsed:.0f} s)...")
 
     def start(self) -> ManagedProcess:
         self.say(f"starting Medusa on {self.url} (about 10 s)...")

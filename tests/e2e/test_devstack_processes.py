@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from devstack.processes import ProcessGroup, process_start_time, running_parts, stop_recorded
+from devstack import medusa
+from devstack.processes import ProcessGroup, StartupError, process_start_time, running_parts, stop_recorded
 
 from .support import poll
 
@@ -84,3 +85,21 @@ def test_a_child_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path: Pat
 
     assert exit_code == -signal.SIGKILL
     assert "stubborn" not in [p.name for p in group.processes]
+
+
+def test_a_medusa_command_that_runs_too_long_is_stopped_with_what_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    helper_pid_file = tmp_path / "helper.pid"
+    cli = tmp_path / "medusa"
+    cli.write_text(f"#!/bin/sh\nsleep 60 &\necho $! > {helper_pid_file}\nwait\n")
+    cli.chmod(0o755)
+    monkeypatch.setattr(medusa, "medusa_cli", lambda: cli)
+    monkeypatch.setattr(medusa, "HEARTBEAT_SECONDS", 0.1)
+    backend = medusa.Medusa(tmp_path, 0, {}, ProcessGroup(tmp_path, log=lambda _: None), say=lambda _: None)
+
+    with pytest.raises(StartupError, match="took longer than"):
+        backend._run_cli("migrate", ["db:migrate"], timeout=0.5)
+
+    helper = int(helper_pid_file.read_text())
+    poll(lambda: process_start_time(helper) is None, 10, lambda: "the command's own child to stop", 0.05)
