@@ -180,21 +180,21 @@ class EngineBridge:
         EngineUnavailable when the gateway cannot be reached in time.
         """
         with bind(order_id=order_id):
-            outcome = self.run(self._publish_order_placed(order_id, dict(variables)))
+            outcome = self.run(lambda client: self._publish_order_placed(client, order_id, dict(variables)))
             logger.info("order-placed message published", extra={"publication": outcome})
             return outcome
 
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Runs `coroutine` on the bridge's loop and waits for it (at most the request timeout)."""
+    def run(self, call: Callable[[ZeebeClient], Coroutine[Any, Any, T]]) -> T:
+        """Runs `call(client)` on the bridge's loop, with the client that lives on that loop, and waits for
+        it (at most the request timeout)."""
         try:
             loop_thread = self._started()
         except Exception as exc:
-            coroutine.close()
             raise EngineUnavailable(
                 f"cannot open the engine connection: {type(exc).__name__}: {exc}"
             ) from exc
         future = asyncio.run_coroutine_threadsafe(
-            asyncio.wait_for(coroutine, self._timeout), loop_thread.loop
+            asyncio.wait_for(call(loop_thread.client), self._timeout), loop_thread.loop
         )
         try:
             # The inner wait_for is the deadline; this one only guards against a stalled loop thread.
@@ -205,7 +205,7 @@ class EngineBridge:
 
     @property
     def client(self) -> ZeebeClient:
-        """The ZeebeClient on the bridge's loop: use it only inside coroutines passed to `run`."""
+        """The ZeebeClient on the bridge's loop (started if needed): only code on that loop may use it."""
         return self._started().client
 
     def close(self, timeout: float = 5.0) -> None:
@@ -221,8 +221,9 @@ class EngineBridge:
                 self._loop_thread = _LoopThread.start(self._channel_factory, self._timeout)
             return self._loop_thread
 
-    async def _publish_order_placed(self, order_id: str, variables: dict[str, Any]) -> Publication:
-        client = self._started().client
+    async def _publish_order_placed(
+        self, client: ZeebeClient, order_id: str, variables: dict[str, Any]
+    ) -> Publication:
         try:
             await client.publish_message(
                 name=MESSAGE_NAME,
