@@ -18,7 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal, Self, TypeVar
+from typing import Any, Final, Self, TypeVar
 
 import grpc
 from pyzeebe import (
@@ -36,13 +36,13 @@ from pyzeebe.errors import (
     ZeebeInternalError,
 )
 
+from fulfillment.intake import Publication
 from fulfillment.logs import bind
 from fulfillment.settings import DEFAULT_CAMUNDA_REGION, EngineSettings
 from fulfillment.workflow import MESSAGE_NAME
 
 logger = logging.getLogger(__name__)
 
-Publication = Literal["started", "duplicate"]
 T = TypeVar("T")
 
 CAMUNDA_SAAS_TOKEN_URL: Final = "https://login.cloud.camunda.io/oauth/token"  # noqa: S105 - a URL
