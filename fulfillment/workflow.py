@@ -63,10 +63,6 @@ class WorkflowStatus(StrEnum):
     def terminal(self) -> bool:
         return self.rank >= TERMINAL_RANK
 
-    @property
-    def is_terminal(self) -> bool:
-        return self.terminal
-
 
 TERMINAL_RANK: Final = 100
 _RANKS: Final[Mapping[WorkflowStatus, int]] = {
