@@ -17,7 +17,6 @@ class WorkerJobSettings(WorkerSettings):
     # grace period the worker exits non-zero so the platform starts a fresh one.
     worker_health_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
     worker_unhealthy_exit_seconds: float = Field(default=300.0, gt=0, le=86400)
-    # Long-poll duration of one ActivateJobs request.
     # Long-poll duration of one ActivateJobs request. A stop waits for the open long polls to return (so
     # no job handed out is stranded), so keep it well below the platform's grace period after SIGTERM.
     worker_poll_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
