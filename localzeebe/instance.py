@@ -61,12 +61,16 @@ class TokenFlow(JobLifecycle):
     def _activate(
         self, instance: ProcessInstance, element: Element, payload: Variables | None = None
     ) -> None:
-        element_instance = ElementInstance(self.next_key(), element.id, element.type)
-        instance.elements[element_instance.key] = element_instance
-        self._history(instance, element_instance, "ELEMENT_ACTIVATED")
+        element_instance = self._enter(instance, element)
         if payload is not None:
             element_instance.variables.update(payload)
         self._run(instance, element_instance)
+
+    def _enter(self, instance: ProcessInstance, element: Element) -> ElementInstance:
+        element_instance = ElementInstance(self.next_key(), element.id, element.type)
+        instance.elements[element_instance.key] = element_instance
+        self._history(instance, element_instance, "ELEMENT_ACTIVATED")
+        return element_instance
 
     def _run(self, instance: ProcessInstance, element_instance: ElementInstance) -> None:
         element = self._model(instance).element(element_instance.element_id)
@@ -108,10 +112,12 @@ class TokenFlow(JobLifecycle):
     ) -> None:
         self._leave(instance, element_instance, "ELEMENT_COMPLETED")
         model = self._model(instance)
-        for flow in flows:
+        # Every token exists before any of them runs: one that ends at once must not end the instance.
+        targets = [self._enter(instance, model.element(flow.target)) for flow in flows]
+        for target in targets:
             if instance.state != "ACTIVE":
                 return
-            self._activate(instance, model.element(flow.target))
+            self._run(instance, target)
         if not instance.elements and instance.state == "ACTIVE":
             self._end_instance(instance, "COMPLETED")
 

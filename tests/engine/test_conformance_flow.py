@@ -289,3 +289,28 @@ async def test_the_instance_completes_when_its_last_token_ends(gateway: Gateway,
     assert engine.inspect(f"/process-instances/{key}")["current_elements"] == ["r"]
     await gateway.complete((await gateway.activate_one(right)).key)
     assert await eventually(lambda: engine.inspect(f"/process-instances/{key}")["state"] == "COMPLETED")
+
+
+async def test_a_token_that_ends_at_once_does_not_end_its_parallel_sibling(
+    gateway: Gateway, target: Target
+) -> None:
+    process_id, first, second = unique("fork-end"), unique("first"), unique("second")
+    body = (
+        start()
+        + task("a", first)
+        + task("b", second)
+        + end("end_now")
+        + end("end_b")
+        + flow("f1", "start", "a")
+        + flow("f2", "a", "end_now")
+        + flow("f3", "a", "b")
+        + flow("f4", "b", "end_b")
+    )
+    await gateway.deploy("p.bpmn", definitions(process_id, body))
+    key = await gateway.create(process_id)
+    await gateway.complete((await gateway.activate_one(first)).key)
+    sibling = await gateway.activate_one(second)
+    assert sibling.processInstanceKey == key
+    if target.engine is not None:
+        assert target.engine.inspect(f"/process-instances/{key}")["state"] == "ACTIVE"
+    await gateway.complete(sibling.key)
