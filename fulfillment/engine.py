@@ -59,7 +59,8 @@ _UNAVAILABLE_CODES: Final = frozenset(
         grpc.StatusCode.CANCELLED,
     }
 )
-_UNAVAILABLE_ERRORS: Final = (
+# pyzeebe's errors for a gateway that cannot answer now (the worker retries on the same ones).
+UNAVAILABLE_ERRORS: Final = (
     ZeebeGatewayUnavailableError,
     ZeebeDeadlineExceeded,
     ZeebeBackPressureError,
@@ -234,7 +235,7 @@ class EngineBridge:
             )
         except MessageAlreadyExistsError:
             return "duplicate"
-        except _UNAVAILABLE_ERRORS as exc:
+        except UNAVAILABLE_ERRORS as exc:
             raise EngineUnavailable(f"{type(exc).__name__}: {exc}") from exc
         except grpc.aio.AioRpcError as exc:
             raise _from_rpc_error(exc) from exc

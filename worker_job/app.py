@@ -22,13 +22,7 @@ from typing import Any, Final
 
 import grpc
 from pyzeebe import ZeebeClient, ZeebeWorker
-from pyzeebe.errors import (
-    PyZeebeError,
-    ZeebeBackPressureError,
-    ZeebeDeadlineExceeded,
-    ZeebeGatewayUnavailableError,
-    ZeebeInternalError,
-)
+from pyzeebe.errors import PyZeebeError
 from pyzeebe.grpc_internals.types import DeployResourceResponse
 from tenacity import (
     AsyncRetrying,
@@ -38,7 +32,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from fulfillment.engine import create_channel
+from fulfillment.engine import UNAVAILABLE_ERRORS, create_channel
 from fulfillment.logs import setup_logging
 from fulfillment.settings import EXIT_BAD_SETTINGS, load_settings
 from fulfillment.workflow import BPMN_PATH, PROCESS_ID
@@ -55,12 +49,6 @@ EXIT_OK: Final = 0
 EXIT_FATAL: Final = 1
 EXIT_ENGINE_UNREACHABLE: Final = 3
 HEALTH_CHECK_TIMEOUT_SECONDS: Final = 10.0
-ENGINE_UNAVAILABLE: Final = (
-    ZeebeGatewayUnavailableError,
-    ZeebeBackPressureError,
-    ZeebeDeadlineExceeded,
-    ZeebeInternalError,
-)
 # The pyzeebe poller sleeps this long when a task type is at its running-jobs limit (its default, 5 s,
 # stalls a busy worker).
 POLL_RETRY_DELAY_SECONDS: Final = 1
@@ -111,7 +99,7 @@ async def deploy_process(channel: grpc.aio.Channel, patience_seconds: float) -> 
     """
     client = ZeebeClient(channel, max_connection_retries=-1)
     async for attempt in AsyncRetrying(
-        retry=retry_if_exception_type(ENGINE_UNAVAILABLE),
+        retry=retry_if_exception_type(UNAVAILABLE_ERRORS),
         stop=stop_after_delay(patience_seconds),
         wait=wait_exponential(multiplier=0.5, max=5),
         before_sleep=before_sleep_log(logger, logging.WARNING),
@@ -269,7 +257,7 @@ async def serve(settings: WorkerJobSettings) -> int:
     try:
         try:
             await deploy_process(channel, settings.worker_unhealthy_exit_seconds)
-        except ENGINE_UNAVAILABLE as exc:
+        except UNAVAILABLE_ERRORS as exc:
             logger.error("the engine stayed unreachable while deploying the process: %r", exc)
             return EXIT_ENGINE_UNREACHABLE
         except PyZeebeError as exc:
