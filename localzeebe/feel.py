@@ -3,17 +3,22 @@
 Supported: number/string/true/false/null literals, variable paths ``a.b.c``, comparisons
 ``= != < <= > >=``, ``and``/``or``, ``not(x)``, arithmetic ``+ - * /`` and parentheses.
 Semantics follow FEEL: a missing variable or path is ``null``; comparing or computing with
-``null`` or mismatched types yields ``null``; ``and``/``or`` use three-valued logic.
+``null`` or mismatched types yields ``null`` (so does arithmetic beyond what a float holds);
+``and``/``or`` use three-valued logic. Expressions longer than MAX_TOKENS tokens or nested deeper
+than MAX_NESTING levels are refused, so neither parsing nor evaluation can exhaust the stack.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 Value = Any
+MAX_TOKENS = 400
+MAX_NESTING = 32
 
 
 class FeelError(ValueError):
@@ -53,6 +58,8 @@ def tokenize(source: str) -> list[Token]:
         if kind == "bad":
             raise FeelError(f"unsupported character {text!r} at offset {match.start(kind)}")
         tokens.append(Token(kind, text))
+        if len(tokens) > MAX_TOKENS:
+            raise FeelError(f"expression longer than {MAX_TOKENS} tokens")
         position = match.end()
     tokens.append(Token("end", ""))
     return tokens
@@ -85,6 +92,16 @@ class Binary:
 Node = Literal | Path | Unary | Binary
 
 
+def _number(text: str) -> int | float:
+    try:
+        value = float(text) if "." in text else int(text)
+    except ValueError:  # more digits than Python converts
+        raise FeelError(f"number literal too long: {text[:20]}...") from None
+    if not math.isfinite(value):
+        raise FeelError(f"number literal too large: {text[:20]}...")
+    return value
+
+
 def _unescape(quoted: str) -> str:
     body = quoted[1:-1]
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
@@ -94,6 +111,7 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = tokenize(source)
         self.index = 0
+        self.depth = 0
 
     def peek(self) -> Token:
         return self.tokens[self.index]
@@ -102,6 +120,15 @@ class _Parser:
         token = self.tokens[self.index]
         self.index += 1
         return token
+
+    def nested(self, parse_inner: Callable[[], Node]) -> Node:
+        """Parse a parenthesised, negated or not() operand, refusing nesting the stack cannot hold."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise FeelError(f"expression nested deeper than {MAX_NESTING} levels")
+        node = parse_inner()
+        self.depth -= 1
+        return node
 
     def expect(self, text: str) -> None:
         token = self.take()
@@ -156,7 +183,7 @@ class _Parser:
     def unary(self) -> Node:
         if self.peek().text == "-":
             self.take()
-            return Unary("-", self.unary())
+            return Unary("-", self.nested(self.unary))
         return self.postfix()
 
     def postfix(self) -> Node:
@@ -174,13 +201,13 @@ class _Parser:
     def primary(self) -> Node:
         token = self.take()
         if token.kind == "number":
-            return Literal(float(token.text) if "." in token.text else int(token.text))
+            return Literal(_number(token.text))
         if token.kind == "string":
             return Literal(_unescape(token.text))
         if token.kind == "name":
             return self.named(token.text)
         if token.text == "(":
-            node = self.disjunction()
+            node = self.nested(self.disjunction)
             self.expect(")")
             return node
         raise FeelError(f"unexpected {token.text or 'end of expression'!r}")
@@ -192,7 +219,7 @@ class _Parser:
             if name != "not":
                 raise FeelError(f"unsupported FEEL function {name!r} (only not() is supported)")
             self.take()
-            operand = self.disjunction()
+            operand = self.nested(self.disjunction)
             self.expect(")")
             return Unary("not", operand)
         if name in {"and", "or", "if", "then", "else", "for", "some", "every", "in", "satisfies"}:
@@ -253,6 +280,13 @@ def _arithmetic(op: str, left: Value, right: Value) -> Value:
         return left + right
     if not (_is_number(left) and _is_number(right)):
         return None
+    try:
+        return _compute(op, left, right)
+    except OverflowError:  # an integer too large to mix with a float or to divide
+        return None
+
+
+def _compute(op: str, left: int | float, right: int | float) -> Value:
     if op == "+":
         return left + right
     if op == "-":
