@@ -17,13 +17,10 @@ class MissingJobVariable(Exception):
 
 @dataclass(frozen=True)
 class JobContext:
-    job_type: str
-    element_id: str
     process_instance_key: int
     order_id: str
     headers: Mapping[str, str]
     variables: Mapping[str, Any]
-    retries: int
 
     @classmethod
     def from_job(cls, job: Job) -> JobContext:
@@ -31,13 +28,10 @@ class JobContext:
         if not isinstance(order_id, str) or not is_order_id(order_id):
             raise MissingJobVariable(f"variable order_id is missing or not a Medusa order id: {order_id!r}")
         return cls(
-            job_type=job.type,
-            element_id=job.element_id,
             process_instance_key=job.process_instance_key,
             order_id=order_id,
             headers=dict(job.custom_headers),
             variables=dict(job.variables),
-            retries=job.retries,
         )
 
     def header(self, name: str, default: str) -> str:
