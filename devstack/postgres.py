@@ -133,6 +133,9 @@ class Postgres:
                 "--auth-host=scram-sha-256",
                 "--auth-local=peer",
                 "--encoding=UTF8",
+                # Locale C whatever LANG/LC_* name: a shell reached over ssh often names the client's locale,
+                # which a fresh server has not generated, and initdb then refuses to run.
+                "--no-locale",
                 "--no-instructions",
             ],
             user=user,
