@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from localzeebe.model import Process
 from localzeebe.state import (
@@ -23,6 +23,37 @@ from localzeebe.store import Store
 log = logging.getLogger("localzeebe")
 
 LIVE_JOB_STATES = {"ACTIVATABLE", "ACTIVATED", "FAILED", "ERROR_THROWN"}
+WaitKey = TypeVar("WaitKey")
+Outcome = TypeVar("Outcome")
+
+
+class Waiters(Generic[WaitKey, Outcome]):
+    """Requests waiting for something to happen to a key (long polls, instance results). A request that
+    gives up (timeout, client cancel) removes its waiter, so nothing accumulates."""
+
+    def __init__(self) -> None:
+        self._futures: dict[WaitKey, list[asyncio.Future[Outcome]]] = {}
+
+    async def wait(self, key: WaitKey, timeout_s: float | None) -> Outcome:
+        """The outcome passed to wake(key); TimeoutError after timeout_s (None: no limit)."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._futures.setdefault(key, []).append(future)
+        try:
+            return await asyncio.wait_for(future, timeout_s)
+        finally:
+            futures = self._futures.get(key)
+            if futures is not None and future in futures:
+                futures.remove(future)
+                if not futures:
+                    del self._futures[key]
+
+    def wake(self, key: WaitKey, outcome: Outcome) -> None:
+        for future in self._futures.pop(key, []):
+            if not future.done():
+                future.set_result(outcome)
+
+    def __len__(self) -> int:
+        return sum(len(futures) for futures in self._futures.values())
 
 
 class ElementFailure(Exception):

@@ -3,12 +3,11 @@ boundary events, and the end of an instance."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
 
-from localzeebe.core import LIVE_JOB_STATES, ElementFailure
+from localzeebe.core import LIVE_JOB_STATES, ElementFailure, Waiters
 from localzeebe.feel import Value
 from localzeebe.job import JobLifecycle
 from localzeebe.model import Element, SequenceFlow
@@ -30,7 +29,7 @@ log = logging.getLogger("localzeebe")
 class TokenFlow(JobLifecycle):
     def __init__(self, store: Store | None = None) -> None:
         super().__init__(store)
-        self._result_waiters: dict[int, list[asyncio.Future[ProcessInstance]]] = {}
+        self.result_waiters: Waiters[int, ProcessInstance] = Waiters()
 
     def _instance_ended(self, instance: ProcessInstance) -> None:
         """Hook for what follows the end of an instance (message correlation overrides it)."""
@@ -50,13 +49,11 @@ class TokenFlow(JobLifecycle):
         log.info("instance created key %d process %s", instance.key, instance.bpmn_process_id)
         return instance
 
-    def wait_for_result(self, instance: ProcessInstance) -> asyncio.Future[ProcessInstance]:
-        future: asyncio.Future[ProcessInstance] = asyncio.get_running_loop().create_future()
+    async def wait_for_result(self, instance: ProcessInstance, timeout_s: float | None) -> ProcessInstance:
+        """The instance once it has ended; TimeoutError after timeout_s (None: no limit)."""
         if instance.state != "ACTIVE":
-            future.set_result(instance)
-        else:
-            self._result_waiters.setdefault(instance.key, []).append(future)
-        return future
+            return instance
+        return await self.result_waiters.wait(instance.key, timeout_s)
 
     def _activate(
         self, instance: ProcessInstance, element: Element, payload: Variables | None = None
@@ -146,9 +143,7 @@ class TokenFlow(JobLifecycle):
             if self.incidents[incident_key].state == "ACTIVE":
                 self._resolve(self.incidents[incident_key])
         log.info("instance %s key %d process %s", state.lower(), instance.key, instance.bpmn_process_id)
-        for future in self._result_waiters.pop(instance.key, []):
-            if not future.done():
-                future.set_result(instance)
+        self.result_waiters.wake(instance.key, instance)
         self._instance_ended(instance)
 
     def _choose_flow(self, instance: ProcessInstance, element: Element) -> SequenceFlow:

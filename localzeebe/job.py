@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import itertools
 import logging
 from collections.abc import Iterable
 
 from localzeebe import errors
-from localzeebe.core import EngineCore
+from localzeebe.core import EngineCore, Waiters
 from localzeebe.state import (
     ElementInstance,
     Job,
@@ -26,14 +26,12 @@ log = logging.getLogger("localzeebe")
 class JobQueue:
     def __init__(self) -> None:
         self._activatable: dict[str, dict[int, None]] = {}
-        self._waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self.waiters: Waiters[str, None] = Waiters()
 
     def push(self, job_type: str, key: int) -> None:
         """Make a job activatable and wake the requests long-polling for its type."""
         self._activatable.setdefault(job_type, {})[key] = None
-        for future in self._waiters.pop(job_type, []):
-            if not future.done():
-                future.set_result(None)
+        self.waiters.wake(job_type, None)
 
     def remove(self, job_type: str, key: int) -> None:
         self._activatable.get(job_type, {}).pop(key, None)
@@ -50,16 +48,8 @@ class JobQueue:
 
     async def wait(self, job_type: str, timeout_s: float) -> None:
         """Wait until a job of this type becomes activatable, or the timeout passes."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        waiters = self._waiters.setdefault(job_type, [])
-        waiters.append(future)
-        try:
-            await asyncio.wait_for(future, timeout_s)
-        except TimeoutError:
-            pass
-        finally:
-            if future in waiters:
-                waiters.remove(future)
+        with contextlib.suppress(TimeoutError):
+            await self.waiters.wait(job_type, timeout_s)
 
 
 class JobLifecycle(EngineCore):

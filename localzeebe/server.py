@@ -161,7 +161,7 @@ class Gateway(pb_grpc.GatewayServicer):
         instance = await _call(context, lambda: self._create(request.request))
         timeout = request.requestTimeout / 1000 if request.requestTimeout > 0 else context.time_remaining()
         try:
-            finished = await asyncio.wait_for(self.engine.wait_for_result(instance), timeout)
+            finished = await self.engine.wait_for_result(instance, timeout)
         except TimeoutError:
             await _abort(
                 context,
