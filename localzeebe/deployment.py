@@ -223,7 +223,7 @@ class _ProcessReader:
             raise _refuse(node, "zeebe:taskDefinition needs a type")
         element.job_type = _expression(node, job_type, "job type")
         retries = (definition.attr("retries") or "3").strip()
-        if not retries.startswith("=") and not retries.isdigit():
+        if not retries.startswith("=") and not (retries.isascii() and retries.isdigit()):
             raise _refuse(node, f"retries must be a number or a FEEL expression: {retries!r}")
         element.job_retries = _expression(node, retries, "retries")
 

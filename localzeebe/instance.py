@@ -24,6 +24,7 @@ from localzeebe.timer import DurationError, parse_duration_ms
 from localzeebe.variables import MappingError, apply_mappings, propagate, visible
 
 log = logging.getLogger("localzeebe")
+MAX_RETRIES = 2**31 - 1  # the gateway's retries fields are int32
 
 
 class TokenFlow(JobLifecycle):
@@ -221,13 +222,18 @@ class TokenFlow(JobLifecycle):
     def _evaluate_retries(element: Element, context: Variables) -> int:
         assert element.job_retries is not None
         value: Value = element.job_retries.evaluate(context)
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value)
-        if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
-            return int(value)
+        retries: int | None = None
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+            retries = int(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            retries = value
+        elif isinstance(value, float) and value.is_integer():
+            retries = int(value)
+        if retries is not None and -MAX_RETRIES <= retries <= MAX_RETRIES:
+            return retries
         raise ElementFailure(
             "EXTRACT_VALUE_ERROR",
-            f"Expected retries '{element.job_retries.text}' of '{element.id}' to be a NUMBER, "
+            f"Expected retries '{element.job_retries.text}' of '{element.id}' to be a 32-bit NUMBER, "
             f"but was {json.dumps(value)}",
         )
 

@@ -148,6 +148,10 @@ def _simple(extra_body: str, extra_flows: str = "") -> bytes:
             _simple('\n<bpmn:task id="t2" />'),
             "element 't2' (line 13): unsupported BPMN element <task>",
         ),
+        (
+            _simple("\n" + task("odd", "x", retries="\u00b2")),
+            "element 'odd' (line 13): retries must be a number or a FEEL expression",
+        ),
         (definitions("p", start(), executable=False), "no executable process"),
         (b"<bpmn:definitions", "not well-formed XML"),
         (

@@ -266,3 +266,16 @@ async def test_timers_survive_a_restart_with_a_data_dir(tmp_path: Path) -> None:
         escalation = await client.activate_one(on_timer, wait_ms=5000)
         assert escalation.elementId == "escalate"
         assert await client.activate(job_type, request_timeout_ms=-1) == []
+
+
+@pytest.mark.parametrize("retries", [10_000_000_000, "\u00b2", 2.5])
+async def test_retries_that_are_no_32_bit_number_raise_an_incident_not_a_broken_job(
+    local: Gateway, local_engine: LocalEngine, retries: object
+) -> None:
+    process_id, job_type = unique("retries"), unique("job")
+    await local.deploy("p.bpmn", one_task_process(process_id, job_type, retries="=retries"))
+    key = await local.create(process_id, {"retries": retries})
+    assert await local.activate(job_type, request_timeout_ms=-1) == []
+    [incident] = local_engine.inspect(f"/process-instances/{key}")["incidents"]
+    assert incident["error_type"] == "EXTRACT_VALUE_ERROR"
+    assert "to be a 32-bit NUMBER" in incident["error_message"]
