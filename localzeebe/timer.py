@@ -23,8 +23,11 @@ def parse_duration_ms(text: str) -> int:
     match = _DURATION.match(value)
     if match is None or value in {"P", "PT"} or value.endswith("T"):
         raise DurationError(f"not an ISO 8601 duration: {text!r}")
-    total = 0.0
-    for unit, factor in _MILLIS.items():
-        total += int(match.group(unit) or 0) * factor
-    total += float(match.group("seconds") or 0) * 1000
-    return round(total)
+    try:
+        total = 0.0
+        for unit, factor in _MILLIS.items():
+            total += int(match.group(unit) or 0) * factor
+        total += float(match.group("seconds") or 0) * 1000
+        return round(total)
+    except (ValueError, OverflowError):  # more digits than an int or a float holds
+        raise DurationError(f"duration too large: {text[:40]!r}") from None

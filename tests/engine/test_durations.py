@@ -28,3 +28,9 @@ def test_parses_durations(text: str, millis: int) -> None:
 def test_refuses_what_it_cannot_schedule(text: str) -> None:
     with pytest.raises(DurationError):
         parse_duration_ms(text)
+
+
+@pytest.mark.parametrize("text", ["PT" + "9" * 5000 + "H", "P" + "9" * 400 + "D", "PT" + "9" * 400 + ".5S"])
+def test_refuses_durations_too_large_to_compute(text: str) -> None:
+    with pytest.raises(DurationError, match="duration too large"):
+        parse_duration_ms(text)
