@@ -77,6 +77,10 @@ export default async function resendUnstartedOrders(container: MedusaContainer):
   // One quick attempt each: the next run retries whatever still fails.
   const retry = { ...retryPolicyFromEnv(), maxAttempts: 1 }
   for (const order of unstarted) {
+    // A slow run (one timeout per order) must not send past the lookback, where a resend is no longer safe.
+    if (Date.now() - new Date(order.created_at).getTime() > settings.lookbackMs) {
+      continue
+    }
     await sendWebhook(orderPlacedEvent(order.id, order.created_at), { ...target, retry, logger })
   }
 }
