@@ -74,7 +74,7 @@ class EngineCore:
         self.instances: dict[int, ProcessInstance] = {}
         self.jobs: dict[int, Job] = {}
         self.incidents: dict[int, Incident] = {}
-        self._key = PARTITION_ONE
+        self._key = self._saved_key = PARTITION_ONE
         self._handles: dict[tuple[str, int, str], asyncio.TimerHandle] = {}
         self._dirty: dict[tuple[str, int], Any] = {}
 
@@ -86,11 +86,17 @@ class EngineCore:
         if self.store is not None:
             self._dirty[(kind, record.key)] = record
 
+    def _forget(self, kind: str, key: int) -> None:
+        if self.store is not None:
+            self._dirty[(kind, key)] = None
+
     def commit(self) -> None:
-        """Write every record changed by the last command (only with --data-dir)."""
-        if self.store is not None and self._dirty:
+        """Write every record changed by the last command and the key counter (only with --data-dir):
+        a key handed out without a record (a message nobody buffers, a repeated deployment) stays used."""
+        if self.store is not None and (self._dirty or self._key != self._saved_key):
             self.store.save(self._dirty, self._key)
             self._dirty = {}
+            self._saved_key = self._key
 
     def _schedule(self, kind: str, key: int, name: str, due_ms: int, callback: Callable[[], None]) -> None:
         def fire() -> None:

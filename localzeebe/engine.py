@@ -36,7 +36,7 @@ class Engine(MessageCorrelation):
 
     def _load(self, store: Store) -> None:
         records, last_key = store.load()
-        self._key = max(self._key, last_key)
+        self._key = self._saved_key = max(self._key, last_key)
         for data in records.get("process", []):
             self._register_definition(ProcessDefinition(**data))
         for data in records.get("instance", []):

@@ -128,7 +128,6 @@ class MessageCorrelation(TokenFlow):
         instance.correlation_key = message.correlation_key
         instance.message_name = message.name
         message.correlated_processes.append(bpmn_process_id)
-        self._mark("message", message)
         if message.correlation_key:
             self.message_buffer.lock(bpmn_process_id, message.correlation_key, instance.key)
         log.info("message correlated key %d name %s to instance %d", message.key, message.name, instance.key)
@@ -142,6 +141,7 @@ class MessageCorrelation(TokenFlow):
         names = set(self.models[latest].message_starts)
         for message in self.message_buffer.waiting(names, correlation_key, now_ms()):
             if self._correlate_start(message, bpmn_process_id):
+                self._mark("message", message)
                 return
 
     def _expiry(self, key: int) -> Callable[[], None]:
@@ -149,8 +149,7 @@ class MessageCorrelation(TokenFlow):
             message = self.message_buffer.expire(key)
             if message is None:
                 return
-            if self.store is not None:
-                self._dirty[("message", key)] = None
+            self._forget("message", key)
             log.info("message expired key %d name %s", key, message.name)
 
         return expire

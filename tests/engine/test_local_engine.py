@@ -16,6 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pyzeebe.proto import gateway_pb2 as pb
 
 from localzeebe.launcher import EngineStartError, LocalEngine
+from localzeebe.store import Store
 
 from .support import (
     REPO_ROOT,
@@ -279,3 +280,24 @@ async def test_retries_that_are_no_32_bit_number_raise_an_incident_not_a_broken_
     [incident] = local_engine.inspect(f"/process-instances/{key}")["incidents"]
     assert incident["error_type"] == "EXTRACT_VALUE_ERROR"
     assert "to be a 32-bit NUMBER" in incident["error_message"]
+
+
+async def test_keys_stay_unique_across_a_restart_and_unbuffered_messages_are_not_stored(
+    tmp_path: Path,
+) -> None:
+    data_dir, log_path = tmp_path / "data", tmp_path / "engine.log"
+    process_id, name, job_type = unique("keys"), unique("placed"), unique("job")
+    async with _restartable(data_dir, log_path) as (_, client):
+        await client.deploy("p.bpmn", message_start_process(process_id, name, job_type))
+        started = await client.publish(name, "order_1", ttl_ms=0)  # starts an instance, then is gone
+        unheard = await client.publish(unique("nobody-listens"), "order_1", ttl_ms=0)
+
+    store = Store(data_dir)
+    try:
+        records, last_key = store.load()
+    finally:
+        store.close()
+    assert "message" not in records
+    assert last_key >= max(started, unheard)
+    async with _restartable(data_dir, log_path) as (_, client):
+        assert await client.publish(unique("nobody-listens"), "order_2", ttl_ms=0) > unheard
