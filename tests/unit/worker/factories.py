@@ -43,9 +43,7 @@ def make_job(
 def make_context(
     job_type: str = "verify-payment", headers: dict[str, str] | None = None, **variables: Any
 ) -> JobContext:
-    job = make_job(job_type, **variables)
-    object.__setattr__(job, "custom_headers", headers or {})
-    return JobContext.from_job(job)
+    return JobContext.from_job(make_job(job_type, headers=headers, **variables))
 
 
 class StatusLog:
