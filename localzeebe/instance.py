@@ -90,8 +90,7 @@ class TokenFlow(JobLifecycle):
     def _complete_event(
         self, instance: ProcessInstance, element_instance: ElementInstance, element: Element
     ) -> None:
-        payload = element_instance.variables
-        element_instance.variables = {}
+        payload = element_instance.variables  # kept until the mappings succeed: a retry needs it again
         if element.outputs:
             context = {**instance.variables, **payload}
             propagate(instance, None, self._map(element.outputs, context))
@@ -181,14 +180,7 @@ class TokenFlow(JobLifecycle):
         context = visible(instance, element_instance)
         job_type = self._evaluate_string(element, element.job_type, context, "job type")
         retries = self._evaluate_retries(element, context)
-        for boundary in element.boundary_events:
-            if boundary.event == "timer" and boundary.timer_duration is not None:
-                text = self._evaluate_string(boundary, boundary.timer_duration, context, "timer duration")
-                try:
-                    due = now_ms() + parse_duration_ms(text)
-                except DurationError as error:
-                    raise ElementFailure("EXTRACT_VALUE_ERROR", str(error)) from None
-                element_instance.timers[boundary.id] = due
+        timers = self._timer_due_times(element, context)  # all or none: an incident leaves no timer behind
         job = Job(
             key=self.next_key(),
             type=job_type,
@@ -203,9 +195,21 @@ class TokenFlow(JobLifecycle):
         )
         self.jobs[job.key] = job
         element_instance.job_key = job.key
+        element_instance.timers = timers
         self._make_activatable(job)
-        for boundary_id, due in element_instance.timers.items():
+        for boundary_id, due in timers.items():
             self._schedule_timer(instance, element_instance, boundary_id, due)
+
+    def _timer_due_times(self, element: Element, context: Variables) -> dict[str, int]:
+        timers: dict[str, int] = {}
+        for boundary in element.boundary_events:
+            if boundary.event == "timer" and boundary.timer_duration is not None:
+                text = self._evaluate_string(boundary, boundary.timer_duration, context, "timer duration")
+                try:
+                    timers[boundary.id] = now_ms() + parse_duration_ms(text)
+                except DurationError as error:
+                    raise ElementFailure("EXTRACT_VALUE_ERROR", str(error)) from None
+        return timers
 
     @staticmethod
     def _evaluate_string(element: Element, expression: Any, context: Variables, what: str) -> str:

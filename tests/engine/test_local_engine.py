@@ -29,6 +29,7 @@ from .support import (
     one_task_process,
     start,
     task,
+    timer_boundary,
     timer_process,
     unique,
 )
@@ -301,3 +302,62 @@ async def test_keys_stay_unique_across_a_restart_and_unbuffered_messages_are_not
     assert last_key >= max(started, unheard)
     async with _restartable(data_dir, log_path) as (_, client):
         assert await client.publish(unique("nobody-listens"), "order_2", ttl_ms=0) > unheard
+
+
+async def test_an_event_whose_output_mapping_failed_keeps_its_payload_for_the_retry(
+    local: Gateway, local_engine: LocalEngine
+) -> None:
+    process_id, job_type, handler = unique("payload"), unique("pay"), unique("handle")
+    declined = (
+        '<bpmn:boundaryEvent id="declined" attachedToRef="pay"><bpmn:extensionElements><zeebe:ioMapping>'
+        '<zeebe:output source="=reason" target="failure.reason" /></zeebe:ioMapping></bpmn:extensionElements>'
+        "<bpmn:errorEventDefinition /></bpmn:boundaryEvent>"
+    )
+    body = (
+        start()
+        + task("pay", job_type)
+        + declined
+        + task("handle", handler)
+        + end()
+        + end("failed")
+        + flow("f1", "start", "pay")
+        + flow("f2", "pay", "end")
+        + flow("f3", "declined", "handle")
+        + flow("f4", "handle", "failed")
+    )
+    await local.deploy("p.bpmn", definitions(process_id, body))
+    key = await local.create(process_id, {"failure": "not a context"})
+    job = await local.activate_one(job_type)
+    await local.throw_error(job.key, "DECLINED", variables={"reason": "card declined"})
+    [incident] = local_engine.inspect(f"/process-instances/{key}")["incidents"]
+    assert (incident["error_type"], incident["element_id"]) == ("IO_MAPPING_ERROR", "declined")
+
+    fixed = pb.SetVariablesRequest(elementInstanceKey=key, variables=json.dumps({"failure": {}}))
+    await local.stub.SetVariables(fixed)
+    await local.stub.ResolveIncident(pb.ResolveIncidentRequest(incidentKey=incident["key"]))
+    handled = await local.activate_one(handler)
+    assert json.loads(handled.variables)["failure"] == {"reason": "card declined"}
+
+
+async def test_a_task_whose_second_timer_cannot_be_computed_arms_no_timer(
+    local: Gateway, local_engine: LocalEngine
+) -> None:
+    process_id, job_type = unique("timers"), unique("job")
+    body = (
+        start()
+        + task("work", job_type)
+        + timer_boundary("soon", "work", "PT1S")
+        + timer_boundary("later", "work", "=delay")
+        + end()
+        + end("after_soon")
+        + end("after_later")
+        + flow("f1", "start", "work")
+        + flow("f2", "work", "end")
+        + flow("f3", "soon", "after_soon")
+        + flow("f4", "later", "after_later")
+    )
+    await local.deploy("p.bpmn", definitions(process_id, body))
+    key = await local.create(process_id, {"delay": "soon"})
+    detail = local_engine.inspect(f"/process-instances/{key}")
+    assert [i["error_type"] for i in detail["incidents"]] == ["EXTRACT_VALUE_ERROR"]
+    assert [(e["element_id"], e["timers"]) for e in detail["element_instances"]] == [("work", {})]
