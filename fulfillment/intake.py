@@ -27,8 +27,9 @@ class OrderPublisher(Protocol):
 def start_fulfillment(order_id: str, medusa: MedusaClient, engine: OrderPublisher) -> Publication:
     """Publishes "order-placed" for the order unless a process already runs or ran for it.
 
-    Raises OrderNotFound (no such order), MedusaUnavailable / MedusaAuthError (Medusa not usable) and
-    EngineUnavailable (gateway not reachable); the caller turns them into answers the sender understands.
+    Raises OrderNotFound (no such order), MedusaUnavailable / MedusaAuthError (Medusa not usable),
+    EngineUnavailable (gateway not reachable) and EngineError (the engine refused the message); the caller
+    turns them into answers the sender understands.
     """
     order = medusa.get_order(order_id)
     if has_workflow_marker(order.metadata):

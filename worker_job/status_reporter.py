@@ -102,7 +102,8 @@ class StatusReporter:
         message: str,
         step: str,
     ) -> bool:
-        """Sends one state change; True when the status function applied it (False: stale or repeated)."""
+        """Sends one state change; True when the status function applied it (False: stale, repeated, or
+        the order is canceled)."""
         update = StatusUpdate(
             order_id=order_id,
             process_instance_key=str(process_instance_key),
