@@ -314,3 +314,15 @@ async def test_a_token_that_ends_at_once_does_not_end_its_parallel_sibling(
     if target.engine is not None:
         assert target.engine.inspect(f"/process-instances/{key}")["state"] == "ACTIVE"
     await gateway.complete(sibling.key)
+
+
+async def test_a_condition_that_is_not_a_boolean_raises_an_extract_value_incident(
+    gateway: Gateway, target: Target
+) -> None:
+    engine = target.require_local()
+    process_id, left, right = unique("xor"), unique("left"), unique("right")
+    await gateway.deploy("p.bpmn", _gateway_process(process_id, left, right, with_default=False))
+    instance_key = await gateway.create(process_id, {"order": {"total": "a lot", "flagged": False}})
+    [incident] = engine.inspect(f"/process-instances/{instance_key}")["incidents"]
+    assert (incident["error_type"], incident["element_id"]) == ("EXTRACT_VALUE_ERROR", "choose")
+    assert "to be 'BOOLEAN', but was null" in incident["error_message"]

@@ -212,3 +212,75 @@ async def test_gateway_error_codes(gateway: Gateway) -> None:
     bad_variables = pb.CreateProcessInstanceRequest(bpmnProcessId=process_id, version=-1, variables="[1, 2]")
     await expect_status(grpc.StatusCode.INVALID_ARGUMENT, gateway.stub.CreateProcessInstance(bad_variables))
     await expect_status(grpc.StatusCode.INVALID_ARGUMENT, gateway.deploy("broken.bpmn", b"<definitions"))
+
+
+def _two_tasks(process_id: str, first: str, second: str) -> bytes:
+    body = (
+        start()
+        + service_task("a", first)
+        + service_task("b", second)
+        + end()
+        + flow("f1", "start", "a")
+        + flow("f2", "a", "b")
+        + flow("f3", "b", "end")
+    )
+    return definitions(process_id, body)
+
+
+async def test_fail_job_and_local_set_variables_stay_on_the_task(gateway: Gateway) -> None:
+    process_id, first, second = unique("local"), unique("first"), unique("second")
+    await gateway.deploy("p.bpmn", _two_tasks(process_id, first, second))
+    await gateway.create(process_id, {"order_id": "order_1"})
+    job = await gateway.activate_one(first)
+
+    def set_variables(variables: dict[str, object], local: bool) -> pb.SetVariablesRequest:
+        return pb.SetVariablesRequest(
+            elementInstanceKey=job.elementInstanceKey, variables=json.dumps(variables), local=local
+        )
+
+    await gateway.stub.SetVariables(set_variables({"scratch": 1}, local=True))
+    await gateway.stub.SetVariables(set_variables({"kept": 2}, local=False))
+    failed = pb.FailJobRequest(jobKey=job.key, retries=2, errorMessage="retry", variables='{"attempt": 1}')
+    await gateway.stub.FailJob(failed)
+    again = await gateway.activate_one(first)
+    assert json.loads(again.variables) == {"order_id": "order_1", "scratch": 1, "kept": 2, "attempt": 1}
+    await gateway.complete(again.key)
+
+    after = await gateway.activate_one(second)
+    assert json.loads(after.variables) == {"order_id": "order_1", "kept": 2}
+
+
+async def test_a_timed_out_job_not_yet_handed_out_again_can_still_be_completed(gateway: Gateway) -> None:
+    process_id, first, second = unique("late"), unique("first"), unique("second")
+    await gateway.deploy("p.bpmn", _two_tasks(process_id, first, second))
+    await gateway.create(process_id)
+    job = await gateway.activate_one(first, timeout_ms=300)
+    await asyncio.sleep(1.0)  # its deadline passes; nobody activates it again
+    await gateway.complete(job.key, {"late": True})
+    assert json.loads((await gateway.activate_one(second)).variables) == {"late": True}
+
+
+async def test_resolving_an_uncaught_error_hands_the_job_out_again(gateway: Gateway, target: Target) -> None:
+    engine = target.require_local()
+    process_id, job_type = unique("uncaught"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, job_type))
+    instance_key = await gateway.create(process_id)
+    job = await gateway.activate_one(job_type)
+    await gateway.throw_error(job.key, "NOBODY_CATCHES", "unexpected")
+    [incident] = engine.inspect(f"/process-instances/{instance_key}")["incidents"]
+
+    await gateway.stub.ResolveIncident(pb.ResolveIncidentRequest(incidentKey=incident["key"]))
+    again = await gateway.activate_one(job_type)
+    assert (again.key, again.retries) == (job.key, 3)
+
+
+async def test_update_job_retries_below_one_is_an_invalid_argument(gateway: Gateway, target: Target) -> None:
+    target.require_local()
+    process_id, job_type = unique("retries"), unique("job")
+    await gateway.deploy("p.bpmn", one_task_process(process_id, job_type))
+    await gateway.create(process_id)
+    job = await gateway.activate_one(job_type)
+    await expect_status(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        gateway.stub.UpdateJobRetries(pb.UpdateJobRetriesRequest(jobKey=job.key, retries=0)),
+    )

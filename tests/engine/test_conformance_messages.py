@@ -85,3 +85,22 @@ async def test_a_process_with_only_a_message_start_cannot_be_created_directly(ga
     process_id = unique("msgonly")
     await gateway.deploy("p.bpmn", message_start_process(process_id, unique("name"), unique("work")))
     await expect_status(grpc.StatusCode.FAILED_PRECONDITION, gateway.create(process_id))
+
+
+async def test_an_empty_correlation_key_starts_an_instance_every_time(gateway: Gateway) -> None:
+    name, job_type = await _deployed(gateway)
+    await gateway.publish(name, "", ttl_ms=0)
+    await gateway.publish(name, "", ttl_ms=0)
+    first, second = await gateway.activate_one(job_type), await gateway.activate_one(job_type)
+    assert first.processInstanceKey != second.processInstanceKey
+
+
+async def test_message_start_subscriptions_follow_the_latest_version(gateway: Gateway) -> None:
+    process_id, old_name, new_name, job_type = unique("v"), unique("old"), unique("new"), unique("work")
+    await gateway.deploy("p.bpmn", message_start_process(process_id, old_name, job_type))
+    await gateway.deploy("p.bpmn", message_start_process(process_id, new_name, job_type))
+    await gateway.publish(old_name, "order_8", ttl_ms=0)
+    assert await gateway.activate(job_type, request_timeout_ms=500) == []
+    await gateway.publish(new_name, "order_8", ttl_ms=0)
+    job = await gateway.activate_one(job_type)
+    assert job.processDefinitionVersion == 2

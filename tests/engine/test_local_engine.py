@@ -361,3 +361,19 @@ async def test_a_task_whose_second_timer_cannot_be_computed_arms_no_timer(
     detail = local_engine.inspect(f"/process-instances/{key}")
     assert [i["error_type"] for i in detail["incidents"]] == ["EXTRACT_VALUE_ERROR"]
     assert [(e["element_id"], e["timers"]) for e in detail["element_instances"]] == [("work", {})]
+
+
+async def test_start_instructions_are_refused_and_the_deprecated_deploy_process_works(
+    local: Gateway,
+) -> None:
+    process_id, job_type = unique("legacy"), unique("job")
+    resource = pb.ProcessRequestObject(name="p.bpmn", definition=one_task_process(process_id, job_type))
+    deployed = await local.stub.DeployProcess(pb.DeployProcessRequest(processes=[resource]))
+    assert [(p.bpmnProcessId, p.version) for p in deployed.processes] == [(process_id, 1)]
+    with_instructions = pb.CreateProcessInstanceRequest(
+        bpmnProcessId=process_id, version=-1, startInstructions=[pb.ProcessInstanceCreationStartInstruction()]
+    )
+    refused = await expect_status(
+        grpc.StatusCode.INVALID_ARGUMENT, local.stub.CreateProcessInstance(with_instructions)
+    )
+    assert "start instructions are not supported" in (refused.details() or "")
