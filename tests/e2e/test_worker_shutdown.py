@@ -64,13 +64,16 @@ def test_worker_sigterm_with_jobs_in_flight_loses_no_order(stack: Stack, driver:
         # SIGTERM while a job runs: a job talks to Medusa for some 100 ms, so poll the log often.
         poll(lambda: bool(_open_jobs(worker_log)), 60, lambda: "a job to start", interval=0.05)
         exit_code = stack.stop_part("worker")
-        orders: list[PlacedOrder] = [future.result() for future in placing]
+        try:
+            orders: list[PlacedOrder] = [future.result() for future in placing]
+            stopped_run_log = worker_log.read_text()
+            in_flight, finished, _ = _jobs_around_stop(worker_log)
+        finally:
+            stack.start_worker()  # whatever happens here, the tests after this one need a worker
 
-    assert exit_code == 0, worker_log.read_text()[-3000:]
-    in_flight, finished, _ = _jobs_around_stop(worker_log)
+    assert exit_code == 0, stopped_run_log[-3000:]
     assert in_flight, "no job was in flight when SIGTERM arrived"
     assert in_flight <= finished, f"jobs in flight at SIGTERM that did not finish: {in_flight - finished}"
-    stack.start_worker()
     finals = {order.id: driver.wait_for_status(order.id, TERMINAL, timeout=90) for order in orders}
     assert {m["workflow_status"] for m in finals.values()} == {"completed"}, finals
     for order in orders:
