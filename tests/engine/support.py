@@ -149,6 +149,25 @@ def message_start_process(process_id: str, message_name: str, job_type: str, tas
     return definitions(process_id, body, message("msg_placed", message_name))
 
 
+def caught_error_process(
+    process_id: str, job_type: str, handler: str, boundary: str, extra: str = ""
+) -> bytes:
+    """Task "pay" whose boundary event "declined" (the given XML) leads to task "handle"."""
+    body = (
+        start()
+        + task("pay", job_type)
+        + boundary
+        + task("handle", handler)
+        + end()
+        + end("failed")
+        + flow("f1", "start", "pay")
+        + flow("f2", "pay", "end")
+        + flow("f3", "declined", "handle")
+        + flow("f4", "handle", "failed")
+    )
+    return definitions(process_id, body, extra)
+
+
 def timer_process(process_id: str, job_type: str, on_timer: str, interrupting: bool = True) -> bytes:
     """Task "work" with a PT1S timer boundary event "late" leading to task "escalate"."""
     body = (

@@ -11,6 +11,7 @@ from pyzeebe.proto import gateway_pb2 as pb
 from .support import (
     Gateway,
     Target,
+    caught_error_process,
     definitions,
     end,
     error,
@@ -82,19 +83,7 @@ async def test_exclusive_gateway_without_match_or_default_raises_an_incident(
 def _error_process(process_id: str, job_type: str, handler: str, catch_code: str | None) -> bytes:
     extra = error("err_declined", "PAYMENT_DECLINED") + error("err_other", "OTHER")
     ref = {"PAYMENT_DECLINED": "err_declined", None: None}[catch_code]
-    body = (
-        start()
-        + task("pay", job_type)
-        + error_boundary("declined", "pay", ref)
-        + task("handle", handler)
-        + end()
-        + end("failed")
-        + flow("f1", "start", "pay")
-        + flow("f2", "pay", "end")
-        + flow("f3", "declined", "handle")
-        + flow("f4", "handle", "failed")
-    )
-    return definitions(process_id, body, extra)
+    return caught_error_process(process_id, job_type, handler, error_boundary("declined", "pay", ref), extra)
 
 
 @pytest.mark.parametrize("catch_code", ["PAYMENT_DECLINED", None], ids=["by-code", "catch-all"])
@@ -129,19 +118,8 @@ async def test_error_code_and_message_variables_are_set(gateway: Gateway, target
     target.require_local()
     process_id, job_type, handler = unique("err"), unique("pay"), unique("handle")
     attributes = 'zeebe:errorCodeVariable="code" zeebe:errorMessageVariable="why"'
-    body = (
-        start()
-        + task("pay", job_type)
-        + error_boundary("declined", "pay", None, attributes)
-        + task("handle", handler)
-        + end()
-        + end("failed")
-        + flow("f1", "start", "pay")
-        + flow("f2", "pay", "end")
-        + flow("f3", "declined", "handle")
-        + flow("f4", "handle", "failed")
-    )
-    await gateway.deploy("p.bpmn", definitions(process_id, body))
+    boundary = error_boundary("declined", "pay", None, attributes)
+    await gateway.deploy("p.bpmn", caught_error_process(process_id, job_type, handler, boundary))
     await gateway.create(process_id)
     job = await gateway.activate_one(job_type)
     await gateway.throw_error(job.key, "STOCK_MISSING", "no stock")

@@ -21,6 +21,7 @@ from localzeebe.store import Store
 from .support import (
     REPO_ROOT,
     Gateway,
+    caught_error_process,
     definitions,
     end,
     expect_status,
@@ -313,19 +314,7 @@ async def test_an_event_whose_output_mapping_failed_keeps_its_payload_for_the_re
         '<zeebe:output source="=reason" target="failure.reason" /></zeebe:ioMapping></bpmn:extensionElements>'
         "<bpmn:errorEventDefinition /></bpmn:boundaryEvent>"
     )
-    body = (
-        start()
-        + task("pay", job_type)
-        + declined
-        + task("handle", handler)
-        + end()
-        + end("failed")
-        + flow("f1", "start", "pay")
-        + flow("f2", "pay", "end")
-        + flow("f3", "declined", "handle")
-        + flow("f4", "handle", "failed")
-    )
-    await local.deploy("p.bpmn", definitions(process_id, body))
+    await local.deploy("p.bpmn", caught_error_process(process_id, job_type, handler, declined))
     key = await local.create(process_id, {"failure": "not a context"})
     job = await local.activate_one(job_type)
     await local.throw_error(job.key, "DECLINED", variables={"reason": "card declined"})
