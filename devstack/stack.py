@@ -154,10 +154,10 @@ class Stack:
             self.start_order_webhook()
             self.start_status_update()
             self.start_worker()
+            self._write_state()
         except BaseException:
             self.stop()
             raise
-        self._write_state()
         self.say(f"stack is up in {time.monotonic() - started:.0f} s")
         return self
 
