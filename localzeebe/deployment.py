@@ -95,6 +95,8 @@ class _ProcessReader:
         return self._build(process_id)
 
     def _read_child(self, child: XmlNode) -> None:
+        if child.namespace == BPMN and child.tag == "extensionElements":
+            self._check_process_extensions(child)
         if child.namespace != BPMN or child.tag in IGNORED_IN_PROCESS:
             return
         if child.tag == "sequenceFlow":
@@ -109,6 +111,14 @@ class _ProcessReader:
             raise _refuse(child, "duplicate element id")
         self.elements[element_id] = self._read_node(child, element_id)
         self.nodes[element_id] = child
+
+    def _check_process_extensions(self, extensions: XmlNode) -> None:
+        for extension in extensions.elements(ZEEBE):
+            if extension.tag != "properties":
+                raise DeploymentError(
+                    f"element '{self.node.attr('id')}' (line {extension.line}): "
+                    f"unsupported extension <zeebe:{extension.tag}> on <process>"
+                )
 
     def _read_flow(self, node: XmlNode) -> SequenceFlow:
         condition_node = node.first(BPMN, "conditionExpression")

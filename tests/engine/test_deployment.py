@@ -152,6 +152,13 @@ def _simple(extra_body: str, extra_flows: str = "") -> bytes:
             _simple("\n" + task("odd", "x", retries="\u00b2")),
             "element 'odd' (line 13): retries must be a number or a FEEL expression",
         ),
+        (
+            _simple(
+                "\n<bpmn:extensionElements><zeebe:executionListeners /><zeebe:properties />"
+                "</bpmn:extensionElements>"
+            ),
+            "element 'p' (line 13): unsupported extension <zeebe:executionListeners> on <process>",
+        ),
         (definitions("p", start(), executable=False), "no executable process"),
         (b"<bpmn:definitions", "not well-formed XML"),
         (
