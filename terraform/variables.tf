@@ -172,13 +172,13 @@ variable "zeebe_request_timeout_seconds" {
 }
 
 variable "order_message_ttl_seconds" {
-  description = "How long Zeebe buffers an order-placed message; while buffered, a redelivered webhook is refused as a duplicate by Zeebe itself (ORDER_MESSAGE_TTL_SECONDS)."
+  description = "How long Zeebe buffers an order-placed message; while buffered, a redelivered webhook is refused as a duplicate by Zeebe itself (ORDER_MESSAGE_TTL_SECONDS). It must outlast the subscriber's reconciliation lookback (50 minutes by default) and any worker outage before an order's first status lands."
   type        = number
   default     = 3600
 
   validation {
-    condition     = var.order_message_ttl_seconds >= 1 && var.order_message_ttl_seconds <= 604800
-    error_message = "order_message_ttl_seconds must be between 1 and 604800 (7 days)."
+    condition     = var.order_message_ttl_seconds >= 3600 && var.order_message_ttl_seconds <= 604800
+    error_message = "order_message_ttl_seconds must be between 3600 (1 hour: longer than the subscriber's reconciliation lookback) and 604800 (7 days)."
   }
 }
 

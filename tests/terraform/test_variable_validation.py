@@ -59,6 +59,7 @@ def test_ci_values_pass_every_rule(terraform: Terraform) -> None:
         ("worker_schedule=hourly", "five-field cron expression"),
         ("smtp_from=orders", "smtp_from must be empty or an email address"),
         ("kms_key_name=my-key", "kms_key_name must be empty or projects/"),
+        ("order_message_ttl_seconds=600", "order_message_ttl_seconds must be between 3600"),
     ],
 )
 def test_invalid_value_is_refused(terraform: Terraform, assignment: str, message: str) -> None:
