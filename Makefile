@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 TOOLS_STAMP := tools/node/node_modules/.installed
 MEDUSA_STAMP := medusa/node_modules/.installed
+# Debian packages are installed as root; other users go through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup postgres-binaries browser render demo up down test lint bpmn-lint unit engine-test integration e2e \
 	terraform-lint terraform-check package-functions bench-engine clean
@@ -28,14 +30,14 @@ $(MEDUSA_STAMP): medusa/package-lock.json
 # PostgreSQL server binaries for the local Medusa (Debian's package when the machine has none).
 postgres-binaries:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+	  ($(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
 setup: $(PY_STAMP) $(TOOLS_STAMP) $(MEDUSA_STAMP) postgres-binaries
 
 # Debian's Chromium renders the process picture (tools/bpmn/render.mjs); only the tests and `render` need it.
 browser:
 	@command -v chromium >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	  ($(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 ## The two commands -----------------------------------------------------------------------------
 demo: setup
