@@ -231,10 +231,6 @@ class Stack:
         self.say("seeding the store (region, stock, shipping, product, API keys)...")
         self.seed = seed(self.medusa_url, self.admin_token, self.run_dir / "seed.json")
 
-    def restart_medusa(self) -> ManagedProcess:
-        self.group.stop("medusa")
-        return self._medusa().start()
-
     def _medusa_client_env(self) -> dict[str, str]:
         assert self.seed is not None
         return {
