@@ -1,4 +1,6 @@
-"""The project's own process (bpmn/order-fulfillment.bpmn) deploys and runs on the local engine."""
+"""The project's own process (bpmn/order-fulfillment.bpmn) deploys and runs on the local engine, which keeps
+variables thrown with a BPMN error local to the catch event as Zeebe does: only the model's output mappings
+carry the cause on to fail-order."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import grpc
 import pytest
 
 from localzeebe.launcher import LocalEngine
+from worker_job.failure import DETAIL_VARIABLE
 
 from .support import REPO_ROOT, Gateway, expect_status
 
@@ -45,24 +48,28 @@ async def test_missing_stock_takes_the_failure_path_with_its_status(engine: Gate
     await _start_order(engine, "order_02")
     await engine.complete((await engine.activate_one("verify-payment")).key)
     reserve = await engine.activate_one("reserve-inventory")
-    await engine.throw_error(reserve.key, "STOCK_MISSING", "2 items short")
+    await engine.throw_error(reserve.key, "STOCK_MISSING", "2 items short", {DETAIL_VARIABLE: "Mug: 0 of 2"})
 
     fail_order = await engine.activate_one("fail-order")
     assert fail_order.elementId == "FailOrderStock"
     variables = json.loads(fail_order.variables)
     assert variables["failure_status"] == "out_of_stock"
     assert variables["order_id"] == "order_02"
+    assert variables[DETAIL_VARIABLE] == "Mug: 0 of 2"
     await engine.complete(fail_order.key)
 
 
 async def test_unauthorized_payment_takes_the_failure_path_with_its_status(engine: Gateway) -> None:
     await _start_order(engine, "order_03")
     verify = await engine.activate_one("verify-payment")
-    await engine.throw_error(verify.key, "PAYMENT_NOT_AUTHORIZED", "payment status not_paid")
+    cause = {DETAIL_VARIABLE: "payment status not_paid"}
+    await engine.throw_error(verify.key, "PAYMENT_NOT_AUTHORIZED", "payment status not_paid", cause)
 
     fail_order = await engine.activate_one("fail-order")
     assert fail_order.elementId == "FailOrderPayment"
-    assert json.loads(fail_order.variables)["failure_status"] == "payment_failed"
+    variables = json.loads(fail_order.variables)
+    assert variables["failure_status"] == "payment_failed"
+    assert variables[DETAIL_VARIABLE] == "payment status not_paid"
     await engine.complete(fail_order.key)
     assert await engine.activate("reserve-inventory", request_timeout_ms=300) == []
 
@@ -82,4 +89,31 @@ async def test_a_hanging_reservation_times_out_into_the_failed_path(engine: Gate
     assert json.loads(fail_order.variables)["failure_status"] == "failed"
     # The interrupting timer cancelled the hanging job: a late answer from its worker is refused.
     await expect_status(grpc.StatusCode.NOT_FOUND, engine.complete(hanging.key))
+    await engine.complete(fail_order.key)
+
+
+@pytest.mark.parametrize(
+    ("failing_job", "error_code"),
+    [("verify-payment", "PAYMENT_NOT_AUTHORIZED"), ("reserve-inventory", "STOCK_MISSING")],
+)
+async def test_without_the_output_mappings_the_cause_would_not_reach_fail_order(
+    engine: Gateway, failing_job: str, error_code: str
+) -> None:
+    # The model with its catch events' output mappings removed, deployed as the next version: the thrown
+    # cause ends with the catch event's scope, which is why the model maps it.
+    model = PROCESS_FILE.read_bytes()
+    mapping = f'<zeebe:output source="={DETAIL_VARIABLE}" target="{DETAIL_VARIABLE}" />'.encode()
+    assert model.count(mapping) == 2, (
+        "the model's error catch events no longer map the cause: update this test"
+    )
+    await engine.deploy(PROCESS_FILE.name, model.replace(mapping, b""))
+    order_id = f"order_unmapped_{error_code.lower()}"
+    await _start_order(engine, order_id)
+    if failing_job == "reserve-inventory":
+        await engine.complete((await engine.activate_one("verify-payment")).key)
+    job = await engine.activate_one(failing_job)
+    await engine.throw_error(job.key, error_code, "the cause", {DETAIL_VARIABLE: "the cause"})
+
+    fail_order = await engine.activate_one("fail-order")
+    assert DETAIL_VARIABLE not in json.loads(fail_order.variables)
     await engine.complete(fail_order.key)
