@@ -117,7 +117,8 @@ def test_orders_started_through_back_pressure_all_finish_with_every_job_complete
 
     worker = start_worker()
     for order_id in orders:
-        instance = engine.wait_until_ended(order_id, timeout=FLOW_TIMEOUT)
+        instance = worker_tier.wait_for_outcome(engine, medusa, order_id, timeout=FLOW_TIMEOUT)
+        assert instance is not None
         assert instance["state"] == "COMPLETED", instance
         assert not instance["incidents"], instance["incidents"]
     for order_id in fulfilled:
