@@ -211,14 +211,8 @@ async def test_a_timer_is_cancelled_when_the_task_completes(gateway: Gateway, ta
         assert target.engine.inspect(f"/process-instances/{instance_key}")["state"] == "COMPLETED"
 
 
-async def test_io_mappings_scope_and_propagate_variables(gateway: Gateway) -> None:
-    process_id, first, second = unique("io"), unique("first"), unique("second")
-    mappings = (
-        '<zeebe:input source="=order.total * 2" target="amount" />'
-        '<zeebe:input source="static text" target="note" />'
-        '<zeebe:output source="=charged" target="payment.charged" />'
-        '<zeebe:output source="=amount" target="payment.amount" />'
-    )
+def _charge_then_ship(process_id: str, first: str, second: str, mappings: str) -> bytes:
+    """Task "charge" (with these mappings) of job type `first`, then task "ship" of job type `second`."""
     body = (
         start()
         + task("charge", first, mappings=mappings)
@@ -228,7 +222,18 @@ async def test_io_mappings_scope_and_propagate_variables(gateway: Gateway) -> No
         + flow("f2", "charge", "ship")
         + flow("f3", "ship", "end")
     )
-    await gateway.deploy("p.bpmn", definitions(process_id, body))
+    return definitions(process_id, body)
+
+
+async def test_io_mappings_scope_and_propagate_variables(gateway: Gateway) -> None:
+    process_id, first, second = unique("io"), unique("first"), unique("second")
+    mappings = (
+        '<zeebe:input source="=order.total * 2" target="amount" />'
+        '<zeebe:input source="static text" target="note" />'
+        '<zeebe:output source="=charged" target="payment.charged" />'
+        '<zeebe:output source="=amount" target="payment.amount" />'
+    )
+    await gateway.deploy("p.bpmn", _charge_then_ship(process_id, first, second, mappings))
     await gateway.create(process_id, {"order": {"total": 21}, "payment": {"currency": "eur"}})
 
     charge = await gateway.activate_one(first)
@@ -356,16 +361,7 @@ async def test_a_condition_that_is_not_a_boolean_raises_an_extract_value_inciden
 async def test_an_input_mapping_to_a_nested_target_builds_a_new_context(gateway: Gateway) -> None:
     process_id, first, second = unique("nested"), unique("first"), unique("second")
     mappings = '<zeebe:input source="=order.total" target="payment.amount" />'
-    body = (
-        start()
-        + task("charge", first, mappings=mappings)
-        + task("ship", second)
-        + end()
-        + flow("f1", "start", "charge")
-        + flow("f2", "charge", "ship")
-        + flow("f3", "ship", "end")
-    )
-    await gateway.deploy("p.bpmn", definitions(process_id, body))
+    await gateway.deploy("p.bpmn", _charge_then_ship(process_id, first, second, mappings))
     await gateway.create(process_id, {"order": {"total": 21}, "payment": {"currency": "eur"}})
 
     charge = await gateway.activate_one(first)
