@@ -19,10 +19,10 @@ from pyzeebe.errors import BusinessError
 
 from fulfillment.logs import bind
 from fulfillment.workflow import JobType
+from worker_job.confirmation import send_notification
 from worker_job.failure import DETAIL_VARIABLE, fail_order
 from worker_job.inventory import reserve_inventory
 from worker_job.job_context import JobContext
-from worker_job.notification import send_notification
 from worker_job.payment import verify_payment
 from worker_job.services import Services
 
