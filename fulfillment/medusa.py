@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Final, Self
 
 import httpx
+from pydantic import ValidationError
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -113,19 +114,26 @@ class MedusaClient:
 
     def get_order(self, order_id: str) -> Order:
         """The order snapshot the workflow needs (raises OrderNotFound for an unknown id)."""
-        body = self._json("GET", _order_path(order_id), params={"fields": ORDER_FIELDS})
-        return Order.model_validate(body["order"])
+        path = _order_path(order_id)
+        response, body = self._answer("GET", path, params={"fields": ORDER_FIELDS})
+        try:
+            return Order.model_validate(_order_in(body, response, "GET", path))
+        except ValidationError:
+            # The error would echo the order's values (the customer's email among them): never chain it.
+            raise MedusaUnavailable(
+                f"GET {path}: Medusa answered {response.status_code} with an order of an unexpected shape",
+                response.status_code,
+            ) from None
 
     def get_order_fields(self, order_id: str, fields: str) -> dict[str, Any]:
         """The order as a raw object with the Admin API's `fields` selection (e.g. "*payment_collections"),
         for reads that need more than the shared snapshot carries."""
-        body = self._json("GET", _order_path(order_id), params={"fields": fields})
-        return dict(body["order"])
+        return self._order("GET", _order_path(order_id), params={"fields": fields})
 
     def get_order_metadata(self, order_id: str) -> dict[str, Any]:
         """Only the order's metadata (cheaper than the whole order)."""
-        body = self._json("GET", _order_path(order_id), params={"fields": METADATA_FIELDS})
-        return dict(body["order"].get("metadata") or {})
+        order = self._order("GET", _order_path(order_id), params={"fields": METADATA_FIELDS})
+        return _metadata_of(order)
 
     def update_order_metadata(self, order_id: str, metadata: dict[str, Any]) -> dict[str, Any]:
         """Merges `metadata` into the order's top-level metadata keys and returns the metadata now stored.
@@ -133,10 +141,10 @@ class MedusaClient:
         Send only the keys you own: Medusa merges top-level keys (so other writers' keys survive), replaces
         nested objects whole and deletes a key sent as "". Raises OrderCanceled for a canceled order.
         """
-        body = self._json(
+        order = self._order(
             "POST", _order_path(order_id), params={"fields": METADATA_FIELDS}, json={"metadata": metadata}
         )
-        return dict(body["order"].get("metadata") or {})
+        return _metadata_of(order)
 
     def list_reservations(self, line_item_ids: Sequence[str]) -> list[dict[str, Any]]:
         """All reservations for the given line items (every page)."""
@@ -156,16 +164,28 @@ class MedusaClient:
             if not page or offset >= int(body.get("count", 0)):
                 return
 
+    def _order(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response, body = self._answer(method, path, **kwargs)
+        return _order_in(body, response, method, path)
+
     def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return self._answer(method, path, **kwargs)[1]
+
+    def _answer(self, method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, dict[str, Any]]:
+        """The response and its JSON object; an answer that is no JSON object (e.g. a proxy's HTML page)
+        is MedusaUnavailable naming the status, never quoting the body."""
         response = self._send(method, path, **kwargs)
         _raise_for_status(response)
         try:
             body = response.json()
-        except ValueError as exc:
-            raise MedusaError(f"{method} {path}: answer is not JSON", response.status_code) from exc
+        except ValueError:
+            body = None
         if not isinstance(body, dict):
-            raise MedusaError(f"{method} {path}: answer is not a JSON object", response.status_code)
-        return body
+            raise MedusaUnavailable(
+                f"{method} {path}: Medusa answered {response.status_code} with no JSON object",
+                response.status_code,
+            )
+        return response, body
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         retrying = Retrying(
@@ -197,12 +217,28 @@ def _order_path(order_id: str) -> str:
     return f"/admin/orders/{order_id}"
 
 
+def _order_in(body: dict[str, Any], response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+    order = body.get("order")
+    if not isinstance(order, dict):
+        raise MedusaUnavailable(
+            f"{method} {path}: Medusa answered {response.status_code} without an order", response.status_code
+        )
+    return order
+
+
+def _metadata_of(order: dict[str, Any]) -> dict[str, Any]:
+    metadata = order.get("metadata")
+    return dict(metadata) if isinstance(metadata, dict) else {}
+
+
 def _medusa_message(response: httpx.Response) -> str:
+    # Only Medusa's own JSON error message: a body of any other shape is never quoted (it may be a page
+    # that echoes the request).
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
-    return str(body.get("message", "")) if isinstance(body, dict) else ""
+        return ""
+    return str(body.get("message", ""))[:200] if isinstance(body, dict) else ""
 
 
 def _raise_for_status(response: httpx.Response) -> None:
@@ -219,7 +255,8 @@ def _raise_for_status(response: httpx.Response) -> None:
         raise OrderCanceled(message, status)
     if status == 400:
         raise MedusaRejected(message or "bad request", status)
-    raise MedusaError(f"{request}: {status} {message}", status)
+    # 408, 409, 422, ...: not an answer this client expects; Medusa or a proxy before it is not usable now.
+    raise MedusaUnavailable(f"{request}: Medusa answered {status}", status)
 
 
 def _log_retry(retry_state: Any) -> None:
