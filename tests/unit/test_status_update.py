@@ -199,6 +199,27 @@ def test_medusa_down_is_503_with_retry_after(function: types.ModuleType, webhook
 
 
 @pytest.mark.parametrize(
+    "medusa_answer",
+    [
+        {"status_code": 200, "text": "<html>proxy</html>"},
+        {"status_code": 200, "json": {"order": None}},
+        {"status_code": 409, "json": {"message": "conflict"}},
+        {"status_code": 422, "json": {"message": "unprocessable"}},
+    ],
+)
+def test_an_unexpected_medusa_answer_is_503_with_retry_after(
+    function: types.ModuleType, webhook_secret: str, medusa_answer: dict[str, Any]
+) -> None:
+    with respx.mock(base_url=MEDUSA_URL) as router:
+        router.route(path__regex=r"^/admin/orders/").respond(**medusa_answer)
+        body, headers = signed(webhook_secret, report("started"))
+        response = call_function(function.status_update, body, headers=headers)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert json.loads(response.get_data())["error"] == "medusa_unavailable"
+
+
+@pytest.mark.parametrize(
     ("method", "content_type", "expected"),
     [("GET", None, 405), ("PUT", "application/json", 405), ("POST", "text/plain", 415)],
 )
