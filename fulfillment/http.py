@@ -56,16 +56,35 @@ class HttpProblem(Exception):
     """An error answer: raise it anywhere below a `signed_json_endpoint`."""
 
     def __init__(
-        self, status: int, error: str, message: str, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        error: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        body_unread: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.error = error
         self.message = message
         self.headers = dict(headers or {})
+        # Answered before the body was read to its end (too large, too slow, broken, not wanted at all).
+        self.body_unread = body_unread
 
     def response(self) -> flask.Response:
-        return json_response(self.status, {"error": self.error, "message": self.message}, self.headers)
+        payload = {"error": self.error, "message": self.message}
+        if not self.body_unread:
+            return json_response(self.status, payload, self.headers)
+        # functions-framework reads the whole request body before sending any answer that is not streamed
+        # (to spare clients a reset): a streamed answer leaves the rest unread, and the server then drains
+        # a bounded amount before it closes the connection.
+        return flask.Response(
+            iter([json.dumps(payload, separators=(",", ":"))]),
+            status=self.status,
+            mimetype=JSON_MIMETYPE,
+            headers=self.headers,
+        )
 
 
 def unavailable(error: str, message: str) -> HttpProblem:
@@ -157,10 +176,16 @@ def read_json_post(
 ) -> bytes:
     """The raw body of a JSON POST of at most `max_bytes` (405 / 415 / 413 / 400 / 408 otherwise)."""
     if request.method != "POST":
-        raise HttpProblem(405, "method_not_allowed", "only POST is accepted", {"Allow": "POST"})
+        raise HttpProblem(
+            405, "method_not_allowed", "only POST is accepted", {"Allow": "POST"}, body_unread=True
+        )
     if request.mimetype != JSON_MIMETYPE:
-        raise HttpProblem(415, "unsupported_media_type", f"Content-Type must be {JSON_MIMETYPE}")
-    too_large = HttpProblem(413, "payload_too_large", f"the body must be at most {max_bytes} bytes")
+        raise HttpProblem(
+            415, "unsupported_media_type", f"Content-Type must be {JSON_MIMETYPE}", body_unread=True
+        )
+    too_large = HttpProblem(
+        413, "payload_too_large", f"the body must be at most {max_bytes} bytes", body_unread=True
+    )
     if request.content_length is not None and request.content_length > max_bytes:
         raise too_large  # before reading a byte of it
     # Read one byte more than allowed instead of trusting Content-Length (chunked bodies have none).
@@ -169,15 +194,21 @@ def read_json_post(
             body = _read_at_most(request.stream, max_bytes + 1)
         except Exception as exc:  # the server's framing errors have server-specific types
             if expired.is_set() or isinstance(exc, TimeoutError):
-                raise HttpProblem(408, "request_timeout", "the body did not arrive in time") from exc
-            raise HttpProblem(400, "invalid_body_framing", "the body is not framed correctly") from exc
+                raise _too_slow() from exc
+            raise HttpProblem(
+                400, "invalid_body_framing", "the body is not framed correctly", body_unread=True
+            ) from exc
     if expired.is_set():
-        raise HttpProblem(408, "request_timeout", "the body did not arrive in time")
+        raise _too_slow()
     if len(body) > max_bytes:
         raise too_large
     if request.content_length is not None and len(body) != request.content_length:
         raise HttpProblem(400, "invalid_body_framing", "the body is shorter than its Content-Length")
     return body
+
+
+def _too_slow() -> HttpProblem:
+    return HttpProblem(408, "request_timeout", "the body did not arrive in time", body_unread=True)
 
 
 @contextmanager
