@@ -9,7 +9,7 @@ MEDUSA_STAMP := medusa/node_modules/.installed
 # Debian packages are installed as root; other users go through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup postgres-binaries browser render demo up down test lint bpmn-lint unit engine-test integration e2e \
+.PHONY: setup postgres-binaries browser render demo up down test lint bpmn-lint unit engine-test integration fuzz e2e \
 	terraform-lint terraform-check package-functions bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
@@ -69,6 +69,10 @@ engine-test: $(PY_STAMP) $(TOOLS_STAMP)
 
 integration: $(PY_STAMP) $(TOOLS_STAMP)
 	$(PY) -m pytest -p no:cacheprovider tests/integration
+
+# 10,000 generated requests against both served functions (FUZZ_CASES=N for more or fewer).
+fuzz: $(PY_STAMP)
+	$(PY) -m pytest -p no:cacheprovider -s tests/fuzz
 
 e2e: setup
 	$(PY) -m pytest -p no:cacheprovider tests/e2e

@@ -18,6 +18,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, Protocol, TypeVar
@@ -39,6 +40,8 @@ MAX_JSON_DEPTH: Final = 32
 RETRY_AFTER_SECONDS: Final = 30
 DEFAULT_BODY_DEADLINE_SECONDS: Final = 10.0
 READ_CHUNK_BYTES: Final = 16 * 1024
+LINGER_BYTES: Final = 1024 * 1024
+LINGER_SECONDS: Final = 2.0
 JSON_MIMETYPE: Final = "application/json"
 
 _JSON_STRUCTURE: Final = re.compile(rb'[\[\]{}"\\]')
@@ -72,19 +75,35 @@ class HttpProblem(Exception):
         # Answered before the body was read to its end (too large, too slow, broken, not wanted at all).
         self.body_unread = body_unread
 
-    def response(self) -> flask.Response:
+    def response(self, unread: _Readable | None = None) -> flask.Response:
+        """The answer; `unread` is the request body a `body_unread` answer leaves behind."""
         payload = {"error": self.error, "message": self.message}
         if not self.body_unread:
             return json_response(self.status, payload, self.headers)
         # functions-framework reads the whole request body before sending any answer that is not streamed
-        # (to spare clients a reset): a streamed answer leaves the rest unread, and the server then drains
-        # a bounded amount before it closes the connection.
+        # (to spare clients a reset). A streamed answer is on the wire first; then at most LINGER_BYTES of
+        # the rest are discarded, so a client still sending a moderately large body can finish and read the
+        # answer, while a huge or endless one is cut off (the server then closes the connection).
         return flask.Response(
-            iter([json.dumps(payload, separators=(",", ":"))]),
+            _then_discard(json.dumps(payload, separators=(",", ":")), unread),
             status=self.status,
             mimetype=JSON_MIMETYPE,
             headers=self.headers,
         )
+
+
+def _then_discard(answer: str, unread: _Readable | None) -> Iterator[str]:
+    yield answer
+    if unread is None:
+        return
+    deadline = time.monotonic() + LINGER_SECONDS
+    discarded = 0
+    with contextlib.suppress(Exception):  # a broken or closed body: nothing left to be polite about
+        while discarded < LINGER_BYTES and time.monotonic() < deadline:
+            chunk = unread.read(READ_CHUNK_BYTES)
+            if not chunk:
+                return
+            discarded += len(chunk)
 
 
 def unavailable(error: str, message: str) -> HttpProblem:
@@ -123,7 +142,7 @@ def signed_json_endpoint(
                 verify_signature(request, body, secrets)
                 return handler(parse_json_object(body))
             except Exception as exc:
-                return _answer_error(exc, order_not_found_status)
+                return _answer_error(exc, order_not_found_status, request)
 
         return endpoint
 
@@ -148,7 +167,7 @@ def problem_for(error: Exception, order_not_found_status: int) -> HttpProblem | 
     return None
 
 
-def _answer_error(error: Exception, order_not_found_status: int) -> flask.Response:
+def _answer_error(error: Exception, order_not_found_status: int, request: flask.Request) -> flask.Response:
     problem = problem_for(error, order_not_found_status)
     with bind(**context_of(error)):
         if problem is None:
@@ -165,7 +184,7 @@ def _answer_error(error: Exception, order_not_found_status: int) -> flask.Respon
         if isinstance(error, (MedusaAuthError, EngineError)) and not isinstance(error, EngineUnavailable):
             level = logging.ERROR  # needs an operator, not a retry
         logger.log(level, "answered %s %s", problem.status, problem.error, extra=details)
-    return problem.response()
+    return problem.response(unread=request.stream)
 
 
 def read_json_post(

@@ -7,7 +7,6 @@ secret can be rotated without downtime: add the new one, move the senders over, 
 
 from __future__ import annotations
 
-import base64
 import binascii
 import functools
 import re
@@ -47,8 +46,8 @@ def check_secret(secret: str) -> None:
     encoded = secret.removeprefix(SECRET_PREFIX)
     try:
         # Padding is optional in the wild; strict decoding refuses anything that is not base64.
-        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-    except binascii.Error as exc:
+        key = binascii.a2b_base64((encoded + "=" * (-len(encoded) % 4)).encode("ascii"), strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
         raise ValueError("a webhook secret must be base64 after the whsec_ prefix") from exc
     if len(key) < MIN_SECRET_BYTES:
         raise ValueError(f"a webhook secret must hold at least {MIN_SECRET_BYTES} bytes (it has {len(key)})")
@@ -107,8 +106,9 @@ def _is_signature(entry: str) -> bool:
     if not _VERSION.fullmatch(version) or not encoded:
         return False
     try:
-        base64.b64decode(encoded, validate=True)
-    except binascii.Error:
+        # Strict: only the alphabet, and padding only where it belongs.
+        binascii.a2b_base64(encoded.encode("ascii"), strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError):
         return False
     return True
 
