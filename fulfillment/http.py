@@ -176,6 +176,10 @@ def _answer_error(error: Exception, order_not_found_status: int, request: flask.
         # The cause is named by its type and our own message (status codes, paths), never a body.
         cause = error if problem is not error else error.__cause__
         details = {
+            # `event`, `http_status` and `error` feed the log-based metrics (terraform/monitoring.tf).
+            "event": "request_refused",
+            "http_status": problem.status,
+            "error": problem.error,
             "reason": problem.message,
             "cause": f"{type(cause).__name__}: {cause}" if cause else None,
             "medusa_status": getattr(cause, "status_code", None) if isinstance(cause, MedusaError) else None,

@@ -77,6 +77,13 @@ def exception_handler(limits: TaskLimits) -> Callable[[Exception, Job, JobContro
                 "; the engine raises an incident" if remaining <= 0 else f", next attempt in {backoff} ms",
                 type(error).__name__,
                 error,
+                # Structured fields for the log-based metrics (terraform/monitoring.tf).
+                extra={
+                    "event": "job_failed",
+                    "job_type": job.type,
+                    "retries_left": max(remaining, 0),
+                    "error_type": type(error).__name__,
+                },
             )
             await controller.set_failure_status(f"{type(error).__name__}: {error}", retry_back_off_ms=backoff)
 

@@ -41,9 +41,11 @@ ENGINE = EngineBridge.from_settings(SETTINGS, message_ttl_seconds=SETTINGS.order
 )
 def order_webhook(payload: dict[str, Any]) -> flask.Response:
     if http.validate(WebhookEnvelope, payload).type != ORDER_PLACED_EVENT:
+        # `event` and `outcome` feed the log-based metrics (terraform/monitoring.tf).
+        logger.info("order webhook ignored", extra={"event": "webhook_handled", "outcome": "ignored"})
         return http.json_response(202, {"status": "ignored"})
     order_id = http.validate(OrderPlacedEvent, payload).order_id
     with bind(order_id=order_id):
         status = start_fulfillment(order_id, MEDUSA, ENGINE)
-        logger.info("order webhook accepted", extra={"outcome": status})
+        logger.info("order webhook accepted", extra={"event": "webhook_handled", "outcome": status})
         return http.json_response(202, {"order_id": order_id, "status": status})

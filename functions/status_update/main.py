@@ -13,6 +13,7 @@ retry could never change the outcome, so the worker must not retry it.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import flask
@@ -26,6 +27,7 @@ from fulfillment.status_writer import record_status
 from fulfillment.workflow import StatusUpdate
 
 setup_logging("status-update")
+logger = logging.getLogger("status_update")
 
 SETTINGS = load_settings(StatusSettings)
 MEDUSA = MedusaClient.from_settings(SETTINGS)
@@ -40,4 +42,17 @@ MEDUSA = MedusaClient.from_settings(SETTINGS)
 def status_update(payload: dict[str, Any]) -> flask.Response:
     update = http.validate(StatusUpdate, payload)
     with bind(order_id=update.order_id, process_instance_key=update.process_instance_key):
-        return http.json_response(200, record_status(MEDUSA, update).as_json())
+        outcome = record_status(MEDUSA, update)
+        # One line per report; `event`, `status`, `applied` and `reason` feed the log-based metrics
+        # (terraform/monitoring.tf): statuses applied and refused, orders that reached a terminal status.
+        logger.info(
+            "status update recorded",
+            extra={
+                "event": "status_recorded",
+                "status": update.status.value,
+                "applied": outcome.applied,
+                "reason": outcome.reason or "",
+                "terminal": update.status.terminal,
+            },
+        )
+        return http.json_response(200, outcome.as_json())

@@ -173,6 +173,9 @@ def test_unknown_order_is_404(
         {**report("started"), "process_instance_key": "12ab"},
         {k: v for k, v in report("started").items() if k != "message"},
         {**report("started"), "occurred_at": "yesterday"},
+        # Valid ISO 8601 that has no UTC equivalent inside the representable years.
+        {**report("started"), "occurred_at": "9999-12-31T23:59:59-23:59"},
+        {**report("started"), "occurred_at": "0001-01-01T00:00:00+23:59"},
         ["started"],
     ],
 )
