@@ -11,7 +11,7 @@ PLUGIN_STAMP := medusa/plugin/node_modules/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup postgres-binaries browser render demo up down medusa-plugin test lint bpmn-lint workflow-lint unit engine-test \
-	integration e2e \
+	integration fuzz e2e \
 	terraform-lint terraform-check package-functions bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
@@ -84,6 +84,10 @@ engine-test: $(PY_STAMP) $(TOOLS_STAMP)
 
 integration: $(PY_STAMP) $(TOOLS_STAMP)
 	$(PY) -m pytest -p no:cacheprovider tests/integration
+
+# 10,000 generated requests against both served functions (FUZZ_CASES=N for more or fewer).
+fuzz: $(PY_STAMP)
+	$(PY) -m pytest -p no:cacheprovider -s tests/fuzz
 
 e2e: setup
 	$(PY) -m pytest -p no:cacheprovider tests/e2e
