@@ -12,7 +12,14 @@ from localzeebe.feel import Expression, FeelError
 from localzeebe.model import Element, Mapping, Process, SequenceFlow
 from localzeebe.timer import DurationError, parse_duration_ms
 
-FLOW_NODES = {"startEvent", "endEvent", "serviceTask", "exclusiveGateway", "boundaryEvent"}
+FLOW_NODES = {
+    "startEvent",
+    "endEvent",
+    "serviceTask",
+    "exclusiveGateway",
+    "boundaryEvent",
+    "intermediateCatchEvent",
+}
 IGNORED_IN_PROCESS = {"laneSet", "documentation", "extensionElements", "textAnnotation", "association"}
 IGNORED_IN_DEFINITIONS = {"documentation", "extensionElements", "collaboration", "itemDefinition"}
 NODE_CHILDREN = {"incoming", "outgoing", "documentation", "extensionElements"}
@@ -24,7 +31,8 @@ EVENT_DEFINITIONS = {
 SUPPORTED_EVENTS = {
     "startEvent": {"none", "message"},
     "endEvent": {"none", "error"},
-    "boundaryEvent": {"error", "timer"},
+    "boundaryEvent": {"error", "timer", "message"},
+    "intermediateCatchEvent": {"timer"},
 }
 
 
@@ -55,6 +63,7 @@ class _DefinitionsReader:
             raise DeploymentError(f"<{root.tag}> (line {root.line}): expected BPMN <definitions>")
         self.root = root
         self.messages: dict[str, str | None] = {}
+        self.correlation_keys: dict[str, str | None] = {}  # message id -> zeebe:subscription correlationKey
         self.errors: dict[str, str | None] = {}
         for child in root.children:
             self._read_definition(child)
@@ -63,7 +72,11 @@ class _DefinitionsReader:
         if node.namespace != BPMN or node.tag in IGNORED_IN_DEFINITIONS or node.tag == "process":
             return
         if node.tag == "message":
-            self.messages[node.attr("id") or ""] = node.attr("name")
+            message_id = node.attr("id") or ""
+            self.messages[message_id] = node.attr("name")
+            extensions = node.first(BPMN, "extensionElements")
+            subscription = extensions.first(ZEEBE, "subscription") if extensions is not None else None
+            self.correlation_keys[message_id] = subscription.attr("correlationKey") if subscription else None
         elif node.tag == "error":
             self.errors[node.attr("id") or ""] = node.attr("errorCode")
         else:
@@ -164,8 +177,8 @@ class _ProcessReader:
         if len(definitions) > 1:
             raise _refuse(node, "multiple event definitions are not supported")
         if not definitions:
-            if node.tag == "boundaryEvent":
-                raise _refuse(node, "a boundary event needs an error or timer event definition")
+            if node.tag in {"boundaryEvent", "intermediateCatchEvent"}:
+                raise _refuse(node, f"a <{node.tag}> needs an event definition")
             return
         definition = definitions[0]
         kind = EVENT_DEFINITIONS.get(definition.tag)
@@ -174,6 +187,8 @@ class _ProcessReader:
         element.event = kind
         if kind == "message":
             element.message_name = self._message_name(node, definition)
+            if node.tag == "boundaryEvent":
+                element.correlation_key = self._correlation_key(node, definition)
         elif kind == "error":
             self._read_error(node, definition, element)
         else:
@@ -182,10 +197,16 @@ class _ProcessReader:
     def _message_name(self, node: XmlNode, definition: XmlNode) -> str:
         name = self.definitions.messages.get(definition.attr("messageRef") or "")
         if not name:
-            raise _refuse(node, "a message start event needs a messageRef to a message with a name")
+            raise _refuse(node, "a message event needs a messageRef to a message with a name")
         if name.startswith("="):
-            raise _refuse(node, "a message start event needs a static message name")
+            raise _refuse(node, "a message event needs a static message name")
         return name
+
+    def _correlation_key(self, node: XmlNode, definition: XmlNode) -> Expression:
+        key = self.definitions.correlation_keys.get(definition.attr("messageRef") or "")
+        if not key or not key.strip():
+            raise _refuse(node, "a message catch event needs <zeebe:subscription correlationKey=...>")
+        return _expression(node, key.strip(), "correlation key")
 
     def _read_error(self, node: XmlNode, definition: XmlNode, element: Element) -> None:
         error_ref = definition.attr("errorRef")
@@ -279,8 +300,9 @@ class _ProcessReader:
             host = self.elements.get(element.attached_to or "")
             if host is None or host.type != "serviceTask":
                 raise _refuse(self.nodes[element.id], "a boundary event must be attached to a service task")
-            if element.event == "error" and not element.interrupting:
-                raise _refuse(self.nodes[element.id], "an error boundary event must be interrupting")
+            if element.event in {"error", "message"} and not element.interrupting:
+                reason = f"a {element.event} boundary event must be interrupting"
+                raise _refuse(self.nodes[element.id], reason)
             host.boundary_events.append(element)
 
     def _check_element(self, element: Element) -> None:
@@ -291,8 +313,8 @@ class _ProcessReader:
             self._check_gateway(node, element)
         if element.type == "endEvent" and element.outgoing:
             raise _refuse(node, "an end event cannot have outgoing sequence flows")
-        if element.type == "boundaryEvent" and not element.outgoing:
-            raise _refuse(node, "a boundary event needs an outgoing sequence flow")
+        if element.type in {"boundaryEvent", "intermediateCatchEvent"} and not element.outgoing:
+            raise _refuse(node, f"a <{element.type}> needs an outgoing sequence flow")
 
     def _check_gateway(self, node: XmlNode, element: Element) -> None:
         flow_ids = {flow.id for flow in element.outgoing}

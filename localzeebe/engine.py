@@ -46,6 +46,9 @@ class Engine(MessageCorrelation):
             self.instances[instance.key] = instance
             if instance.state == "ACTIVE" and instance.correlation_key and instance.message_name:
                 self.message_buffer.lock(instance.bpmn_process_id, instance.correlation_key, instance.key)
+            for element in instance.elements.values():
+                for boundary_id, name_and_key in element.subscriptions.items():
+                    self._open_subscription(instance, element, boundary_id, name_and_key)
         for data in records.get("job", []):
             job = Job(**data)
             self.jobs[job.key] = job

@@ -1,5 +1,5 @@
-"""Token flow: activating and completing elements, service tasks, gateways, error and timer
-boundary events, and the end of an instance."""
+"""Token flow: activating and completing elements, service tasks, gateways, error, timer and message
+boundary events, intermediate timer catch events, and the end of an instance."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ class TokenFlow(JobLifecycle):
     def __init__(self, store: Store | None = None) -> None:
         super().__init__(store)
         self.result_waiters: Waiters[int, ProcessInstance] = Waiters()
+        # Open message subscriptions: (message name, correlation key) -> {(instance key, element instance
+        # key): boundary event id}, in the order they were opened.
+        self.subscriptions: dict[tuple[str, str], dict[tuple[int, int], str]] = {}
+
+    def _subscription_opened(
+        self, instance: ProcessInstance, element_instance: ElementInstance, boundary_id: str
+    ) -> None:
+        """Hook: a buffered message may correlate at once (message correlation overrides it)."""
 
     def _instance_ended(self, instance: ProcessInstance) -> None:
         """Hook for what follows the end of an instance (message correlation overrides it)."""
@@ -82,6 +90,8 @@ class TokenFlow(JobLifecycle):
                 self._complete(instance, element_instance, [flow])
             elif element.type == "endEvent" and element.event == "error":
                 self._throw_from_end_event(instance, element_instance, element)
+            elif element.type == "intermediateCatchEvent":
+                self._wait_for_timer(instance, element_instance, element)
             else:
                 self._complete_event(instance, element_instance, element)
         except ElementFailure as failure:
@@ -125,6 +135,9 @@ class TokenFlow(JobLifecycle):
         for boundary_id in element_instance.timers:
             self._cancel("timer", element_instance.key, boundary_id)
         element_instance.timers = {}
+        for name, key in element_instance.subscriptions.values():
+            self.subscriptions.get((name, key), {}).pop((instance.key, element_instance.key), None)
+        element_instance.subscriptions = {}
         self._history(instance, element_instance, intent)
 
     def _terminate(self, instance: ProcessInstance, element_instance: ElementInstance) -> None:
@@ -182,7 +195,9 @@ class TokenFlow(JobLifecycle):
         context = visible(instance, element_instance)
         job_type = self._evaluate_string(element, element.job_type, context, "job type")
         retries = self._evaluate_retries(element, context)
-        timers = self._timer_due_times(element, context)  # all or none: an incident leaves no timer behind
+        # All or none: an incident leaves no timer or subscription behind.
+        timers = self._timer_due_times(element, context)
+        subscriptions = self._subscription_keys(element, context)
         job = Job(
             key=self.next_key(),
             type=job_type,
@@ -201,6 +216,67 @@ class TokenFlow(JobLifecycle):
         self._make_activatable(job)
         for boundary_id, due in timers.items():
             self._schedule_timer(instance, element_instance, boundary_id, due)
+        for boundary_id, name_and_key in subscriptions.items():
+            self._open_subscription(instance, element_instance, boundary_id, name_and_key)
+        for boundary_id in subscriptions:
+            if element_instance.key not in instance.elements:
+                break  # a buffered message already interrupted the task
+            self._subscription_opened(instance, element_instance, boundary_id)
+
+    def _open_subscription(
+        self,
+        instance: ProcessInstance,
+        element_instance: ElementInstance,
+        boundary_id: str,
+        name_and_key: list[str],
+    ) -> None:
+        element_instance.subscriptions[boundary_id] = name_and_key
+        name, key = name_and_key
+        self.subscriptions.setdefault((name, key), {})[(instance.key, element_instance.key)] = boundary_id
+
+    def _subscription_keys(self, element: Element, context: Variables) -> dict[str, list[str]]:
+        """Message name and correlation key of each message boundary event (Zeebe accepts a string or a
+        number as the key and correlates on its text)."""
+        keys: dict[str, list[str]] = {}
+        for boundary in element.boundary_events:
+            if boundary.event != "message" or boundary.correlation_key is None:
+                continue
+            assert boundary.message_name is not None
+            value: Value = boundary.correlation_key.evaluate(context)
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise ElementFailure(
+                    "EXTRACT_VALUE_ERROR",
+                    f"Failed to extract the correlation key for '{boundary.correlation_key.text}' of "
+                    f"'{boundary.id}': the value must be either a string or a number, but was "
+                    f"{json.dumps(value)}",
+                )
+            text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+            keys[boundary.id] = [boundary.message_name, text]
+        return keys
+
+    def _wait_for_timer(
+        self, instance: ProcessInstance, element_instance: ElementInstance, element: Element
+    ) -> None:
+        """An intermediate timer catch event: the token waits here until the duration has passed."""
+        assert element.timer_duration is not None
+        text = self._evaluate_string(element, element.timer_duration, instance.variables, "timer duration")
+        try:
+            due = now_ms() + parse_duration_ms(text)
+        except DurationError as error:
+            raise ElementFailure("EXTRACT_VALUE_ERROR", str(error)) from None
+        element_instance.timers[element.id] = due
+        self._schedule_timer(instance, element_instance, element.id, due)
+
+    def _correlate_to_boundary(
+        self,
+        instance: ProcessInstance,
+        element_instance: ElementInstance,
+        boundary_id: str,
+        payload: Variables,
+    ) -> None:
+        """An interrupting message boundary event: the task ends and the token leaves through the event."""
+        self._terminate(instance, element_instance)
+        self._activate(instance, self._model(instance).element(boundary_id), dict(payload))
 
     def _timer_due_times(self, element: Element, context: Variables) -> dict[str, int]:
         timers: dict[str, int] = {}
@@ -303,6 +379,10 @@ class TokenFlow(JobLifecycle):
         ):
             return
         del element_instance.timers[boundary_id]
+        if boundary_id == element_instance.element_id:
+            log.info("timer fired %s instance %d (catch event)", boundary_id, instance_key)
+            self._complete(instance, element_instance, self._model(instance).element(boundary_id).outgoing)
+            return
         boundary = self._model(instance).element(boundary_id)
         log.info(
             "timer fired %s instance %d (interrupting=%s)", boundary_id, instance_key, boundary.interrupting

@@ -1,5 +1,5 @@
 """Messages: the buffer with its message-id index and one-active-instance-per-correlation-key locks,
-and correlation to message start events."""
+and correlation to message start events and to the open subscriptions of message boundary events."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Final
 from localzeebe import errors
 from localzeebe.instance import TokenFlow
 from localzeebe.state import (
+    ElementInstance,
     Message,
     ProcessInstance,
     Variables,
@@ -122,6 +123,7 @@ class MessageCorrelation(TokenFlow):
             published + max(ttl_ms, 0),
         )
         log.info("message published key %d name %s correlation key %s", message.key, name, correlation_key)
+        self._correlate_subscriptions(message)
         for bpmn_process_id in self._subscribers(name):
             self._correlate_start(message, bpmn_process_id)
         if ttl_ms > 0:
@@ -129,6 +131,41 @@ class MessageCorrelation(TokenFlow):
             self._mark("message", message)
         self.commit()
         return message.key
+
+    def _correlate_subscriptions(self, message: Message) -> None:
+        """Every open subscription with the message's name and key, at most one per instance (Zeebe: a
+        message is correlated to each process instance at most once)."""
+        opened = self.subscriptions.get((message.name, message.correlation_key), {})
+        for (instance_key, element_instance_key), boundary_id in list(opened.items()):
+            instance = self.instances[instance_key]
+            element_instance = instance.elements.get(element_instance_key)
+            if element_instance is None or instance_key in message.correlated_instances:
+                continue
+            self._correlate_catch(message, instance, element_instance, boundary_id)
+
+    def _subscription_opened(
+        self, instance: ProcessInstance, element_instance: ElementInstance, boundary_id: str
+    ) -> None:
+        """A subscription opened after its message was published takes the oldest unexpired buffered one."""
+        name, key = element_instance.subscriptions[boundary_id]
+        for message in self.message_buffer.waiting({name}, key, now_ms()):
+            if instance.key not in message.correlated_instances:
+                self._correlate_catch(message, instance, element_instance, boundary_id)
+                return
+
+    def _correlate_catch(
+        self, message: Message, instance: ProcessInstance, element_instance: ElementInstance, boundary_id: str
+    ) -> None:
+        message.correlated_instances.append(instance.key)
+        self._mark("message", message)
+        log.info(
+            "message correlated key %d name %s to instance %d at %s",
+            message.key,
+            message.name,
+            instance.key,
+            boundary_id,
+        )
+        self._correlate_to_boundary(instance, element_instance, boundary_id, message.variables)
 
     def _subscribers(self, message_name: str) -> list[str]:
         return [

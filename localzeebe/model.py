@@ -27,7 +27,7 @@ class Element:
     """One flow node. Fields not relevant to the element's type stay at their defaults."""
 
     id: str
-    type: str  # startEvent, endEvent, serviceTask, exclusiveGateway, boundaryEvent
+    type: str  # startEvent, endEvent, serviceTask, exclusiveGateway, boundaryEvent, intermediateCatchEvent
     line: int
     event: str = "none"  # none, message, error, timer
     outgoing: list[SequenceFlow] = field(default_factory=list)
@@ -37,6 +37,7 @@ class Element:
     job_retries: Expression | None = None
     headers: dict[str, str] = field(default_factory=dict)
     message_name: str | None = None
+    correlation_key: Expression | None = None  # message boundary events: evaluated when the task activates
     error_code: Expression | None = None  # thrown code (end event) or caught code (None = catch all)
     attached_to: str | None = None
     interrupting: bool = True

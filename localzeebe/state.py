@@ -39,7 +39,10 @@ class ElementInstance:
     variables: Variables = field(default_factory=dict)
     job_key: int | None = None
     incident_key: int | None = None
-    timers: dict[str, int] = field(default_factory=dict)  # boundary event id -> due time (ms)
+    # Boundary event id (or the element's own id for an intermediate timer catch event) -> due time (ms).
+    timers: dict[str, int] = field(default_factory=dict)
+    # Message boundary event id -> [message name, correlation key], open while the task is active.
+    subscriptions: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,6 +112,8 @@ class Message:
     published: int
     expires_at: int
     correlated_processes: list[str] = field(default_factory=list)
+    # Instances whose catch event this message triggered: a message is correlated once per instance.
+    correlated_instances: list[int] = field(default_factory=list)
 
 
 def to_dict(record: Any) -> dict[str, Any]:

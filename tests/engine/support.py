@@ -127,12 +127,33 @@ def timer_boundary(element_id: str, attached_to: str, duration: str, interruptin
     )
 
 
+def message_boundary(element_id: str, attached_to: str, message_ref: str) -> str:
+    return (
+        f'<bpmn:boundaryEvent id="{element_id}" attachedToRef="{attached_to}">'
+        f'<bpmn:messageEventDefinition messageRef="{message_ref}" /></bpmn:boundaryEvent>'
+    )
+
+
+def timer_catch(element_id: str, duration: str) -> str:
+    return (
+        f'<bpmn:intermediateCatchEvent id="{element_id}"><bpmn:timerEventDefinition>'
+        f"<bpmn:timeDuration>{html.escape(duration)}</bpmn:timeDuration></bpmn:timerEventDefinition>"
+        "</bpmn:intermediateCatchEvent>"
+    )
+
+
 def error(error_id: str, code: str) -> str:
     return f'<bpmn:error id="{error_id}" name="{code}" errorCode="{code}" />'
 
 
-def message(message_id: str, name: str) -> str:
-    return f'<bpmn:message id="{message_id}" name="{name}" />'
+def message(message_id: str, name: str, correlation_key: str | None = None) -> str:
+    if correlation_key is None:
+        return f'<bpmn:message id="{message_id}" name="{name}" />'
+    return (
+        f'<bpmn:message id="{message_id}" name="{name}"><bpmn:extensionElements>'
+        f'<zeebe:subscription correlationKey="{html.escape(correlation_key)}" />'
+        "</bpmn:extensionElements></bpmn:message>"
+    )
 
 
 def one_task_process(process_id: str, job_type: str, retries: str = "3") -> bytes:
