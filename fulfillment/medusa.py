@@ -165,6 +165,11 @@ class MedusaClient:
                 f"POST {_status_path(order_id)}: unexpected answer from the status route", 200
             ) from None
 
+    def cancel_order(self, order_id: str) -> None:
+        """Cancels the order through Medusa's cancel workflow, which releases its reservations and cancels
+        its payment authorizations. Raises MedusaRejected when Medusa refuses (e.g. already fulfilled)."""
+        self._order("POST", f"{_order_path(order_id)}/cancel")
+
     def list_reservations(self, line_item_ids: Sequence[str]) -> list[dict[str, Any]]:
         """All reservations for the given line items (every page)."""
         if not line_item_ids:

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fulfillment.medusa import MedusaClient
-from fulfillment.workflow import KEY_STATUS, StatusUpdate, metadata_for, replaceable_statuses
+from fulfillment.workflow import (
+    KEY_STATUS,
+    StatusUpdate,
+    WorkflowStatus,
+    metadata_for,
+    replaceable_statuses,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +58,22 @@ def record_status(medusa: MedusaClient, update: StatusUpdate) -> StatusOutcome:
     if written.applied:
         logger.info("status applied", extra={"workflow_status": update.status.value, "step": update.step})
     else:
-        logger.info(
+        # Ranks decide, never clocks: a refusal of an update that is not behind the stored status (e.g.
+        # `completed` after `canceled`) means two outcomes raced; someone should look at that order.
+        log = logger.warning if _not_behind(update.status, stored) else logger.info
+        log(
             "status not applied",
             extra={"reason": written.reason, "stored_status": stored, "update_status": update.status.value},
         )
     return StatusOutcome(
         update.order_id, written.applied, None if stored is None else str(stored), written.reason
     )
+
+
+def _not_behind(update: WorkflowStatus, stored: object) -> bool:
+    """True when `update` is another status of at least the stored one's rank (a repeat is behind)."""
+    try:
+        current = WorkflowStatus(str(stored))
+    except ValueError:
+        return False
+    return current is not update and update.rank >= current.rank

@@ -20,6 +20,8 @@ from fulfillment.orders import OrderId
 
 PROCESS_ID: Final = "order-fulfillment"
 MESSAGE_NAME: Final = "order-placed"
+# Published when the order is canceled in Medusa; interrupts the process (correlation key = order id).
+CANCELED_MESSAGE_NAME: Final = "order-canceled"
 BPMN_PATH: Final = Path(__file__).resolve().parent.parent / "bpmn" / "order-fulfillment.bpmn"
 
 # Metadata keys on the order: the names the Node.js proof of concept used, so existing views keep working.
@@ -38,23 +40,27 @@ class JobType(StrEnum):
     RESERVE_INVENTORY = "reserve-inventory"
     SEND_NOTIFICATION = "send-notification"
     FAIL_ORDER = "fail-order"
+    RECORD_CANCELED = "record-canceled"
 
 
 class BpmnErrorCode(StrEnum):
     PAYMENT_NOT_AUTHORIZED = "PAYMENT_NOT_AUTHORIZED"
     STOCK_MISSING = "STOCK_MISSING"
+    ORDER_CANCELED = "ORDER_CANCELED"
 
 
 class WorkflowStatus(StrEnum):
     """Where an order is in the process. `rank` orders them; terminal ones are final."""
 
     STARTED = "started"
+    AWAITING_PAYMENT = "awaiting_payment"
     PAYMENT_VERIFIED = "payment_verified"
     INVENTORY_RESERVED = "inventory_reserved"
     COMPLETED = "completed"
     PAYMENT_FAILED = "payment_failed"
     OUT_OF_STOCK = "out_of_stock"
     FAILED = "failed"
+    CANCELED = "canceled"
 
     @property
     def rank(self) -> int:
@@ -68,12 +74,15 @@ class WorkflowStatus(StrEnum):
 TERMINAL_RANK: Final = 100
 _RANKS: Final[Mapping[WorkflowStatus, int]] = {
     WorkflowStatus.STARTED: 10,
+    # Waiting for the customer's payment: re-reported on every re-check (a repeat is refused as stale).
+    WorkflowStatus.AWAITING_PAYMENT: 15,
     WorkflowStatus.PAYMENT_VERIFIED: 20,
     WorkflowStatus.INVENTORY_RESERVED: 30,
     WorkflowStatus.COMPLETED: TERMINAL_RANK,
     WorkflowStatus.PAYMENT_FAILED: TERMINAL_RANK,
     WorkflowStatus.OUT_OF_STOCK: TERMINAL_RANK,
     WorkflowStatus.FAILED: TERMINAL_RANK,
+    WorkflowStatus.CANCELED: TERMINAL_RANK,
 }
 
 

@@ -301,7 +301,8 @@ class _ProcessReader:
             if host is None or host.type != "serviceTask":
                 raise _refuse(self.nodes[element.id], "a boundary event must be attached to a service task")
             if element.event in {"error", "message"} and not element.interrupting:
-                reason = f"a {element.event} boundary event must be interrupting"
+                article = "an" if element.event == "error" else "a"
+                reason = f"{article} {element.event} boundary event must be interrupting"
                 raise _refuse(self.nodes[element.id], reason)
             host.boundary_events.append(element)
 

@@ -40,6 +40,7 @@ from worker_job.back_pressure import BackPressureAdapter
 from worker_job.config import WorkerJobSettings
 from worker_job.notification import Notifier, Outbox, OutboxNotifier, SmtpNotifier
 from worker_job.order_reads import OrderReader
+from worker_job.policy import BusinessPolicy
 from worker_job.services import Services
 from worker_job.status_reporter import IdTokenSource, StatusReporter
 from worker_job.tasks import TaskLimits, register_tasks
@@ -78,6 +79,11 @@ def build_services(settings: WorkerJobSettings) -> Services:
             settings.status_update_url, settings.status_update_signing_secret, id_tokens=id_tokens
         ),
         notifier=build_notifier(settings),
+        policy=BusinessPolicy(
+            payment_recheck_interval=settings.payment_recheck_interval,
+            payment_max_wait=settings.payment_max_wait,
+            stock_policy=settings.stock_policy,
+        ),
     )
 
 
@@ -90,6 +96,7 @@ def task_limits(settings: WorkerJobSettings) -> TaskLimits:
         job_timeout_ms=int(settings.worker_job_timeout_seconds * 1000),
         retry_backoff_ms=int(settings.worker_retry_backoff_seconds * 1000),
         max_retry_backoff_ms=int(settings.worker_max_retry_backoff_seconds * 1000),
+        outage_window_ms=int(settings.worker_outage_window_seconds * 1000),
     )
 
 

@@ -7,11 +7,13 @@ from typing import Any
 from fulfillment.workflow import JobType, WorkflowStatus
 from worker_job.job_context import JobContext
 from worker_job.notification import CONFIRMATION_TEMPLATE, confirmation
+from worker_job.outcomes import stop_if_canceled
 from worker_job.services import Services
 
 
 def send_notification(ctx: JobContext, services: Services) -> dict[str, Any]:
     order = services.medusa.get_order(ctx.order_id)
+    stop_if_canceled(ctx.order_id, order.status)
     template = ctx.header("template", CONFIRMATION_TEMPLATE)
     sent_now = services.notifier.send(confirmation(order, template))
     services.status.report(

@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from pyzeebe.errors import BusinessError
 
 from fulfillment.workflow import BpmnErrorCode, JobType, WorkflowStatus
 from worker_job.job_context import JobContext
 from worker_job.order_reads import OrderInventory, StockedLineItem
+from worker_job.outcomes import BusinessOutcome, stop_if_canceled
 from worker_job.services import Services
 
 logger = logging.getLogger(__name__)
@@ -102,13 +102,15 @@ def stocked_items(order: OrderInventory) -> list[StockedLineItem]:
 
 def reserve_inventory(ctx: JobContext, services: Services) -> dict[str, Any]:
     order = services.medusa.get_order_inventory(ctx.order_id)
+    stop_if_canceled(ctx.order_id, order.status)
     items = stocked_items(order)
     raw = services.medusa.list_reservations([item.id for item in items])
     shortages = find_shortages(items, (Reservation.model_validate(r) for r in raw))
     if shortages:
         reason = "not reserved: " + "; ".join(shortage.describe() for shortage in shortages)
         logger.info("stock missing", extra={"shortages": len(shortages), "reason": reason})
-        raise BusinessError(BpmnErrorCode.STOCK_MISSING.value, reason)
+        policy = services.policy.stock(ctx)
+        raise BusinessOutcome(BpmnErrorCode.STOCK_MISSING, reason, stock_policy=policy.value)
     message = (
         f"reservations cover {len(items)} stocked line item(s)"
         if items

@@ -208,17 +208,28 @@ def confirmation(order: Order, template: str = CONFIRMATION_TEMPLATE) -> Notific
     )
 
 
-def failure(order: Order, reason: str, template: str = FAILURE_TEMPLATE) -> Notification:
-    body = (
-        f"We are sorry: we could not fulfil your order {_order_name(order)}.\n\n"
-        f"Reason: {reason}\n\n"
-        "Any authorized payment will be released. Reply to this message if you have questions.\n"
-    )
+def failure(
+    order: Order, reason: str, template: str = FAILURE_TEMPLATE, *, canceled: bool = False
+) -> Notification:
+    """The failure mail says what really happened: a canceled order had its payment authorization
+    released by Medusa's cancel; an order kept open is not promised anything it does not do."""
+    if canceled:
+        subject = f"Your order {_order_name(order)} has been canceled"
+        outcome = (
+            f"We have canceled your order {_order_name(order)}.\n\nReason: {reason}\n\n"
+            "No money was taken: any authorization on your payment method has been released.\n"
+        )
+    else:
+        subject = f"Your order {_order_name(order)} could not be fulfilled"
+        outcome = (
+            f"We are sorry: we could not fulfil your order {_order_name(order)}.\n\nReason: {reason}\n\n"
+            "Our team will contact you about it.\n"
+        )
     return Notification(
         order_id=order.id,
         template=template,
         to=order.email,
-        subject=f"Your order {_order_name(order)} could not be fulfilled",
-        body=body,
+        subject=subject,
+        body=outcome + "Reply to this message if you have questions.\n",
         created_at=datetime.now(UTC),
     )

@@ -1,9 +1,16 @@
-"""verify-payment: the order's payment must be authorized or captured and cover the order total."""
+"""verify-payment: the order's payment must be authorized or captured and cover the order total.
+
+A zero-total order needs no payment. An order not paid yet (a converted draft order, a payment that needs
+the customer's action) is `awaiting_payment`: the model waits `payment_recheck_interval` and asks again,
+until `payment_max_wait` after the first check; only then is it a payment failure. An order canceled in
+Medusa meanwhile ends as `canceled`, never as a payment failure.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -12,11 +19,14 @@ from pyzeebe.errors import BusinessError
 from fulfillment.workflow import BpmnErrorCode, JobType, WorkflowStatus
 from worker_job.job_context import JobContext
 from worker_job.order_reads import OrderPayment, PaymentCollection
+from worker_job.outcomes import stop_if_canceled
+from worker_job.policy import iso_duration
 from worker_job.services import Services
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ACCEPTED_STATUSES: Final = "authorized,captured"
+DEFAULT_PENDING_STATUSES: Final = "not_paid,awaiting,requires_action"
 # Collections that hold no money any more do not count towards the total.
 VOID_COLLECTION_STATUSES: Final = frozenset({"canceled", "failed"})
 
@@ -55,18 +65,54 @@ def check_payment(order: OrderPayment, accepted_statuses: frozenset[str]) -> Pay
     return PaymentCheck(True, f"payment {order.payment_status}: {secured} {currency} covers the total")
 
 
-def verify_payment(ctx: JobContext, services: Services) -> dict[str, Any]:
-    step = JobType.VERIFY_PAYMENT.value
+def _payment_deadline(ctx: JobContext, services: Services, now: datetime) -> datetime:
+    """When the wait for this order's payment ends: set on the first check, carried by the process."""
+    raw = ctx.text_variable("payment_deadline")
+    if raw:
+        try:
+            deadline = datetime.fromisoformat(raw)
+        except ValueError:
+            deadline = None
+        if deadline is not None and deadline.tzinfo is not None:
+            return deadline
+    return now + services.policy.max_wait(ctx)
+
+
+def _awaiting(ctx: JobContext, services: Services, order: OrderPayment) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    deadline = _payment_deadline(ctx, services, now)
+    if now >= deadline:
+        waited = iso_duration(services.policy.max_wait(ctx))
+        reason = f"payment status is still {order.payment_status!r} after waiting {waited}"
+        logger.info("payment never arrived", extra={"reason": reason})
+        raise BusinessError(BpmnErrorCode.PAYMENT_NOT_AUTHORIZED.value, reason)
+    interval = services.policy.recheck_interval(ctx)
     services.status.report(
         order_id=ctx.order_id,
         process_instance_key=ctx.process_instance_key,
-        status=WorkflowStatus.STARTED,
-        message="Order fulfillment started",
-        step=step,
+        status=WorkflowStatus.AWAITING_PAYMENT,
+        message=f"payment status {order.payment_status!r}: waiting for it until {deadline.isoformat()}",
+        step=JobType.VERIFY_PAYMENT.value,
     )
+    return {
+        "payment_outcome": "awaiting",
+        "payment_recheck_interval": iso_duration(interval),
+        "payment_deadline": deadline.isoformat(),
+    }
+
+
+def verify_payment(ctx: JobContext, services: Services) -> dict[str, Any]:
+    step = JobType.VERIFY_PAYMENT.value
     order = services.medusa.get_order_payment(ctx.order_id)
-    accepted = parse_statuses(ctx.header("accepted_payment_statuses", DEFAULT_ACCEPTED_STATUSES))
-    check = check_payment(order, accepted)
+    stop_if_canceled(ctx.order_id, order.status)
+    pending = parse_statuses(ctx.header("pending_payment_statuses", DEFAULT_PENDING_STATUSES))
+    if order.total == 0:
+        check = PaymentCheck(True, "the order total is zero: no payment needed")
+    elif order.payment_status in pending:
+        return _awaiting(ctx, services, order)
+    else:
+        accepted = parse_statuses(ctx.header("accepted_payment_statuses", DEFAULT_ACCEPTED_STATUSES))
+        check = check_payment(order, accepted)
     if not check.authorized:
         logger.info("payment not authorized", extra={"reason": check.reason})
         raise BusinessError(BpmnErrorCode.PAYMENT_NOT_AUTHORIZED.value, check.reason)
@@ -77,4 +123,4 @@ def verify_payment(ctx: JobContext, services: Services) -> dict[str, Any]:
         message=check.reason,
         step=step,
     )
-    return {"payment_status": order.payment_status}
+    return {"payment_status": order.payment_status, "payment_outcome": "verified"}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from worker_job.notification import Notifier
 from worker_job.order_reads import OrderReader
+from worker_job.policy import BusinessPolicy
 from worker_job.status_reporter import StatusReporter
 
 
@@ -14,3 +15,4 @@ class Services:
     medusa: OrderReader
     status: StatusReporter
     notifier: Notifier
+    policy: BusinessPolicy = field(default_factory=BusinessPolicy)

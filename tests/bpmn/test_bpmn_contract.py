@@ -7,7 +7,15 @@ from typing import Final
 
 import pytest
 
-from fulfillment.workflow import BPMN_PATH, MESSAGE_NAME, PROCESS_ID, BpmnErrorCode, JobType, WorkflowStatus
+from fulfillment.workflow import (
+    BPMN_PATH,
+    CANCELED_MESSAGE_NAME,
+    MESSAGE_NAME,
+    PROCESS_ID,
+    BpmnErrorCode,
+    JobType,
+    WorkflowStatus,
+)
 from worker_job.failure import DETAIL_VARIABLE
 from worker_job.tasks import MODEL_RETRIES
 
@@ -17,7 +25,6 @@ NS: Final = {
     "zeebe": "http://camunda.org/schema/zeebe/1.0",
     "modeler": "http://camunda.org/schema/modeler/1.0",
 }
-STEP_TIMEOUT: Final = "PT15M"
 
 
 @pytest.fixture(scope="module")
@@ -93,45 +100,75 @@ def test_job_types_are_the_workers_and_all_have_the_retries_the_worker_assumes(p
 def test_main_path_runs_payment_inventory_notification_in_order(process: ET.Element) -> None:
     elements = by_id(process)
     flows = {f.attrib["sourceRef"]: f.attrib["targetRef"] for f in process.findall("bpmn:sequenceFlow", NS)}
+    default = {g.attrib["id"]: g.attrib.get("default") for g in process.findall("bpmn:exclusiveGateway", NS)}
+    by_flow = {f.attrib["id"]: f.attrib["targetRef"] for f in process.findall("bpmn:sequenceFlow", NS)}
     (start,) = process.findall("bpmn:startEvent", NS)
     path, node = [], start.attrib["id"]
     while node in flows:
-        node = flows[node]
+        # A gateway's main path is its default flow (the other one waits for the payment).
+        node = by_flow[default[node]] if default.get(node) else flows[node]
         path.append(elements[node])
 
-    assert [job_type(e) for e in path[:-1]] == ["verify-payment", "reserve-inventory", "send-notification"]
+    tasks = [job_type(e) for e in path if e.tag == f"{{{NS['bpmn']}}}serviceTask"]
+    assert tasks == ["verify-payment", "reserve-inventory", "send-notification"]
     assert path[-1].tag == f"{{{NS['bpmn']}}}endEvent"
     assert path[-1].attrib["name"] == "Order fulfilled"
 
 
-@pytest.mark.parametrize(
-    ("guarded_job", "error_code", "status"),
-    [
-        ("verify-payment", BpmnErrorCode.PAYMENT_NOT_AUTHORIZED, WorkflowStatus.PAYMENT_FAILED),
-        ("reserve-inventory", BpmnErrorCode.STOCK_MISSING, WorkflowStatus.OUT_OF_STOCK),
-    ],
-)
-def test_business_errors_lead_to_fail_order_with_their_status(
-    root: ET.Element, process: ET.Element, guarded_job: str, error_code: str, status: WorkflowStatus
-) -> None:
+def error_boundaries(root: ET.Element, process: ET.Element, error_code: str) -> list[ET.Element]:
     errors = {e.attrib["id"]: e.attrib["errorCode"] for e in root.findall("bpmn:error", NS)}
-    elements = by_id(process)
-    boundaries = [
+    return [
         b
         for b in process.findall("bpmn:boundaryEvent", NS)
         if (definition := b.find("bpmn:errorEventDefinition", NS)) is not None
         and errors[definition.attrib["errorRef"]] == error_code
     ]
 
-    assert len(boundaries) == 1
-    assert job_type(elements[boundaries[0].attrib["attachedToRef"]]) == guarded_job
-    handler = target_of_boundary(process, boundaries[0].attrib["id"])
+
+def headers(task: ET.Element) -> dict[str, str]:
+    return {
+        h.attrib["key"]: h.attrib["value"]
+        for h in task.findall("bpmn:extensionElements/zeebe:taskHeaders/zeebe:header", NS)
+    }
+
+
+def test_a_payment_failure_cancels_the_order_in_medusa_and_tells_the_customer(
+    root: ET.Element, process: ET.Element
+) -> None:
+    (boundary,) = error_boundaries(root, process, BpmnErrorCode.PAYMENT_NOT_AUTHORIZED)
+    assert job_type(by_id(process)[boundary.attrib["attachedToRef"]]) == "verify-payment"
+    handler = target_of_boundary(process, boundary.attrib["id"])
     assert job_type(handler) == "fail-order"
-    assert inputs(handler)["failure_status"] == f'="{status.value}"'
-    assert inputs(handler)["failure_reason"].startswith('="')
+    assert inputs(handler)["failure_status"] == f'="{WorkflowStatus.PAYMENT_FAILED.value}"'
+    assert headers(handler)["cancel_order"] == "true"
+    assert headers(handler)["notify"] == "true"
     # Zeebe creates the variables thrown with the error in the catch event's local scope: only an output
     # mapping carries the cause on to fail-order.
-    assert outputs(boundaries[0]) == {DETAIL_VARIABLE: f"={DETAIL_VARIABLE}"}
+    assert outputs(boundary) == {DETAIL_VARIABLE: f"={DETAIL_VARIABLE}"}
+
+
+def test_missing_stock_follows_the_shops_policy_hold_by_default(
+    root: ET.Element, process: ET.Element
+) -> None:
+    (boundary,) = error_boundaries(root, process, BpmnErrorCode.STOCK_MISSING)
+    reserve = by_id(process)[boundary.attrib["attachedToRef"]]
+    assert job_type(reserve) == "reserve-inventory"
+    assert headers(reserve)["stock_policy"] == "hold"
+    assert outputs(boundary) == {DETAIL_VARIABLE: f"={DETAIL_VARIABLE}", "stock_policy": "=stock_policy"}
+    choice = target_of_boundary(process, boundary.attrib["id"])
+    assert choice.tag == f"{{{NS['bpmn']}}}exclusiveGateway"
+    flows = [
+        f for f in process.findall("bpmn:sequenceFlow", NS) if f.attrib["sourceRef"] == choice.attrib["id"]
+    ]
+    hold = by_id(process)[
+        next(f for f in flows if f.attrib["id"] == choice.attrib["default"]).attrib["targetRef"]
+    ]
+    cancel = by_id(process)[
+        next(f for f in flows if f.attrib["id"] != choice.attrib["default"]).attrib["targetRef"]
+    ]
+    assert (headers(hold)["cancel_order"], headers(hold)["notify"]) == ("false", "false")
+    assert (headers(cancel)["cancel_order"], headers(cancel)["notify"]) == ("true", "true")
+    assert inputs(hold)["failure_status"] == inputs(cancel)["failure_status"] == '="out_of_stock"'
 
 
 def test_error_codes_are_the_workers(root: ET.Element) -> None:
@@ -140,19 +177,46 @@ def test_error_codes_are_the_workers(root: ET.Element) -> None:
     assert codes == {member.value for member in BpmnErrorCode}
 
 
-def test_a_hanging_inventory_step_times_out_into_the_failed_path(process: ET.Element) -> None:
-    elements = by_id(process)
-    (timer,) = [
-        b for b in process.findall("bpmn:boundaryEvent", NS) if b.find("bpmn:timerEventDefinition", NS)
-    ]
+def test_only_the_payment_wait_has_a_timer(process: ET.Element) -> None:
+    timers = [e for e in process.iter() if e.tag == f"{{{NS['bpmn']}}}timerEventDefinition"]
+    (wait,) = process.findall("bpmn:intermediateCatchEvent", NS)
 
-    assert timer.attrib.get("cancelActivity", "true") == "true"
-    assert job_type(elements[timer.attrib["attachedToRef"]]) == "reserve-inventory"
-    duration = timer.find("bpmn:timerEventDefinition/bpmn:timeDuration", NS)
+    assert len(timers) == 1
+    assert wait.find("bpmn:timerEventDefinition", NS) is timers[0]
+    duration = timers[0].find("bpmn:timeDuration", NS)
     assert duration is not None
-    assert duration.text == STEP_TIMEOUT
-    handler = target_of_boundary(process, timer.attrib["id"])
-    assert inputs(handler)["failure_status"] == '="failed"'
+    assert duration.text == "=payment_recheck_interval"
+    assert process.findall("bpmn:boundaryEvent/bpmn:timerEventDefinition", NS) == []
+
+
+def test_a_cancellation_in_medusa_interrupts_every_step_and_records_canceled(
+    root: ET.Element, process: ET.Element
+) -> None:
+    message = root.find(f"bpmn:message[@name='{CANCELED_MESSAGE_NAME}']", NS)
+    assert message is not None
+    subscription = message.find("bpmn:extensionElements/zeebe:subscription", NS)
+    assert subscription is not None
+    assert subscription.attrib["correlationKey"] == "=order_id"
+    elements = by_id(process)
+    steps = {"verify-payment", "reserve-inventory", "send-notification"}
+    by_message = [
+        b
+        for b in process.findall("bpmn:boundaryEvent", NS)
+        if (d := b.find("bpmn:messageEventDefinition", NS)) is not None
+        and d.attrib["messageRef"] == message.attrib["id"]
+    ]
+    by_error = error_boundaries(root, process, BpmnErrorCode.ORDER_CANCELED)
+    for boundaries in (by_message, by_error):
+        assert {job_type(elements[b.attrib["attachedToRef"]]) for b in boundaries} == steps
+        for boundary in boundaries:
+            assert boundary.attrib.get("cancelActivity", "true") == "true"
+            join = target_of_boundary(process, boundary.attrib["id"])
+            (recorded,) = [
+                elements[f.attrib["targetRef"]]
+                for f in process.findall("bpmn:sequenceFlow", NS)
+                if f.attrib["sourceRef"] == join.attrib["id"]
+            ]
+            assert job_type(recorded) == JobType.RECORD_CANCELED
 
 
 def test_every_failure_status_in_the_model_is_a_terminal_failure(process: ET.Element) -> None:
@@ -162,7 +226,8 @@ def test_every_failure_status_in_the_model_is_a_terminal_failure(process: ET.Ele
         if job_type(task) == "fail-order"
     }
 
-    assert statuses == {WorkflowStatus.PAYMENT_FAILED, WorkflowStatus.OUT_OF_STOCK, WorkflowStatus.FAILED}
+    assert statuses == {WorkflowStatus.PAYMENT_FAILED, WorkflowStatus.OUT_OF_STOCK}
+    assert all(status.terminal for status in statuses)
 
 
 def test_every_element_is_named_and_drawn(root: ET.Element, process: ET.Element) -> None:

@@ -77,7 +77,7 @@ def _simple(extra_body: str, extra_flows: str = "") -> bytes:
         ),
         (
             _simple('\n<bpmn:intermediateCatchEvent id="wait" />'),
-            "element 'wait' (line 13): unsupported BPMN element <intermediateCatchEvent>",
+            "element 'wait' (line 13): a <intermediateCatchEvent> needs an event definition",
         ),
         (
             _simple(

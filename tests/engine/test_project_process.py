@@ -8,6 +8,7 @@ import json
 import os
 import uuid
 from collections.abc import AsyncIterator
+from typing import Final
 
 import grpc
 import pytest
@@ -45,28 +46,96 @@ async def _start_order(engine: Gateway, name: str) -> str:
     return order_id
 
 
+VERIFIED: Final = {"payment_outcome": "verified"}
+
+
 async def test_an_order_runs_through_payment_inventory_and_notification(engine: Gateway) -> None:
     order_id = await _start_order(engine, "happy")
     for job_type in ["verify-payment", "reserve-inventory", "send-notification"]:
         job = await engine.activate_one(job_type)
         assert json.loads(job.variables)["order_id"] == order_id
-        await engine.complete(job.key, {f"{job_type}_done": True})
+        await engine.complete(job.key, {f"{job_type}_done": True, **VERIFIED})
     assert await engine.activate("fail-order", request_timeout_ms=300) == []
 
 
-async def test_missing_stock_takes_the_failure_path_with_its_status(engine: Gateway) -> None:
+async def test_an_unpaid_order_is_checked_again_after_the_interval_then_goes_on(engine: Gateway) -> None:
+    await _start_order(engine, "unpaid")
+    first = await engine.activate_one("verify-payment")
+    awaiting = {"payment_outcome": "awaiting", "payment_recheck_interval": "PT1S"}
+    await engine.complete(first.key, awaiting)
+    assert await engine.activate("verify-payment", request_timeout_ms=300) == [], "it waits first"
+
+    second = await engine.activate_one("verify-payment", wait_ms=10_000)
+    assert second.elementId == "VerifyPayment"
+    await engine.complete(second.key, VERIFIED)
+    assert (await engine.activate_one("reserve-inventory")).elementId == "ReserveInventory"
+
+
+@pytest.mark.parametrize(
+    ("policy", "element", "headers"),
+    [("cancel", "FailOrderStock", ("true", "true")), ("hold", "HoldOrderStock", ("false", "false"))],
+)
+async def test_missing_stock_follows_the_policy_thrown_with_the_error(
+    engine: Gateway, policy: str, element: str, headers: tuple[str, str]
+) -> None:
     order_id = await _start_order(engine, "stock")
-    await engine.complete((await engine.activate_one("verify-payment")).key)
+    await engine.complete((await engine.activate_one("verify-payment")).key, VERIFIED)
     reserve = await engine.activate_one("reserve-inventory")
-    await engine.throw_error(reserve.key, "STOCK_MISSING", "2 items short", {DETAIL_VARIABLE: "Mug: 0 of 2"})
+    thrown = {DETAIL_VARIABLE: "Mug: 0 of 2", "stock_policy": policy}
+    await engine.throw_error(reserve.key, "STOCK_MISSING", "2 items short", thrown)
 
     fail_order = await engine.activate_one("fail-order")
-    assert fail_order.elementId == "FailOrderStock"
+    assert fail_order.elementId == element
     variables = json.loads(fail_order.variables)
     assert variables["failure_status"] == "out_of_stock"
     assert variables["order_id"] == order_id
     assert variables[DETAIL_VARIABLE] == "Mug: 0 of 2"
+    custom = json.loads(fail_order.customHeaders)
+    assert (custom["cancel_order"], custom["notify"]) == headers
     await engine.complete(fail_order.key)
+
+
+@pytest.mark.parametrize("job_type", ["verify-payment", "reserve-inventory", "send-notification"])
+async def test_the_order_canceled_message_ends_any_step_with_record_canceled(
+    engine: Gateway, job_type: str
+) -> None:
+    order_id = await _start_order(engine, "canceled")
+    steps = ["verify-payment", "reserve-inventory", "send-notification"]
+    for earlier in steps[: steps.index(job_type)]:
+        await engine.complete((await engine.activate_one(earlier)).key, VERIFIED)
+    running = await engine.activate_one(job_type)
+
+    await engine.publish("order-canceled", order_id, 60_000, f"{order_id}.canceled", {})
+
+    recorded = await engine.activate_one("record-canceled")
+    assert recorded.elementId == "RecordCanceled"
+    await expect_status(grpc.StatusCode.NOT_FOUND, engine.complete(running.key))
+    await engine.complete(recorded.key)
+    assert await engine.activate("send-notification", request_timeout_ms=300) == []
+
+
+async def test_a_cancellation_during_the_payment_wait_ends_the_order_at_the_next_check(
+    engine: Gateway,
+) -> None:
+    order_id = await _start_order(engine, "waiting")
+    await engine.complete(
+        (await engine.activate_one("verify-payment")).key,
+        {"payment_outcome": "awaiting", "payment_recheck_interval": "PT1S"},
+    )
+    # Published while the token waits on the timer: buffered for its time to live.
+    await engine.publish("order-canceled", order_id, 60_000, f"{order_id}.canceled", {})
+
+    recorded = await engine.activate_one("record-canceled", wait_ms=10_000)
+    assert recorded.elementId == "RecordCanceled"
+    assert await engine.activate("verify-payment", request_timeout_ms=300) == []
+
+
+async def test_a_worker_that_reads_a_canceled_order_throws_order_canceled(engine: Gateway) -> None:
+    await _start_order(engine, "read")
+    verify = await engine.activate_one("verify-payment")
+    await engine.throw_error(verify.key, "ORDER_CANCELED", "canceled in Medusa", {DETAIL_VARIABLE: "x"})
+
+    assert (await engine.activate_one("record-canceled")).elementId == "RecordCanceled"
 
 
 async def test_unauthorized_payment_takes_the_failure_path_with_its_status(engine: Gateway) -> None:
@@ -82,24 +151,6 @@ async def test_unauthorized_payment_takes_the_failure_path_with_its_status(engin
     assert variables[DETAIL_VARIABLE] == "payment status not_paid"
     await engine.complete(fail_order.key)
     assert await engine.activate("reserve-inventory", request_timeout_ms=300) == []
-
-
-async def test_a_hanging_reservation_times_out_into_the_failed_path(engine: Gateway) -> None:
-    # The same model with its 15-minute step timeout shortened, deployed as the next version.
-    model = PROCESS_FILE.read_bytes()
-    quick = model.replace(b">PT15M<", b">PT1S<")
-    assert quick != model, "the model's step timeout is no longer PT15M: update this test"
-    await engine.deploy(PROCESS_FILE.name, quick)
-    await _start_order(engine, "hanging")
-    await engine.complete((await engine.activate_one("verify-payment")).key)
-    hanging = await engine.activate_one("reserve-inventory", timeout_ms=60_000)  # taken, never answered
-
-    fail_order = await engine.activate_one("fail-order", wait_ms=5000)
-    assert fail_order.elementId == "FailOrderTimeout"
-    assert json.loads(fail_order.variables)["failure_status"] == "failed"
-    # The interrupting timer cancelled the hanging job: a late answer from its worker is refused.
-    await expect_status(grpc.StatusCode.NOT_FOUND, engine.complete(hanging.key))
-    await engine.complete(fail_order.key)
 
 
 @pytest.mark.parametrize(
@@ -119,9 +170,10 @@ async def test_without_the_output_mappings_the_cause_would_not_reach_fail_order(
     await engine.deploy(PROCESS_FILE.name, model.replace(mapping, b""))
     await _start_order(engine, "unmapped")
     if failing_job == "reserve-inventory":
-        await engine.complete((await engine.activate_one("verify-payment")).key)
+        await engine.complete((await engine.activate_one("verify-payment")).key, VERIFIED)
     job = await engine.activate_one(failing_job)
-    await engine.throw_error(job.key, error_code, "the cause", {DETAIL_VARIABLE: "the cause"})
+    thrown = {DETAIL_VARIABLE: "the cause", "stock_policy": "cancel"}
+    await engine.throw_error(job.key, error_code, "the cause", thrown)
 
     fail_order = await engine.activate_one("fail-order")
     assert DETAIL_VARIABLE not in json.loads(fail_order.variables)

@@ -117,16 +117,37 @@ def test_backward_update_is_not_applied_and_reports_stored_status(
         {"order_id": ORDER_ID, "applied": False, "workflow_status": "inventory_reserved", "reason": "stale"},
     )
     assert len(orders.requests) == 2, "one Medusa call per status"
-    assert orders.requests[1]["replaces"] == [None, "started"]
+    assert orders.requests[1]["replaces"] == [None, "started", "awaiting_payment"]
 
 
 def test_terminal_status_is_final(
-    function: types.ModuleType, orders: FakeStatusRoute, webhook_secret: str
+    function: types.ModuleType,
+    orders: FakeStatusRoute,
+    webhook_secret: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     send(function, webhook_secret, report("payment_failed"))
     status, body = send(function, webhook_secret, report("completed"))
     assert (status, body["applied"], body["workflow_status"]) == (200, False, "payment_failed")
     assert orders.metadata["workflow_status"] == "payment_failed"
+    # A refused update that was not behind the stored status is a conflict worth a look.
+    assert [r.levelname for r in caplog.records if r.getMessage() == "status not applied"] == ["WARNING"]
+
+
+def test_a_refused_repeat_or_lower_rank_is_no_warning(
+    function: types.ModuleType,
+    orders: FakeStatusRoute,
+    webhook_secret: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    send(function, webhook_secret, report("inventory_reserved", "2026-11-28T08:00:02Z"))
+    send(function, webhook_secret, report("inventory_reserved", "2026-11-28T08:00:05Z"))
+    # A worker clock seconds behind: the later step's earlier occurred_at does not matter, its rank does.
+    status, body = send(function, webhook_secret, report("completed", "2026-11-28T08:00:00Z"))
+    send(function, webhook_secret, report("payment_verified", "2026-11-28T08:00:09Z"))
+    assert body["applied"] is True
+    levels = [r.levelname for r in caplog.records if r.getMessage() == "status not applied"]
+    assert levels == ["INFO", "INFO"]
 
 
 def test_canceled_order_is_not_applied_and_not_an_error(

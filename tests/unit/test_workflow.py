@@ -19,11 +19,16 @@ T0 = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 
 
 def test_ranks_order_the_happy_path_and_failures_are_terminal() -> None:
-    happy = [WorkflowStatus.STARTED, WorkflowStatus.PAYMENT_VERIFIED, WorkflowStatus.INVENTORY_RESERVED]
+    happy = [
+        WorkflowStatus.STARTED,
+        WorkflowStatus.AWAITING_PAYMENT,
+        WorkflowStatus.PAYMENT_VERIFIED,
+        WorkflowStatus.INVENTORY_RESERVED,
+    ]
     assert [s.rank for s in happy] == sorted(s.rank for s in happy)
     assert all(not s.terminal for s in happy)
     terminal = {s for s in WorkflowStatus if s.terminal}
-    assert terminal == {"completed", "payment_failed", "out_of_stock", "failed"}
+    assert terminal == {"completed", "payment_failed", "out_of_stock", "failed", "canceled"}
     assert all(s.rank > WorkflowStatus.INVENTORY_RESERVED.rank for s in terminal)
 
 
@@ -32,13 +37,24 @@ def test_first_status_replaces_only_an_order_without_status() -> None:
 
 
 def test_forward_moves_replace_every_lower_non_terminal_status() -> None:
-    assert replaceable_statuses(WorkflowStatus.INVENTORY_RESERVED) == [None, "started", "payment_verified"]
+    assert replaceable_statuses(WorkflowStatus.INVENTORY_RESERVED) == [
+        None,
+        "started",
+        "awaiting_payment",
+        "payment_verified",
+    ]
     assert replaceable_statuses(WorkflowStatus.COMPLETED) == [
         None,
         "started",
+        "awaiting_payment",
         "payment_verified",
         "inventory_reserved",
     ]
+
+
+def test_awaiting_payment_is_not_written_again_on_every_recheck() -> None:
+    assert "awaiting_payment" not in replaceable_statuses(WorkflowStatus.AWAITING_PAYMENT)
+    assert "awaiting_payment" in replaceable_statuses(WorkflowStatus.PAYMENT_VERIFIED)
 
 
 @pytest.mark.parametrize("status", list(WorkflowStatus))

@@ -68,6 +68,7 @@ def payment_order(
     payment_status: str = "authorized",
     total: float = 42.5,
     collections: list[dict[str, Any]] | None = None,
+    status: str = "pending",
 ) -> dict[str, Any]:
     """`GET /admin/orders/{id}?fields=...,*payment_collections` as Medusa answers it."""
     if collections is None:
@@ -84,7 +85,7 @@ def payment_order(
         "order": {
             "id": ORDER_ID,
             "display_id": 7,
-            "status": "pending",
+            "status": status,
             "currency_code": "eur",
             "total": total,
             "payment_status": payment_status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -38,23 +39,60 @@ def test_message_adds_the_cause_the_worker_attached_to_the_bpmn_error() -> None:
     assert failure_message(detailed) == "Payment was not authorized. (payment status is 'awaiting')"
 
 
-def test_handler_reports_the_status_then_tells_the_customer(
+def test_a_canceling_path_reports_then_cancels_in_medusa_then_tells_the_truth(
     http: respx.MockRouter, services: Services, status_log: StatusLog, outbox_dir: Path
 ) -> None:
     http.get(ORDER_URL).respond(200, json=shop_order())
+    cancel = http.post(f"{ORDER_URL}/cancel").respond(200, json=shop_order(status="canceled"))
     context = make_context(
         "fail-order",
-        headers={"template": "order-failed"},
-        failure_status="out_of_stock",
-        failure_reason="Some items are not reserved in stock.",
+        headers={"template": "order-canceled-payment", "cancel_order": "true", "notify": "true"},
+        failure_status="payment_failed",
+        failure_reason="The payment was not completed for the order total.",
     )
 
     result = fail_order(context, services)
 
-    assert result == {"failure_reported": "out_of_stock"}
-    assert status_log.statuses == ["out_of_stock"]
+    assert result == {"failure_reported": "payment_failed", "order_canceled": True}
+    assert status_log.statuses == ["payment_failed"]
     assert status_log.bodies[0]["step"] == "fail-order"
-    assert [path.name for path in outbox_dir.glob("*.json")] == [f"{ORDER_ID}.order-failed.json"]
+    assert "canceled in Medusa" in status_log.bodies[0]["message"]
+    assert cancel.call_count == 1
+    (mail,) = outbox_dir.glob("*.json")
+    assert mail.name == f"{ORDER_ID}.order-canceled-payment.json"
+    sent = json.loads(mail.read_text())
+    assert "has been canceled" in sent["subject"]
+    assert "authorization on your payment method has been released" in sent["body"]
+
+
+def test_a_retry_does_not_cancel_an_order_that_is_already_canceled(
+    http: respx.MockRouter, services: Services, status_log: StatusLog, outbox_dir: Path
+) -> None:
+    http.get(ORDER_URL).respond(200, json=shop_order(status="canceled"))
+    cancel = http.post(f"{ORDER_URL}/cancel").respond(400, json={"message": "already canceled"})
+    context = make_context("fail-order", headers={"cancel_order": "true"}, failure_status="payment_failed")
+
+    fail_order(context, services)
+
+    assert not cancel.called
+
+
+def test_the_hold_path_keeps_the_order_open_and_mails_nobody(
+    http: respx.MockRouter, services: Services, status_log: StatusLog, outbox_dir: Path
+) -> None:
+    http.get(ORDER_URL).respond(200, json=shop_order())
+    cancel = http.post(f"{ORDER_URL}/cancel").respond(200, json=shop_order(status="canceled"))
+    context = make_context(
+        "fail-order",
+        headers={"cancel_order": "false", "notify": "false"},
+        failure_status="out_of_stock",
+        failure_reason="Some items are not in stock: the order is held for staff.",
+    )
+
+    assert fail_order(context, services)["order_canceled"] is False
+    assert status_log.statuses == ["out_of_stock"]
+    assert not cancel.called
+    assert not outbox_dir.exists()
 
 
 def test_handler_still_reports_when_the_order_is_gone(

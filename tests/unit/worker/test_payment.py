@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +14,7 @@ from pyzeebe.errors import BusinessError
 
 from worker_job.order_reads import OrderPayment
 from worker_job.payment import PaymentDataMissing, check_payment, parse_statuses, verify_payment
+from worker_job.policy import BusinessPolicy
 from worker_job.services import Services
 from worker_job.status_reporter import StatusReportFailed
 
@@ -87,15 +90,15 @@ def test_the_model_can_narrow_the_accepted_statuses() -> None:
     assert "expected captured" in check.reason
 
 
-def test_handler_reports_started_then_payment_verified(
+def test_handler_reports_payment_verified(
     http: respx.MockRouter, services: Services, status_log: StatusLog
 ) -> None:
     medusa = http.get(ORDER_URL).respond(200, json=payment_order())
 
     result = verify_payment(make_context(), services)
 
-    assert result == {"payment_status": "authorized"}
-    assert status_log.statuses == ["started", "payment_verified"]
+    assert result == {"payment_status": "authorized", "payment_outcome": "verified"}
+    assert status_log.statuses == ["payment_verified"]
     assert {body["step"] for body in status_log.bodies} == {"verify-payment"}
     assert status_log.bodies[0]["process_instance_key"] == "2251799813685301"
     fields = medusa.calls.last.request.url.params["fields"]
@@ -103,26 +106,95 @@ def test_handler_reports_started_then_payment_verified(
     assert "payment_status" in fields
 
 
-def test_handler_throws_payment_not_authorized_after_reporting_started_only(
+@pytest.mark.parametrize("pending", ["not_paid", "awaiting", "requires_action"])
+def test_an_unpaid_order_awaits_payment_with_a_deadline_and_the_recheck_interval(
+    http: respx.MockRouter, services: Services, status_log: StatusLog, pending: str
+) -> None:
+    http.get(ORDER_URL).respond(200, json=payment_order(payment_status=pending))
+    headers = {"payment_recheck_interval": "PT15M", "payment_max_wait": "P3D"}
+    before = datetime.now(UTC)
+
+    result = verify_payment(make_context(headers=headers), services)
+
+    assert result["payment_outcome"] == "awaiting"
+    assert result["payment_recheck_interval"] == "PT900S"
+    deadline = datetime.fromisoformat(result["payment_deadline"])
+    assert before + timedelta(days=3) <= deadline <= datetime.now(UTC) + timedelta(days=3)
+    assert status_log.statuses == ["awaiting_payment"]
+
+
+def test_a_recheck_keeps_the_first_deadline(
+    http: respx.MockRouter, services: Services, status_log: StatusLog
+) -> None:
+    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="not_paid"))
+    deadline = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+
+    result = verify_payment(make_context(payment_deadline=deadline), services)
+
+    assert result["payment_deadline"] == deadline
+
+
+def test_an_order_never_paid_by_its_deadline_is_a_payment_failure(
+    http: respx.MockRouter, services: Services, status_log: StatusLog
+) -> None:
+    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="not_paid"))
+    passed = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+
+    with pytest.raises(BusinessError) as raised:
+        verify_payment(make_context(payment_deadline=passed), services)
+
+    assert raised.value.error_code == "PAYMENT_NOT_AUTHORIZED"
+    assert "still 'not_paid'" in str(raised.value)
+    assert status_log.statuses == []
+
+
+def test_the_settings_override_the_models_recheck_interval(
     http: respx.MockRouter, services: Services, status_log: StatusLog
 ) -> None:
     http.get(ORDER_URL).respond(200, json=payment_order(payment_status="awaiting"))
+    quick = replace(services, policy=BusinessPolicy(payment_recheck_interval=timedelta(seconds=2)))
+
+    result = verify_payment(make_context(headers={"payment_recheck_interval": "PT15M"}), quick)
+
+    assert result["payment_recheck_interval"] == "PT2S"
+
+
+def test_a_zero_total_order_is_verified_without_a_payment(
+    http: respx.MockRouter, services: Services, status_log: StatusLog
+) -> None:
+    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="not_paid", total=0))
+
+    assert verify_payment(make_context(), services)["payment_outcome"] == "verified"
+    assert status_log.statuses == ["payment_verified"]
+
+
+def test_a_failed_payment_throws_payment_not_authorized_without_a_report(
+    http: respx.MockRouter, services: Services, status_log: StatusLog
+) -> None:
+    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="canceled"))
 
     with pytest.raises(BusinessError) as raised:
         verify_payment(make_context(), services)
 
     assert raised.value.error_code == "PAYMENT_NOT_AUTHORIZED"
-    assert "payment status is 'awaiting'" in str(raised.value)
-    assert status_log.statuses == ["started"]
+    assert "payment status is 'canceled'" in str(raised.value)
+    assert status_log.statuses == []
 
 
-def test_handler_does_not_read_the_order_when_the_start_cannot_be_reported(
-    http: respx.MockRouter, services: Services
+def test_an_order_canceled_in_medusa_ends_as_canceled_not_as_a_payment_failure(
+    http: respx.MockRouter, services: Services, status_log: StatusLog
 ) -> None:
+    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="canceled", status="canceled"))
+
+    with pytest.raises(BusinessError) as raised:
+        verify_payment(make_context(), services)
+
+    assert raised.value.error_code == "ORDER_CANCELED"
+
+
+def test_a_status_function_outage_fails_the_job(http: respx.MockRouter, services: Services) -> None:
     http.post(STATUS_URL).mock(return_value=httpx.Response(503, json={"error": "medusa_unavailable"}))
-    medusa = http.get(ORDER_URL).respond(200, json=payment_order())
+    http.get(ORDER_URL).respond(200, json=payment_order())
 
     with pytest.raises(StatusReportFailed, match="503"):
         verify_payment(make_context(), services)
-
-    assert not medusa.called

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,16 +15,18 @@ from pyzeebe import ZeebeWorker
 from pyzeebe.errors import BusinessError
 
 from fulfillment.logs import setup_logging
+from fulfillment.workflow import BpmnErrorCode
 from worker_job.job_context import MissingJobVariable
+from worker_job.outcomes import BusinessOutcome
 from worker_job.services import Services
 from worker_job.tasks import (
     FETCHED_VARIABLES,
     HANDLERS,
     TaskLimits,
     exception_handler,
+    fault_retry,
     job_function,
     register_tasks,
-    retry_backoff_ms,
 )
 
 from ..helpers import ORDER_ID
@@ -35,7 +38,9 @@ LIMITS = TaskLimits(
     job_timeout_ms=120_000,
     retry_backoff_ms=1_000,
     max_retry_backoff_ms=5_000,
+    outage_window_ms=60_000,
 )
+NOW_MS = 1_800_000_000_000
 
 
 class RecordingController:
@@ -49,10 +54,15 @@ class RecordingController:
             ("throw_error", {"message": message, "code": error_code, "variables": variables})
         )
 
-    async def set_failure_status(
-        self, message: str, retry_back_off_ms: int = 0, variables: Any = None
-    ) -> None:
-        self.commands.append(("fail", {"message": message, "backoff": retry_back_off_ms}))
+
+class RecordingAdapter:
+    """Records the FailJob command the handler sends through pyzeebe's adapter."""
+
+    def __init__(self) -> None:
+        self.failed: list[dict[str, Any]] = []
+
+    async def fail_job(self, **command: Any) -> None:
+        self.failed.append(command)
 
 
 @pytest.fixture
@@ -68,17 +78,36 @@ def parsed(stream: io.StringIO) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    ("retries", "expected"), [(5, 1_000), (4, 2_000), (3, 4_000), (2, 5_000), (1, 5_000)]
+    ("faults_before", "expected"), [(0, 1_000), (1, 2_000), (2, 4_000), (3, 5_000), (40, 5_000)]
 )
-def test_backoff_doubles_with_every_failed_attempt_up_to_the_cap(retries: int, expected: int) -> None:
-    assert retry_backoff_ms(make_job(retries=retries), LIMITS) == expected
+def test_backoff_doubles_with_every_fault_up_to_the_cap(faults_before: int, expected: int) -> None:
+    job = make_job(technical_fault_since_ms=NOW_MS, technical_faults=faults_before)
+    assert fault_retry(job, LIMITS, NOW_MS).backoff_ms == expected
+
+
+def test_within_the_outage_window_the_retries_stay_and_the_first_fault_is_remembered() -> None:
+    first = fault_retry(make_job(retries=5), LIMITS, NOW_MS)
+    assert (first.retries, first.variables) == (
+        5,
+        {"technical_fault_since_ms": NOW_MS, "technical_faults": 1},
+    )
+
+    later = make_job(retries=5, **first.variables)
+    again = fault_retry(later, LIMITS, NOW_MS + 59_000)
+    assert again.retries == 5
+    assert again.variables == {"technical_fault_since_ms": NOW_MS, "technical_faults": 2}
+
+
+def test_after_the_outage_window_the_job_has_no_retries_left() -> None:
+    job = make_job(retries=5, technical_fault_since_ms=NOW_MS, technical_faults=30)
+    assert fault_retry(job, LIMITS, NOW_MS + 60_000).retries == 0
 
 
 async def test_business_error_becomes_a_bpmn_error_carrying_the_cause() -> None:
     controller = RecordingController()
     error = BusinessError("STOCK_MISSING", "not reserved: Mug: 0 of 2 reserved")
 
-    await exception_handler(LIMITS)(error, make_job(), controller)  # type: ignore[arg-type]
+    await exception_handler(LIMITS, RecordingAdapter())(error, make_job(), controller)  # type: ignore[arg-type]
 
     assert controller.commands == [
         (
@@ -92,20 +121,44 @@ async def test_business_error_becomes_a_bpmn_error_carrying_the_cause() -> None:
     ]
 
 
-async def test_other_errors_fail_the_job_with_backoff(log_lines: io.StringIO) -> None:
+async def test_a_business_outcome_throws_its_variables_too() -> None:
     controller = RecordingController()
+    error = BusinessOutcome(BpmnErrorCode.STOCK_MISSING, "Mug: 0 of 2", stock_policy="cancel")
 
-    await exception_handler(LIMITS)(RuntimeError("boom"), make_job(retries=4), controller)  # type: ignore[arg-type]
+    await exception_handler(LIMITS, RecordingAdapter())(error, make_job(), controller)  # type: ignore[arg-type]
 
-    assert controller.commands == [("fail", {"message": "RuntimeError: boom", "backoff": 2_000})]
+    (command,) = controller.commands
+    assert command[1]["variables"] == {"failure_detail": "Mug: 0 of 2", "stock_policy": "cancel"}
+
+
+async def test_other_errors_fail_the_job_with_backoff_and_the_retries_unchanged(
+    log_lines: io.StringIO,
+) -> None:
+    adapter = RecordingAdapter()
+    job = make_job(retries=4, technical_fault_since_ms=int(time.time() * 1000), technical_faults=1)
+
+    await exception_handler(LIMITS, adapter)(RuntimeError("boom"), job, RecordingController())  # type: ignore[arg-type]
+
+    (command,) = adapter.failed
+    assert command["retries"] == 4
+    assert command["retry_back_off_ms"] == 2_000
+    assert command["message"] == "RuntimeError: boom"
+    assert command["variables"]["technical_faults"] == 2
     (line,) = parsed(log_lines)
     assert line["severity"] == "WARNING"
     assert line["order_id"] == ORDER_ID
     assert line["process_instance_key"] == PROCESS_INSTANCE_KEY
 
 
-async def test_the_last_failure_is_logged_as_an_error_naming_the_incident(log_lines: io.StringIO) -> None:
-    await exception_handler(LIMITS)(RuntimeError("boom"), make_job(retries=1), RecordingController())  # type: ignore[arg-type]
+async def test_the_failure_after_the_window_is_logged_as_an_error_naming_the_incident(
+    log_lines: io.StringIO,
+) -> None:
+    adapter = RecordingAdapter()
+    job = make_job(retries=5, technical_fault_since_ms=int(time.time() * 1000) - 61_000, technical_faults=9)
+
+    await exception_handler(LIMITS, adapter)(RuntimeError("boom"), job, RecordingController())  # type: ignore[arg-type]
+
+    assert adapter.failed[0]["retries"] == 0
 
     (line,) = parsed(log_lines)
     assert line["severity"] == "ERROR"
@@ -141,6 +194,7 @@ async def test_every_job_type_of_the_model_is_registered_with_the_limits() -> No
 
     assert sorted(task.type for task in worker.tasks) == [
         "fail-order",
+        "record-canceled",
         "reserve-inventory",
         "send-notification",
         "verify-payment",

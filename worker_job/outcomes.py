@@ -1,0 +1,28 @@
+"""Business outcomes a handler throws as BPMN errors, with variables the model's catch event maps on."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pyzeebe.errors import BusinessError
+
+from fulfillment.workflow import BpmnErrorCode
+
+
+class BusinessOutcome(BusinessError):
+    """A BPMN error with the cause as its message and more variables for the catch event's mappings."""
+
+    def __init__(self, code: BpmnErrorCode, cause: str, **variables: Any) -> None:
+        super().__init__(code.value, cause)
+        self.variables = variables
+
+
+# Medusa's order status once staff (or this process) canceled it.
+MEDUSA_CANCELED: Final = "canceled"
+
+
+def stop_if_canceled(order_id: str, order_status: str) -> None:
+    """Every step that reads the order ends the process as `canceled` (no mail) when staff canceled it,
+    before the cancellation message arrives: its released stock and payment must not read as a failure."""
+    if order_status == MEDUSA_CANCELED:
+        raise BusinessOutcome(BpmnErrorCode.ORDER_CANCELED, f"order {order_id} is canceled in Medusa")
