@@ -106,7 +106,8 @@ def test_main_path_runs_payment_inventory_notification_in_order(process: ET.Elem
     path, node = [], start.attrib["id"]
     while node in flows:
         # A gateway's main path is its default flow (the other one waits for the payment).
-        node = by_flow[default[node]] if default.get(node) else flows[node]
+        gateway_default = default.get(node)
+        node = by_flow[gateway_default] if gateway_default else flows[node]
         path.append(elements[node])
 
     tasks = [job_type(e) for e in path if e.tag == f"{{{NS['bpmn']}}}serviceTask"]

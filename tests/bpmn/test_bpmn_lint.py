@@ -53,7 +53,7 @@ BROKEN_VARIANTS = {
         "camunda-compat/feel",
     ),
     "boundary without target": (
-        '<bpmn:sequenceFlow id="Flow_ToFailStock" sourceRef="StockMissing" targetRef="FailOrderStock" />',
+        '<bpmn:sequenceFlow id="Flow_ToStockPolicy" sourceRef="StockMissing" targetRef="StockPolicy" />',
         "",
         "StockMissing",
     ),

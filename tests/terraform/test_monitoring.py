@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 import types
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -127,16 +128,17 @@ def status_lines(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return lines(stream)
 
 
-class Controller:
-    async def set_failure_status(self, message: str, retry_back_off_ms: int = 0) -> None:
+class Adapter:
+    async def fail_job(self, **_command: Any) -> None:
         pass
 
 
 async def worker_lines() -> list[dict[str, Any]]:
     stream = io.StringIO()
     setup_logging("worker_job", stream=stream)
-    handle = exception_handler(TaskLimits(1, 1, 1000, 10, 100))
-    for retries in (3, 1):  # the second failure leaves no retries: an incident
+    handle = exception_handler(TaskLimits(1, 1, 1000, 10, 100, outage_window_ms=1000), Adapter())  # type: ignore[arg-type]
+    now_ms = int(time.time() * 1000)
+    for retries, since in ((3, now_ms), (3, now_ms - 2000)):  # the second is past the window: an incident
         job = Job(
             key=1,
             type="reserve-inventory",
@@ -150,9 +152,9 @@ async def worker_lines() -> list[dict[str, Any]]:
             worker="test",
             retries=retries,
             deadline=0,
-            variables={"order_id": ORDER_ID},
+            variables={"order_id": ORDER_ID, "technical_fault_since_ms": since},
         )
-        await handle(RuntimeError("Medusa down"), job, Controller())  # type: ignore[arg-type]
+        await handle(RuntimeError("Medusa down"), job, None)  # type: ignore[arg-type]
     return lines(stream)
 
 

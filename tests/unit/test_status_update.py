@@ -143,7 +143,7 @@ def test_a_refused_repeat_or_lower_rank_is_no_warning(
     send(function, webhook_secret, report("inventory_reserved", "2026-11-28T08:00:02Z"))
     send(function, webhook_secret, report("inventory_reserved", "2026-11-28T08:00:05Z"))
     # A worker clock seconds behind: the later step's earlier occurred_at does not matter, its rank does.
-    status, body = send(function, webhook_secret, report("completed", "2026-11-28T08:00:00Z"))
+    _status, body = send(function, webhook_secret, report("completed", "2026-11-28T08:00:00Z"))
     send(function, webhook_secret, report("payment_verified", "2026-11-28T08:00:09Z"))
     assert body["applied"] is True
     levels = [r.levelname for r in caplog.records if r.getMessage() == "status not applied"]

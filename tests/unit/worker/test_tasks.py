@@ -92,7 +92,8 @@ def test_within_the_outage_window_the_retries_stay_and_the_first_fault_is_rememb
         {"technical_fault_since_ms": NOW_MS, "technical_faults": 1},
     )
 
-    later = make_job(retries=5, **first.variables)
+    since, faults = first.variables["technical_fault_since_ms"], first.variables["technical_faults"]
+    later = make_job(retries=5, technical_fault_since_ms=since, technical_faults=faults)
     again = fault_retry(later, LIMITS, NOW_MS + 59_000)
     assert again.retries == 5
     assert again.variables == {"technical_fault_since_ms": NOW_MS, "technical_faults": 2}
