@@ -42,7 +42,7 @@ from fulfillment.intake import EngineUnavailable as EngineUnavailable
 from fulfillment.intake import Publication
 from fulfillment.logs import bind
 from fulfillment.settings import DEFAULT_CAMUNDA_REGION, EngineSettings
-from fulfillment.workflow import MESSAGE_NAME
+from fulfillment.workflow import CANCELED_MESSAGE_NAME, MESSAGE_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -176,8 +176,23 @@ class EngineBridge:
         EngineUnavailable when the gateway cannot be reached in time.
         """
         with bind(order_id=order_id):
-            outcome = self.run(lambda client: self._publish_order_placed(client, order_id, dict(variables)))
+            outcome = self.run(
+                lambda client: self._publish(client, MESSAGE_NAME, order_id, order_id, dict(variables))
+            )
             logger.info("order-placed message published", extra={"publication": outcome})
+            return outcome
+
+    def publish_order_canceled(self, order_id: str) -> Publication:
+        """Publishes "order-canceled" (correlation key = order id; message id = order id + ".canceled"),
+        buffered for the message TTL so that a process waiting between two payment checks still takes it.
+        "duplicate" while an earlier one is buffered."""
+        with bind(order_id=order_id):
+            outcome = self.run(
+                lambda client: self._publish(
+                    client, CANCELED_MESSAGE_NAME, order_id, f"{order_id}.canceled", {}
+                )
+            )
+            logger.info("order-canceled message published", extra={"publication": outcome})
             return outcome
 
     def run(self, call: Callable[[ZeebeClient], Coroutine[Any, Any, T]]) -> T:
@@ -217,16 +232,16 @@ class EngineBridge:
                 self._loop_thread = _LoopThread.start(self._channel_factory, self._timeout)
             return self._loop_thread
 
-    async def _publish_order_placed(
-        self, client: ZeebeClient, order_id: str, variables: dict[str, Any]
+    async def _publish(
+        self, client: ZeebeClient, name: str, order_id: str, message_id: str, variables: dict[str, Any]
     ) -> Publication:
         try:
             await client.publish_message(
-                name=MESSAGE_NAME,
+                name=name,
                 correlation_key=order_id,
                 variables=variables,
                 time_to_live_in_milliseconds=self._message_ttl_ms,
-                message_id=order_id,
+                message_id=message_id,
             )
         except MessageAlreadyExistsError:
             return "duplicate"

@@ -1,4 +1,5 @@
-"""Starting the fulfillment process for a placed order, exactly once.
+"""Starting the fulfillment process for a placed order, exactly once; stopping it when the order is
+canceled in Medusa.
 
 Only the order id from the webhook is trusted: the order is read from Medusa. Two guards keep a redelivered
 webhook from starting a second process: the workflow marker in the order's metadata (written by the status
@@ -13,11 +14,13 @@ from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
 from fulfillment.medusa import MedusaClient
+from fulfillment.orders import MEDUSA_CANCELED_STATUS
 from fulfillment.workflow import KEY_STATUS, has_workflow_marker
 
 logger = logging.getLogger(__name__)
 
 Publication = Literal["started", "duplicate"]
+Cancellation = Literal["canceled", "duplicate", "not_canceled"]
 
 
 # The errors live here, beside the publisher that raises them, so code that only answers them (the HTTP
@@ -32,6 +35,8 @@ class EngineUnavailable(EngineError):
 
 class OrderPublisher(Protocol):
     def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication: ...
+
+    def publish_order_canceled(self, order_id: str) -> Publication: ...
 
 
 def start_fulfillment(order_id: str, medusa: MedusaClient, engine: OrderPublisher) -> Publication:
@@ -49,3 +54,19 @@ def start_fulfillment(order_id: str, medusa: MedusaClient, engine: OrderPublishe
         )
         return "duplicate"
     return engine.publish_order_placed(order.id, order.process_variables())
+
+
+def stop_fulfillment(order_id: str, medusa: MedusaClient, engine: OrderPublisher) -> Cancellation:
+    """Publishes "order-canceled" when Medusa says the order is canceled: the process ends as `canceled`
+    at its current step (or at its next payment check), without a confirmation.
+
+    Only the id is trusted: an order that Medusa does not show as canceled is answered "not_canceled" and
+    nothing is published. Raises like `start_fulfillment`.
+    """
+    order = medusa.get_order(order_id)
+    if order.status != MEDUSA_CANCELED_STATUS:
+        logger.warning(
+            "order.canceled for an order Medusa does not show canceled", extra={"status": order.status}
+        )
+        return "not_canceled"
+    return "canceled" if engine.publish_order_canceled(order.id) == "started" else "duplicate"

@@ -16,6 +16,9 @@ ORDER_ID_MAX_LENGTH: Final = 64
 _ORDER_ID_RE: Final = re.compile(ORDER_ID_PATTERN)
 
 ORDER_PLACED_EVENT: Final = "order.placed"
+ORDER_CANCELED_EVENT: Final = "order.canceled"
+# Medusa's order status after its cancel workflow ran (stock and payment authorizations released).
+MEDUSA_CANCELED_STATUS: Final = "canceled"
 
 OrderId = Annotated[str, Field(pattern=ORDER_ID_PATTERN, max_length=ORDER_ID_MAX_LENGTH)]
 
@@ -95,7 +98,7 @@ class OrderReference(BaseModel):
 
 
 class OrderPlacedEvent(BaseModel):
-    """`{"type": "order.placed", "timestamp": "<ISO 8601>", "data": {"id": "order_..."}}`.
+    """`{"type": "order.placed" | "order.canceled", "timestamp": "<ISO 8601>", "data": {"id": "order_..."}}`.
 
     Only `data.id` is trusted: the order itself is always fetched from Medusa by that id.
     """

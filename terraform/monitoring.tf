@@ -27,7 +27,7 @@ locals {
 resource "google_logging_metric" "webhook_outcomes" {
   project     = var.project_id
   name        = local.metric_names.webhook_outcomes
-  description = "Signed order webhooks handled by order_webhook, by outcome: started, duplicate, ignored."
+  description = "Signed order webhooks handled by order_webhook, by outcome: started, duplicate, ignored, canceled, not_canceled."
   filter      = "${local.webhook_log_filter} AND jsonPayload.event=\"webhook_handled\""
 
   metric_descriptor {
@@ -38,7 +38,7 @@ resource "google_logging_metric" "webhook_outcomes" {
     labels {
       key         = "outcome"
       value_type  = "STRING"
-      description = "started, duplicate or ignored"
+      description = "started, duplicate, ignored, canceled or not_canceled"
     }
   }
 
@@ -115,7 +115,7 @@ resource "google_logging_metric" "status_updates" {
     labels {
       key         = "terminal"
       value_type  = "STRING"
-      description = "true for completed, payment_failed, out_of_stock and failed"
+      description = "true for completed, payment_failed, out_of_stock, failed and canceled"
     }
   }
 
@@ -315,7 +315,7 @@ resource "google_monitoring_alert_policy" "stalled_orders" {
   severity              = "CRITICAL"
 
   documentation {
-    content   = "Fewer orders reached a terminal status (completed, payment_failed, out_of_stock, failed) in the last ${var.stalled_order_lookback_minutes} minutes than started in that window up to ${var.stalled_order_minutes} minutes ago. Check the worker job, the engine and the order's workflow_status in Medusa. ${local.alert_documentation}"
+    content   = "Fewer orders reached a terminal status (completed, payment_failed, out_of_stock, failed, canceled) in the last ${var.stalled_order_lookback_minutes} minutes than started in that window up to ${var.stalled_order_minutes} minutes ago. Check the worker job, the engine and the order's workflow_status in Medusa. ${local.alert_documentation}"
     mime_type = "text/markdown"
   }
 

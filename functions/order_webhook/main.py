@@ -1,9 +1,12 @@
-"""Cloud Function `order_webhook`: Medusa's signed `order.placed` webhook starts the fulfillment process.
+"""Cloud Function `order_webhook`: Medusa's signed `order.placed` webhook starts the fulfillment process;
+`order.canceled` stops it.
 
-Contract (docs/contracts.md): 202 {"order_id", "status": "started" | "duplicate"}; 202 {"status": "ignored"}
-for other event types; 400 invalid body; 401 bad signature; 405 not POST; 408 body too slow; 413 over
-64 KiB; 415 not JSON; 422 order not found in Medusa; 503 + Retry-After when Medusa or the engine cannot be
-used. The request checks and the error answers are fulfillment/http.py's, shared with `status_update`.
+Contract (docs/contracts.md): 202 {"order_id", "status": "started" | "duplicate"} for order.placed;
+202 {"order_id", "status": "canceled" | "duplicate" | "not_canceled"} for order.canceled; 202
+{"status": "ignored"} for other event types; 400 invalid body; 401 bad signature; 405 not POST; 408
+body too slow; 413 over 64 KiB; 415 not JSON; 422 order not found in Medusa; 503 + Retry-After when
+Medusa or the engine cannot be used. The request checks and the error answers are fulfillment/http.py's,
+shared with `status_update`.
 
 Settings load at import (once per instance); a missing or malformed one stops the instance at start with
 one line naming it. The engine connection opens on the first request, in the serving process.
@@ -19,10 +22,10 @@ import functions_framework
 
 from fulfillment import http
 from fulfillment.engine import EngineBridge
-from fulfillment.intake import start_fulfillment
+from fulfillment.intake import start_fulfillment, stop_fulfillment
 from fulfillment.logs import bind, setup_logging
 from fulfillment.medusa import MedusaClient
-from fulfillment.orders import ORDER_PLACED_EVENT, OrderPlacedEvent, WebhookEnvelope
+from fulfillment.orders import ORDER_CANCELED_EVENT, ORDER_PLACED_EVENT, OrderPlacedEvent, WebhookEnvelope
 from fulfillment.settings import WebhookSettings, load_settings
 
 setup_logging("order-webhook")
@@ -40,12 +43,16 @@ ENGINE = EngineBridge.from_settings(SETTINGS, message_ttl_seconds=SETTINGS.order
     body_deadline_seconds=SETTINGS.http_body_deadline_seconds,
 )
 def order_webhook(payload: dict[str, Any]) -> flask.Response:
-    if http.validate(WebhookEnvelope, payload).type != ORDER_PLACED_EVENT:
+    event_type = http.validate(WebhookEnvelope, payload).type
+    if event_type not in (ORDER_PLACED_EVENT, ORDER_CANCELED_EVENT):
         # `event` and `outcome` feed the log-based metrics (terraform/monitoring.tf).
         logger.info("order webhook ignored", extra={"event": "webhook_handled", "outcome": "ignored"})
         return http.json_response(202, {"status": "ignored"})
     order_id = http.validate(OrderPlacedEvent, payload).order_id
     with bind(order_id=order_id):
-        status = start_fulfillment(order_id, MEDUSA, ENGINE)
+        if event_type == ORDER_CANCELED_EVENT:
+            status: str = stop_fulfillment(order_id, MEDUSA, ENGINE)
+        else:
+            status = start_fulfillment(order_id, MEDUSA, ENGINE)
         logger.info("order webhook accepted", extra={"event": "webhook_handled", "outcome": status})
         return http.json_response(202, {"order_id": order_id, "status": status})

@@ -28,6 +28,7 @@ EVENT = {"type": "order.placed", "timestamp": "2026-11-28T08:00:00Z", "data": {"
 class FakeEngine:
     def __init__(self) -> None:
         self.published: list[tuple[str, dict[str, Any]]] = []
+        self.canceled: list[str] = []
         self.failure: Exception | None = None
 
     def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication:
@@ -36,6 +37,12 @@ class FakeEngine:
         if any(seen == order_id for seen, _ in self.published):
             return "duplicate"
         self.published.append((order_id, dict(variables)))
+        return "started"
+
+    def publish_order_canceled(self, order_id: str) -> Publication:
+        if order_id in self.canceled:
+            return "duplicate"
+        self.canceled.append(order_id)
         return "started"
 
 
@@ -102,6 +109,36 @@ def test_other_event_types_are_ignored_without_calling_medusa(
     payload = {"type": "order.updated", "data": {"id": "not-even-an-order-id"}}
     assert answer(post(webhook, webhook_secret, payload)) == (202, {"status": "ignored"})
     assert not medusa.calls
+
+
+CANCELED = {**EVENT, "type": "order.canceled"}
+
+
+def test_a_canceled_order_publishes_the_cancellation_once(
+    webhook: types.ModuleType, medusa: respx.MockRouter, webhook_secret: str
+) -> None:
+    medusa.get(f"/admin/orders/{ORDER_ID}").respond(json={"order": order_json(status="canceled")})
+    assert answer(post(webhook, webhook_secret, CANCELED)) == (
+        202,
+        {"order_id": ORDER_ID, "status": "canceled"},
+    )
+    assert answer(post(webhook, webhook_secret, CANCELED)) == (
+        202,
+        {"order_id": ORDER_ID, "status": "duplicate"},
+    )
+    assert webhook.ENGINE.canceled == [ORDER_ID]
+    assert webhook.ENGINE.published == []
+
+
+def test_order_canceled_for_an_order_medusa_shows_open_publishes_nothing(
+    webhook: types.ModuleType, medusa: respx.MockRouter, webhook_secret: str
+) -> None:
+    medusa.get(f"/admin/orders/{ORDER_ID}").respond(json={"order": order_json(status="pending")})
+    assert answer(post(webhook, webhook_secret, CANCELED)) == (
+        202,
+        {"order_id": ORDER_ID, "status": "not_canceled"},
+    )
+    assert webhook.ENGINE.canceled == []
 
 
 def test_only_the_order_id_is_trusted(
