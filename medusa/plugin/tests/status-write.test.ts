@@ -38,9 +38,16 @@ describe("decide", () => {
     assert.deepEqual(decide(order, write), { apply: false, reason: "stale" })
   })
 
-  it("never writes to a canceled order", () => {
+  it("never writes another status to a canceled order", () => {
     const order = { status: "canceled", metadata: { workflow_status: "started" } }
     assert.deepEqual(decide(order, write), { apply: false, reason: "order_canceled" })
+  })
+
+  it("records the cancellation itself on a canceled order, once", () => {
+    const canceled = { metadata: { workflow_status: "canceled" }, replaces: [null, "started", "payment_verified"] }
+    assert.deepEqual(decide({ status: "canceled", metadata: { workflow_status: "started" } }, canceled), { apply: true })
+    const again = { status: "canceled", metadata: { workflow_status: "canceled" } }
+    assert.deepEqual(decide(again, canceled), { apply: false, reason: "stale" })
   })
 })
 

@@ -8,6 +8,10 @@
 import type { WebhookEvent } from "./webhook-sender"
 
 export const ORDER_PLACED = "order.placed"
+export const ORDER_CANCELED = "order.canceled"
+
+/** The order events the plugin forwards to the fulfillment workflow. */
+export type ForwardedEvent = typeof ORDER_PLACED | typeof ORDER_CANCELED
 
 export function orderPlacedEvent(orderId: string, placedAt: string | Date | undefined): WebhookEvent {
   return {
@@ -15,6 +19,18 @@ export function orderPlacedEvent(orderId: string, placedAt: string | Date | unde
     payload: {
       type: ORDER_PLACED,
       timestamp: new Date(placedAt ?? Date.now()).toISOString(),
+      data: { id: orderId },
+    },
+  }
+}
+
+/** `order.canceled`: one `webhook-id` per order, so the receiver recognises a redelivery. */
+export function orderCanceledEvent(orderId: string, canceledAt: string | Date | undefined): WebhookEvent {
+  return {
+    id: `msg_order_canceled_${orderId}`,
+    payload: {
+      type: ORDER_CANCELED,
+      timestamp: new Date(canceledAt ?? Date.now()).toISOString(),
       data: { id: orderId },
     },
   }

@@ -35,9 +35,15 @@ export interface StoredOrder {
 
 export type Decision = { apply: true } | { apply: false; reason: NotAppliedReason }
 
-/** Whether `write` may land on `order`: a canceled order is final; otherwise the stored status must be listed. */
+/** The workflow status that records a cancellation in Medusa: the one write a canceled order accepts. */
+export const CANCELED_WORKFLOW_STATUS = "canceled"
+
+/**
+ * Whether `write` may land on `order`: a canceled order takes only the workflow's own `canceled` status
+ * (which records that the process ended because of it); otherwise the stored status must be listed.
+ */
 export function decide(order: StoredOrder, write: StatusWrite): Decision {
-  if (order.status === "canceled") {
+  if (order.status === "canceled" && write.metadata.workflow_status !== CANCELED_WORKFLOW_STATUS) {
     return { apply: false, reason: "order_canceled" }
   }
   const stored = order.metadata?.workflow_status

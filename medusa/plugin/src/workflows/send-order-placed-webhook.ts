@@ -1,8 +1,8 @@
 /**
- * The one way the plugin sends an order's `order.placed` webhook: the subscriber, the reconciliation job
- * and the admin's "resend" all run this workflow.
+ * The one way the plugin sends an order's webhooks: the subscribers (`order.placed`, `order.canceled`),
+ * the reconciliation job and the admin's "resend" all run this workflow.
  *
- * Input: { order_id, placed_at?, single_attempt? }. Output: the delivery's outcome: `delivered` (with the
+ * Input: { order_id, placed_at?, single_attempt?, event? } (`event` defaults to `order.placed`). Output: the delivery's outcome: `delivered` (with the
  * receiver's HTTP status and body, e.g. {"status": "started"} or {"status": "duplicate"}), `rejected`
  * (a 4xx no retry can fix), `gave_up` (retries used up), or `not_configured` (no URL or secret).
  *
@@ -16,7 +16,7 @@ import { createStep, createWorkflow, StepResponse, WorkflowResponse } from "@med
 import { setTimeout as sleep } from "node:timers/promises"
 
 import { MAX_DELIVERY_ATTEMPTS, webhookTarget } from "../lib/options"
-import { orderPlacedEvent } from "../lib/order-placed"
+import { type ForwardedEvent, ORDER_CANCELED, orderCanceledEvent, orderPlacedEvent } from "../lib/order-placed"
 import { pluginOptions } from "../lib/settings"
 import { attemptDelivery, type DeliveryOutcome } from "../lib/webhook-sender"
 
@@ -28,6 +28,8 @@ export interface SendOrderPlacedWebhookInput {
   placed_at?: string | Date
   /** One attempt only (the reconciliation job: its next run is the retry). */
   single_attempt?: boolean
+  /** Which event to send (default `order.placed`); `placed_at` is then when it happened. */
+  event?: ForwardedEvent
 }
 
 export type SendOrderPlacedWebhookResult = DeliveryOutcome | { result: "not_configured" }
@@ -40,11 +42,14 @@ export const deliverOrderPlacedWebhookStep = createStep(
     const options = pluginOptions(container)
     const target = webhookTarget(options)
     if (!target) {
-      logger.error(`order ${input.order_id}: order.placed not forwarded, no webhook URL or secret is configured`)
+      logger.error(`order ${input.order_id}: ${input.event ?? "order.placed"} not forwarded, no webhook URL or secret is configured`)
       return new StepResponse<SendOrderPlacedWebhookResult>({ result: "not_configured" })
     }
     const retry = input.single_attempt ? { ...options.retry, maxAttempts: 1 } : options.retry
-    const event = orderPlacedEvent(input.order_id, input.placed_at)
+    const event =
+      input.event === ORDER_CANCELED
+        ? orderCanceledEvent(input.order_id, input.placed_at)
+        : orderPlacedEvent(input.order_id, input.placed_at)
     const outcome = await attemptDelivery(event, attempt, { ...target, retry, logger })
     if (outcome.result === "retry") {
       await sleep(outcome.delayMs)
