@@ -233,6 +233,10 @@ class Stack:
         self.say("seeding the store (region, stock, shipping, product, API keys)...")
         self.seed = seed(self.medusa_url, self.admin_token, self.run_dir / "seed.json")
 
+    def start_medusa(self) -> ManagedProcess:
+        """Starts Medusa again after `stop_part("medusa")`: the plugin, migrations and seed are kept."""
+        return self._medusa().start()
+
     def _medusa_client_env(self) -> dict[str, str]:
         assert self.seed is not None
         return {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,55 @@ class Driver:
     def place_order(self, quantity: int = 1) -> PlacedOrder:
         with Shop(self.stack.medusa_url, self.seed.publishable_key, self.seed.region_id) as shop:
             return shop.place_order(self.seed.variant_id, quantity=quantity)
+
+    def convert_draft_order(self) -> str:
+        """A phone or B2B sale: a draft order converted to an order; Medusa marks it `not_paid`."""
+        address = {
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "address_1": "Unter den Linden 1",
+            "city": "Berlin",
+            "postal_code": "10117",
+            "country_code": "de",
+        }
+        draft = self.admin.post(
+            "/admin/draft-orders",
+            {
+                "email": "grace@example.com",
+                "region_id": self.seed.region_id,
+                "sales_channel_id": self.seed.sales_channel_id,
+                "items": [{"variant_id": self.seed.variant_id, "quantity": 1}],
+                "shipping_address": address,
+                "billing_address": address,
+            },
+        )["draft_order"]
+        order: dict[str, Any] = self.admin.post(f"/admin/draft-orders/{draft['id']}/convert-to-order")[
+            "order"
+        ]
+        return str(order["id"])
+
+    def mark_as_paid(self, order_id: str) -> None:
+        """What staff do in the admin when the customer paid by bank transfer: a payment collection for
+        the outstanding amount, marked as paid."""
+        collection = self.admin.post("/admin/payment-collections", {"order_id": order_id})[
+            "payment_collection"
+        ]
+        self.admin.post(f"/admin/payment-collections/{collection['id']}/mark-as-paid", {"order_id": order_id})
+
+    def reservations(self, order_id: str) -> list[dict[str, Any]]:
+        order = self.admin.order(order_id, fields="id,*items")
+        line_item_ids = [item["id"] for item in order["items"]]
+        found: list[dict[str, Any]] = self.admin.get("/admin/reservations", line_item_id=line_item_ids)[
+            "reservations"
+        ]
+        return found
+
+    def mails(self, order_id: str) -> list[str]:
+        """The notifications sent for the order, by template."""
+        return sorted(
+            path.name.split(".", 1)[1].removesuffix(".json")
+            for path in self.stack.outbox_dir.glob(f"{order_id}.*.json")
+        )
 
     def metadata(self, order_id: str) -> dict[str, Any]:
         return self.admin.order_metadata(order_id)
@@ -120,6 +170,18 @@ class GuardedWebhook:
     ) -> dict[str, str]:
         signed = sign_headers(self.secret, body, msg_id, timestamp=timestamp)
         return {**signed, "content-type": "application/json"}
+
+
+@contextmanager
+def worker_with(stack: Stack, settings: Mapping[str, str]) -> Iterator[None]:
+    """The stack's worker restarted with these settings, and back to its defaults afterwards."""
+    stack.stop_part("worker")
+    try:
+        stack.start_worker(settings)
+        yield
+    finally:
+        stack.stop_part("worker")
+        stack.start_worker()
 
 
 def status_update(

@@ -101,7 +101,7 @@ def test_orders_started_through_back_pressure_all_finish_with_every_job_complete
     fulfilled = [f"order_pressure{n}" for n in range(1, 6)]
     for order_id in fulfilled:
         medusa.add_order(order_id)
-    medusa.add_order("order_pressureunpaid", payment_status="awaiting", authorized_amount=0)
+    medusa.add_order("order_pressureunpaid", payment_status="canceled", authorized_amount=0)
     orders = [*fulfilled, "order_pressureunpaid"]
     _deploy_the_model(engine)
 
@@ -123,8 +123,8 @@ def test_orders_started_through_back_pressure_all_finish_with_every_job_complete
         assert not instance["incidents"], instance["incidents"]
     for order_id in fulfilled:
         assert medusa.statuses(order_id) == worker_tier.FULFILLED
-    assert medusa.statuses("order_pressureunpaid") == ["started", "payment_failed"]
-    assert "payment status is 'awaiting'" in medusa.metadata("order_pressureunpaid")["workflow_message"]
+    assert medusa.statuses("order_pressureunpaid") == ["payment_failed"]
+    assert "payment status is 'canceled'" in medusa.metadata("order_pressureunpaid")["workflow_message"]
     assert worker.process.poll() is None
     assert any("ZeebeBackPressureError" in json.dumps(entry) for entry in worker.lines()), (
         "the worker never met back-pressure: the test did not exercise it"

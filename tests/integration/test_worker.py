@@ -45,7 +45,7 @@ API_KEY = "sk_worker_integration"
 STATUS_SECRET = "whsec_" + base64.b64encode(b"worker-integration-status-secret").decode()
 READY_TIMEOUT = 30.0
 FLOW_TIMEOUT = 45.0
-FULFILLED = ["started", "payment_verified", "inventory_reserved", "completed"]
+FULFILLED = ["payment_verified", "inventory_reserved", "completed"]
 
 
 # --- Medusa stand-in -------------------------------------------------------------------------------------
@@ -61,6 +61,7 @@ class FakeMedusa:
     payment_reads: list[str] = field(default_factory=list)
     payment_read_delay_seconds: dict[str, float] = field(default_factory=dict)
     failing_writes: dict[str, int] = field(default_factory=dict)
+    cancellations: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
@@ -174,10 +175,23 @@ def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
                 self._send(200, {"order": medusa.orders[order_id]})
 
         def do_POST(self) -> None:
-            """The plugin's status route: compare the stored status with `replaces`, then merge the keys."""
+            """The plugin's status route: compare the stored status with `replaces`, then merge the keys;
+            and Medusa's cancel, which releases the order's reservations."""
             if not self._authorized():
                 return
             path = urlsplit(self.path).path
+            cancel = re.fullmatch(r"/admin/orders/(order_\w+)/cancel", path)
+            if cancel and cancel.group(1) in medusa.orders:
+                with medusa.lock:
+                    order = medusa.orders[cancel.group(1)]
+                    order["status"] = "canceled"
+                    medusa.cancellations.append(order["id"])
+                    line_items = {item["id"] for item in order["items"]}
+                    medusa.reservations[:] = [
+                        r for r in medusa.reservations if r["line_item_id"] not in line_items
+                    ]
+                    self._send(200, {"order": order})
+                return
             match = re.fullmatch(r"/admin/fulfillment-workflow/orders/(order_\w+)/status", path)
             if not match or match.group(1) not in medusa.orders:
                 self._send(404, {"type": "not_found", "message": f"Order id not found: {path}"})
@@ -191,12 +205,13 @@ def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
                     return
                 order = medusa.orders[order_id]
                 stored = order["metadata"] or {}
-                applied = stored.get("workflow_status") in body["replaces"]
+                canceled = order["status"] == "canceled" and body["metadata"]["workflow_status"] != "canceled"
+                applied = not canceled and stored.get("workflow_status") in body["replaces"]
                 if applied:
                     order["metadata"] = {**stored, **body["metadata"]}
                     medusa.metadata_writes.append((order_id, dict(body["metadata"])))
                 workflow = {k: v for k, v in order["metadata"].items() if k.startswith("workflow_")}
-                reason = None if applied else "stale"
+                reason = None if applied else ("order_canceled" if canceled else "stale")
                 self._send(200, {"applied": applied, "reason": reason, "metadata": workflow})
 
     return Handler
@@ -412,12 +427,7 @@ def test_happy_path_completes_with_status_reports_in_order(
         assert "OrderFulfilled" in visited(instance)
         assert not instance["incidents"]
         assert medusa.metadata("order_happy1")["workflow_instance"] == str(instance["key"])
-    assert medusa.statuses("order_happy1") == [
-        "started",
-        "payment_verified",
-        "inventory_reserved",
-        "completed",
-    ]
+    assert medusa.statuses("order_happy1") == FULFILLED
     metadata = medusa.metadata("order_happy1")
     assert metadata["workflow_instance"].isdigit()
     assert metadata["workflow_step"] == "send-notification"
@@ -427,10 +437,10 @@ def test_happy_path_completes_with_status_reports_in_order(
     assert worker.process.poll() is None
 
 
-def test_payment_not_authorized_ends_payment_failed_and_tells_the_customer(
+def test_a_failed_payment_ends_payment_failed_cancels_the_order_and_tells_the_customer(
     medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any, tmp_path: Path
 ) -> None:
-    medusa.add_order("order_unpaid1", payment_status="awaiting", authorized_amount=0)
+    medusa.add_order("order_unpaid1", payment_status="canceled", authorized_amount=0)
     start_worker()
 
     publish("order_unpaid1")
@@ -440,12 +450,13 @@ def test_payment_not_authorized_ends_payment_failed_and_tells_the_customer(
         assert instance["state"] == "COMPLETED"
         assert {"PaymentNotAuthorized", "FailOrderPayment", "OrderFailedPayment"} <= set(visited(instance))
         assert "ReserveInventory" not in visited(instance)
-    assert medusa.statuses("order_unpaid1") == ["started", "payment_failed"]
+    assert medusa.statuses("order_unpaid1") == ["payment_failed"]
     message = medusa.metadata("order_unpaid1")["workflow_message"]
-    assert "payment status is 'awaiting'" in message
+    assert "payment status is 'canceled'" in message
+    assert medusa.cancellations == ["order_unpaid1"]
     mails = outbox(tmp_path)
-    assert list(mails) == ["order_unpaid1.order-failed.json"]
-    assert "could not be fulfilled" in mails["order_unpaid1.order-failed.json"]["subject"]
+    assert list(mails) == ["order_unpaid1.order-canceled-payment.json"]
+    assert "has been canceled" in mails["order_unpaid1.order-canceled-payment.json"]["subject"]
 
 
 def test_partial_authorization_is_not_enough(
@@ -457,11 +468,11 @@ def test_partial_authorization_is_not_enough(
     publish("order_partial1")
     wait_for_outcome(engine, medusa, "order_partial1")
 
-    assert medusa.statuses("order_partial1") == ["started", "payment_failed"]
+    assert medusa.statuses("order_partial1") == ["payment_failed"]
     assert "only 20.0 of 30.0 EUR" in medusa.metadata("order_partial1")["workflow_message"]
 
 
-def test_missing_reservation_ends_out_of_stock(
+def test_missing_reservation_ends_out_of_stock_held_for_staff(
     medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any, tmp_path: Path
 ) -> None:
     medusa.add_order("order_nostock1", reserved_quantity=1)
@@ -471,13 +482,14 @@ def test_missing_reservation_ends_out_of_stock(
     instance = wait_for_outcome(engine, medusa, "order_nostock1")
 
     if instance is not None:
-        assert {"StockMissing", "FailOrderStock", "OrderFailedStock"} <= set(visited(instance))
-    assert medusa.statuses("order_nostock1") == ["started", "payment_verified", "out_of_stock"]
+        assert {"StockMissing", "HoldOrderStock", "OrderHeld"} <= set(visited(instance))
+    assert medusa.statuses("order_nostock1") == ["payment_verified", "out_of_stock"]
     assert (
         "Mug (inventory item iitem_mug): 1 of 2 reserved"
         in medusa.metadata("order_nostock1")["workflow_message"]
     )
-    assert "order_nostock1.order-failed.json" in outbox(tmp_path)
+    assert outbox(tmp_path) == {}, "the default stock policy (hold) mails nobody"
+    assert medusa.cancellations == []
 
 
 def test_a_failed_status_report_fails_the_job_and_the_retry_completes_it(
@@ -494,12 +506,7 @@ def test_a_failed_status_report_fails_the_job_and_the_retry_completes_it(
     if instance is not None:
         assert instance["state"] == "COMPLETED"
         assert not instance["incidents"]
-    assert medusa.statuses("order_flaky1") == [
-        "started",
-        "payment_verified",
-        "inventory_reserved",
-        "completed",
-    ]
+    assert medusa.statuses("order_flaky1") == FULFILLED
     failures = [e for e in worker.lines() if "failed (" in e.get("message", "")]
     assert len(failures) == 2, failures
     assert all(e["order_id"] == "order_flaky1" and e["process_instance_key"] for e in failures)
@@ -549,7 +556,7 @@ def test_sigterm_lets_jobs_in_flight_finish_and_exits_zero(
     assert sorted(jobs_started) == sorted(jobs_finished)
     assert {(order_id, "verify-payment") for order_id in orders} <= set(jobs_finished)
     for order_id in orders:
-        assert medusa.statuses(order_id)[:2] == ["started", "payment_verified"], order_id
+        assert medusa.statuses(order_id)[:1] == ["payment_verified"], order_id
 
     # Nothing was lost: a new worker carries every order to the end, and no step ran twice.
     medusa.payment_read_delay_seconds.clear()
