@@ -73,9 +73,9 @@ class Driver:
     def mark_as_paid(self, order_id: str) -> None:
         """What staff do in the admin when the customer paid by bank transfer: a payment collection for
         the outstanding amount, marked as paid."""
-        collection = self.admin.post("/admin/payment-collections", {"order_id": order_id})[
-            "payment_collection"
-        ]
+        outstanding = self.admin.order(order_id, fields="id,summary")["summary"]["pending_difference"]
+        body = {"order_id": order_id, "amount": outstanding}
+        collection = self.admin.post("/admin/payment-collections", body)["payment_collection"]
         self.admin.post(f"/admin/payment-collections/{collection['id']}/mark-as-paid", {"order_id": order_id})
 
     def reservations(self, order_id: str) -> list[dict[str, Any]]:
