@@ -60,14 +60,14 @@ def test_missing_stock_with_the_cancel_policy_cancels_the_order_and_tells_the_cu
     with worker_with(stack, {"STOCK_POLICY": "cancel"}):
         order = _order_with_its_reservations_gone(stack, driver)
         metadata = driver.wait_for_status(order.id)
+        assert metadata["workflow_status"] == "out_of_stock", metadata
+        poll(
+            lambda: driver.admin.order(order.id)["status"] == "canceled",
+            30,
+            lambda: f"order {order.id} to be canceled in Medusa",
+        )
+        poll(lambda: bool(driver.mails(order.id)), 30, lambda: f"the mail for {order.id}")
 
-    assert metadata["workflow_status"] == "out_of_stock", metadata
-    poll(
-        lambda: driver.admin.order(order.id)["status"] == "canceled",
-        30,
-        lambda: f"order {order.id} to be canceled in Medusa",
-    )
-    poll(lambda: bool(driver.mails(order.id)), 30, lambda: f"the mail for {order.id}")
     assert driver.mails(order.id) == ["order-canceled-stock"]
     notification = json.loads((stack.outbox_dir / f"{order.id}.order-canceled-stock.json").read_text())
     assert notification["to"] == order.email
