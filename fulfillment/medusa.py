@@ -165,6 +165,17 @@ class MedusaClient:
                 f"POST {_status_path(order_id)}: unexpected answer from the status route", 200
             ) from None
 
+    def send_notification(self, order_id: str, template: str, to: str, subject: str, body: str) -> bool:
+        """Hands a customer notification to Medusa's Notification Module through the plugin's route, which
+        sends it at most once per order and template (a marker on the order, under the per-order lock, and
+        Medusa's idempotency key). True when it was sent now, False when it had been sent before."""
+        answer = self._json(
+            "POST",
+            _plugin_order_path(order_id, "notifications"),
+            json={"template": template, "to": to, "subject": subject, "body": body},
+        )
+        return bool(answer.get("sent"))
+
     def cancel_order(self, order_id: str) -> None:
         """Cancels the order through Medusa's cancel workflow, which releases its reservations and cancels
         its payment authorizations. Raises MedusaRejected when Medusa refuses (e.g. already fulfilled)."""
@@ -245,8 +256,12 @@ def _order_id_segment(order_id: str) -> str:
     return order_id
 
 
+def _plugin_order_path(order_id: str, route: str) -> str:
+    return f"/admin/fulfillment-workflow/orders/{_order_id_segment(order_id)}/{route}"
+
+
 def _status_path(order_id: str) -> str:
-    return f"/admin/fulfillment-workflow/orders/{_order_id_segment(order_id)}/status"
+    return _plugin_order_path(order_id, "status")
 
 
 def _order_in(body: dict[str, Any], response: httpx.Response, method: str, path: str) -> dict[str, Any]:

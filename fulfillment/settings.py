@@ -165,6 +165,9 @@ class WorkerSettings(MedusaSettings, EngineSettings):
     worker_max_runtime_seconds: float = Field(default=0, ge=0)
     worker_max_jobs: int = Field(default=32, ge=1, le=1000)
     notification_outbox_dir: Path = Path(".run/outbox")
+    # Hand customer mail to Medusa's Notification Module through the plugin (the shop's own provider sends
+    # it, at most once per order and template across worker instances) instead of SMTP or the outbox.
+    notification_via_medusa: bool = False
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_from: str | None = None

@@ -38,7 +38,7 @@ from fulfillment.settings import EXIT_BAD_SETTINGS, load_settings
 from fulfillment.workflow import BPMN_PATH, PROCESS_ID
 from worker_job.back_pressure import BackPressureAdapter
 from worker_job.config import WorkerJobSettings
-from worker_job.notification import Notifier, Outbox, OutboxNotifier, SmtpNotifier
+from worker_job.notification import MedusaNotifier, Notifier, Outbox, OutboxNotifier, SmtpNotifier
 from worker_job.order_reads import OrderReader
 from worker_job.policy import BusinessPolicy
 from worker_job.services import Services
@@ -56,8 +56,10 @@ HEALTH_CHECK_TIMEOUT_SECONDS: Final = 10.0
 POLL_RETRY_DELAY_SECONDS: Final = 1
 
 
-def build_notifier(settings: WorkerJobSettings) -> Notifier:
+def build_notifier(settings: WorkerJobSettings, medusa: OrderReader) -> Notifier:
     outbox = Outbox(settings.notification_outbox_dir)
+    if settings.notification_via_medusa:
+        return MedusaNotifier(outbox, medusa)
     if not settings.smtp_host:
         return OutboxNotifier(outbox)
     assert settings.smtp_from is not None  # enforced by the settings
@@ -73,12 +75,13 @@ def build_notifier(settings: WorkerJobSettings) -> Notifier:
 
 def build_services(settings: WorkerJobSettings) -> Services:
     id_tokens = IdTokenSource(settings.status_update_url) if settings.status_update_use_id_token else None
+    medusa = OrderReader.from_settings(settings)
     return Services(
-        medusa=OrderReader.from_settings(settings),
+        medusa=medusa,
         status=StatusReporter(
             settings.status_update_url, settings.status_update_signing_secret, id_tokens=id_tokens
         ),
-        notifier=build_notifier(settings),
+        notifier=build_notifier(settings, medusa),
         policy=BusinessPolicy(
             payment_recheck_interval=settings.payment_recheck_interval,
             payment_max_wait=settings.payment_max_wait,

@@ -23,6 +23,7 @@ from typing import Any, Final, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict
 
+from fulfillment.medusa import MedusaClient
 from fulfillment.orders import Order
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,36 @@ class OutboxNotifier:
             extra={"template": notification.template, "to": notification.to, "subject": notification.subject},
         )
         return written
+
+
+class MedusaNotifier:
+    """Hands the mail to Medusa's Notification Module through the plugin, which sends it at most once per
+    order and template whichever worker instance asks (a marker on the order under its lock, and Medusa's
+    idempotency key); the shop's configured provider delivers it. The outbox keeps a local record."""
+
+    def __init__(self, outbox: Outbox, medusa: MedusaClient) -> None:
+        self.outbox = outbox
+        self._medusa = medusa
+
+    def send(self, notification: Notification) -> bool:
+        if not notification.to:
+            logger.warning("order has no email address: notification not sent")
+            return self.outbox.record(notification, channel="medusa", mailed=False)
+        sent = self._medusa.send_notification(
+            notification.order_id,
+            notification.template,
+            notification.to,
+            notification.subject,
+            notification.body,
+        )
+        logger.info(
+            "notification %s",
+            "handed to Medusa" if sent else "already sent by Medusa",
+            extra={"template": notification.template},
+        )
+        if sent:
+            self.outbox.record(notification, channel="medusa", mailed=True)
+        return sent
 
 
 class SmtpNotifier:

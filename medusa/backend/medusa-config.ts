@@ -32,6 +32,16 @@ module.exports = defineConfig({
       cookieSecret: required("COOKIE_SECRET"),
     },
   },
+  // Customer mail goes through Medusa's Notification Module (the worker's NOTIFICATION_VIA_MEDUSA=true);
+  // the local provider logs it. A shop configures its own email provider here (SendGrid, Resend, ...).
+  modules: [
+    {
+      resolve: "@medusajs/medusa/notification",
+      options: {
+        providers: [{ resolve: "@medusajs/medusa/notification-local", id: "local", options: { channels: ["email"] } }],
+      },
+    },
+  ],
   plugins: [
     {
       resolve: "medusa-plugin-fulfillment-workflow",

@@ -18,7 +18,8 @@ from worker_job.app import (
     task_limits,
 )
 from worker_job.config import WorkerJobSettings
-from worker_job.notification import OutboxNotifier, SmtpNotifier
+from worker_job.notification import MedusaNotifier, OutboxNotifier, SmtpNotifier
+from worker_job.order_reads import OrderReader
 
 from ..helpers import API_KEY, MEDUSA_URL, new_webhook_secret
 
@@ -144,14 +145,20 @@ def test_limits_leave_room_to_poll_while_jobs_run() -> None:
     assert task_limits(settings(worker_max_jobs=1)).max_jobs_to_activate == 1
 
 
-def test_notifier_is_the_outbox_unless_smtp_is_configured(tmp_path: Path) -> None:
-    outbox_only = build_notifier(settings(notification_outbox_dir=tmp_path))
+def test_notifier_is_the_outbox_unless_smtp_or_medusa_is_configured(tmp_path: Path) -> None:
+    medusa = OrderReader("http://medusa.test", "sk_test")
+    outbox_only = build_notifier(settings(notification_outbox_dir=tmp_path), medusa)
     smtp = build_notifier(
-        settings(notification_outbox_dir=tmp_path, smtp_host="smtp.test", smtp_from="s@x.io")
+        settings(notification_outbox_dir=tmp_path, smtp_host="smtp.test", smtp_from="s@x.io"), medusa
+    )
+    via_medusa = build_notifier(
+        settings(notification_outbox_dir=tmp_path, notification_via_medusa=True), medusa
     )
 
     assert isinstance(outbox_only, OutboxNotifier)
     assert isinstance(smtp, SmtpNotifier)
+    assert isinstance(via_medusa, MedusaNotifier)
+    medusa.close()
 
 
 def loop_time() -> float:

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 import respx
 
+from fulfillment.medusa import MedusaClient
 from fulfillment.orders import Order
 from worker_job.confirmation import send_notification
 from worker_job.notification import (
+    MedusaNotifier,
     Notification,
     Outbox,
     OutboxNotifier,
@@ -24,7 +26,7 @@ from worker_job.notification import (
 )
 from worker_job.services import Services
 
-from ..helpers import ORDER_ID
+from ..helpers import API_KEY, MEDUSA_URL, ORDER_ID
 from .factories import ORDER_URL, StatusLog, make_context, shop_order
 
 
@@ -183,3 +185,22 @@ def test_handler_notifies_then_reports_completed(
     assert len(list(outbox_dir.glob("*.json"))) == 1
     assert status_log.statuses == ["completed", "completed"]
     assert status_log.bodies[0]["message"] == "customer notified (order-confirmation)"
+
+
+def test_the_medusa_notifier_hands_the_mail_to_the_plugin_once_per_order_and_template(tmp_path: Path) -> None:
+    route = f"{MEDUSA_URL}/admin/fulfillment-workflow/orders/{ORDER_ID}/notifications"
+    answers = iter(
+        [{"sent": True, "notification_id": "noti_1"}, {"sent": False, "notification_id": "noti_1"}]
+    )
+    with respx.mock(assert_all_called=True) as http, MedusaClient(MEDUSA_URL, API_KEY) as medusa:
+        sent = http.post(route).mock(side_effect=lambda _request: respx.MockResponse(json=next(answers)))
+        notifier = MedusaNotifier(Outbox(tmp_path), medusa)
+
+        assert notifier.send(confirmation(an_order())) is True
+        assert notifier.send(confirmation(an_order())) is False
+
+    body = json.loads(sent.calls[0].request.content)
+    assert body["template"] == "order-confirmation"
+    assert body["to"] == "buyer@example.com"
+    assert "is confirmed" in body["subject"]
+    assert [path.name for path in tmp_path.glob("*.json")] == [f"{ORDER_ID}.order-confirmation.json"]

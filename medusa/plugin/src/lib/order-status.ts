@@ -22,10 +22,13 @@ export async function writeWorkflowStatus(
   orderId: string,
   write: StatusWrite
 ): Promise<StatusWriteAnswer> {
+  return withOrderLock(container, orderId, () => compareAndSet(container, orderId, write))
+}
+
+/** Runs `job` under the order's lock of Medusa's Locking Module: the plugin's writes to one order never interleave. */
+export async function withOrderLock<T>(container: MedusaContainer, orderId: string, job: () => Promise<T>): Promise<T> {
   const locking = container.resolve(Modules.LOCKING)
-  return locking.execute(`fulfillment-workflow:order:${orderId}`, () => compareAndSet(container, orderId, write), {
-    timeout: LOCK_TIMEOUT_SECONDS,
-  })
+  return locking.execute(`fulfillment-workflow:order:${orderId}`, job, { timeout: LOCK_TIMEOUT_SECONDS })
 }
 
 async function compareAndSet(container: MedusaContainer, orderId: string, write: StatusWrite): Promise<StatusWriteAnswer> {
