@@ -1,0 +1,141 @@
+"""At most one mail per order and template across worker instances, through Medusa's Notification Module.
+
+A job can run twice: the worker that ran it first died after sending the mail and before completing the
+job, and the engine hands the job to another worker once its timeout passed. Here the first run is the
+real handler code in this test process (worker A, with its own outbox: another Cloud Run task's `/tmp`),
+whose report after the mail fails, and which never completes the job; the second run is the stack's worker
+process (B). Both hand the mail to Medusa through the plugin's notification route; B's is refused, so the
+customer gets one mail.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from pyzeebe.proto import gateway_pb2 as pb
+from pyzeebe.proto import gateway_pb2_grpc as pb_grpc
+
+from devstack.stack import Stack
+from worker_job.confirmation import send_notification
+from worker_job.inventory import reserve_inventory
+from worker_job.job_context import JobContext
+from worker_job.notification import MedusaNotifier, Outbox
+from worker_job.order_reads import OrderReader
+from worker_job.payment import verify_payment
+from worker_job.services import Services
+from worker_job.status_reporter import StatusReporter, StatusReportFailed
+
+from .support import Driver, poll
+
+pytestmark = pytest.mark.e2e
+
+VIA_MEDUSA = {"NOTIFICATION_VIA_MEDUSA": "true"}
+
+
+def _closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/status_update"
+
+
+class FirstWorker:
+    """Worker A: activates jobs over the gateway and runs the project's handlers in this process."""
+
+    def __init__(self, stack: Stack, outbox: Path) -> None:
+        assert stack.seed is not None
+        assert stack.secrets is not None
+        self.gateway = pb_grpc.GatewayStub(grpc.insecure_channel(stack.engine_address))
+        self.medusa = OrderReader(stack.medusa_url, stack.seed.api_key)
+        self.status = StatusReporter(stack.status_update_url, stack.secrets.status_update)
+        self.services = Services(self.medusa, self.status, MedusaNotifier(Outbox(outbox), self.medusa))
+
+    def activate(self, job_type: str, order_id: str, timeout_ms: int) -> Any:
+        request = pb.ActivateJobsRequest(
+            type=job_type,
+            worker="first-worker",
+            timeout=timeout_ms,
+            maxJobsToActivate=1,
+            requestTimeout=10_000,
+        )
+        found: list[Any] = []
+
+        def activated() -> bool:
+            for response in self.gateway.ActivateJobs(request, timeout=20):
+                found.extend(response.jobs)
+            return bool(found)
+
+        poll(activated, 60, lambda: f"a {job_type} job")
+        (job,) = found
+        assert json.loads(job.variables)["order_id"] == order_id, (
+            "another order's job: the engine is not idle"
+        )
+        return job
+
+    @staticmethod
+    def context(job: Any) -> JobContext:
+        variables = json.loads(job.variables)
+        return JobContext(
+            job.processInstanceKey, variables["order_id"], json.loads(job.customHeaders), variables
+        )
+
+    def run_and_complete(self, job_type: str, order_id: str) -> None:
+        job = self.activate(job_type, order_id, timeout_ms=60_000)
+        handler = verify_payment if job_type == "verify-payment" else reserve_inventory
+        result = handler(self.context(job), self.services)
+        self.gateway.CompleteJob(
+            pb.CompleteJobRequest(jobKey=job.key, variables=json.dumps(result)), timeout=10
+        )
+
+    def close(self) -> None:
+        self.medusa.close()
+        self.status.close()
+
+
+@pytest.fixture
+def first_worker(stack: Stack, tmp_path: Path) -> Iterator[FirstWorker]:
+    worker = FirstWorker(stack, tmp_path / "outbox-a")
+    yield worker
+    worker.close()
+
+
+def test_a_job_run_again_on_a_second_worker_process_sends_no_second_mail(
+    stack: Stack, driver: Driver, first_worker: FirstWorker, tmp_path: Path
+) -> None:
+    stack.stop_part("worker")
+    try:
+        order = driver.place_order()
+        first_worker.run_and_complete("verify-payment", order.id)
+        first_worker.run_and_complete("reserve-inventory", order.id)
+        # Worker A takes the notification job for 3 s, mails, cannot report, and dies without a word.
+        job = first_worker.activate("send-notification", order.id, timeout_ms=3_000)
+        dying = Services(
+            first_worker.medusa,
+            StatusReporter(_closed_port_url(), "whsec_" + "A" * 32),
+            first_worker.services.notifier,
+        )
+        with pytest.raises(StatusReportFailed):
+            send_notification(first_worker.context(job), dying)
+        assert (tmp_path / "outbox-a" / f"{order.id}.order-confirmation.json").exists(), "worker A mailed"
+
+        stack.start_worker(VIA_MEDUSA)  # worker B gets the job once A's timeout has passed
+
+        metadata = driver.wait_for_status(order.id, timeout=60)
+    finally:
+        stack.stop_part("worker")
+        stack.start_worker()
+
+    assert metadata["workflow_status"] == "completed", metadata
+    assert metadata["workflow_mail_order_confirmation"].startswith("noti_")
+    notifications = driver.admin.get("/admin/notifications", to=order.email, limit=100)["notifications"]
+    mine = [n for n in notifications if (n.get("data") or {}).get("order_id") == order.id]
+    assert [n["template"] for n in mine] == ["order-confirmation"], mine
+    assert not (stack.outbox_dir / f"{order.id}.order-confirmation.json").exists(), "worker B sent nothing"
+    worker_b = stack.group.get("worker").log_path.read_text()
+    assert "already sent by Medusa" in worker_b
