@@ -63,6 +63,11 @@ locals {
     WORKER_UNHEALTHY_EXIT_SECONDS    = var.worker_tuning.unhealthy_exit_seconds == null ? "" : tostring(var.worker_tuning.unhealthy_exit_seconds)
     WORKER_POLL_TIMEOUT_SECONDS      = var.worker_tuning.poll_timeout_seconds == null ? "" : tostring(var.worker_tuning.poll_timeout_seconds)
     WORKER_NAME                      = var.worker_tuning.name == null ? "" : var.worker_tuning.name
+    WORKER_OUTAGE_WINDOW_SECONDS     = var.worker_tuning.outage_window_seconds == null ? "" : tostring(var.worker_tuning.outage_window_seconds)
+    PAYMENT_RECHECK_INTERVAL         = var.business_policy.payment_recheck_interval == null ? "" : var.business_policy.payment_recheck_interval
+    PAYMENT_MAX_WAIT                 = var.business_policy.payment_max_wait == null ? "" : var.business_policy.payment_max_wait
+    STOCK_POLICY                     = var.business_policy.stock_policy == null ? "" : var.business_policy.stock_policy
+    NOTIFICATION_VIA_MEDUSA          = var.notification_via_medusa ? "true" : ""
     # Cloud Run's file system is in memory and per task: the outbox is a debugging aid, SMTP delivers.
     NOTIFICATION_OUTBOX_DIR = "/tmp/outbox"
     SMTP_HOST               = var.smtp_host

@@ -418,8 +418,9 @@ variable "worker_max_jobs" {
 }
 
 variable "worker_tuning" {
-  description = "Optional tuning of the worker process; anything left out keeps the code's default. retry_backoff_seconds and max_retry_backoff_seconds: backoff between attempts of a failed job (WORKER_RETRY_BACKOFF_SECONDS, WORKER_MAX_RETRY_BACKOFF_SECONDS); job_timeout_seconds: how long Zeebe waits for a job's result before handing it to another worker (WORKER_JOB_TIMEOUT_SECONDS); health_interval_seconds and unhealthy_exit_seconds: gateway health probing and how long it may stay unreachable before the task exits non-zero and Cloud Run retries it (WORKER_HEALTH_INTERVAL_SECONDS, WORKER_UNHEALTHY_EXIT_SECONDS); poll_timeout_seconds: long-poll duration, keep it well below Cloud Run's 10 s grace period after SIGTERM (WORKER_POLL_TIMEOUT_SECONDS); name: worker name shown in Camunda Operate (WORKER_NAME, default the host name)."
+  description = "Optional tuning of the worker process; anything left out keeps the code's default. retry_backoff_seconds and max_retry_backoff_seconds: backoff between attempts of a failed job (WORKER_RETRY_BACKOFF_SECONDS, WORKER_MAX_RETRY_BACKOFF_SECONDS); job_timeout_seconds: how long Zeebe waits for a job's result before handing it to another worker (WORKER_JOB_TIMEOUT_SECONDS); health_interval_seconds and unhealthy_exit_seconds: gateway health probing and how long it may stay unreachable before the task exits non-zero and Cloud Run retries it (WORKER_HEALTH_INTERVAL_SECONDS, WORKER_UNHEALTHY_EXIT_SECONDS); poll_timeout_seconds: long-poll duration, keep it well below Cloud Run's 10 s grace period after SIGTERM (WORKER_POLL_TIMEOUT_SECONDS); name: worker name shown in Camunda Operate (WORKER_NAME, default the host name); outage_window_seconds: how long technical faults are retried before a job becomes an incident (WORKER_OUTAGE_WINDOW_SECONDS, default one hour)."
   type = object({
+    outage_window_seconds     = optional(number)
     retry_backoff_seconds     = optional(number)
     max_retry_backoff_seconds = optional(number)
     job_timeout_seconds       = optional(number)
@@ -435,7 +436,7 @@ variable "worker_tuning" {
       for value in [
         var.worker_tuning.retry_backoff_seconds, var.worker_tuning.max_retry_backoff_seconds,
         var.worker_tuning.job_timeout_seconds, var.worker_tuning.health_interval_seconds,
-        var.worker_tuning.unhealthy_exit_seconds,
+        var.worker_tuning.unhealthy_exit_seconds, var.worker_tuning.outage_window_seconds,
       ] : value == null ? true : value >= 0 && value <= 86400
     ])
     error_message = "worker_tuning durations must be between 0 and 86400 seconds."
@@ -449,6 +450,29 @@ variable "worker_tuning" {
   validation {
     condition     = var.worker_tuning.name == null ? true : can(regex("^[A-Za-z0-9_.-]{1,64}$", var.worker_tuning.name))
     error_message = "worker_tuning.name must be 1-64 letters, digits, dots, hyphens or underscores."
+  }
+}
+
+variable "business_policy" {
+  description = "Optional overrides of the process model's business policy; anything left out keeps the model's task headers. payment_recheck_interval and payment_max_wait: ISO 8601 durations for re-checking an unpaid order and the longest wait for its payment (PAYMENT_RECHECK_INTERVAL, PAYMENT_MAX_WAIT; model: PT15M, P3D); stock_policy: hold or cancel when stock is missing (STOCK_POLICY; model: hold)."
+  type = object({
+    payment_recheck_interval = optional(string)
+    payment_max_wait         = optional(string)
+    stock_policy             = optional(string)
+  })
+  default = {}
+
+  validation {
+    condition = alltrue([
+      for value in [var.business_policy.payment_recheck_interval, var.business_policy.payment_max_wait] :
+      value == null ? true : can(regex("^P(\\d+D)?(T(\\d+H)?(\\d+M)?(\\d+S)?)?$", value))
+    ])
+    error_message = "business_policy durations must be ISO 8601 durations such as PT15M or P3D."
+  }
+
+  validation {
+    condition     = var.business_policy.stock_policy == null ? true : contains(["hold", "cancel"], var.business_policy.stock_policy)
+    error_message = "business_policy.stock_policy must be hold or cancel."
   }
 }
 
@@ -485,6 +509,17 @@ variable "smtp_host" {
   validation {
     condition     = var.smtp_host == "" || can(regex("^[A-Za-z0-9.-]+$", var.smtp_host))
     error_message = "smtp_host must be empty or a host name."
+  }
+}
+
+variable "notification_via_medusa" {
+  description = "Hand customer notifications to Medusa's Notification Module through the plugin (NOTIFICATION_VIA_MEDUSA): the shop's own email provider sends them, at most once per order and template across worker tasks. Takes precedence over smtp_host."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = var.notification_via_medusa != null
+    error_message = "notification_via_medusa must be true or false."
   }
 }
 
