@@ -124,9 +124,8 @@ async def test_a_message_interrupts_the_task_it_is_correlated_to(gateway: Gatewa
     assert await gateway.activate(on_cancel, request_timeout_ms=300) == []
 
 
-async def test_a_buffered_message_is_correlated_when_the_subscription_opens(gateway: Gateway) -> None:
-    process_id, first, job_type, on_cancel = unique("late"), unique("first"), unique("work"), unique("rec")
-    name = unique("canceled")
+def _first_then_cancelable(process_id: str, first: str, job_type: str, on_cancel: str, name: str) -> bytes:
+    """Task "first", then task "work" with the message boundary event "canceled" leading to "record"."""
     body = (
         start()
         + task("first", first)
@@ -141,7 +140,13 @@ async def test_a_buffered_message_is_correlated_when_the_subscription_opens(gate
         + flow("f3", "canceled", "record")
         + flow("f4", "record", "ended_canceled")
     )
-    await gateway.deploy("p.bpmn", definitions(process_id, body, message("msg_cancel", name, "=order_id")))
+    return definitions(process_id, body, message("msg_cancel", name, "=order_id"))
+
+
+async def test_a_buffered_message_is_correlated_when_the_subscription_opens(gateway: Gateway) -> None:
+    process_id, first, job_type, on_cancel = unique("late"), unique("first"), unique("work"), unique("rec")
+    name = unique("canceled")
+    await gateway.deploy("p.bpmn", _first_then_cancelable(process_id, first, job_type, on_cancel, name))
     await gateway.create(process_id, {"order_id": "order_L"})
     job = await gateway.activate_one(first)
     await gateway.publish(name, "order_L", ttl_ms=60_000)  # no subscription yet: buffered
@@ -154,21 +159,7 @@ async def test_a_buffered_message_is_correlated_when_the_subscription_opens(gate
 async def test_a_message_without_time_to_live_and_no_subscription_is_dropped(gateway: Gateway) -> None:
     process_id, first, job_type, on_cancel = unique("drop"), unique("first"), unique("work"), unique("rec")
     name = unique("canceled")
-    body = (
-        start()
-        + task("first", first)
-        + task("work", job_type)
-        + message_boundary("canceled", "work", "msg_cancel")
-        + task("record", on_cancel)
-        + end()
-        + end("ended_canceled")
-        + flow("f0", "start", "first")
-        + flow("f1", "first", "work")
-        + flow("f2", "work", "end")
-        + flow("f3", "canceled", "record")
-        + flow("f4", "record", "ended_canceled")
-    )
-    await gateway.deploy("p.bpmn", definitions(process_id, body, message("msg_cancel", name, "=order_id")))
+    await gateway.deploy("p.bpmn", _first_then_cancelable(process_id, first, job_type, on_cancel, name))
     await gateway.create(process_id, {"order_id": "order_D"})
     job = await gateway.activate_one(first)
     await gateway.publish(name, "order_D", ttl_ms=0)
