@@ -27,11 +27,14 @@ from .support import (
     end,
     expect_status,
     flow,
+    message,
+    message_boundary,
     message_start_process,
     one_task_process,
     start,
     task,
     timer_boundary,
+    timer_catch,
     timer_process,
     unique,
 )
@@ -270,6 +273,42 @@ async def test_timers_survive_a_restart_with_a_data_dir(tmp_path: Path) -> None:
         escalation = await client.activate_one(on_timer, wait_ms=5000)
         assert escalation.elementId == "escalate"
         assert await client.activate(job_type, request_timeout_ms=-1) == []
+
+
+async def test_catch_timers_and_message_subscriptions_survive_a_restart(tmp_path: Path) -> None:
+    data_dir, log_path = tmp_path / "data", tmp_path / "engine.log"
+    process_id, job_type, on_cancel, name = (
+        unique("durable-wait"),
+        unique("work"),
+        unique("rec"),
+        unique("cancel"),
+    )
+    body = (
+        start()
+        + timer_catch("wait", "PT1S")
+        + task("work", job_type)
+        + message_boundary("canceled", "work", "msg_cancel")
+        + task("record", on_cancel)
+        + end()
+        + end("ended_canceled")
+        + flow("f0", "start", "wait")
+        + flow("f1", "wait", "work")
+        + flow("f2", "work", "end")
+        + flow("f3", "canceled", "record")
+        + flow("f4", "record", "ended_canceled")
+    )
+    model = definitions(process_id, body, message("msg_cancel", name, "=order_id"))
+    async with _restartable(data_dir, log_path) as (_, client):
+        await client.deploy("p.bpmn", model)
+        await client.create(process_id, {"order_id": "order_W"})
+
+    async with _restartable(data_dir, log_path) as (_, client):
+        work = await client.activate_one(job_type, wait_ms=5000)  # the timer fired after the restart
+        assert work.elementId == "work"
+
+    async with _restartable(data_dir, log_path) as (_, client):
+        await client.publish(name, "order_W")  # the subscription was reopened from the stored state
+        assert (await client.activate_one(on_cancel)).elementId == "record"
 
 
 @pytest.mark.parametrize("retries", [10_000_000_000, "\u00b2", 2.5])
