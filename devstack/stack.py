@@ -22,6 +22,7 @@ from pyzeebe import ZeebeClient, create_insecure_channel
 
 from devstack.medusa import ADMIN_EMAIL, AdminLogin, Medusa
 from devstack.parts import free_port, function_argv, port_open, without_project_settings
+from devstack.plugin import install_plugin
 from devstack.postgres import Postgres, cluster_dir
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
 from devstack.seed import SeedResult, seed
@@ -48,8 +49,8 @@ class Ports:
 
 @dataclass(frozen=True)
 class WebhookRetry:
-    """The subscriber's retry policy and the reconciliation job's timing (ORDER_WEBHOOK_* settings of
-    medusa/src/lib/webhook-sender.ts and medusa/src/jobs/resend-unstarted-orders.ts)."""
+    """The subscriber's retry policy and the reconciliation job's timing: the plugin's environment
+    fallbacks ORDER_WEBHOOK_* (medusa/plugin/src/lib/options.ts)."""
 
     max_attempts: int = 10
     base_ms: int = 1_000
@@ -224,6 +225,7 @@ class Stack:
 
     def _start_medusa(self) -> None:
         assert self.secrets is not None
+        install_plugin(self.say)
         medusa = self._medusa()
         medusa.migrate()
         medusa.start()
@@ -285,12 +287,17 @@ class Stack:
         env = {**self.order_webhook_env(), **(extra_env or {})}
         return self._start_function("order_webhook", self.ports.order_webhook, env)
 
-    def start_status_update(self) -> ManagedProcess:
-        return self._start_function("status_update", self.ports.status_update, self.status_update_env())
+    def start_status_update(self, name: str = "status_update", port: int | None = None) -> ManagedProcess:
+        """Starts the status function; a second one under another name and port, as Cloud Functions would
+        scale out."""
+        env = self.status_update_env()
+        return self._start_function(name, port or self.ports.status_update, env, target="status_update")
 
-    def _start_function(self, name: str, port: int, env: Mapping[str, str]) -> ManagedProcess:
+    def _start_function(
+        self, name: str, port: int, env: Mapping[str, str], target: str | None = None
+    ) -> ManagedProcess:
         self.say(f"starting the {name} function on http://127.0.0.1:{port}/ ...")
-        process = self.group.start(name, function_argv(name, port), env, cwd=REPO_ROOT)
+        process = self.group.start(name, function_argv(target or name, port), env, cwd=REPO_ROOT)
         wait_until(lambda: port_open(port), PART_TIMEOUT_SECONDS, f"the {name} function", process)
         return process
 

@@ -108,18 +108,18 @@ def status_lines(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     secret = new_webhook_secret()
     module = load("status_update", monkeypatch, secret, stream)
     stored: dict[str, Any] = {}
+
+    def status_route(request: Any) -> respx.MockResponse:
+        # The plugin's compare-and-set: write only over one of the statuses the request may replace.
+        sent = json.loads(request.content)
+        applied = stored.get("workflow_status") in sent["replaces"]
+        if applied:
+            stored.update(sent["metadata"])
+        reason = None if applied else "stale"
+        return respx.MockResponse(json={"applied": applied, "reason": reason, "metadata": dict(stored)})
+
     with respx.mock(base_url=MEDUSA_URL) as medusa:
-        medusa.get(f"/admin/orders/{ORDER_ID}").mock(
-            side_effect=lambda _request: respx.MockResponse(
-                json={"order": {"id": ORDER_ID, "metadata": stored}}
-            )
-        )
-
-        def write(request: Any) -> respx.MockResponse:
-            stored.update(json.loads(request.content)["metadata"])
-            return respx.MockResponse(json={"order": {"id": ORDER_ID, "metadata": stored}})
-
-        medusa.post(f"/admin/orders/{ORDER_ID}").mock(side_effect=write)
+        medusa.post(f"/admin/fulfillment-workflow/orders/{ORDER_ID}/status").mock(side_effect=status_route)
         for status in ("started", "completed", "started"):  # the last is refused: stale
             report = {"order_id": ORDER_ID, "process_instance_key": "1", "status": status, "message": status}
             body, headers = signed(secret, report)

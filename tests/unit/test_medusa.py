@@ -15,13 +15,14 @@ from fulfillment.medusa import (
     MedusaClient,
     MedusaRejected,
     MedusaUnavailable,
-    OrderCanceled,
     OrderNotFound,
+    WorkflowWrite,
 )
 
 from .helpers import API_KEY, MEDUSA_URL, ORDER_ID, order_json
 
-ORDER_URL = f"{MEDUSA_URL}/admin/orders/{ORDER_ID}"
+STATUS_PATH = f"/admin/fulfillment-workflow/orders/{ORDER_ID}/status"
+WORKFLOW_KEYS = {"workflow_status": "started", "workflow_instance": "1"}
 
 
 @pytest.fixture
@@ -45,18 +46,45 @@ def test_get_order_sends_basic_auth_and_fields(client: MedusaClient, medusa: res
     assert request.url.params["fields"] == ORDER_FIELDS
 
 
-def test_get_order_metadata(client: MedusaClient, medusa: respx.MockRouter) -> None:
-    medusa.get(f"/admin/orders/{ORDER_ID}").respond(json={"order": {"id": ORDER_ID, "metadata": {"a": 1}}})
-    assert client.get_order_metadata(ORDER_ID) == {"a": 1}
-
-
-def test_update_metadata_posts_only_the_given_keys(client: MedusaClient, medusa: respx.MockRouter) -> None:
-    stored = {"gift": "yes", "workflow_status": "started"}
-    route = medusa.post(f"/admin/orders/{ORDER_ID}").respond(
-        json={"order": {"id": ORDER_ID, "metadata": stored}}
+def test_workflow_status_write_sends_keys_and_replaces(
+    client: MedusaClient, medusa: respx.MockRouter
+) -> None:
+    route = medusa.post(STATUS_PATH).respond(
+        json={"applied": True, "reason": None, "metadata": WORKFLOW_KEYS}
     )
-    assert client.update_order_metadata(ORDER_ID, {"workflow_status": "started"}) == stored
-    assert json.loads(route.calls.last.request.content) == {"metadata": {"workflow_status": "started"}}
+
+    written = client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None, "started"])
+
+    assert written == WorkflowWrite(applied=True, reason=None, metadata=WORKFLOW_KEYS)
+    assert json.loads(route.calls.last.request.content) == {
+        "metadata": WORKFLOW_KEYS,
+        "replaces": [None, "started"],
+    }
+    assert route.calls.last.request.headers["authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize("reason", ["stale", "order_canceled"])
+def test_workflow_status_write_not_applied_carries_the_reason(
+    client: MedusaClient, medusa: respx.MockRouter, reason: str
+) -> None:
+    stored = {"workflow_status": "completed"}
+    medusa.post(STATUS_PATH).respond(json={"applied": False, "reason": reason, "metadata": stored})
+
+    written = client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None])
+
+    assert (written.applied, written.reason, written.metadata) == (False, reason, stored)
+
+
+@pytest.mark.parametrize(
+    "answer", [{"applied": "maybe"}, {}, {"applied": True, "metadata": "buyer@example.com"}]
+)
+def test_unexpected_route_answer_is_medusa_unavailable_without_quoting_it(
+    client: MedusaClient, medusa: respx.MockRouter, answer: dict[str, object]
+) -> None:
+    medusa.post(STATUS_PATH).respond(json=answer)
+    with pytest.raises(MedusaUnavailable, match="unexpected answer from the status route") as raised:
+        client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None])
+    assert "buyer@example.com" not in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -65,24 +93,41 @@ def test_update_metadata_posts_only_the_given_keys(client: MedusaClient, medusa:
         (401, {"message": "Unauthorized"}, MedusaAuthError),
         (403, {"message": "Forbidden"}, MedusaAuthError),
         (404, {"type": "not_found", "message": f"Order id not found: {ORDER_ID}"}, OrderNotFound),
-        (400, {"type": "invalid_data", "message": "Unrecognized fields: 'status'"}, MedusaRejected),
-        (400, {"message": f"Order with id {ORDER_ID} has been canceled."}, OrderCanceled),
+        (400, {"type": "invalid_data", "message": "Invalid request: replaces"}, MedusaRejected),
     ],
 )
 def test_client_errors_are_typed_and_not_retried(
     client: MedusaClient, medusa: respx.MockRouter, status: int, body: dict[str, str], error: type[Exception]
 ) -> None:
-    route = medusa.post(f"/admin/orders/{ORDER_ID}").respond(status, json=body)
+    route = medusa.post(STATUS_PATH).respond(status, json=body)
     with pytest.raises(error) as raised:
-        client.update_order_metadata(ORDER_ID, {"k": "v"})
+        client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None])
     assert route.call_count == 1
     assert type(raised.value) is error
 
 
+def test_missing_status_route_is_unavailable_not_a_missing_order(
+    client: MedusaClient, medusa: respx.MockRouter
+) -> None:
+    medusa.post(STATUS_PATH).respond(404, text="Cannot POST " + STATUS_PATH)
+    with pytest.raises(MedusaUnavailable, match="medusa-plugin-fulfillment-workflow installed"):
+        client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None])
+
+
 def test_rejection_keeps_medusas_message(client: MedusaClient, medusa: respx.MockRouter) -> None:
-    medusa.post(f"/admin/orders/{ORDER_ID}").respond(400, json={"message": "Unrecognized fields: 'status'"})
-    with pytest.raises(MedusaRejected, match="Unrecognized fields"):
-        client.update_order_metadata(ORDER_ID, {"k": "v"})
+    medusa.post(STATUS_PATH).respond(400, json={"message": "Invalid request: replaces"})
+    with pytest.raises(MedusaRejected, match="Invalid request"):
+        client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None])
+
+
+def test_workflow_status_write_is_retried_on_5xx(client: MedusaClient, medusa: respx.MockRouter) -> None:
+    route = medusa.post(STATUS_PATH)
+    route.side_effect = [
+        httpx.Response(503),
+        httpx.Response(200, json={"applied": True, "reason": None, "metadata": WORKFLOW_KEYS}),
+    ]
+    assert client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None]).applied
+    assert route.call_count == 2
 
 
 def test_5xx_is_retried_then_succeeds(client: MedusaClient, medusa: respx.MockRouter) -> None:
@@ -156,17 +201,6 @@ def test_an_unexpected_answer_is_unavailable_naming_the_status_not_the_body(
     assert raised.value.__cause__ is None
     # A traceback of this error never shows what it was raised from.
     assert raised.value.__context__ is None or raised.value.__suppress_context__
-
-
-def test_metadata_calls_also_refuse_an_answer_without_an_order(
-    client: MedusaClient, medusa: respx.MockRouter
-) -> None:
-    medusa.get(f"/admin/orders/{ORDER_ID}").respond(200, json={"order": None})
-    medusa.post(f"/admin/orders/{ORDER_ID}").respond(200, json={})
-    with pytest.raises(MedusaUnavailable, match="without an order"):
-        client.get_order_metadata(ORDER_ID)
-    with pytest.raises(MedusaUnavailable, match="without an order"):
-        client.update_order_metadata(ORDER_ID, {"k": "v"})
 
 
 def test_list_reservations_pages_through_all(client: MedusaClient, medusa: respx.MockRouter) -> None:

@@ -5,7 +5,16 @@ import { after, before, beforeEach, describe, it } from "node:test"
 
 import { Webhook } from "standardwebhooks"
 
-import { nextDelayMs, parseRetryAfter, RetryPolicy, SenderLogger, sendWebhook } from "../src/lib/webhook-sender"
+import {
+  attemptDelivery,
+  type DeliveryOutcome,
+  nextDelayMs,
+  parseRetryAfter,
+  type RetryPolicy,
+  type SenderLogger,
+  type SenderOptions,
+  type WebhookEvent,
+} from "../src/lib/webhook-sender"
 
 const SECRET = "whsec_" + Buffer.from("a test secret of thirty-two byte").toString("base64")
 const FAST: RetryPolicy = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 300 }
@@ -44,6 +53,21 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
   })
 }
 
+/** Runs attempts the way the workflow step's retries do, recording the waits between them. */
+async function sendWebhook(
+  webhook: WebhookEvent,
+  options: SenderOptions,
+  waits: number[] = []
+): Promise<DeliveryOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await attemptDelivery(webhook, attempt, options)
+    if (outcome.result !== "retry") {
+      return outcome
+    }
+    waits.push(outcome.delayMs)
+  }
+}
+
 const event = {
   id: "msg_order_placed_order_01TEST",
   payload: { type: "order.placed", timestamp: "2026-01-01T00:00:00.000Z", data: { id: "order_01TEST" } },
@@ -66,8 +90,8 @@ describe("sendWebhook", () => {
 
   it("sends a body the receiver can verify with the shared secret", async () => {
     const logger = recordingLogger()
-    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger })
-    assert.deepEqual(outcome, { result: "delivered", status: 202, attempts: 1 })
+    const outcome = await sendWebhook(event, { url, secrets: [SECRET], retry: FAST, logger })
+    assert.deepEqual(outcome, { result: "delivered", status: 202, attempts: 1, body: `{"status":202}` })
     const [request] = received
     const verified = new Webhook(SECRET).verify(request.body, request.headers as Record<string, string>)
     assert.deepEqual(verified, event.payload)
@@ -75,10 +99,19 @@ describe("sendWebhook", () => {
     assert.match(logger.lines[0], /^info .*delivered/)
   })
 
+  it("signs with every secret during a rotation, so a receiver knowing either one accepts it", async () => {
+    const next = "whsec_" + Buffer.from("the next secret, thirty-two byte").toString("base64")
+    await sendWebhook(event, { url, secrets: [next, SECRET], retry: FAST, logger: recordingLogger() })
+    const [request] = received
+    for (const secret of [next, SECRET]) {
+      assert.deepEqual(new Webhook(secret).verify(request.body, request.headers as Record<string, string>), event.payload)
+    }
+  })
+
   it("retries 5xx and 429 with the same webhook-id and body, signing each attempt", async () => {
     replies = [{ status: 503 }, { status: 429 }, { status: 500 }]
-    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger: recordingLogger() })
-    assert.deepEqual(outcome, { result: "delivered", status: 202, attempts: 4 })
+    const outcome = await sendWebhook(event, { url, secrets: [SECRET], retry: FAST, logger: recordingLogger() })
+    assert.deepEqual(outcome, { result: "delivered", status: 202, attempts: 4, body: `{"status":202}` })
     assert.equal(new Set(received.map((r) => r.headers["webhook-id"])).size, 1)
     assert.equal(new Set(received.map((r) => r.body)).size, 1)
     for (const request of received) {
@@ -89,7 +122,7 @@ describe("sendWebhook", () => {
   it("does not retry other 4xx and logs them as permanent", async () => {
     replies = [{ status: 422 }]
     const logger = recordingLogger()
-    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger })
+    const outcome = await sendWebhook(event, { url, secrets: [SECRET], retry: FAST, logger })
     assert.equal(outcome.result, "rejected")
     assert.equal(received.length, 1)
     assert.match(logger.lines.at(-1) ?? "", /^error .*permanently rejected with HTTP 422/)
@@ -97,7 +130,7 @@ describe("sendWebhook", () => {
 
   it("does not follow redirects: a redirected webhook URL is a permanent failure", async () => {
     replies = [{ status: 308, headers: { location: "http://127.0.0.1:9/elsewhere" } }]
-    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger: recordingLogger() })
+    const outcome = await sendWebhook(event, { url, secrets: [SECRET], retry: FAST, logger: recordingLogger() })
     assert.equal(outcome.result, "rejected")
     assert.equal(received.length, 1)
   })
@@ -105,7 +138,7 @@ describe("sendWebhook", () => {
   it("aborts an attempt that takes longer than the timeout and retries it", async () => {
     replies = [{ status: 202, delayMs: 1_000 }]
     const logger = recordingLogger()
-    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger })
+    const outcome = await sendWebhook(event, { url, secrets: [SECRET], retry: FAST, logger })
     assert.equal(outcome.result, "delivered")
     assert.equal(outcome.attempts, 2)
     assert.match(logger.lines[0], /no answer within 300 ms/)
@@ -115,7 +148,7 @@ describe("sendWebhook", () => {
     const logger = recordingLogger()
     const outcome = await sendWebhook(event, {
       url: "http://127.0.0.1:9/",
-      secret: SECRET,
+      secrets: [SECRET],
       retry: FAST,
       logger,
     })
@@ -128,15 +161,7 @@ describe("sendWebhook", () => {
     replies = [{ status: 503, headers: { "retry-after": "2" } }]
     const delays: number[] = []
     const retry = { ...FAST, maxDelayMs: 10_000 }
-    await sendWebhook(event, {
-      url,
-      secret: SECRET,
-      retry,
-      logger: recordingLogger(),
-      sleep: async (ms) => {
-        delays.push(ms)
-      },
-    })
+    await sendWebhook(event, { url, secrets: [SECRET], retry, logger: recordingLogger() }, delays)
     assert.deepEqual(delays, [2_000])
   })
 })
