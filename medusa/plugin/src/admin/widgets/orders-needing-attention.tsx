@@ -51,12 +51,12 @@ const OrdersNeedingAttentionWidget = () => {
 }
 
 const AttentionRow = ({ order, kind }: { order: AttentionOrder; kind: "failed" | "stalled" }) => (
-  <li className="flex items-center justify-between gap-x-4" data-attention={kind}>
+  <li className="flex items-center justify-between gap-x-4" data-attention={kind} data-order-id={order.id}>
     <Link to={`/orders/${order.id}`} className="txt-compact-small-plus text-ui-fg-interactive">
       Order #{order.display_id ?? order.id}
     </Link>
     <Text size="small" className="text-ui-fg-subtle truncate">
-      {kind === "stalled" ? "Stalled at " : ""}
+      {kind === "stalled" ? "Stalled: " : ""}
       {statusLabel(order.status)}
       {order.last_updated ? `, ${relativeTime(order.last_updated)}` : ""}
     </Text>
