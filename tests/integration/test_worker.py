@@ -173,11 +173,13 @@ def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
                 self._send(200, {"order": medusa.orders[order_id]})
 
         def do_POST(self) -> None:
+            """The plugin's status route: compare the stored status with `replaces`, then merge the keys."""
             if not self._authorized():
                 return
-            match = re.fullmatch(r"/admin/orders/(order_\w+)", urlsplit(self.path).path)
+            path = urlsplit(self.path).path
+            match = re.fullmatch(r"/admin/fulfillment-workflow/orders/(order_\w+)/status", path)
             if not match or match.group(1) not in medusa.orders:
-                self._send(404, {"type": "not_found", "message": "Order id not found"})
+                self._send(404, {"type": "not_found", "message": f"Order id not found: {path}"})
                 return
             order_id = match.group(1)
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
@@ -187,10 +189,14 @@ def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
                     self._send(503, {"message": "database unavailable"})
                     return
                 order = medusa.orders[order_id]
-                # Medusa merges top-level metadata keys.
-                order["metadata"] = {**(order["metadata"] or {}), **body["metadata"]}
-                medusa.metadata_writes.append((order_id, dict(body["metadata"])))
-                self._send(200, {"order": {"id": order_id, "metadata": order["metadata"]}})
+                stored = order["metadata"] or {}
+                applied = stored.get("workflow_status") in body["replaces"]
+                if applied:
+                    order["metadata"] = {**stored, **body["metadata"]}
+                    medusa.metadata_writes.append((order_id, dict(body["metadata"])))
+                workflow = {k: v for k, v in order["metadata"].items() if k.startswith("workflow_")}
+                reason = None if applied else "stale"
+                self._send(200, {"applied": applied, "reason": reason, "metadata": workflow})
 
     return Handler
 
