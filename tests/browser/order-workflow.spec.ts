@@ -108,7 +108,8 @@ test("orders list: failed and stalled orders", async ({ page }) => {
   const failed = failedRow.getByRole("link", { name: `Order #${orders.failed.display_id}`, exact: true })
   await expect(failed).toBeVisible()
   await expect(stalledRow.getByRole("link", { name: `Order #${orders.unstarted.display_id}` })).toBeVisible()
-  await summary.scrollIntoViewIfNeeded()
+  // The picture shows the orders table too: wait until it has loaded.
+  await expect(page.getByText(/of \d+ results/)).toBeVisible()
   await saveScreenshot(page, "admin-orders-list.png")
   await failed.click()
   await expect(page).toHaveURL(new RegExp(`/app/orders/${orders.failed.id}$`))
