@@ -34,13 +34,10 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 ]
 const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" })
 
-/** "3 minutes ago", "yesterday", "now". */
+/** "3 minutes ago", "yesterday", "now"; a time it cannot read, as it is. */
 export function relativeTime(iso: string, now = Date.now()): string {
   const elapsed = Date.parse(iso) - now
-  for (const [unit, size] of UNITS) {
-    if (Math.abs(elapsed) >= size || unit === "second") {
-      return relative.format(Math.round(elapsed / size), unit)
-    }
-  }
-  return iso
+  if (!Number.isFinite(elapsed)) return iso
+  const [unit, size] = UNITS.find(([, size]) => Math.abs(elapsed) >= size) ?? UNITS[UNITS.length - 1]
+  return relative.format(Math.round(elapsed / size), unit)
 }
