@@ -18,7 +18,15 @@ export const MAX_DELIVERY_ATTEMPTS = 100
 
 const positiveInt = z.coerce.number().int().positive()
 const nonNegativeInt = z.coerce.number().int().nonnegative()
-const webhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be a whsec_... secret (base64 after the prefix)")
+/** The receiving function refuses secrets of fewer bytes (Standard Webhooks asks for 24 to 64). */
+const MIN_SECRET_BYTES = 24
+
+const webhookSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "must be a whsec_... secret (base64 after the prefix)")
+  .refine((secret) => Buffer.from(secret.slice("whsec_".length), "base64").length >= MIN_SECRET_BYTES, {
+    message: `must carry at least ${MIN_SECRET_BYTES} bytes after the whsec_ prefix`,
+  })
 
 const secretsSchema = z
   .union([z.string(), z.array(z.string())])
