@@ -31,6 +31,9 @@ module.exports = defineConfig({
       jwtSecret: required("JWT_SECRET"),
       cookieSecret: required("COOKIE_SECRET"),
     },
+    // `medusa start` marks the admin's session cookie Secure, and express-session then sets none over
+    // plain HTTP. This shop serves its admin on http://127.0.0.1 only; a shop behind HTTPS leaves it out.
+    cookieOptions: { secure: false },
   },
   // Customer mail goes through Medusa's Notification Module (the worker's NOTIFICATION_VIA_MEDUSA=true);
   // the local provider logs it. A shop configures its own email provider here (SendGrid, Resend, ...).
@@ -48,7 +51,10 @@ module.exports = defineConfig({
       options: fulfillmentWorkflowOptions(),
     },
   ],
+  // The admin dashboard with the plugin's widgets, at /app. `medusa start` serves the build in
+  // public/admin, which devstack makes with `medusa build --admin-only` (see README.md).
   admin: {
-    disable: true,
+    disable: false,
+    path: "/app",
   },
 })
