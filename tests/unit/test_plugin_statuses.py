@@ -23,11 +23,17 @@ def test_running_statuses_are_the_non_terminal_ones_in_process_order() -> None:
     assert _ts_constant("RUNNING_STATUSES") == [s.value for s in running]
 
 
-def test_completed_and_failure_statuses_are_the_terminal_ones() -> None:
+def test_completed_canceled_and_failure_statuses_are_the_terminal_ones() -> None:
     terminal = {s.value for s in WorkflowStatus if s.terminal}
+    ended_without_failure = {WorkflowStatus.COMPLETED.value, WorkflowStatus.CANCELED.value}
 
     assert _ts_constant("COMPLETED_STATUS") == [WorkflowStatus.COMPLETED.value]
-    assert set(_ts_constant("FAILURE_STATUSES")) == terminal - {WorkflowStatus.COMPLETED.value}
+    assert _ts_constant("CANCELED_STATUS") == [WorkflowStatus.CANCELED.value]
+    assert set(_ts_constant("FAILURE_STATUSES")) == terminal - ended_without_failure
+
+
+def test_the_awaiting_payment_status_is_named_as_the_status_function_writes_it() -> None:
+    assert _ts_constant("AWAITING_PAYMENT_STATUS") == [WorkflowStatus.AWAITING_PAYMENT.value]
 
 
 def test_metadata_keys_are_the_ones_the_status_function_writes() -> None:

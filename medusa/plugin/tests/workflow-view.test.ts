@@ -167,3 +167,29 @@ describe("attentionSummary", () => {
     )
   })
 })
+
+describe("the statuses of the business cases", () => {
+  const settings = { stalledAfterMs: 60_000 }
+  const longAgo = "2026-01-01T00:00:00.000Z"
+
+  it("an order awaiting its payment is running and never stalled", () => {
+    const view = workflowView(
+      { id: "order_1", metadata: { workflow_status: "awaiting_payment", last_updated: longAgo } },
+      settings
+    )
+    assert.equal(view.state, "running")
+    assert.equal(view.stalled, false)
+  })
+
+  it("an order canceled in Medusa is final and needs no attention", () => {
+    const order = { id: "order_2", metadata: { workflow_status: "canceled", last_updated: longAgo } }
+    assert.equal(workflowView(order, settings).state, "canceled")
+    const summary = attentionSummary([order], settings, new Date(longAgo))
+    assert.deepEqual([summary.failed, summary.stalled], [[], []])
+  })
+
+  it("an order held for missing stock needs attention", () => {
+    const order = { id: "order_3", metadata: { workflow_status: "out_of_stock", last_updated: longAgo } }
+    assert.equal(attentionSummary([order], settings, new Date(longAgo)).failed.length, 1)
+  })
+})

@@ -3,6 +3,8 @@
  * plugin's options. Pure functions: the admin routes call them, the unit tests drive them directly.
  */
 import {
+  AWAITING_PAYMENT_STATUS,
+  CANCELED_STATUS,
   COMPLETED_STATUS,
   isFailure,
   isWorkflowStatus,
@@ -10,7 +12,7 @@ import {
   type WorkflowStatus,
 } from "./workflow-status"
 
-export type WorkflowState = "not_started" | "running" | "completed" | "failed" | "unknown"
+export type WorkflowState = "not_started" | "running" | "completed" | "canceled" | "failed" | "unknown"
 export type StepName = "payment" | "inventory" | "notification"
 export type StepMark = "done" | "failed" | "pending"
 
@@ -43,16 +45,18 @@ export interface OrderRecord {
 
 const STEP_NAMES: readonly StepName[] = ["payment", "inventory", "notification"]
 
-// The marks of payment, inventory and notification for each status. The process has one generic failure,
-// `failed`: the reservation step's 15-minute timer, so it marks the inventory step.
+// The marks of payment, inventory and notification for each status. `failed` is kept for orders written by
+// earlier versions of the process (the reservation step's timer); it marks the inventory step.
 const STEP_MARKS: Record<WorkflowStatus, readonly [StepMark, StepMark, StepMark]> = {
   started: ["pending", "pending", "pending"],
+  awaiting_payment: ["pending", "pending", "pending"],
   payment_verified: ["done", "pending", "pending"],
   inventory_reserved: ["done", "done", "pending"],
   completed: ["done", "done", "done"],
   payment_failed: ["failed", "pending", "pending"],
   out_of_stock: ["done", "failed", "pending"],
   failed: ["done", "failed", "pending"],
+  canceled: ["pending", "pending", "pending"],
 }
 const NOTHING_DONE = ["pending", "pending", "pending"] as const
 
@@ -73,7 +77,9 @@ export function workflowView(order: OrderRecord, settings: ViewSettings, now = D
     last_updated: lastUpdated,
     process_instance_key: instanceKey,
     operate_url: operateUrl(settings.operateBaseUrl, instanceKey),
-    stalled: isStalled(state, lastUpdated ?? dateText(order.created_at), settings.stalledAfterMs, now),
+    stalled:
+      status !== AWAITING_PAYMENT_STATUS &&
+      isStalled(state, lastUpdated ?? dateText(order.created_at), settings.stalledAfterMs, now),
   }
 }
 
@@ -81,11 +87,12 @@ function stateOf(raw: string | null, status: WorkflowStatus | null): WorkflowSta
   if (raw === null) return "not_started"
   if (status === null) return "unknown"
   if (status === COMPLETED_STATUS) return "completed"
+  if (status === CANCELED_STATUS) return "canceled"
   return isFailure(status) ? "failed" : "running"
 }
 
 function isStalled(state: WorkflowState, since: string | null, thresholdMs: number, now: number): boolean {
-  if (state === "completed" || state === "failed" || since === null) return false
+  if (state === "completed" || state === "canceled" || state === "failed" || since === null) return false
   const at = Date.parse(since)
   return Number.isFinite(at) && now - at > thresholdMs
 }

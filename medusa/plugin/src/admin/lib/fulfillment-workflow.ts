@@ -15,7 +15,7 @@ export function useOrderWorkflow(orderId: string) {
     queryFn: () => sdk.client.fetch<{ workflow: WorkflowView }>(`${ROOT}/orders/${orderId}`),
     refetchInterval: (query) => {
       const state = query.state.data?.workflow.state
-      return state === "completed" || state === "failed" ? false : RUNNING_REFRESH_MS
+      return state === "completed" || state === "canceled" || state === "failed" ? false : RUNNING_REFRESH_MS
     },
   })
 }

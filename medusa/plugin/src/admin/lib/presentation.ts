@@ -7,6 +7,7 @@ export const STATE_COLORS: Record<WorkflowState, BadgeColor> = {
   not_started: "grey",
   running: "blue",
   completed: "green",
+  canceled: "grey",
   failed: "red",
   unknown: "grey",
 }
