@@ -10,7 +10,7 @@ MEDUSA_STAMP := medusa/node_modules/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup postgres-binaries browser render demo up down test lint bpmn-lint unit engine-test integration e2e \
-	terraform-lint terraform-check package-functions bench-engine clean
+	terraform-lint terraform-check package-functions bench bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
 $(PY_STAMP): requirements-dev.lock
@@ -76,6 +76,10 @@ e2e: setup
 # Redraw docs/order-fulfillment.png after changing the BPMN file.
 render: $(TOOLS_STAMP) browser
 	node tools/bpmn/render.mjs bpmn/order-fulfillment.bpmn docs/order-fulfillment.png
+
+# The pipeline against a real Medusa with every Admin API call counted (a few minutes on 2 cores).
+bench: setup
+	$(PY) benchmarks/fulfillment_bench.py
 
 bench-engine: $(PY_STAMP)
 	$(PY) benchmarks/engine_throughput.py

@@ -100,9 +100,13 @@ class Stack:
         ports: Ports | None = None,
         *,
         webhook_retry: WebhookRetry | None = None,
+        medusa_client_url: str | None = None,
         say: Callable[[str], None] = print,
     ) -> None:
         self.run_dir = run_dir.resolve()
+        # Where the functions and the worker reach Medusa's Admin API: Medusa itself unless something is
+        # put in between (the benchmark's counting proxy).
+        self.medusa_client_url = medusa_client_url
         self.ports = ports or Ports()
         self.webhook_retry = webhook_retry or WebhookRetry()
         self.say = say
@@ -235,7 +239,7 @@ class Stack:
         assert self.seed is not None
         return {
             **self._base_env(),
-            "MEDUSA_BACKEND_URL": self.medusa_url,
+            "MEDUSA_BACKEND_URL": self.medusa_client_url or self.medusa_url,
             "MEDUSA_API_KEY": self.seed.api_key,
         }
 
