@@ -5,11 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed
 TOOLS_STAMP := tools/node/node_modules/.installed
-MEDUSA_STAMP := medusa/node_modules/.installed
+BACKEND_STAMP := medusa/backend/node_modules/.installed
+PLUGIN_STAMP := medusa/plugin/node_modules/.installed
 # Debian packages are installed as root; other users go through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup postgres-binaries browser render demo up down test lint bpmn-lint unit engine-test integration e2e \
+.PHONY: setup postgres-binaries browser render demo up down medusa-plugin test lint bpmn-lint unit engine-test integration e2e \
 	terraform-lint terraform-check package-functions bench bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
@@ -23,8 +24,12 @@ $(TOOLS_STAMP): tools/node/package-lock.json
 	cd tools/node && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(MEDUSA_STAMP): medusa/package-lock.json
-	cd medusa && npm ci --no-audit --no-fund --loglevel=error
+$(BACKEND_STAMP): medusa/backend/package-lock.json
+	cd medusa/backend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(PLUGIN_STAMP): medusa/plugin/package-lock.json
+	cd medusa/plugin && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # PostgreSQL server binaries for the local Medusa (Debian's package when the machine has none).
@@ -32,7 +37,7 @@ postgres-binaries:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
-setup: $(PY_STAMP) $(TOOLS_STAMP) $(MEDUSA_STAMP) postgres-binaries
+setup: $(PY_STAMP) $(TOOLS_STAMP) $(BACKEND_STAMP) $(PLUGIN_STAMP) postgres-binaries
 
 # Debian's Chromium renders the process picture (tools/bpmn/render.mjs); only the tests and `render` need it.
 browser:
@@ -52,6 +57,10 @@ up: setup
 
 down:
 	$(PY) -m devstack down
+
+# Build medusa/plugin, pack it and install the tarball into medusa/backend (`up` and `demo` do it too).
+medusa-plugin: setup
+	$(PY) -m devstack plugin
 
 lint: $(PY_STAMP) bpmn-lint
 	$(VENV)/bin/ruff check .
@@ -97,4 +106,5 @@ package-functions: $(PY_STAMP)
 	$(PY) tools/package_functions.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-terraform .build .run tools/node/node_modules medusa/node_modules
+	rm -rf $(VENV) .venv-checkov .venv-terraform .build .run tools/node/node_modules \
+	  medusa/backend/node_modules medusa/plugin/node_modules medusa/plugin/.medusa

@@ -1,5 +1,6 @@
 """Command line: `up` (start and leave running), `down` (stop it), `demo` (start, place 3 orders, stop),
-`order` (place one order on a running stack and watch it)."""
+`order` (place one order on a running stack and watch it), `plugin` (build the Medusa plugin and install
+its tarball into the demo shop)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from types import FrameType
 from rich.console import Console
 
 from devstack.admin import AdminApi
+from devstack.plugin import install_plugin
 from devstack.processes import StartupError, running_parts, stop_recorded
 from devstack.seed import SeedResult
 from devstack.shop import Shop
@@ -128,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="start everything, place three orders, watch them, stop everything")
     order = commands.add_parser("order", help="place one order on a running stack and watch it")
     order.add_argument("--quantity", type=int, default=1)
+    commands.add_parser(
+        "plugin", help="build medusa/plugin, pack it, install the tarball into medusa/backend"
+    )
     args = parser.parse_args(argv)
     run_dir: Path = args.run_dir.resolve()
     try:
@@ -137,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_down(run_dir)
         if args.command == "demo":
             return cmd_demo(run_dir)
+        if args.command == "plugin":
+            _say(f"installed {install_plugin(_say).name}")
+            return 0
         return cmd_order(run_dir, args.quantity)
     except StartupError as error:
         console.print(f"[bold red]startup failed:[/] {error}", highlight=False)

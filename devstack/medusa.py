@@ -1,4 +1,4 @@
-"""The local Medusa v2 backend in medusa/: migrations, the admin user, the server process."""
+"""The local Medusa v2 shop in medusa/backend: migrations, the admin user, the server process."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from pathlib import Path
 
 import httpx
 
+from devstack.plugin import BACKEND_DIR, plugin_fingerprint
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, stop_process, wait_until
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-MEDUSA_DIR = REPO_ROOT / "medusa"
 ADMIN_EMAIL = "admin@example.com"
 BOOT_TIMEOUT_SECONDS = 180
 HEARTBEAT_SECONDS = 10
@@ -27,17 +26,18 @@ class AdminLogin:
 
 
 def medusa_cli() -> Path:
-    cli = MEDUSA_DIR / "node_modules" / ".bin" / "medusa"
+    cli = BACKEND_DIR / "node_modules" / ".bin" / "medusa"
     if not cli.exists():
-        raise StartupError(f"{cli} is missing: run `make setup` (it runs `npm ci` in medusa/)")
+        raise StartupError(f"{cli} is missing: run `make setup` (it runs `npm ci` in medusa/backend)")
     return cli
 
 
 def dependencies_fingerprint() -> str:
-    """Changes when the installed packages or the configuration change, i.e. when migrations may differ."""
-    digest = hashlib.sha256()
+    """Changes when the installed packages, the plugin or the configuration change, i.e. when migrations
+    may differ."""
+    digest = hashlib.sha256(plugin_fingerprint().encode())
     for name in ("package-lock.json", "medusa-config.ts"):
-        digest.update((MEDUSA_DIR / name).read_bytes())
+        digest.update((BACKEND_DIR / name).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -82,7 +82,7 @@ class Medusa:
             log_path.open("ab") as log_file,
             subprocess.Popen(
                 [str(medusa_cli()), *args],
-                cwd=MEDUSA_DIR,
+                cwd=BACKEND_DIR,
                 env=self.env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
@@ -116,7 +116,7 @@ class Medusa:
             "medusa",
             [str(medusa_cli()), "start", "-H", "127.0.0.1", "-p", str(self.port)],
             self.env,
-            cwd=MEDUSA_DIR,
+            cwd=BACKEND_DIR,
         )
         wait_until(self.is_healthy, BOOT_TIMEOUT_SECONDS, f"Medusa's GET {self.url}/health", process)
         return process

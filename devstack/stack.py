@@ -22,6 +22,7 @@ from pyzeebe import ZeebeClient, create_insecure_channel
 
 from devstack.medusa import ADMIN_EMAIL, AdminLogin, Medusa
 from devstack.parts import free_port, function_argv, port_open, without_project_settings
+from devstack.plugin import install_plugin
 from devstack.postgres import Postgres, cluster_dir
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
 from devstack.seed import SeedResult, seed
@@ -48,8 +49,8 @@ class Ports:
 
 @dataclass(frozen=True)
 class WebhookRetry:
-    """The subscriber's retry policy and the reconciliation job's timing (ORDER_WEBHOOK_* settings of
-    medusa/src/lib/webhook-sender.ts and medusa/src/jobs/resend-unstarted-orders.ts)."""
+    """The subscriber's retry policy and the reconciliation job's timing: the plugin's environment
+    fallbacks ORDER_WEBHOOK_* (medusa/plugin/src/lib/options.ts)."""
 
     max_attempts: int = 10
     base_ms: int = 1_000
@@ -228,6 +229,7 @@ class Stack:
 
     def _start_medusa(self) -> None:
         assert self.secrets is not None
+        install_plugin(self.say)
         medusa = self._medusa()
         medusa.migrate()
         medusa.start()

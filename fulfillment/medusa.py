@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import Any, Final, Self
+from typing import Any, Final, Literal, Self
 
 import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -27,9 +28,7 @@ logger = logging.getLogger(__name__)
 
 # `email` is not in Medusa's default field set, and `*items` expands the line items.
 ORDER_FIELDS: Final = "id,display_id,metadata,payment_status,status,currency_code,total,+email,*items"
-METADATA_FIELDS: Final = "id,metadata"
 RESERVATIONS_PAGE_SIZE: Final = 100
-CANCELED_MARKER: Final = "has been canceled"
 
 _RETRYABLE_TRANSPORT_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
@@ -58,8 +57,14 @@ class MedusaRejected(MedusaError):
     """400: Medusa refused the request; the message is Medusa's."""
 
 
-class OrderCanceled(MedusaRejected):
-    """400 "Order with id ... has been canceled.": a canceled order cannot be changed any more."""
+class WorkflowWrite(BaseModel):
+    """The status route's answer: whether the write landed, why not, and the workflow keys stored now."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    applied: bool
+    reason: Literal["stale", "order_canceled"] | None
+    metadata: dict[str, Any]
 
 
 class _RetryableResponse(Exception):
@@ -122,21 +127,23 @@ class MedusaClient:
         body = self._json("GET", _order_path(order_id), params={"fields": fields})
         return dict(body["order"])
 
-    def get_order_metadata(self, order_id: str) -> dict[str, Any]:
-        """Only the order's metadata (cheaper than the whole order)."""
-        body = self._json("GET", _order_path(order_id), params={"fields": METADATA_FIELDS})
-        return dict(body["order"].get("metadata") or {})
+    def write_workflow_status(
+        self, order_id: str, metadata: dict[str, Any], replaces: Sequence[str | None]
+    ) -> WorkflowWrite:
+        """Sets the workflow's metadata keys if the order's stored `workflow_status` is one of `replaces`
+        (None: none stored), through the plugin's status route, which compares and writes under a
+        per-order lock and keeps every other metadata key. Raises OrderNotFound for an unknown order.
 
-    def update_order_metadata(self, order_id: str, metadata: dict[str, Any]) -> dict[str, Any]:
-        """Merges `metadata` into the order's top-level metadata keys and returns the metadata now stored.
-
-        Send only the keys you own: Medusa merges top-level keys (so other writers' keys survive), replaces
-        nested objects whole and deletes a key sent as "". Raises OrderCanceled for a canceled order.
+        Safe to retry: a write that landed before a lost answer is answered "stale" the second time, with
+        the stored keys.
         """
         body = self._json(
-            "POST", _order_path(order_id), params={"fields": METADATA_FIELDS}, json={"metadata": metadata}
+            "POST", _status_path(order_id), json={"metadata": metadata, "replaces": list(replaces)}
         )
-        return dict(body["order"].get("metadata") or {})
+        try:
+            return WorkflowWrite.model_validate(body)
+        except ValidationError as exc:
+            raise MedusaError(f"unexpected answer from the status route: {exc.errors()[0]['msg']}") from exc
 
     def list_reservations(self, line_item_ids: Sequence[str]) -> list[dict[str, Any]]:
         """All reservations for the given line items (every page)."""
@@ -191,10 +198,18 @@ class MedusaClient:
 
 
 def _order_path(order_id: str) -> str:
+    return f"/admin/orders/{_order_id_segment(order_id)}"
+
+
+def _order_id_segment(order_id: str) -> str:
     # The id goes into the URL path: only ids that look like Medusa's are accepted.
     if not is_order_id(order_id):
         raise ValueError(f"not a Medusa order id: {order_id!r}")
-    return f"/admin/orders/{order_id}"
+    return order_id
+
+
+def _status_path(order_id: str) -> str:
+    return f"/admin/fulfillment-workflow/orders/{_order_id_segment(order_id)}/status"
 
 
 def _medusa_message(response: httpx.Response) -> str:
@@ -215,8 +230,6 @@ def _raise_for_status(response: httpx.Response) -> None:
         raise MedusaAuthError(f"{request}: {status} {message}", status)
     if status == 404:
         raise OrderNotFound(f"{request}: {message or 'not found'}", status)
-    if status == 400 and CANCELED_MARKER in message:
-        raise OrderCanceled(message, status)
     if status == 400:
         raise MedusaRejected(message or "bad request", status)
     raise MedusaError(f"{request}: {status} {message}", status)

@@ -1,22 +1,19 @@
 """Writing a workflow status into an order's metadata without ever moving the order backwards.
 
-Read the stored status, decide with `workflow.should_apply`, then send only the workflow's own keys: Medusa
-merges top-level metadata keys, so whatever other writers stored survives. Medusa has no optimistic
-concurrency, so two writes for one order must not overlap: inside one process a per-order lock serialises
-them; across processes the worker's rule holds (it reports one order's steps one after another).
+One call to the plugin's status route per status: it sends the workflow's keys and the stored statuses
+they may replace (`workflow.replaceable_statuses`); the route compares and writes under a per-order lock
+of Medusa's Locking Module, so concurrent writers, in one process or many, cannot interleave. Only the
+workflow's keys are written; whatever other writers stored on the order survives.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fulfillment.medusa import MedusaClient, OrderCanceled
-from fulfillment.workflow import KEY_STATUS, StatusUpdate, metadata_for, should_apply
+from fulfillment.medusa import MedusaClient
+from fulfillment.workflow import KEY_STATUS, StatusUpdate, metadata_for, replaceable_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -41,55 +38,24 @@ class StatusOutcome:
         return body
 
 
-class _OrderLocks:
-    """One lock per order id, dropped again when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[str, tuple[threading.Lock, int]] = {}
-
-    @contextmanager
-    def hold(self, order_id: str) -> Iterator[None]:
-        with self._guard:
-            lock, users = self._locks.get(order_id, (threading.Lock(), 0))
-            self._locks[order_id] = (lock, users + 1)
-        try:
-            with lock:
-                yield
-        finally:
-            with self._guard:
-                lock, users = self._locks[order_id]
-                if users == 1:
-                    del self._locks[order_id]
-                else:
-                    self._locks[order_id] = (lock, users - 1)
-
-
-_order_locks = _OrderLocks()
-
-
 def record_status(medusa: MedusaClient, update: StatusUpdate) -> StatusOutcome:
     """Applies `update` to the order's metadata when it moves the order forward.
 
-    A canceled order's metadata cannot change any more (Medusa answers 400 "has been canceled"): that is
-    reported as not applied with reason "order_canceled", not as an error, because retrying can never
-    succeed and the worker must not retry forever. Raises OrderNotFound and MedusaUnavailable.
+    A stale update and an update of a canceled order are reported as not applied with a reason, not as an
+    error: retrying can never succeed and the worker must not retry forever. Raises OrderNotFound and
+    MedusaUnavailable.
     """
-    with _order_locks.hold(update.order_id):
-        current = medusa.get_order_metadata(update.order_id)
-        stored_status = current.get(KEY_STATUS)
-        if not should_apply(current, update):
-            logger.info(
-                "status not applied: would move the order backwards or is stale",
-                extra={"stored_status": stored_status, "update_status": update.status.value},
-            )
-            return StatusOutcome(update.order_id, False, stored_status, "stale")
-        try:
-            stored = medusa.update_order_metadata(update.order_id, metadata_for(update))
-        except OrderCanceled:
-            logger.warning(
-                "status not applied: the order is canceled", extra={"update_status": update.status}
-            )
-            return StatusOutcome(update.order_id, False, stored_status, "order_canceled")
+    written = medusa.write_workflow_status(
+        update.order_id, metadata_for(update), replaceable_statuses(update.status)
+    )
+    stored = written.metadata.get(KEY_STATUS)
+    if written.applied:
         logger.info("status applied", extra={"workflow_status": update.status.value, "step": update.step})
-        return StatusOutcome(update.order_id, True, stored.get(KEY_STATUS, update.status.value))
+    else:
+        logger.info(
+            "status not applied",
+            extra={"reason": written.reason, "stored_status": stored, "update_status": update.status.value},
+        )
+    return StatusOutcome(
+        update.order_id, written.applied, None if stored is None else str(stored), written.reason
+    )

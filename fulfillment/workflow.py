@@ -1,8 +1,9 @@
 """Process constants and the workflow status written into an order's metadata.
 
-The status of an order only ever moves forward: every status has a rank, terminal statuses are final, and
-an update that happened before the one already stored is stale. `should_apply` is the one place that rule
-lives, so the status function and any other writer agree on it.
+The status of an order only ever moves forward: every status has a rank and terminal statuses are final.
+`replaceable_statuses` is the one place that rule lives: it lists the stored statuses an update may
+replace, and the plugin's status route compares the order's stored status with that list under a
+per-order lock, so the rule holds however many writers race.
 """
 
 from __future__ import annotations
@@ -109,35 +110,21 @@ def has_workflow_marker(metadata: Mapping[str, Any]) -> bool:
     return bool(metadata.get(KEY_STATUS))
 
 
-def stored_status(metadata: Mapping[str, Any]) -> WorkflowStatus | None:
-    """The status stored in the order's metadata, or None when absent or not one of ours."""
-    try:
-        return WorkflowStatus(str(metadata.get(KEY_STATUS)))
-    except ValueError:
-        return None
+def replaceable_statuses(status: WorkflowStatus) -> list[str | None]:
+    """The stored `workflow_status` values an update to `status` may replace (None: no status stored yet).
 
-
-def should_apply(current_metadata: Mapping[str, Any], update: StatusUpdate) -> bool:
-    """Whether `update` may be written over the order's current metadata.
-
-    Never moves an order backwards: a lower rank is refused, a terminal status is final (a repeated
-    terminal update is refused too, which keeps redeliveries from rewriting the final message), and an
-    update that happened before the stored `last_updated` is stale.
+    Only statuses of a lower rank, never a terminal one: an order never moves backwards, a terminal status
+    is final, and a repeated status is not written again (a redelivery keeps the first message and time).
     """
-    current = stored_status(current_metadata)
-    if current is None:
-        return True
-    if current.terminal or update.status.rank < current.rank:
-        return False
-    stored_at = _parse_timestamp(current_metadata.get(KEY_LAST_UPDATED))
-    return not (update.occurred_at and stored_at and update.occurred_at < stored_at)
+    lower = [stored.value for stored in WorkflowStatus if not stored.terminal and stored.rank < status.rank]
+    return [None, *lower]
 
 
 def metadata_for(update: StatusUpdate, now: datetime | None = None) -> dict[str, Any]:
     """Exactly the metadata keys a status update writes; everything else on the order is left alone.
 
-    `last_updated` is when the change happened (the worker's `occurred_at`), so a later, older update can be
-    recognised as stale; without `occurred_at` it is the time of writing.
+    `last_updated` is when the change happened (the worker's `occurred_at`); without `occurred_at` it is the
+    time of writing.
     """
     happened = update.occurred_at or now or datetime.now(UTC)
     metadata: dict[str, Any] = {
@@ -149,13 +136,3 @@ def metadata_for(update: StatusUpdate, now: datetime | None = None) -> dict[str,
     if update.step:
         metadata[KEY_STEP] = update.step
     return metadata
-
-
-def _parse_timestamp(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed

@@ -1,34 +1,36 @@
-"""The Medusa side's own checks: the sender's tests under Node's test runner, and the TypeScript types."""
+"""The Medusa side's own checks: the plugin's tests under Node's test runner, and the TypeScript types of
+the plugin and the demo shop's configuration."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from devstack.medusa import MEDUSA_DIR, medusa_cli
+from devstack.plugin import BACKEND_DIR, PLUGIN_DIR
 
 pytestmark = pytest.mark.e2e
 
 
-def _npm(*args: str) -> subprocess.CompletedProcess[str]:
-    medusa_cli()  # fails with the setup hint when medusa/node_modules is missing
+def _npm(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    if not (cwd / "node_modules").is_dir():
+        pytest.fail(f"{cwd}/node_modules is missing: run `make setup`")
     npm = shutil.which("npm")
     assert npm, "npm is needed for the Medusa side"
-    return subprocess.run(
-        [npm, *args], cwd=MEDUSA_DIR, capture_output=True, text=True, timeout=300, check=False
-    )
+    return subprocess.run([npm, *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
-def test_webhook_sender_node_tests_pass() -> None:
-    result = _npm("test")
+def test_plugin_node_tests_pass() -> None:
+    result = _npm(PLUGIN_DIR, "test")
 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "# fail 0" in result.stdout
 
 
-def test_subscriber_and_config_type_check() -> None:
-    result = _npm("run", "typecheck")
+@pytest.mark.parametrize("project", [PLUGIN_DIR, BACKEND_DIR], ids=["plugin", "backend"])
+def test_sources_type_check(project: Path) -> None:
+    result = _npm(project, "run", "typecheck")
 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

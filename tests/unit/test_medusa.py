@@ -15,13 +15,14 @@ from fulfillment.medusa import (
     MedusaError,
     MedusaRejected,
     MedusaUnavailable,
-    OrderCanceled,
     OrderNotFound,
+    WorkflowWrite,
 )
 
 from .helpers import API_KEY, MEDUSA_URL, ORDER_ID, order_json
 
-ORDER_URL = f"{MEDUSA_URL}/admin/orders/{ORDER_ID}"
+STATUS_PATH = f"/admin/fulfillment-workflow/orders/{ORDER_ID}/status"
+WORKFLOW_KEYS = {"workflow_status": "started", "workflow_instance": "1"}
 
 
 @pytest.fixture
@@ -45,18 +46,39 @@ def test_get_order_sends_basic_auth_and_fields(client: MedusaClient, medusa: res
     assert request.url.params["fields"] == ORDER_FIELDS
 
 
-def test_get_order_metadata(client: MedusaClient, medusa: respx.MockRouter) -> None:
-    medusa.get(f"/admin/orders/{ORDER_ID}").respond(json={"order": {"id": ORDER_ID, "metadata": {"a": 1}}})
-    assert client.get_order_metadata(ORDER_ID) == {"a": 1}
-
-
-def test_update_metadata_posts_only_the_given_keys(client: MedusaClient, medusa: respx.MockRouter) -> None:
-    stored = {"gift": "yes", "workflow_status": "started"}
-    route = medusa.post(f"/admin/orders/{ORDER_ID}").respond(
-        json={"order": {"id": ORDER_ID, "metadata": stored}}
+def test_workflow_status_write_sends_keys_and_replaces(
+    client: MedusaClient, medusa: respx.MockRouter
+) -> None:
+    route = medusa.post(STATUS_PATH).respond(
+        json={"applied": True, "reason": None, "metadata": WORKFLOW_KEYS}
     )
-    assert client.update_order_metadata(ORDER_ID, {"workflow_status": "started"}) == stored
-    assert json.loads(route.calls.last.request.content) == {"metadata": {"workflow_status": "started"}}
+
+    written = client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None, "started"])
+
+    assert written == WorkflowWrite(applied=True, reason=None, metadata=WORKFLOW_KEYS)
+    assert json.loads(route.calls.last.request.content) == {
+        "metadata": WORKFLOW_KEYS,
+        "replaces": [None, "started"],
+    }
+    assert route.calls.last.request.headers["authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize("reason", ["stale", "order_canceled"])
+def test_workflow_status_write_not_applied_carries_the_reason(
+    client: MedusaClient, medusa: respx.MockRouter, reason: str
+) -> None:
+    stored = {"workflow_status": "completed"}
+    medusa.post(STATUS_PATH).respond(json={"applied": False, "reason": reason, "metadata": stored})
+
+    written = client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None])
+
+    assert (written.applied, written.reason, written.metadata) == (False, reason, stored)
+
+
+def test_unexpected_route_answer_is_an_error(client: MedusaClient, medusa: respx.MockRouter) -> None:
+    medusa.post(STATUS_PATH).respond(json={"applied": "maybe"})
+    with pytest.raises(MedusaError, match="unexpected answer from the status route"):
+        client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None])
 
 
 @pytest.mark.parametrize(
@@ -65,25 +87,34 @@ def test_update_metadata_posts_only_the_given_keys(client: MedusaClient, medusa:
         (401, {"message": "Unauthorized"}, MedusaAuthError),
         (403, {"message": "Forbidden"}, MedusaAuthError),
         (404, {"type": "not_found", "message": f"Order id not found: {ORDER_ID}"}, OrderNotFound),
-        (400, {"type": "invalid_data", "message": "Unrecognized fields: 'status'"}, MedusaRejected),
-        (400, {"message": f"Order with id {ORDER_ID} has been canceled."}, OrderCanceled),
+        (400, {"type": "invalid_data", "message": "Invalid request: replaces"}, MedusaRejected),
         (409, {"message": "conflict"}, MedusaError),
     ],
 )
 def test_client_errors_are_typed_and_not_retried(
     client: MedusaClient, medusa: respx.MockRouter, status: int, body: dict[str, str], error: type[Exception]
 ) -> None:
-    route = medusa.post(f"/admin/orders/{ORDER_ID}").respond(status, json=body)
+    route = medusa.post(STATUS_PATH).respond(status, json=body)
     with pytest.raises(error) as raised:
-        client.update_order_metadata(ORDER_ID, {"k": "v"})
+        client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None])
     assert route.call_count == 1
     assert type(raised.value) is error
 
 
 def test_rejection_keeps_medusas_message(client: MedusaClient, medusa: respx.MockRouter) -> None:
-    medusa.post(f"/admin/orders/{ORDER_ID}").respond(400, json={"message": "Unrecognized fields: 'status'"})
-    with pytest.raises(MedusaRejected, match="Unrecognized fields"):
-        client.update_order_metadata(ORDER_ID, {"k": "v"})
+    medusa.post(STATUS_PATH).respond(400, json={"message": "Invalid request: replaces"})
+    with pytest.raises(MedusaRejected, match="Invalid request"):
+        client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None])
+
+
+def test_workflow_status_write_is_retried_on_5xx(client: MedusaClient, medusa: respx.MockRouter) -> None:
+    route = medusa.post(STATUS_PATH)
+    route.side_effect = [
+        httpx.Response(503),
+        httpx.Response(200, json={"applied": True, "reason": None, "metadata": WORKFLOW_KEYS}),
+    ]
+    assert client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None]).applied
+    assert route.call_count == 2
 
 
 def test_5xx_is_retried_then_succeeds(client: MedusaClient, medusa: respx.MockRouter) -> None:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 import types
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import flask
@@ -16,50 +13,45 @@ import pytest
 import respx
 
 from fulfillment.medusa import MedusaClient
-from fulfillment.workflow import WorkflowStatus
 
 from .helpers import API_KEY, MEDUSA_URL, ORDER_ID, call_function, load_function, new_webhook_secret, signed
 
 
-class FakeMedusaOrders:
-    """Metadata of one order with Medusa's merge rules (top-level merge, "" deletes, canceled refuses)."""
+class FakeStatusRoute:
+    """The plugin's status route for one order: compare the stored status with `replaces`, then merge."""
 
     def __init__(self) -> None:
         self.metadata: dict[str, Any] = {"gift_note": "from grandma"}
         self.canceled = False
-        self.posted: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []
 
-    def get(self, request: httpx.Request, order_id: str) -> httpx.Response:
+    def post(self, request: httpx.Request, order_id: str) -> httpx.Response:
         if order_id != ORDER_ID:
             return httpx.Response(
                 404, json={"type": "not_found", "message": f"Order id not found: {order_id}"}
             )
-        with self.lock:
-            snapshot = dict(self.metadata)
-        time.sleep(0.002)  # the read-then-write window in which concurrent writers would interleave
-        return httpx.Response(200, json={"order": {"id": order_id, "metadata": snapshot}})
-
-    def post(self, request: httpx.Request, order_id: str) -> httpx.Response:
-        sent = json.loads(request.content)["metadata"]
-        with self.lock:
-            self.posted.append(sent)
-            if self.canceled:
-                return httpx.Response(400, json={"message": f"Order with id {order_id} has been canceled."})
-            for key, value in sent.items():
-                if value == "":
-                    self.metadata.pop(key, None)
-                else:
-                    self.metadata[key] = value
-            return httpx.Response(200, json={"order": {"id": order_id, "metadata": dict(self.metadata)}})
+        sent = json.loads(request.content)
+        self.requests.append(sent)
+        reason = None
+        if self.canceled:
+            reason = "order_canceled"
+        elif self.metadata.get("workflow_status") not in sent["replaces"]:
+            reason = "stale"
+        else:
+            self.metadata.update(sent["metadata"])
+        workflow = {
+            k: v for k, v in self.metadata.items() if k.startswith("workflow_") or k == "last_updated"
+        }
+        return httpx.Response(200, json={"applied": reason is None, "reason": reason, "metadata": workflow})
 
 
 @pytest.fixture
-def orders() -> Iterator[FakeMedusaOrders]:
-    fake = FakeMedusaOrders()
-    with respx.mock(base_url=MEDUSA_URL, assert_all_called=False) as router:
-        router.get(path__regex=r"^/admin/orders/(?P<order_id>[^/]+)$").mock(side_effect=fake.get)
-        router.post(path__regex=r"^/admin/orders/(?P<order_id>[^/]+)$").mock(side_effect=fake.post)
+def orders() -> Iterator[FakeStatusRoute]:
+    fake = FakeStatusRoute()
+    with respx.mock(base_url=MEDUSA_URL) as router:
+        router.post(path__regex=r"^/admin/fulfillment-workflow/orders/(?P<order_id>[^/]+)/status$").mock(
+            side_effect=fake.post
+        )
         yield fake
 
 
@@ -96,24 +88,27 @@ def send(function: types.ModuleType, secret: str, payload: object) -> tuple[int,
 
 
 def test_first_status_is_written_next_to_other_keys(
-    function: types.ModuleType, orders: FakeMedusaOrders, webhook_secret: str
+    function: types.ModuleType, orders: FakeStatusRoute, webhook_secret: str
 ) -> None:
     result = send(function, webhook_secret, report("started", "2026-11-28T08:00:00Z", step="verify-payment"))
     assert result == (200, {"order_id": ORDER_ID, "applied": True, "workflow_status": "started"})
-    assert orders.posted == [
+    assert orders.requests == [
         {
-            "workflow_instance": "2251799813685249",
-            "workflow_status": "started",
-            "workflow_message": "now started",
-            "last_updated": "2026-11-28T08:00:00+00:00",
-            "workflow_step": "verify-payment",
+            "metadata": {
+                "workflow_instance": "2251799813685249",
+                "workflow_status": "started",
+                "workflow_message": "now started",
+                "last_updated": "2026-11-28T08:00:00+00:00",
+                "workflow_step": "verify-payment",
+            },
+            "replaces": [None],
         }
     ]
     assert orders.metadata["gift_note"] == "from grandma"
 
 
 def test_backward_update_is_not_applied_and_reports_stored_status(
-    function: types.ModuleType, orders: FakeMedusaOrders, webhook_secret: str
+    function: types.ModuleType, orders: FakeStatusRoute, webhook_secret: str
 ) -> None:
     send(function, webhook_secret, report("inventory_reserved", "2026-11-28T08:00:02Z"))
     result = send(function, webhook_secret, report("payment_verified", "2026-11-28T08:00:03Z"))
@@ -121,11 +116,12 @@ def test_backward_update_is_not_applied_and_reports_stored_status(
         200,
         {"order_id": ORDER_ID, "applied": False, "workflow_status": "inventory_reserved", "reason": "stale"},
     )
-    assert len(orders.posted) == 1
+    assert len(orders.requests) == 2, "one Medusa call per status"
+    assert orders.requests[1]["replaces"] == [None, "started"]
 
 
 def test_terminal_status_is_final(
-    function: types.ModuleType, orders: FakeMedusaOrders, webhook_secret: str
+    function: types.ModuleType, orders: FakeStatusRoute, webhook_secret: str
 ) -> None:
     send(function, webhook_secret, report("payment_failed"))
     status, body = send(function, webhook_secret, report("completed"))
@@ -134,7 +130,7 @@ def test_terminal_status_is_final(
 
 
 def test_canceled_order_is_not_applied_and_not_an_error(
-    function: types.ModuleType, orders: FakeMedusaOrders, webhook_secret: str
+    function: types.ModuleType, orders: FakeStatusRoute, webhook_secret: str
 ) -> None:
     send(function, webhook_secret, report("started"))
     orders.canceled = True
@@ -147,19 +143,8 @@ def test_canceled_order_is_not_applied_and_not_an_error(
     )
 
 
-def test_concurrent_reports_in_one_instance_never_regress(
-    function: types.ModuleType, orders: FakeMedusaOrders, webhook_secret: str
-) -> None:
-    statuses = ["started", "payment_verified", "inventory_reserved", "completed"] * 5
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda s: send(function, webhook_secret, report(s)), statuses))
-    ranks = [WorkflowStatus(sent["workflow_status"]).rank for sent in orders.posted]
-    assert ranks == sorted(ranks), "a write moved the order backwards"
-    assert orders.metadata["workflow_status"] == "completed"
-
-
 def test_unknown_order_is_404(
-    function: types.ModuleType, orders: FakeMedusaOrders, webhook_secret: str
+    function: types.ModuleType, orders: FakeStatusRoute, webhook_secret: str
 ) -> None:
     status, body = send(function, webhook_secret, {**report("started"), "order_id": "order_UNKNOWN"})
     assert (status, body["error"]) == (404, "order_not_found")
@@ -181,7 +166,7 @@ def test_invalid_report_is_400(function: types.ModuleType, webhook_secret: str, 
 
 
 def test_second_secret_is_accepted_and_foreign_one_refused(
-    function: types.ModuleType, orders: FakeMedusaOrders
+    function: types.ModuleType, orders: FakeStatusRoute
 ) -> None:
     rotated_in = function.SETTINGS.status_update_secrets[1]
     assert send(function, rotated_in, report("started"))[0] == 200
@@ -190,7 +175,7 @@ def test_second_secret_is_accepted_and_foreign_one_refused(
 
 def test_medusa_down_is_503_with_retry_after(function: types.ModuleType, webhook_secret: str) -> None:
     with respx.mock(base_url=MEDUSA_URL) as router:
-        router.get(path__regex=r"^/admin/orders/").mock(side_effect=httpx.ConnectError("refused"))
+        router.post(path__regex=r"^/admin/").mock(side_effect=httpx.ConnectError("refused"))
         body, headers = signed(webhook_secret, report("started"))
         response = call_function(function.status_update, body, headers=headers)
     assert response.status_code == 503

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -10,19 +10,12 @@ from fulfillment.workflow import (
     WorkflowStatus,
     has_workflow_marker,
     metadata_for,
-    should_apply,
+    replaceable_statuses,
 )
 
 from .helpers import ORDER_ID, status_update
 
 T0 = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
-
-
-def stored(status: WorkflowStatus | str, at: datetime | None = T0, **extra: object) -> dict[str, object]:
-    metadata: dict[str, object] = {"workflow_status": str(status), **extra}
-    if at is not None:
-        metadata["last_updated"] = at.isoformat()
-    return metadata
 
 
 def test_ranks_order_the_happy_path_and_failures_are_terminal() -> None:
@@ -34,49 +27,26 @@ def test_ranks_order_the_happy_path_and_failures_are_terminal() -> None:
     assert all(s.rank > WorkflowStatus.INVENTORY_RESERVED.rank for s in terminal)
 
 
-def test_first_update_applies_to_an_order_without_status() -> None:
-    assert should_apply({"other_key": "x"}, status_update(WorkflowStatus.STARTED))
+def test_first_status_replaces_only_an_order_without_status() -> None:
+    assert replaceable_statuses(WorkflowStatus.STARTED) == [None]
 
 
-def test_forward_moves_apply() -> None:
-    current = stored(WorkflowStatus.STARTED)
-    assert should_apply(
-        current, status_update(WorkflowStatus.PAYMENT_VERIFIED, occurred_at=T0 + timedelta(1))
-    )
+def test_forward_moves_replace_every_lower_non_terminal_status() -> None:
+    assert replaceable_statuses(WorkflowStatus.INVENTORY_RESERVED) == [None, "started", "payment_verified"]
+    assert replaceable_statuses(WorkflowStatus.COMPLETED) == [
+        None,
+        "started",
+        "payment_verified",
+        "inventory_reserved",
+    ]
 
 
-def test_backward_move_is_refused_even_when_newer() -> None:
-    current = stored(WorkflowStatus.INVENTORY_RESERVED)
-    late = status_update(WorkflowStatus.PAYMENT_VERIFIED, occurred_at=T0 + timedelta(hours=1))
-    assert not should_apply(current, late)
-
-
-@pytest.mark.parametrize("final", [s for s in WorkflowStatus if s.terminal])
-def test_terminal_states_are_final(final: WorkflowStatus) -> None:
-    for later in WorkflowStatus:
-        assert not should_apply(stored(final), status_update(later, occurred_at=T0 + timedelta(days=1)))
-
-
-def test_same_rank_older_than_stored_is_stale() -> None:
-    current = stored(WorkflowStatus.PAYMENT_VERIFIED)
-    assert not should_apply(
-        current, status_update(WorkflowStatus.PAYMENT_VERIFIED, occurred_at=T0 - timedelta(seconds=1))
-    )
-    assert should_apply(current, status_update(WorkflowStatus.PAYMENT_VERIFIED, occurred_at=T0))
-
-
-def test_forward_move_that_happened_before_the_stored_one_is_stale() -> None:
-    current = stored(WorkflowStatus.STARTED)
-    assert not should_apply(current, status_update(WorkflowStatus.COMPLETED, occurred_at=T0 - timedelta(1)))
-
-
-def test_unknown_stored_status_is_overwritten() -> None:
-    assert should_apply(stored("something-else"), status_update(WorkflowStatus.STARTED))
-
-
-def test_unparseable_last_updated_does_not_block() -> None:
-    current = stored(WorkflowStatus.STARTED, at=None, last_updated="yesterday")
-    assert should_apply(current, status_update(WorkflowStatus.PAYMENT_VERIFIED, occurred_at=T0))
+@pytest.mark.parametrize("status", list(WorkflowStatus))
+def test_nothing_replaces_a_terminal_status_or_itself_or_a_higher_rank(status: WorkflowStatus) -> None:
+    replaceable = replaceable_statuses(status)
+    for stored in WorkflowStatus:
+        if stored.terminal or stored.rank >= status.rank:
+            assert stored.value not in replaceable
 
 
 def test_metadata_for_writes_only_the_workflow_keys() -> None:

@@ -9,11 +9,6 @@ import type { WebhookEvent } from "./webhook-sender"
 
 export const ORDER_PLACED = "order.placed"
 
-export interface WebhookTarget {
-  url: string
-  secret: string
-}
-
 export function orderPlacedEvent(orderId: string, placedAt: string | Date | undefined): WebhookEvent {
   return {
     id: `msg_order_placed_${orderId}`,
@@ -23,11 +18,4 @@ export function orderPlacedEvent(orderId: string, placedAt: string | Date | unde
       data: { id: orderId },
     },
   }
-}
-
-/** ORDER_WEBHOOK_URL and ORDER_WEBHOOK_SECRET, or null when either is missing. */
-export function webhookTargetFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookTarget | null {
-  const url = env.ORDER_WEBHOOK_URL
-  const secret = env.ORDER_WEBHOOK_SECRET
-  return url && secret ? { url, secret } : null
 }

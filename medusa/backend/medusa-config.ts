@@ -6,13 +6,21 @@ loadEnv(process.env.NODE_ENV || "development", process.cwd())
 function required(name: string): string {
   const value = process.env[name]
   if (!value) {
-    throw new Error(`Missing setting ${name}: set it in the environment or in medusa/.env`)
+    throw new Error(`Missing setting ${name}: set it in the environment or in medusa/backend/.env`)
   }
   return value
 }
 
+/**
+ * The plugin's options. A shop writes them here as an object; this demo shop takes them as JSON from
+ * FULFILLMENT_WORKFLOW_OPTIONS (empty by default: the plugin then reads ORDER_WEBHOOK_URL, ... itself).
+ */
+function fulfillmentWorkflowOptions(): Record<string, unknown> {
+  return JSON.parse(process.env.FULFILLMENT_WORKFLOW_OPTIONS || "{}")
+}
+
 // No redisUrl: Medusa then runs its event bus, workflow engine, cache and locking in process. That is
-// enough for the demo and the tests; a production shop configures Redis (see README.md).
+// enough for the demo and the tests; a production shop configures Redis (see the plugin's README.md).
 module.exports = defineConfig({
   projectConfig: {
     databaseUrl: required("DATABASE_URL"),
@@ -24,6 +32,12 @@ module.exports = defineConfig({
       cookieSecret: required("COOKIE_SECRET"),
     },
   },
+  plugins: [
+    {
+      resolve: "medusa-plugin-fulfillment-workflow",
+      options: fulfillmentWorkflowOptions(),
+    },
+  ],
   admin: {
     disable: true,
   },

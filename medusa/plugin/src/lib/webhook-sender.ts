@@ -3,7 +3,8 @@
  *
  * - `webhook-id` is the same on every attempt for one event, so the receiver can recognise retries.
  * - Every attempt is signed again with a fresh `webhook-timestamp`: a retry after a long backoff must still
- *   fall inside the receiver's timestamp tolerance (5 minutes).
+ *   fall inside the receiver's timestamp tolerance (5 minutes). With several secrets (a rotation) every
+ *   attempt carries one signature per secret, as the standard allows, so either side can switch first.
  * - Retried: network errors, per-attempt timeouts, 408, 429 and 5xx (a `Retry-After` header is honoured).
  *   Any other answer is final: 2xx is delivered; redirects and other 4xx are permanent failures that a
  *   retry cannot fix.
@@ -36,8 +37,8 @@ export interface SenderLogger {
 
 export interface SenderOptions {
   url: string
-  /** `whsec_...` secret shared with the receiver. */
-  secret: string
+  /** `whsec_...` secrets shared with the receiver; one signature per secret. */
+  secrets: string[]
   retry: RetryPolicy
   logger: SenderLogger
   /** Replaceable for tests. */
@@ -48,17 +49,9 @@ export interface SenderOptions {
 }
 
 export type DeliveryOutcome =
-  | { result: "delivered"; status: number; attempts: number }
+  | { result: "delivered"; status: number; attempts: number; body: string }
   | { result: "rejected"; status: number; attempts: number; body: string }
   | { result: "gave_up"; attempts: number; lastError: string }
-
-/** Defaults for a real shop: about four minutes of retries before giving up. */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  maxAttempts: 10,
-  baseDelayMs: 1_000,
-  maxDelayMs: 60_000,
-  timeoutMs: 10_000,
-}
 
 const RETRYABLE_STATUS = new Set([408, 429])
 /** Answers are logged; a misbehaving receiver must not flood the shop's log. */
@@ -70,13 +63,13 @@ type AttemptResult =
 
 export async function sendWebhook(event: WebhookEvent, options: SenderOptions): Promise<DeliveryOutcome> {
   const body = JSON.stringify(event.payload)
-  const signer = new Webhook(options.secret)
+  const signers = options.secrets.map((secret) => new Webhook(secret))
   const sleep = options.sleep ?? defaultSleep
   const { retry, logger } = options
   let lastError = "no attempt made"
 
   for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
-    const outcome = await attemptOnce(event.id, body, signer, options)
+    const outcome = await attemptOnce(event.id, body, signers, options)
     if (outcome.kind === "done") {
       return finish(event, outcome, attempt, logger)
     }
@@ -98,7 +91,7 @@ export async function sendWebhook(event: WebhookEvent, options: SenderOptions): 
 async function attemptOnce(
   msgId: string,
   body: string,
-  signer: Webhook,
+  signers: Webhook[],
   options: SenderOptions
 ): Promise<AttemptResult> {
   const timestamp = (options.now ?? (() => new Date()))()
@@ -106,7 +99,7 @@ async function attemptOnce(
     "content-type": "application/json",
     "webhook-id": msgId,
     "webhook-timestamp": Math.floor(timestamp.getTime() / 1000).toString(),
-    "webhook-signature": signer.sign(msgId, timestamp, body),
+    "webhook-signature": signers.map((signer) => signer.sign(msgId, timestamp, body)).join(" "),
   }
   const fetchImpl = options.fetchImpl ?? fetch
   try {
@@ -140,7 +133,7 @@ function finish(
 ): DeliveryOutcome {
   if (outcome.status >= 200 && outcome.status < 300) {
     logger.info(`webhook ${event.id}: delivered (HTTP ${outcome.status}, attempt ${attempts}) ${outcome.body}`)
-    return { result: "delivered", status: outcome.status, attempts }
+    return { result: "delivered", status: outcome.status, attempts, body: outcome.body }
   }
   logger.error(
     `webhook ${event.id}: permanently rejected with HTTP ${outcome.status}, not retried: ${outcome.body}`
@@ -196,19 +189,4 @@ function describeError(error: unknown, timeoutMs: number): string {
 
 function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-/** Reads the retry policy from the environment; unset or invalid values keep the defaults. */
-export function retryPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
-  return {
-    maxAttempts: positiveInt(env.ORDER_WEBHOOK_MAX_ATTEMPTS, DEFAULT_RETRY_POLICY.maxAttempts),
-    baseDelayMs: positiveInt(env.ORDER_WEBHOOK_RETRY_BASE_MS, DEFAULT_RETRY_POLICY.baseDelayMs),
-    maxDelayMs: positiveInt(env.ORDER_WEBHOOK_RETRY_MAX_MS, DEFAULT_RETRY_POLICY.maxDelayMs),
-    timeoutMs: positiveInt(env.ORDER_WEBHOOK_TIMEOUT_MS, DEFAULT_RETRY_POLICY.timeoutMs),
-  }
-}
-
-function positiveInt(value: string | undefined, fallback: number): number {
-  const parsed = Number(value)
-  return value && Number.isInteger(parsed) && parsed > 0 ? parsed : fallback
 }

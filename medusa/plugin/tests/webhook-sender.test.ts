@@ -66,8 +66,8 @@ describe("sendWebhook", () => {
 
   it("sends a body the receiver can verify with the shared secret", async () => {
     const logger = recordingLogger()
-    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger })
-    assert.deepEqual(outcome, { result: "delivered", status: 202, attempts: 1 })
+    const outcome = await sendWebhook(event, { url, secrets: [SECRET], retry: FAST, logger })
+    assert.deepEqual(outcome, { result: "delivered", status: 202, attempts: 1, body: `{"status":202}` })
     const [request] = received
     const verified = new Webhook(SECRET).verify(request.body, request.headers as Record<string, string>)
     assert.deepEqual(verified, event.payload)
@@ -75,10 +75,19 @@ describe("sendWebhook", () => {
     assert.match(logger.lines[0], /^info .*delivered/)
   })
 
+  it("signs with every secret during a rotation, so a receiver knowing either one accepts it", async () => {
+    const next = "whsec_" + Buffer.from("the next secret, thirty-two byte").toString("base64")
+    await sendWebhook(event, { url, secrets: [next, SECRET], retry: FAST, logger: recordingLogger() })
+    const [request] = received
+    for (const secret of [next, SECRET]) {
+      assert.deepEqual(new Webhook(secret).verify(request.body, request.headers as Record<string, string>), event.payload)
+    }
+  })
+
   it("retries 5xx and 429 with the same webhook-id and body, signing each attempt", async () => {
     replies = [{ status: 503 }, { status: 429 }, { status: 500 }]
-    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger: recordingLogger() })
-    assert.deepEqual(outcome, { result: "delivered", status: 202, attempts: 4 })
+    const outcome = await sendWebhook(event, { url, secrets: [SECRET], retry: FAST, logger: recordingLogger() })
+    assert.deepEqual(outcome, { result: "delivered", status: 202, attempts: 4, body: `{"status":202}` })
     assert.equal(new Set(received.map((r) => r.headers["webhook-id"])).size, 1)
     assert.equal(new Set(received.map((r) => r.body)).size, 1)
     for (const request of received) {
@@ -89,7 +98,7 @@ describe("sendWebhook", () => {
   it("does not retry other 4xx and logs them as permanent", async () => {
     replies = [{ status: 422 }]
     const logger = recordingLogger()
-    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger })
+    const outcome = await sendWebhook(event, { url, secrets: [SECRET], retry: FAST, logger })
     assert.equal(outcome.result, "rejected")
     assert.equal(received.length, 1)
     assert.match(logger.lines.at(-1) ?? "", /^error .*permanently rejected with HTTP 422/)
@@ -97,7 +106,7 @@ describe("sendWebhook", () => {
 
   it("does not follow redirects: a redirected webhook URL is a permanent failure", async () => {
     replies = [{ status: 308, headers: { location: "http://127.0.0.1:9/elsewhere" } }]
-    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger: recordingLogger() })
+    const outcome = await sendWebhook(event, { url, secrets: [SECRET], retry: FAST, logger: recordingLogger() })
     assert.equal(outcome.result, "rejected")
     assert.equal(received.length, 1)
   })
@@ -105,7 +114,7 @@ describe("sendWebhook", () => {
   it("aborts an attempt that takes longer than the timeout and retries it", async () => {
     replies = [{ status: 202, delayMs: 1_000 }]
     const logger = recordingLogger()
-    const outcome = await sendWebhook(event, { url, secret: SECRET, retry: FAST, logger })
+    const outcome = await sendWebhook(event, { url, secrets: [SECRET], retry: FAST, logger })
     assert.equal(outcome.result, "delivered")
     assert.equal(outcome.attempts, 2)
     assert.match(logger.lines[0], /no answer within 300 ms/)
@@ -115,7 +124,7 @@ describe("sendWebhook", () => {
     const logger = recordingLogger()
     const outcome = await sendWebhook(event, {
       url: "http://127.0.0.1:9/",
-      secret: SECRET,
+      secrets: [SECRET],
       retry: FAST,
       logger,
     })
@@ -130,7 +139,7 @@ describe("sendWebhook", () => {
     const retry = { ...FAST, maxDelayMs: 10_000 }
     await sendWebhook(event, {
       url,
-      secret: SECRET,
+      secrets: [SECRET],
       retry,
       logger: recordingLogger(),
       sleep: async (ms) => {

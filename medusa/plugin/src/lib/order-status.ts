@@ -1,0 +1,49 @@
+/**
+ * Writes the workflow's keys onto an order under a per-order lock of Medusa's Locking Module: the one
+ * place the plugin changes an order.
+ */
+import type { MedusaContainer } from "@medusajs/framework/types"
+import { ContainerRegistrationKeys, MedusaError, Modules } from "@medusajs/framework/utils"
+
+import { pluginOptions } from "./settings"
+import { decide, type NotAppliedReason, type StatusWrite, workflowKeys } from "./status-write"
+
+/** A writer that died holding the lock blocks the order no longer than this (the status function retries). */
+const LOCK_TIMEOUT_SECONDS = 10
+
+export interface StatusWriteAnswer {
+  applied: boolean
+  reason: NotAppliedReason | null
+  metadata: Record<string, unknown>
+}
+
+export async function writeWorkflowStatus(
+  container: MedusaContainer,
+  orderId: string,
+  write: StatusWrite
+): Promise<StatusWriteAnswer> {
+  const locking = container.resolve(Modules.LOCKING)
+  return locking.execute(`fulfillment-workflow:order:${orderId}`, () => compareAndSet(container, orderId, write), {
+    timeout: LOCK_TIMEOUT_SECONDS,
+  })
+}
+
+async function compareAndSet(container: MedusaContainer, orderId: string, write: StatusWrite): Promise<StatusWriteAnswer> {
+  const query = container.resolve(ContainerRegistrationKeys.QUERY)
+  const { data } = await query.graph({ entity: "order", fields: ["id", "status", "metadata"], filters: { id: orderId } })
+  const order = data[0] as { id: string; status: string; metadata: Record<string, unknown> | null } | undefined
+  if (!order) {
+    throw new MedusaError(MedusaError.Types.NOT_FOUND, `Order id not found: ${orderId}`)
+  }
+  const decision = decide(order, write)
+  if (!decision.apply) {
+    return { applied: false, reason: decision.reason, metadata: workflowKeys(order.metadata) }
+  }
+  // The order module stores metadata as given: merge here, under the lock, so every other key survives.
+  const metadata = { ...(order.metadata ?? {}), ...write.metadata }
+  await container.resolve(Modules.ORDER).updateOrders(orderId, { metadata })
+  if (pluginOptions(container).emitOrderUpdated) {
+    await container.resolve(Modules.EVENT_BUS).emit({ name: "order.updated", data: { id: orderId } })
+  }
+  return { applied: true, reason: null, metadata: workflowKeys(metadata) }
+}
