@@ -8,7 +8,8 @@ Each call is classified (status writes, order reads, other) and counted under th
 benchmark names with `POST /__bench/phase {"name": ...}`. Status writes that store a terminal
 `workflow_status` are recorded with the moment their answer came back (`time.monotonic()`, which is one
 clock for every process on Linux), so the benchmark learns when an order reached its end state without
-adding a single read of its own to Medusa's load. `GET /__bench/stats` returns everything as JSON.
+adding a single read of its own to Medusa's load. `GET /__bench/stats` returns everything as JSON,
+`GET /__bench/ended` only the terminal writes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import parse_qs
 
 import httpx
 import uvicorn
@@ -89,8 +91,10 @@ class Tally:
     def record(
         self, method: str, url: str, kind: str, order_id: str | None, status: int, seconds: float
     ) -> None:
-        path = url.split("?", 1)[0]
+        path, _, query = url.partition("?")
         call = f"{method} {path if order_id is None else path.replace(order_id, '{id}')}"
+        if kind == ORDER_READ:  # reads of one order differ by the fields they ask for
+            call += " fields=" + parse_qs(query).get("fields", [""])[0]
         self.calls[self.phase][kind] += 1
         if method == "GET":
             self.gets[self.phase].append(url)
@@ -177,6 +181,9 @@ class CountingProxy:
             await _answer(send, 200, {"phase": self.tally.phase})
         elif method == "GET" and command == "stats":
             await _answer(send, 200, self.tally.as_json())
+        elif method == "GET" and command == "ended":
+            # Polled while orders run: only the terminal writes, so polling costs next to nothing.
+            await _answer(send, 200, {k: list(v) for k, v in self.tally.terminal_writes.items()})
         else:
             await _answer(send, 404, {"error": "not_found", "message": command})
 
