@@ -291,12 +291,17 @@ class Stack:
         env = {**self.order_webhook_env(), **(extra_env or {})}
         return self._start_function("order_webhook", self.ports.order_webhook, env)
 
-    def start_status_update(self) -> ManagedProcess:
-        return self._start_function("status_update", self.ports.status_update, self.status_update_env())
+    def start_status_update(self, name: str = "status_update", port: int | None = None) -> ManagedProcess:
+        """Starts the status function; a second one under another name and port, as Cloud Functions would
+        scale out."""
+        env = self.status_update_env()
+        return self._start_function(name, port or self.ports.status_update, env, target="status_update")
 
-    def _start_function(self, name: str, port: int, env: Mapping[str, str]) -> ManagedProcess:
+    def _start_function(
+        self, name: str, port: int, env: Mapping[str, str], target: str | None = None
+    ) -> ManagedProcess:
         self.say(f"starting the {name} function on http://127.0.0.1:{port}/ ...")
-        process = self.group.start(name, function_argv(name, port), env, cwd=REPO_ROOT)
+        process = self.group.start(name, function_argv(target or name, port), env, cwd=REPO_ROOT)
         wait_until(lambda: port_open(port), PART_TIMEOUT_SECONDS, f"the {name} function", process)
         return process
 

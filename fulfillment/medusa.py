@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 # `email` is not in Medusa's default field set, and `*items` expands the line items.
 ORDER_FIELDS: Final = "id,display_id,metadata,payment_status,status,currency_code,total,+email,*items"
 RESERVATIONS_PAGE_SIZE: Final = 100
+ORDER_NOT_FOUND_MARKER: Final = "Order id not found"
+PLUGIN_PACKAGE: Final = "medusa-plugin-fulfillment-workflow"
 
 _RETRYABLE_TRANSPORT_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
@@ -137,9 +139,17 @@ class MedusaClient:
         Safe to retry: a write that landed before a lost answer is answered "stale" the second time, with
         the stored keys.
         """
-        body = self._json(
-            "POST", _status_path(order_id), json={"metadata": metadata, "replaces": list(replaces)}
-        )
+        try:
+            body = self._json(
+                "POST", _status_path(order_id), json={"metadata": metadata, "replaces": list(replaces)}
+            )
+        except OrderNotFound as exc:
+            if ORDER_NOT_FOUND_MARKER in str(exc):
+                raise
+            # Medusa without the plugin has no such route: a setup fault to fix, not a missing order.
+            raise MedusaUnavailable(
+                f"Medusa has no status route ({exc}): is {PLUGIN_PACKAGE} installed?", 404
+            ) from exc
         try:
             return WorkflowWrite.model_validate(body)
         except ValidationError as exc:

@@ -1,5 +1,5 @@
-"""The reconciliation job in medusa/src/jobs: it starts an order whose webhook was lost, and never a second
-process for an order that has one.
+"""The plugin's reconciliation job (medusa/plugin/src/jobs): it starts an order whose webhook was lost,
+and never a second process for an order that has one.
 
 The job runs every 2 s here, for orders older than 5 s (tests/e2e/conftest.py).
 """

@@ -101,6 +101,14 @@ def test_client_errors_are_typed_and_not_retried(
     assert type(raised.value) is error
 
 
+def test_missing_status_route_is_unavailable_not_a_missing_order(
+    client: MedusaClient, medusa: respx.MockRouter
+) -> None:
+    medusa.post(STATUS_PATH).respond(404, text="Cannot POST " + STATUS_PATH)
+    with pytest.raises(MedusaUnavailable, match="medusa-plugin-fulfillment-workflow installed"):
+        client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None])
+
+
 def test_rejection_keeps_medusas_message(client: MedusaClient, medusa: respx.MockRouter) -> None:
     medusa.post(STATUS_PATH).respond(400, json={"message": "Invalid request: replaces"})
     with pytest.raises(MedusaRejected, match="Invalid request"):

@@ -5,7 +5,16 @@ import { after, before, beforeEach, describe, it } from "node:test"
 
 import { Webhook } from "standardwebhooks"
 
-import { nextDelayMs, parseRetryAfter, RetryPolicy, SenderLogger, sendWebhook } from "../src/lib/webhook-sender"
+import {
+  attemptDelivery,
+  type DeliveryOutcome,
+  nextDelayMs,
+  parseRetryAfter,
+  type RetryPolicy,
+  type SenderLogger,
+  type SenderOptions,
+  type WebhookEvent,
+} from "../src/lib/webhook-sender"
 
 const SECRET = "whsec_" + Buffer.from("a test secret of thirty-two byte").toString("base64")
 const FAST: RetryPolicy = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 300 }
@@ -42,6 +51,21 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
       response.end(JSON.stringify({ status: reply.status }))
     }, reply.delayMs ?? 0)
   })
+}
+
+/** Runs attempts the way the workflow step's retries do, recording the waits between them. */
+async function sendWebhook(
+  webhook: WebhookEvent,
+  options: SenderOptions,
+  waits: number[] = []
+): Promise<DeliveryOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await attemptDelivery(webhook, attempt, options)
+    if (outcome.result !== "retry") {
+      return outcome
+    }
+    waits.push(outcome.delayMs)
+  }
 }
 
 const event = {
@@ -137,15 +161,7 @@ describe("sendWebhook", () => {
     replies = [{ status: 503, headers: { "retry-after": "2" } }]
     const delays: number[] = []
     const retry = { ...FAST, maxDelayMs: 10_000 }
-    await sendWebhook(event, {
-      url,
-      secrets: [SECRET],
-      retry,
-      logger: recordingLogger(),
-      sleep: async (ms) => {
-        delays.push(ms)
-      },
-    })
+    await sendWebhook(event, { url, secrets: [SECRET], retry, logger: recordingLogger() }, delays)
     assert.deepEqual(delays, [2_000])
   })
 })

@@ -13,6 +13,9 @@ export const PLUGIN_NAME = "medusa-plugin-fulfillment-workflow"
 /** Zeebe buffers the first `order-placed` message this long by default (ORDER_MESSAGE_TTL_SECONDS). */
 export const DEFAULT_MESSAGE_TTL_MS = 3_600_000
 
+/** Upper bound of retry.maxAttempts: the delivery step's retry budget in Medusa's workflow engine. */
+export const MAX_DELIVERY_ATTEMPTS = 100
+
 const positiveInt = z.coerce.number().int().positive()
 const nonNegativeInt = z.coerce.number().int().nonnegative()
 const webhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be a whsec_... secret (base64 after the prefix)")
@@ -28,7 +31,7 @@ const optionsSchema = z
     webhookSecret: secretsSchema.optional(),
     retry: z
       .object({
-        maxAttempts: positiveInt.default(10),
+        maxAttempts: positiveInt.max(MAX_DELIVERY_ATTEMPTS).default(10),
         baseDelayMs: positiveInt.default(1_000),
         maxDelayMs: positiveInt.default(60_000),
         timeoutMs: positiveInt.default(10_000),

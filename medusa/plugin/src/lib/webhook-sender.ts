@@ -1,5 +1,6 @@
 /**
- * Sends one event as a Standard Webhooks request (https://www.standardwebhooks.com) and retries it.
+ * One attempt to deliver an event as a Standard Webhooks request (https://www.standardwebhooks.com), and
+ * the decision whether and when to try again; the caller (a workflow step) waits and runs the next attempt.
  *
  * - `webhook-id` is the same on every attempt for one event, so the receiver can recognise retries.
  * - Every attempt is signed again with a fresh `webhook-timestamp`: a retry after a long backoff must still
@@ -43,7 +44,6 @@ export interface SenderOptions {
   logger: SenderLogger
   /** Replaceable for tests. */
   fetchImpl?: typeof fetch
-  sleep?: (ms: number) => Promise<void>
   now?: () => Date
   random?: () => number
 }
@@ -53,6 +53,9 @@ export type DeliveryOutcome =
   | { result: "rejected"; status: number; attempts: number; body: string }
   | { result: "gave_up"; attempts: number; lastError: string }
 
+/** What an attempt leaves to do: nothing more (a final outcome), or another attempt after `delayMs`. */
+export type AttemptOutcome = DeliveryOutcome | { result: "retry"; attempts: number; delayMs: number; reason: string }
+
 const RETRYABLE_STATUS = new Set([408, 429])
 /** Answers are logged; a misbehaving receiver must not flood the shop's log. */
 const MAX_LOGGED_BODY = 500
@@ -61,31 +64,28 @@ type AttemptResult =
   | { kind: "done"; status: number; body: string }
   | { kind: "retry"; reason: string; retryAfterMs?: number }
 
-export async function sendWebhook(event: WebhookEvent, options: SenderOptions): Promise<DeliveryOutcome> {
-  const body = JSON.stringify(event.payload)
-  const signers = options.secrets.map((secret) => new Webhook(secret))
-  const sleep = options.sleep ?? defaultSleep
+/** Makes attempt number `attempt` (1 for the first) of delivering `event`. */
+export async function attemptDelivery(
+  event: WebhookEvent,
+  attempt: number,
+  options: SenderOptions
+): Promise<AttemptOutcome> {
   const { retry, logger } = options
-  let lastError = "no attempt made"
-
-  for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
-    const outcome = await attemptOnce(event.id, body, signers, options)
-    if (outcome.kind === "done") {
-      return finish(event, outcome, attempt, logger)
-    }
-    lastError = outcome.reason
-    if (attempt === retry.maxAttempts) {
-      break
-    }
-    const delayMs = nextDelayMs(attempt, retry, outcome.retryAfterMs, options.random ?? Math.random)
-    logger.warn(
-      `webhook ${event.id}: attempt ${attempt}/${retry.maxAttempts} failed (${outcome.reason}); ` +
-        `retrying in ${delayMs} ms`
-    )
-    await sleep(delayMs)
+  const signers = options.secrets.map((secret) => new Webhook(secret))
+  const outcome = await attemptOnce(event.id, JSON.stringify(event.payload), signers, options)
+  if (outcome.kind === "done") {
+    return finish(event, outcome, attempt, logger)
   }
-  logger.error(`webhook ${event.id}: gave up after ${retry.maxAttempts} attempts (${lastError})`)
-  return { result: "gave_up", attempts: retry.maxAttempts, lastError }
+  if (attempt >= retry.maxAttempts) {
+    logger.error(`webhook ${event.id}: gave up after ${attempt} attempts (${outcome.reason})`)
+    return { result: "gave_up", attempts: attempt, lastError: outcome.reason }
+  }
+  const delayMs = nextDelayMs(attempt, retry, outcome.retryAfterMs, options.random ?? Math.random)
+  logger.warn(
+    `webhook ${event.id}: attempt ${attempt}/${retry.maxAttempts} failed (${outcome.reason}); ` +
+      `retrying in ${delayMs} ms`
+  )
+  return { result: "retry", attempts: attempt, delayMs, reason: outcome.reason }
 }
 
 async function attemptOnce(
@@ -185,8 +185,4 @@ function describeError(error: unknown, timeoutMs: number): string {
     return detail ? `${error.message}: ${detail}` : error.message
   }
   return String(error)
-}
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

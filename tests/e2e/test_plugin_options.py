@@ -1,0 +1,78 @@
+"""The plugin as Medusa loads it: empty options and the environment work, a bad option stops Medusa.
+
+The stack's shop registers the plugin with empty options and sets only the ORDER_WEBHOOK_* environment,
+so every other end-to-end test runs on the fallbacks; here the resolved options are read back through
+the plugin's config route, and Medusa is started once more with bad options to see it refuse them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from devstack.medusa import medusa_cli
+from devstack.parts import free_port
+from devstack.plugin import BACKEND_DIR
+from devstack.stack import Stack
+
+from .conftest import TEST_RETRY
+from .support import Driver
+
+pytestmark = pytest.mark.e2e
+
+START_TIMEOUT_SECONDS = 180
+
+
+def test_empty_options_resolve_from_the_environment(driver: Driver) -> None:
+    config = driver.admin.get("/admin/fulfillment-workflow/config")
+
+    assert config == {
+        "operate_url": None,
+        "stalled_after_minutes": 30,
+        "webhook_configured": True,
+        "reconciliation": {
+            "enabled": True,
+            "intervalMs": TEST_RETRY.reconcile_interval_ms,
+            "minAgeMs": TEST_RETRY.reconcile_min_age_ms,
+            "lookbackMs": 3_000_000,
+        },
+    }
+
+
+def start_with_options(stack: Stack, options: object) -> subprocess.CompletedProcess[str]:
+    """`medusa start` of the demo shop with these plugin options; returns once it exits."""
+    env = {**stack.medusa_env(), "FULFILLMENT_WORKFLOW_OPTIONS": json.dumps(options)}
+    port = str(free_port())
+    try:
+        return subprocess.run(
+            [str(medusa_cli()), "start", "-H", "127.0.0.1", "-p", port],
+            cwd=BACKEND_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        # It kept running: it accepted the options. (run() has killed it.)
+        raise AssertionError(f"Medusa started with bad options {options}") from exc
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"retry": {"maxAttempts": 0}}, "invalid option retry.maxAttempts (or ORDER_WEBHOOK_MAX_ATTEMPTS)"),
+        ({"webhookSecret": "not-a-whsec-secret"}, "invalid option webhookSecret (or ORDER_WEBHOOK_SECRET)"),
+        ({"reconcilation": {"enabled": False}}, 'Unrecognized key: "reconcilation"'),
+    ],
+    ids=["out-of-range", "malformed-secret", "misspelt-option"],
+)
+def test_bad_option_stops_medusa_with_an_error_naming_it(stack: Stack, options: object, named: str) -> None:
+    result = start_with_options(stack, options)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert named in output, output[-3000:]
+    assert "not-a-whsec-secret" not in output

@@ -1,0 +1,118 @@
+"""The plugin's status route, called directly as the status function calls it (docs: medusa/plugin/README.md).
+
+Every order here is placed while the webhook refuses the subscriber (`guarded_webhook`), so no process
+writes to it: the calls below are its only workflow writers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from .support import Driver, GuardedWebhook
+
+pytestmark = pytest.mark.e2e
+
+STARTED = {
+    "workflow_status": "started",
+    "workflow_instance": "2251799813699999",
+    "workflow_message": "picked up",
+    "last_updated": "2026-11-29T08:00:00+00:00",
+}
+
+
+def route(order_id: str) -> str:
+    return f"/admin/fulfillment-workflow/orders/{order_id}/status"
+
+
+def write(driver: Driver, order_id: str, body: Any) -> httpx.Response:
+    return driver.admin.client.post(route(order_id), json=body)
+
+
+def test_first_write_applies_and_keeps_every_other_key(
+    driver: Driver, guarded_webhook: GuardedWebhook
+) -> None:
+    order = guarded_webhook.place_order(driver)
+    driver.admin.post(
+        f"/admin/orders/{order.id}", {"metadata": {"gift_note": "Happy birthday", "erp": {"id": 7}}}
+    )
+
+    answer = write(driver, order.id, {"metadata": STARTED, "replaces": [None]})
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"applied": True, "reason": None, "metadata": STARTED}
+    assert driver.metadata(order.id) == {"gift_note": "Happy birthday", "erp": {"id": 7}, **STARTED}
+
+
+def test_a_write_whose_expectation_fails_is_stale_and_changes_nothing(
+    driver: Driver, guarded_webhook: GuardedWebhook
+) -> None:
+    order = guarded_webhook.place_order(driver)
+    write(driver, order.id, {"metadata": STARTED, "replaces": [None]})
+    completed = {**STARTED, "workflow_status": "completed", "workflow_message": "done"}
+    assert write(driver, order.id, {"metadata": completed, "replaces": ["started"]}).json()["applied"]
+
+    late = write(
+        driver,
+        order.id,
+        {"metadata": {**STARTED, "workflow_status": "payment_verified"}, "replaces": [None, "started"]},
+    )
+
+    assert late.status_code == 200
+    assert late.json() == {"applied": False, "reason": "stale", "metadata": completed}
+    assert driver.metadata(order.id)["workflow_status"] == "completed"
+
+
+def test_a_canceled_order_is_not_written(driver: Driver, guarded_webhook: GuardedWebhook) -> None:
+    order = guarded_webhook.place_order(driver)
+    write(driver, order.id, {"metadata": STARTED, "replaces": [None]})
+    driver.admin.post(f"/admin/orders/{order.id}/cancel")
+
+    answer = write(
+        driver,
+        order.id,
+        {"metadata": {**STARTED, "workflow_status": "failed"}, "replaces": [None, "started"]},
+    )
+
+    assert answer.json() == {"applied": False, "reason": "order_canceled", "metadata": STARTED}
+
+
+def test_unknown_order_is_404(driver: Driver) -> None:
+    answer = write(driver, "order_01UNKNOWNUNKNOWNUNKNOWN0", {"metadata": STARTED, "replaces": [None]})
+
+    assert answer.status_code == 404
+    assert "order_01UNKNOWNUNKNOWNUNKNOWN0" in answer.json()["message"]
+
+
+MALFORMED: list[Any] = [
+    {"metadata": STARTED},
+    {"replaces": [None]},
+    {"metadata": {**STARTED, "gift_note": "not a workflow key"}, "replaces": [None]},
+    {"metadata": {"workflow_message": "no status"}, "replaces": [None]},
+    {"metadata": {**STARTED, "workflow_status": {"nested": True}}, "replaces": [None]},
+    {"metadata": STARTED, "replaces": "started"},
+    {"metadata": STARTED, "replaces": [None], "extra": 1},
+    ["started"],
+]
+
+
+def test_malformed_bodies_are_400_and_write_nothing(driver: Driver, guarded_webhook: GuardedWebhook) -> None:
+    order = guarded_webhook.place_order(driver)
+
+    for body in MALFORMED:
+        answer = write(driver, order.id, body)
+        assert answer.status_code == 400, f"{body}: {answer.status_code} {answer.text}"
+
+    assert "workflow_status" not in driver.metadata(order.id)
+
+
+def test_without_credentials_is_401(driver: Driver) -> None:
+    answer = httpx.post(
+        driver.stack.medusa_url + route("order_01UNKNOWNUNKNOWNUNKNOWN0"),
+        json={"metadata": STARTED, "replaces": [None]},
+        timeout=30,
+    )
+
+    assert answer.status_code == 401
