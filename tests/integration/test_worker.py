@@ -5,7 +5,7 @@ functions/status_update served by the real functions-framework, and the engine b
 uses to publish "order-placed". Medusa's Admin API is a small loopback stand-in (FakeMedusa below): the
 worker tier checks the worker's decisions, retries and lifecycle, and the e2e tier runs the same paths
 against a real Medusa 2.x. The stand-in speaks the documented shapes (Basic auth with the sk_ key, `order`
-envelopes, top-level metadata merge, reservations filtered by line_item_id).
+envelopes, the plugin's compare-and-set status route, reservations filtered by line_item_id).
 """
 
 from __future__ import annotations
@@ -173,11 +173,13 @@ def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
                 self._send(200, {"order": medusa.orders[order_id]})
 
         def do_POST(self) -> None:
+            """The plugin's status route: compare the stored workflow_status with `replaces`, then set."""
             if not self._authorized():
                 return
-            match = re.fullmatch(r"/admin/orders/(order_\w+)", urlsplit(self.path).path)
+            path = urlsplit(self.path).path
+            match = re.fullmatch(r"/admin/fulfillment-workflow/orders/(order_\w+)/status", path)
             if not match or match.group(1) not in medusa.orders:
-                self._send(404, {"type": "not_found", "message": "Order id not found"})
+                self._send(404, {"type": "not_found", "message": f"Order id not found: {path}"})
                 return
             order_id = match.group(1)
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
@@ -187,10 +189,20 @@ def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
                     self._send(503, {"message": "database unavailable"})
                     return
                 order = medusa.orders[order_id]
-                # Medusa merges top-level metadata keys.
-                order["metadata"] = {**(order["metadata"] or {}), **body["metadata"]}
-                medusa.metadata_writes.append((order_id, dict(body["metadata"])))
-                self._send(200, {"order": {"id": order_id, "metadata": order["metadata"]}})
+                stored = (order["metadata"] or {}).get("workflow_status")
+                applied = stored in body["replaces"]
+                if applied:
+                    # Only the workflow's keys change; every other metadata key survives.
+                    order["metadata"] = {**(order["metadata"] or {}), **body["metadata"]}
+                    medusa.metadata_writes.append((order_id, dict(body["metadata"])))
+                self._send(
+                    200,
+                    {
+                        "applied": applied,
+                        "reason": None if applied else "stale",
+                        "metadata": dict(order["metadata"] or {}),
+                    },
+                )
 
     return Handler
 
