@@ -89,6 +89,7 @@ DIRECT_DEPENDENCIES: Final = {
 BENCH_RETRY: Final = WebhookRetry(max_attempts=1, reconcile_interval_ms=3_600_000)
 FLOW_TIMEOUT_SECONDS: Final = 120.0
 POLL_SECONDS: Final = 0.02
+COLD_START_ROUNDS: Final = 5
 
 console = Console()
 
@@ -223,20 +224,23 @@ class Bench:
         return {kind: calls[kind] / count for kind in KINDS}
 
     # Phases ----------------------------------------------------------------------------------
-    def cold_starts(self) -> None:
-        orders = self.place_orders(6, "cold starts")
+    def cold_starts(self, rounds: int = COLD_START_ROUNDS) -> None:
+        orders = self.place_orders(2 * rounds, "cold starts")
         self.proxy.phase("cold-start")
-        for name, order_ids in (("order_webhook", orders[:3]), ("status_update", orders[3:])):
-            runs = [self._cold_start(name, order.id) for order in order_ids]
-            naive = [self._naive(name) for _ in order_ids]
+        for name, order_ids in (("order_webhook", orders[:rounds]), ("status_update", orders[rounds:])):
+            runs: dict[str, list[dict[str, Any]]] = {"function": [], "direct": [], "every": []}
+            for order in order_ids:  # interleaved, so a busy moment of the machine hits all three alike
+                runs["function"].append(self._cold_start(name, order.id))
+                runs["direct"].append(self._naive(name, direct_dependency_modules(name)))
+                runs["every"].append(self._naive(name, every_requirement_modules(name)))
             self.figures[f"cold/{name}"] = {
-                "import_s": statistics.median(run["import_s"] for run in runs),
-                "first_answer_s": statistics.median(run["first_answer_s"] for run in runs),
-                "rss_mib": statistics.median(run["rss_mib"] for run in runs),
-                "naive_s": statistics.median(n["import_s"] for n in naive),
-                "naive_rss_mib": statistics.median(n["rss_mib"] for n in naive),
+                "import_s": _median(runs["function"], "import_s"),
+                "first_answer_s": _median(runs["function"], "first_answer_s"),
+                "rss_mib": _median(runs["function"], "rss_mib"),
+                **{f"{kind}_s": _median(runs[kind], "import_s") for kind in ("direct", "every")},
+                **{f"{kind}_rss_mib": _median(runs[kind], "rss_mib") for kind in ("direct", "every")},
             }
-        self.wait_completed([order.id for order in orders[:3]])
+        self.wait_completed([order.id for order in orders[:rounds]])
 
     def _request(self, name: str, order_id: str) -> dict[str, Any]:
         assert self.stack.secrets is not None
@@ -265,10 +269,8 @@ class Bench:
             raise RuntimeError(f"cold start of {name}: answered {result['status']} {result['answer']}")
         return result
 
-    def _naive(self, name: str) -> dict[str, Any]:
-        return _child(
-            name, [str(REPO_ROOT / "benchmarks" / "cold_start.py"), "naive", *naive_modules(name)], {}
-        )
+    def _naive(self, name: str, modules: Sequence[str]) -> dict[str, Any]:
+        return _child(name, [str(REPO_ROOT / "benchmarks" / "cold_start.py"), "naive", *modules], {})
 
     def baseline(self, orders: Sequence[PlacedOrder], rounds: int = 20) -> None:
         """One order read (the webhook's own, through the proxy) plus one publish to the engine."""
@@ -417,10 +419,34 @@ def _delete_reservations(admin: AdminApi, order_id: str) -> None:
         admin.delete(f"/admin/reservations/{reservation['id']}")
 
 
-def naive_modules(function: str) -> list[str]:
-    requirements = (REPO_ROOT / "functions" / function / "requirements.txt").read_text()
-    installed = {line.split("==")[0].strip().lower() for line in requirements.splitlines() if "==" in line}
-    return [module for dist, module in DIRECT_DEPENDENCIES.items() if dist.lower() in installed]
+def _median(runs: Sequence[dict[str, Any]], key: str) -> float:
+    return statistics.median(float(run[key]) for run in runs)
+
+
+def _requirements(function: str) -> set[str]:
+    """The distributions the function's requirements.txt installs (normalized names)."""
+    lines = (REPO_ROOT / "functions" / function / "requirements.txt").read_text().splitlines()
+    return {_normalized(line.split("==")[0]) for line in lines if "==" in line}
+
+
+def direct_dependency_modules(function: str) -> list[str]:
+    """The naive process's imports: each direct dependency of the project that the function installs."""
+    deployed = _requirements(function)
+    return [module for dist, module in DIRECT_DEPENDENCIES.items() if _normalized(dist) in deployed]
+
+
+def every_requirement_modules(function: str) -> list[str]:
+    """The naive process's imports, taken literally: every package its requirements.txt installs (each
+    distribution's top-level modules; Google's namespace packages by their direct-dependency module)."""
+    deployed = _requirements(function)
+    top_level = {
+        module
+        for module, distributions in metadata.packages_distributions().items()
+        if any(_normalized(d) in deployed for d in distributions)
+        and not module.startswith("_")
+        and module != "google"
+    }
+    return sorted(top_level | set(direct_dependency_modules(function)))
 
 
 def _normalized(distribution: str) -> str:
@@ -430,9 +456,7 @@ def _normalized(distribution: str) -> str:
 @functools.cache
 def absent_modules(function: str) -> list[str]:
     """Top-level modules installed here that the function's requirements.txt does not install."""
-    requirements = (REPO_ROOT / "functions" / function / "requirements.txt").read_text()
-    deployed = {_normalized(line.split("==")[0]) for line in requirements.splitlines() if "==" in line}
-    deployed.add(_normalized(metadata.distribution("medusa-camunda-fulfillment").name))
+    deployed = _requirements(function) | {_normalized("medusa-camunda-fulfillment")}
     return sorted(
         module
         for module, distributions in metadata.packages_distributions().items()
@@ -521,17 +545,21 @@ def report(figures: dict[str, Any], burst_size: int) -> Table:
     )
     for name in ("order_webhook", "status_update"):
         cold = figures[f"cold/{name}"]
-        ratio = cold["first_answer_s"] / cold["naive_s"]
         row(
             f"Cold start {name}: import / + first answer",
             f"{ms(cold['import_s'])} / {ms(cold['first_answer_s'])}, {cold['rss_mib']:.0f} MiB",
         )
-        row(
-            "  vs naive import of its dependencies",
-            f"{ms(cold['naive_s'])}, {cold['naive_rss_mib']:.0f} MiB: {ratio:.2f}x",
-            "<= 0.5x",
-            ratio <= 0.5,
-        )
+        for kind, what in (
+            ("every", "every package of its requirements.txt"),
+            ("direct", "only its direct dependencies"),
+        ):
+            ratio = cold["first_answer_s"] / cold[f"{kind}_s"]
+            row(
+                f"  vs a process importing {what}",
+                f"{ms(cold[f'{kind}_s'])}, {cold[f'{kind}_rss_mib']:.0f} MiB: {ratio:.2f}x",
+                "<= 0.5x",
+                ratio <= 0.5,
+            )
     statuses = [*alone["statuses"], *burst["statuses"]]
     row("Happy-path orders ending completed", f"{statuses.count('completed')} of {len(statuses)}")
     failures = figures["out_of_stock"]["statuses"]
