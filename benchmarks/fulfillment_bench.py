@@ -35,7 +35,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -237,7 +237,9 @@ class Bench:
                 "import_s": _median(runs["function"], "import_s"),
                 "first_answer_s": _median(runs["function"], "first_answer_s"),
                 "rss_mib": _median(runs["function"], "rss_mib"),
+                "cpu_s": _median(runs["function"], "cpu_s"),
                 **{f"{kind}_s": _median(runs[kind], "import_s") for kind in ("direct", "every")},
+                **{f"{kind}_cpu_s": _median(runs[kind], "cpu_s") for kind in ("direct", "every")},
                 **{f"{kind}_rss_mib": _median(runs[kind], "rss_mib") for kind in ("direct", "every")},
             }
         self.wait_completed([order.id for order in orders[:rounds]])
@@ -290,7 +292,7 @@ class Bench:
         bridge.close()
         self.figures["baseline_p50_s"] = statistics.median(samples)
 
-    def alone(self, count: int) -> None:
+    def alone(self, count: int) -> list[PlacedOrder]:
         orders = self.place_orders(count + 1, "alone")
         with httpx.Client(timeout=30) as http:
             self.proxy.phase("warm-up")  # the function opens its engine connection on its first request
@@ -311,9 +313,10 @@ class Bench:
             "statuses": statuses,
             "calls": self.per_order("alone", count),
         }
+        return orders[1:]
 
-    def burst(self, count: int) -> list[PlacedOrder]:
-        orders = self.place_orders(count, "burst")
+    def burst(self, orders: Sequence[PlacedOrder]) -> None:
+        count = len(orders)
         self.proxy.phase("burst")
         results: list[tuple[float, float]] = []
         gate = threading.Barrier(count)
@@ -336,7 +339,6 @@ class Bench:
             "statuses": [status for status, _ in ended.values()],
             "calls": self.per_order("burst", count),
         }
-        return orders
 
     def failure_path(self, count: int) -> None:
         orders = self.place_orders(count, "failure path")
@@ -355,16 +357,17 @@ class Bench:
             "calls": self.per_order("out_of_stock", count),
         }
 
-    def ceiling(self, orders: Sequence[PlacedOrder]) -> None:
-        """Medusa's own write and read rates on the burst's orders, at the benchmark's concurrency."""
+    def ceiling(self, when: str, orders: Sequence[PlacedOrder], phase: str) -> None:
+        """Medusa's own write and read rates, straight to Medusa at the benchmark's concurrency: the
+        phase's status writes (storing what each order already holds) and exactly the phase's reads."""
         stats = self.proxy.stats()
-        reads = list(stats["gets"].get("burst", []))
+        reads = list(stats["gets"].get(phase, []))
         with self.admin as admin:
-            writes = [_rewrite(admin, order.id, stats["paths"]["burst"]) for order in orders]
+            writes = [_rewrite(admin, order.id, stats["paths"][phase]) for order in orders]
         assert self.stack.seed is not None
         auth = httpx.BasicAuth(self.stack.seed.api_key, "")
         with httpx.Client(base_url=self.stack.medusa_url, auth=auth, timeout=60) as http:
-            self.figures["ceiling"] = {
+            self.figures.setdefault("ceilings", {})[when] = {
                 "writes_per_s": _rate(http, writes * 3, self.concurrency),
                 "reads_per_s": _rate(http, [("GET", url, None) for url in reads] * 2, self.concurrency),
                 "concurrency": self.concurrency,
@@ -500,7 +503,7 @@ def report(figures: dict[str, Any], burst_size: int) -> Table:
         parts = ", ".join(f"{per_order[kind]:.1f} {kind.replace('_', ' ')}s" for kind in KINDS)
         return total, f"{total:.1f} ({parts})"
 
-    alone, burst, ceiling = figures["alone"], figures["burst"], figures["ceiling"]
+    alone, burst = figures["alone"], figures["burst"]
     total, text = calls(alone["calls"])
     row("Medusa calls per order, alone", text, "<= 6", total <= 6)
     burst_total, text = calls(burst["calls"])
@@ -511,17 +514,18 @@ def report(figures: dict[str, Any], burst_size: int) -> Table:
     orders_per_s = burst["orders"] / burst["seconds"]
     per_order = burst["calls"]
     reads = per_order[ORDER_READ] + per_order[OTHER]
-    medusa_orders_per_s = 1 / (
-        per_order[STATUS_WRITE] / ceiling["writes_per_s"] + reads / ceiling["reads_per_s"]
-    )
-    share = orders_per_s / medusa_orders_per_s
     row(f"Burst of {burst_size}: orders/s", f"{orders_per_s:.2f}")
-    row(
-        f"Medusa's ceiling (concurrency {ceiling['concurrency']})",
-        f"{ceiling['writes_per_s']:.1f} status writes/s, {ceiling['reads_per_s']:.1f} reads/s "
-        f"= {medusa_orders_per_s:.2f} orders/s at {burst_total:.1f} calls/order",
-    )
-    row("Burst / Medusa's ceiling", f"{share:.0%}", ">= 80%", share >= 0.8)
+    ceiling_orders_per_s = []
+    for when, ceiling in figures["ceilings"].items():
+        allows = 1 / (per_order[STATUS_WRITE] / ceiling["writes_per_s"] + reads / ceiling["reads_per_s"])
+        ceiling_orders_per_s.append(allows)
+        row(
+            f"Medusa's ceiling {when} the burst (concurrency {ceiling['concurrency']})",
+            f"{ceiling['writes_per_s']:.1f} status writes/s, {ceiling['reads_per_s']:.1f} reads/s "
+            f"= {allows:.2f} orders/s at {burst_total:.1f} calls/order",
+        )
+    share = orders_per_s / max(ceiling_orders_per_s)
+    row("Burst / Medusa's higher ceiling", f"{share:.0%}", ">= 80%", share >= 0.8)
 
     flow_p50 = statistics.median(alone["flows"])
     row(
@@ -546,17 +550,20 @@ def report(figures: dict[str, Any], burst_size: int) -> Table:
     for name in ("order_webhook", "status_update"):
         cold = figures[f"cold/{name}"]
         row(
-            f"Cold start {name}: import / + first answer",
-            f"{ms(cold['import_s'])} / {ms(cold['first_answer_s'])}, {cold['rss_mib']:.0f} MiB",
+            f"Cold start {name}: import / + first answer (CPU)",
+            f"{ms(cold['import_s'])} / {ms(cold['first_answer_s'])} ({ms(cold['cpu_s'])}), "
+            f"{cold['rss_mib']:.0f} MiB",
         )
         for kind, what in (
             ("every", "every package of its requirements.txt"),
             ("direct", "only its direct dependencies"),
         ):
             ratio = cold["first_answer_s"] / cold[f"{kind}_s"]
+            cpu_ratio = cold["cpu_s"] / cold[f"{kind}_cpu_s"]
             row(
                 f"  vs a process importing {what}",
-                f"{ms(cold[f'{kind}_s'])}, {cold[f'{kind}_rss_mib']:.0f} MiB: {ratio:.2f}x",
+                f"{ms(cold[f'{kind}_s'])} ({ms(cold[f'{kind}_cpu_s'])}), {cold[f'{kind}_rss_mib']:.0f} MiB: "
+                f"{ratio:.2f}x (CPU {cpu_ratio:.2f}x)",
                 "<= 0.5x",
                 ratio <= 0.5,
             )
@@ -615,21 +622,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stack.stop_part("order_webhook")
         stack.start_order_webhook({"ORDER_WEBHOOK_SECRET": secret})
         bench = Bench(stack, proxy, secret, args.concurrency)
-        steps: list[tuple[str, Callable[[], object]]] = [
-            ("cold starts", bench.cold_starts),
-            ("orders alone", lambda: bench.alone(args.alone)),
-        ]
-        for what, step in steps:
-            console.log(f"[bold]{what}[/]")
-            step()
+        console.log("[bold]cold starts[/]")
+        bench.cold_starts()
+        console.log("[bold]orders alone[/]")
+        alone_orders = bench.alone(args.alone)
         console.log("[bold]one order read + one publish[/]")
         bench.baseline(bench.place_orders(3, "baseline"))
+        burst_orders = bench.place_orders(args.burst, "burst")
+        # Other work on the machine changes Medusa's pace from minute to minute: its ceiling is measured
+        # right before and right after the burst, and the burst is compared with the higher of the two.
+        console.log("[bold]Medusa's own ceiling, before the burst[/]")
+        bench.ceiling("before", alone_orders, "alone")
         console.log(f"[bold]burst of {args.burst}[/]")
-        burst_orders = bench.burst(args.burst)
+        bench.burst(burst_orders)
+        console.log("[bold]Medusa's own ceiling, after the burst[/]")
+        bench.ceiling("after", burst_orders, "burst")
         console.log("[bold]failure path[/]")
         bench.failure_path(args.failures)
-        console.log("[bold]Medusa's own ceiling[/]")
-        bench.ceiling(burst_orders)
         stats = proxy.stats()
         bench.figures["paths"] = stats["paths"]
         bench.figures["seconds"] = stats["seconds"]
