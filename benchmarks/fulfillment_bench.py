@@ -54,7 +54,7 @@ if str(REPO_ROOT) not in sys.path:  # run as a script: the repository's own pack
 
 from devstack.admin import AdminApi  # noqa: E402
 from devstack.engine_view import EngineView  # noqa: E402
-from devstack.parts import free_port, port_open  # noqa: E402
+from devstack.parts import free_ports, port_open  # noqa: E402
 from devstack.processes import wait_until  # noqa: E402
 from devstack.shop import PlacedOrder, Shop  # noqa: E402
 from devstack.stack import Ports, Stack, WebhookRetry, new_webhook_secret  # noqa: E402
@@ -597,8 +597,9 @@ def calls_table(figures: dict[str, Any], phases: dict[str, int]) -> Table:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     run_dir = Path(tempfile.mkdtemp(prefix="bench-stack-"))
     run_dir.chmod(0o755)  # PostgreSQL runs as its own system user when we are root
-    ports = Ports.free()
-    proxy = Proxy(f"http://127.0.0.1:{free_port()}")
+    *stack_ports, proxy_port = free_ports(7)
+    ports = Ports(*stack_ports)
+    proxy = Proxy(f"http://127.0.0.1:{proxy_port}")
     stack = Stack(
         run_dir / "run",
         ports,
@@ -609,7 +610,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     secret = new_webhook_secret()
     try:
         stack.run_dir.mkdir(parents=True)
-        proxy_port = int(proxy.url.rsplit(":", 1)[1])
         argv = [
             sys.executable,
             str(REPO_ROOT / "benchmarks" / "counting_proxy.py"),
@@ -642,15 +642,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         stats = proxy.stats()
         bench.figures["paths"] = stats["paths"]
         bench.figures["seconds"] = stats["seconds"]
-        return bench.figures
     except BaseException:
         console.log(f"benchmark failed; logs kept in {run_dir}")
         raise
     finally:
         stack.stop()
         proxy.http.close()
-        if not args.keep:
-            shutil.rmtree(run_dir, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return bench.figures
 
 
 def main() -> int:

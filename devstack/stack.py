@@ -21,7 +21,7 @@ from types import TracebackType
 from pyzeebe import ZeebeClient, create_insecure_channel
 
 from devstack.medusa import ADMIN_EMAIL, AdminLogin, Medusa
-from devstack.parts import free_port, function_argv, port_open, without_project_settings
+from devstack.parts import free_ports, function_argv, port_open, without_project_settings
 from devstack.plugin import install_plugin
 from devstack.postgres import Postgres, cluster_dir
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
@@ -44,7 +44,7 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(*(free_port() for _ in range(6)))
+        return cls(*free_ports(6))
 
 
 @dataclass(frozen=True)
