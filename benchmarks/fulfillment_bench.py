@@ -340,21 +340,24 @@ class Bench:
             "calls": self.per_order("burst", count),
         }
 
-    def failure_path(self, count: int) -> None:
-        orders = self.place_orders(count, "failure path")
+    def failure_path(self, outcome: str, count: int) -> None:
+        """Orders made to fail before their webhook: `out_of_stock` (reservations deleted) or
+        `payment_failed` (payment captured and refunded in full, so no money is held any more)."""
+        orders = self.place_orders(count, outcome)
+        spoil = _delete_reservations if outcome == "out_of_stock" else _refund_payment
         with self.admin as admin:
             for order in orders:
-                _delete_reservations(admin, order.id)
-        self.proxy.phase("out_of_stock")
+                spoil(admin, order.id)
+        self.proxy.phase(outcome)
         with httpx.Client(timeout=30) as http:
             for order in orders:
                 self.send_webhook(http, order.id)
                 self.proxy.terminal_at([order.id], FLOW_TIMEOUT_SECONDS)
                 self.wait_completed([order.id])
         ended = self.proxy.terminal_at([o.id for o in orders], 1)
-        self.figures["out_of_stock"] = {
+        self.figures[outcome] = {
             "statuses": [status for status, _ in ended.values()],
-            "calls": self.per_order("out_of_stock", count),
+            "calls": self.per_order(outcome, count),
         }
 
     def ceiling(self, when: str, orders: Sequence[PlacedOrder], phase: str) -> None:
@@ -420,6 +423,14 @@ def _delete_reservations(admin: AdminApi, order_id: str) -> None:
     line_item_ids = [item["id"] for item in order["items"]]
     for reservation in admin.get("/admin/reservations", line_item_id=line_item_ids)["reservations"]:
         admin.delete(f"/admin/reservations/{reservation['id']}")
+
+
+def _refund_payment(admin: AdminApi, order_id: str) -> None:
+    order = admin.order(order_id, fields="id,*payment_collections,*payment_collections.payments")
+    for collection in order["payment_collections"]:
+        for payment in collection.get("payments") or []:
+            admin.post(f"/admin/payments/{payment['id']}/capture")
+            admin.post(f"/admin/payments/{payment['id']}/refund", {"amount": payment["amount"]})
 
 
 def _median(runs: Sequence[dict[str, Any]], key: str) -> float:
@@ -508,8 +519,9 @@ def report(figures: dict[str, Any], burst_size: int) -> Table:
     row("Medusa calls per order, alone", text, "<= 6", total <= 6)
     burst_total, text = calls(burst["calls"])
     row(f"Medusa calls per order, burst of {burst_size}", text, "<= 6", burst_total <= 6)
-    _, text = calls(figures["out_of_stock"]["calls"])
-    row("Medusa calls per order, out_of_stock path", text, "counted")
+    for outcome in ("out_of_stock", "payment_failed"):
+        _, text = calls(figures[outcome]["calls"])
+        row(f"Medusa calls per order, {outcome} path", text, "counted")
 
     orders_per_s = burst["orders"] / burst["seconds"]
     per_order = burst["calls"]
@@ -569,8 +581,9 @@ def report(figures: dict[str, Any], burst_size: int) -> Table:
             )
     statuses = [*alone["statuses"], *burst["statuses"]]
     row("Happy-path orders ending completed", f"{statuses.count('completed')} of {len(statuses)}")
-    failures = figures["out_of_stock"]["statuses"]
-    row("Failure-path orders ending out_of_stock", f"{failures.count('out_of_stock')} of {len(failures)}")
+    for outcome in ("out_of_stock", "payment_failed"):
+        ended = figures[outcome]["statuses"]
+        row(f"Failure-path orders ending {outcome}", f"{ended.count(outcome)} of {len(ended)}")
     return table
 
 
@@ -637,8 +650,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         bench.burst(burst_orders)
         console.log("[bold]Medusa's own ceiling, after the burst[/]")
         bench.ceiling("after", burst_orders, "burst")
-        console.log("[bold]failure path[/]")
-        bench.failure_path(args.failures)
+        for outcome in ("out_of_stock", "payment_failed"):
+            console.log(f"[bold]failure path: {outcome}[/]")
+            bench.failure_path(outcome, args.failures)
         stats = proxy.stats()
         bench.figures["paths"] = stats["paths"]
         bench.figures["seconds"] = stats["seconds"]
@@ -657,7 +671,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--burst", type=int, default=20, help="orders in the burst (default 20)")
     parser.add_argument("--alone", type=int, default=10, help="orders sent one after another (default 10)")
-    parser.add_argument("--failures", type=int, default=2, help="out_of_stock orders (default 2)")
+    parser.add_argument("--failures", type=int, default=2, help="orders per failure path (default 2)")
     parser.add_argument("--concurrency", type=int, default=8, help="callers for Medusa's ceiling (default 8)")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--keep", action="store_true", help="keep the run directory and its logs")
