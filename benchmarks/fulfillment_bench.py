@@ -317,6 +317,7 @@ class Bench:
         self.proxy.phase("burst")
         results: list[tuple[float, float]] = []
         gate = threading.Barrier(count)
+        cpu_before, machine_before = cpu_by_part(self.stack), machine_cpu_seconds()
         with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=count)) as http:
 
             def fire(order: PlacedOrder) -> tuple[float, float]:
@@ -327,9 +328,13 @@ class Bench:
                 results = list(pool.map(fire, orders))
         ended = self.proxy.terminal_at([o.id for o in orders], FLOW_TIMEOUT_SECONDS)
         self.wait_completed([o.id for o in orders])
+        cpu_after, machine_after = cpu_by_part(self.stack), machine_cpu_seconds()
         first_sent = min(sent for sent, _ in results)
         last_done = max(done for _, done in ended.values())
+        parts = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
         self.figures["burst"] = {
+            "cpu_s_by_part": parts,
+            "cpu_s_elsewhere": machine_after - machine_before - sum(parts.values()),
             "orders": count,
             "seconds": last_done - first_sent,
             "acks": [acked for _, acked in results],
@@ -375,6 +380,41 @@ class Bench:
 
 
 Call = tuple[str, str, dict[str, Any] | None]
+
+
+def _process_table() -> tuple[dict[int, list[int]], dict[int, float]]:
+    """Children of every process, and each one's CPU seconds (its own and its reaped children's)."""
+    children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        cpu[int(entry.name)] = sum(int(value) for value in fields[11:15]) / ticks
+    return children, cpu
+
+
+def cpu_by_part(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far by each part of the stack with all its descendants (Medusa's workers,
+    PostgreSQL's backends)."""
+    children, cpu = _process_table()
+
+    def tree(pid: int) -> float:
+        return cpu.get(pid, 0.0) + sum(tree(child) for child in children.get(pid, []))
+
+    return {part.name: tree(part.pid) for part in stack.group.processes}
+
+
+def machine_cpu_seconds() -> float:
+    """Busy CPU seconds of the whole machine so far (every process, ours or not)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    idle = int(fields[3]) + int(fields[4])
+    return (sum(int(value) for value in fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _read_and_publish(medusa: MedusaClient, bridge: EngineBridge, order_id: str) -> float:
@@ -543,6 +583,14 @@ def report(figures: dict[str, Any], burst_size: int) -> Table:
         )
     share = orders_per_s / max(ceiling_orders_per_s)
     row("Burst / Medusa's higher ceiling", f"{share:.0%}", ">= 80%", share >= 0.8)
+    cpu = {name: seconds / burst["orders"] for name, seconds in burst["cpu_s_by_part"].items()}
+    shop = cpu.pop("medusa", 0.0) + cpu.pop("postgres", 0.0)
+    ours = ", ".join(f"{name} {ms(seconds)}" for name, seconds in sorted(cpu.items(), key=lambda kv: -kv[1]))
+    row("CPU per order in the burst", f"Medusa + PostgreSQL {ms(shop)}; {ours}")
+    row(
+        "CPU of other work on the machine meanwhile",
+        f"{burst['cpu_s_elsewhere']:.1f} s in {burst['seconds']:.1f} s",
+    )
 
     flow_p50 = statistics.median(alone["flows"])
     row(
