@@ -15,27 +15,18 @@ adding a single read of its own to Medusa's load. `GET /__bench/stats` returns e
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import parse_qs
 
-import httpx
-import uvicorn
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 CONTROL_PREFIX: Final = "/__bench/"
 TERMINAL_STATUSES: Final = frozenset({"completed", "payment_failed", "out_of_stock", "failed"})
-# Hop-by-hop headers are the proxy's own business (RFC 9110, 7.6.1).
-HOP_HEADERS: Final = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host"})
 _ORDER_PATH: Final = re.compile(r"^/admin/orders/(order_[A-Za-z0-9]+)$")
 _STATUS_ROUTE: Final = re.compile(r"^/admin/fulfillment-workflow/orders/(order_[A-Za-z0-9]+)/status$")
 
@@ -121,87 +112,152 @@ class Tally:
         }
 
 
+class _ClosedWhileIdle(ConnectionError):
+    """The upstream closed a kept-alive connection before answering on it."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """The start line and headers of one HTTP/1.1 message, and the bytes they came in."""
+
+    start_line: str
+    headers: dict[str, str]
+    raw: bytes
+
+    @property
+    def content_length(self) -> int:
+        return int(self.headers.get("content-length", "0"))
+
+
+async def read_head(reader: asyncio.StreamReader) -> Head | None:
+    """The next message's head, or None when the peer closed the connection between messages."""
+    try:
+        raw = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return None
+    lines = raw.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name:
+            headers[name.strip().lower()] = value.strip()
+    return Head(lines[0], headers, raw)
+
+
 class CountingProxy:
-    """An ASGI app forwarding everything outside /__bench/ to the upstream, counting on the way."""
+    """Forwards everything outside /__bench/ to the upstream as bytes, counting on the way.
+
+    Plain asyncio streams rather than an HTTP framework and client: the proxy shares the machine's cores
+    with Medusa during the benchmark, so it parses only what it must (the start lines, the lengths) and
+    keeps a pool of upstream connections. Bodies must come with Content-Length, as the Admin API's do.
+    """
 
     def __init__(self, upstream: str) -> None:
         self.tally = Tally()
-        self._client = httpx.AsyncClient(
-            base_url=upstream,
-            timeout=60,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-        )
+        host, _, port = upstream.removeprefix("http://").rstrip("/").partition(":")
+        self._upstream = (host, int(port or 80))
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        body = await _read_body(receive)
-        path: str = scope["path"]
-        if path.startswith(CONTROL_PREFIX):
-            await self._control(scope["method"], path.removeprefix(CONTROL_PREFIX), body, send)
-            return
-        await self._forward(scope, path, body, send)
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while (head := await read_head(reader)) is not None:
+                body = await reader.readexactly(head.content_length)
+                method, target, _ = head.start_line.split(" ", 2)
+                if target.startswith(CONTROL_PREFIX):
+                    writer.write(self._control(method, target.removeprefix(CONTROL_PREFIX), body))
+                else:
+                    writer.write(await self._forward(method, target, head, body))
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
 
-    async def _forward(self, scope: Scope, path: str, body: bytes, send: Send) -> None:
-        method: str = scope["method"]
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in scope["headers"]
-            if name.decode("latin-1").lower() not in HOP_HEADERS
-        ]
-        query = scope["query_string"].decode("latin-1")
-        url = f"{path}?{query}" if query else path
+    async def _forward(self, method: str, url: str, head: Head, body: bytes) -> bytes:
+        path = url.partition("?")[0]
         kind, order_id = classify(method, path)
         sent_at = time.monotonic()
         try:
-            response = await self._client.request(method, url, headers=headers, content=body)
-        except httpx.HTTPError as exc:
+            status, answer = await self._exchange(head.raw + body)
+        except (OSError, asyncio.IncompleteReadError) as exc:
             self.tally.record(method, url, kind, order_id, 502, time.monotonic() - sent_at)
-            await _answer(send, 502, {"error": "bad_gateway", "message": f"{type(exc).__name__}: {exc}"})
-            return
+            return _response(502, {"error": "bad_gateway", "message": f"{type(exc).__name__}: {exc}"})
         answered_at = time.monotonic()
-        self.tally.record(method, url, kind, order_id, response.status_code, answered_at - sent_at)
-        if kind == STATUS_WRITE and order_id and response.status_code == 200:
-            status = written_status(body)
-            if status in TERMINAL_STATUSES and order_id not in self.tally.terminal_writes:
-                self.tally.terminal_writes[order_id] = (status, answered_at)
-        out_headers = [
-            (name.encode("latin-1"), value.encode("latin-1"))
-            for name, value in response.headers.items()
-            if name.lower() not in HOP_HEADERS and name.lower() not in ("content-length", "content-encoding")
-        ]
-        content = response.content
-        out_headers.append((b"content-length", str(len(content)).encode()))
-        await send({"type": "http.response.start", "status": response.status_code, "headers": out_headers})
-        await send({"type": "http.response.body", "body": content})
+        self.tally.record(method, url, kind, order_id, status, answered_at - sent_at)
+        if kind == STATUS_WRITE and order_id and status == 200:
+            written = written_status(body)
+            if written in TERMINAL_STATUSES and order_id not in self.tally.terminal_writes:
+                self.tally.terminal_writes[order_id] = (written, answered_at)
+        return answer
 
-    async def _control(self, method: str, command: str, body: bytes, send: Send) -> None:
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
+        """Sends one request upstream; (status, the whole answer as bytes). A pooled connection the
+        upstream closed while idle (Node closes them after a few seconds) fails before any answer: the
+        request then goes once more on a new connection."""
+        while self._idle:
+            reader, writer = self._idle.pop()
+            try:
+                return await self._send_on(reader, writer, request)
+            except _ClosedWhileIdle:
+                continue
+        return await self._send_on(*await asyncio.open_connection(*self._upstream), request)
+
+    async def _send_on(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> tuple[int, bytes]:
+        head = None
+        try:
+            writer.write(request)
+            await writer.drain()
+            head = await read_head(reader)
+            if head is None:
+                raise _ClosedWhileIdle
+            if "chunked" in head.headers.get("transfer-encoding", ""):
+                raise OSError("chunked answers are not supported")
+            answer = head.raw + await reader.readexactly(head.content_length)
+        except ConnectionError as exc:
+            writer.close()
+            if head is None:  # nothing came back: the request was not taken
+                raise _ClosedWhileIdle from exc
+            raise
+        except BaseException:
+            writer.close()
+            raise
+        keep_alive = head.start_line.startswith("HTTP/1.1") or "keep-alive" in head.headers.get(
+            "connection", ""
+        )
+        if keep_alive and head.headers.get("connection", "").lower() != "close":
+            self._idle.append((reader, writer))
+        else:
+            writer.close()
+        return int(head.start_line.split(" ", 2)[1]), answer
+
+    def _control(self, method: str, command: str, body: bytes) -> bytes:
         if method == "POST" and command == "phase":
             self.tally.phase = str(json.loads(body)["name"])
-            await _answer(send, 200, {"phase": self.tally.phase})
-        elif method == "GET" and command == "stats":
-            await _answer(send, 200, self.tally.as_json())
-        elif method == "GET" and command == "ended":
+            return _response(200, {"phase": self.tally.phase})
+        if method == "GET" and command == "stats":
+            return _response(200, self.tally.as_json())
+        if method == "GET" and command == "ended":
             # Polled while orders run: only the terminal writes, so polling costs next to nothing.
-            await _answer(send, 200, {k: list(v) for k, v in self.tally.terminal_writes.items()})
-        else:
-            await _answer(send, 404, {"error": "not_found", "message": command})
+            return _response(200, {k: list(v) for k, v in self.tally.terminal_writes.items()})
+        return _response(404, {"error": "not_found", "message": command})
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-async def _answer(send: Send, status: int, payload: dict[str, Any]) -> None:
+def _response(status: int, payload: dict[str, Any]) -> bytes:
     body = json.dumps(payload).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+async def _serve(port: int, upstream: str) -> None:
+    proxy = CountingProxy(upstream)
+    server = await asyncio.start_server(proxy.serve, "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
 
 
 def main() -> None:
@@ -209,9 +265,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True)
     args = parser.parse_args()
-    uvicorn.run(
-        CountingProxy(args.upstream), host="127.0.0.1", port=args.port, log_level="warning", access_log=False
-    )
+    asyncio.run(_serve(args.port, args.upstream))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import os
 import re
 import secrets
@@ -582,13 +583,14 @@ def report(figures: dict[str, Any], burst_size: int) -> Table:
             f"= {allows:.2f} orders/s at {burst_total:.1f} calls/order",
         )
     share = orders_per_s / max(ceiling_orders_per_s)
-    row("Burst / Medusa's higher ceiling", f"{share:.0%}", ">= 80%", share >= 0.8)
+    # Floored, so a share printed as 80% has reached 80%.
+    row("Burst / Medusa's higher ceiling", f"{math.floor(share * 100)}%", ">= 80%", share >= 0.8)
     cpu = {name: seconds / burst["orders"] for name, seconds in burst["cpu_s_by_part"].items()}
     shop = cpu.pop("medusa", 0.0) + cpu.pop("postgres", 0.0)
     ours = ", ".join(f"{name} {ms(seconds)}" for name, seconds in sorted(cpu.items(), key=lambda kv: -kv[1]))
     row("CPU per order in the burst", f"Medusa + PostgreSQL {ms(shop)}; {ours}")
     row(
-        "CPU of other work on the machine meanwhile",
+        "CPU of all other work meanwhile (this client too)",
         f"{burst['cpu_s_elsewhere']:.1f} s in {burst['seconds']:.1f} s",
     )
 
