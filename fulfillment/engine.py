@@ -36,6 +36,9 @@ from pyzeebe.errors import (
     ZeebeInternalError,
 )
 
+# The errors are defined beside the publisher protocol and re-exported here, where callers expect them.
+from fulfillment.intake import EngineError as EngineError
+from fulfillment.intake import EngineUnavailable as EngineUnavailable
 from fulfillment.intake import Publication
 from fulfillment.logs import bind
 from fulfillment.settings import DEFAULT_CAMUNDA_REGION, EngineSettings
@@ -66,14 +69,6 @@ UNAVAILABLE_ERRORS: Final = (
     ZeebeBackPressureError,
     ZeebeInternalError,
 )
-
-
-class EngineError(Exception):
-    """The engine refused a call for a reason retrying will not fix (e.g. bad credentials)."""
-
-
-class EngineUnavailable(EngineError):
-    """The gateway could not be reached, timed out or is in back pressure: try again later."""
 
 
 def create_channel(settings: EngineSettings) -> grpc.aio.Channel:

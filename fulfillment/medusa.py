@@ -120,14 +120,21 @@ class MedusaClient:
 
     def get_order(self, order_id: str) -> Order:
         """The order snapshot the workflow needs (raises OrderNotFound for an unknown id)."""
-        body = self._json("GET", _order_path(order_id), params={"fields": ORDER_FIELDS})
-        return Order.model_validate(body["order"])
+        path = _order_path(order_id)
+        response, body = self._answer("GET", path, params={"fields": ORDER_FIELDS})
+        try:
+            return Order.model_validate(_order_in(body, response, "GET", path))
+        except ValidationError:
+            # The error would echo the order's values (the customer's email among them): never chain it.
+            raise MedusaUnavailable(
+                f"GET {path}: Medusa answered {response.status_code} with an order of an unexpected shape",
+                response.status_code,
+            ) from None
 
     def get_order_fields(self, order_id: str, fields: str) -> dict[str, Any]:
         """The order as a raw object with the Admin API's `fields` selection (e.g. "*payment_collections"),
         for reads that need more than the shared snapshot carries."""
-        body = self._json("GET", _order_path(order_id), params={"fields": fields})
-        return dict(body["order"])
+        return self._order("GET", _order_path(order_id), params={"fields": fields})
 
     def write_workflow_status(
         self, order_id: str, metadata: dict[str, Any], replaces: Sequence[str | None]
@@ -152,8 +159,11 @@ class MedusaClient:
             ) from exc
         try:
             return WorkflowWrite.model_validate(body)
-        except ValidationError as exc:
-            raise MedusaError(f"unexpected answer from the status route: {exc.errors()[0]['msg']}") from exc
+        except ValidationError:
+            # The answer is never quoted: it may carry customer data.
+            raise MedusaUnavailable(
+                f"POST {_status_path(order_id)}: unexpected answer from the status route", 200
+            ) from None
 
     def list_reservations(self, line_item_ids: Sequence[str]) -> list[dict[str, Any]]:
         """All reservations for the given line items (every page)."""
@@ -173,16 +183,28 @@ class MedusaClient:
             if not page or offset >= int(body.get("count", 0)):
                 return
 
+    def _order(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response, body = self._answer(method, path, **kwargs)
+        return _order_in(body, response, method, path)
+
     def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return self._answer(method, path, **kwargs)[1]
+
+    def _answer(self, method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, dict[str, Any]]:
+        """The response and its JSON object; an answer that is no JSON object (e.g. a proxy's HTML page)
+        is MedusaUnavailable naming the status, never quoting the body."""
         response = self._send(method, path, **kwargs)
         _raise_for_status(response)
         try:
             body = response.json()
-        except ValueError as exc:
-            raise MedusaError(f"{method} {path}: answer is not JSON", response.status_code) from exc
+        except ValueError:
+            body = None
         if not isinstance(body, dict):
-            raise MedusaError(f"{method} {path}: answer is not a JSON object", response.status_code)
-        return body
+            raise MedusaUnavailable(
+                f"{method} {path}: Medusa answered {response.status_code} with no JSON object",
+                response.status_code,
+            )
+        return response, body
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         retrying = Retrying(
@@ -222,12 +244,23 @@ def _status_path(order_id: str) -> str:
     return f"/admin/fulfillment-workflow/orders/{_order_id_segment(order_id)}/status"
 
 
+def _order_in(body: dict[str, Any], response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+    order = body.get("order")
+    if not isinstance(order, dict):
+        raise MedusaUnavailable(
+            f"{method} {path}: Medusa answered {response.status_code} without an order", response.status_code
+        )
+    return order
+
+
 def _medusa_message(response: httpx.Response) -> str:
+    # Only Medusa's own JSON error message: a body of any other shape is never quoted (it may be a page
+    # that echoes the request).
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
-    return str(body.get("message", "")) if isinstance(body, dict) else ""
+        return ""
+    return str(body.get("message", ""))[:200] if isinstance(body, dict) else ""
 
 
 def _raise_for_status(response: httpx.Response) -> None:
@@ -242,7 +275,8 @@ def _raise_for_status(response: httpx.Response) -> None:
         raise OrderNotFound(f"{request}: {message or 'not found'}", status)
     if status == 400:
         raise MedusaRejected(message or "bad request", status)
-    raise MedusaError(f"{request}: {status} {message}", status)
+    # 408, 409, 422, ...: not an answer this client expects; Medusa or a proxy before it is not usable now.
+    raise MedusaUnavailable(f"{request}: Medusa answered {status}", status)
 
 
 def _log_retry(retry_state: Any) -> None:

@@ -1,4 +1,4 @@
-"""Settings of every part, from the environment (names as in DESIGN.md: the field name in upper case).
+"""Settings of every part, from the environment (names as in docs/contracts.md: the field name in upper case).
 
 A secret setting may hold a Secret Manager reference `projects/P/secrets/S/versions/V`; it is resolved while
 the settings load, once per process. `load_settings` turns any missing or malformed setting into ONE line on
@@ -130,7 +130,14 @@ class EngineSettings(_Settings):
         return "insecure"
 
 
-class WebhookSettings(MedusaSettings, EngineSettings):
+class FunctionSettings(_Settings):
+    """What both HTTP functions share."""
+
+    # A body still arriving after this long is answered 408: a slow client holds a server thread no longer.
+    http_body_deadline_seconds: float = Field(default=10.0, gt=0, le=300)
+
+
+class WebhookSettings(MedusaSettings, EngineSettings, FunctionSettings):
     order_webhook_secret: WebhookSecrets
     # How long Zeebe keeps the "order-placed" message buffered. While it is buffered a redelivery with the
     # same message id is refused by Zeebe itself; after it, the workflow marker in the order's metadata
@@ -143,7 +150,7 @@ class WebhookSettings(MedusaSettings, EngineSettings):
         return split_secrets(self.order_webhook_secret.get_secret_value())
 
 
-class StatusSettings(MedusaSettings):
+class StatusSettings(MedusaSettings, FunctionSettings):
     status_update_secret: WebhookSecrets
 
     @property

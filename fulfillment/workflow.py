@@ -102,7 +102,10 @@ class StatusUpdate(BaseModel):
     def _aware_utc(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59 is past the last representable moment
+            raise ValueError("must be a moment between the years 1 and 9999 in UTC") from None
 
 
 def has_workflow_marker(metadata: Mapping[str, Any]) -> bool:

@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 from localzeebe import log as engine_log
+from localzeebe.backpressure import BackPressure
 from localzeebe.engine import Engine
 from localzeebe.inspection import run_cli, start_http
+from localzeebe.message import TTL_CHECK_INTERVAL_MS
 from localzeebe.server import start_grpc
 from localzeebe.store import Store
 
@@ -28,7 +30,26 @@ def _serve_arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--data-dir", type=Path, help="keep state in DIR across restarts (default: memory)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--message-ttl-check-interval",
+        type=float,
+        default=TTL_CHECK_INTERVAL_MS / 1000,
+        metavar="SECONDS",
+        help="how often expired messages are removed, freeing their ids (Zeebe's default: 60)",
+    )
+    parser.add_argument(
+        "--back-pressure",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="answer this share (0-1) of the commands Zeebe may limit with RESOURCE_EXHAUSTED (default 0)",
+    )
+    arguments = parser.parse_args(argv)
+    if not 0 <= arguments.back_pressure <= 1:
+        parser.error("--back-pressure must be between 0 and 1")
+    if arguments.message_ttl_check_interval <= 0:
+        parser.error("--message-ttl-check-interval must be positive")
+    return arguments
 
 
 def _inspect_arguments(argv: list[str]) -> argparse.Namespace:
@@ -45,9 +66,10 @@ def _inspect_arguments(argv: list[str]) -> argparse.Namespace:
 
 async def serve(arguments: argparse.Namespace) -> None:
     store = Store(arguments.data_dir) if arguments.data_dir else None
-    engine = Engine(store)
+    engine = Engine(store, ttl_check_interval_ms=round(arguments.message_ttl_check_interval * 1000))
     engine.resume()
-    grpc_server, grpc_port = await start_grpc(engine, arguments.host, arguments.port)
+    back_pressure = BackPressure(arguments.back_pressure)
+    grpc_server, grpc_port = await start_grpc(engine, arguments.host, arguments.port, back_pressure)
     try:
         http_server, http_port = await start_http(engine, arguments.host, arguments.http_port)
     except OSError as error:
@@ -58,12 +80,14 @@ async def serve(arguments: argparse.Namespace) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     log.info(
-        "listening grpc=%s:%d http=%s:%d data-dir=%s",
+        "listening grpc=%s:%d http=%s:%d data-dir=%s back-pressure=%g message-ttl-check=%gs",
         arguments.host,
         grpc_port,
         arguments.host,
         http_port,
         arguments.data_dir or "(memory)",
+        arguments.back_pressure,
+        arguments.message_ttl_check_interval,
     )
     print(f"localzeebe ready grpc={arguments.host}:{grpc_port} http={arguments.host}:{http_port}", flush=True)
     await stopping.wait()

@@ -5,6 +5,8 @@ Every refusal names the element id and the line, so nothing outside the subset i
 
 from __future__ import annotations
 
+from typing import Final
+
 from localzeebe.bpmn_xml import BPMN, XSI, ZEEBE, XmlError, XmlNode, parse_xml
 from localzeebe.feel import Expression, FeelError
 from localzeebe.model import Element, Mapping, Process, SequenceFlow
@@ -28,6 +30,10 @@ SUPPORTED_EVENTS = {
 
 class DeploymentError(ValueError):
     """The resource cannot be deployed; the message names the element and the line."""
+
+
+# Attributes some modelers still offer on error events; Zeebe ignores them since 8.2.
+IGNORED_BY_ZEEBE: Final = ("errorCodeVariable", "errorMessageVariable")
 
 
 def _refuse(node: XmlNode, reason: str) -> DeploymentError:
@@ -192,12 +198,14 @@ class _ProcessReader:
             raise _refuse(node, "an error catch event needs a static errorCode")
         element.error_code = _expression(node, code, "errorCode") if code else None
         for source in (definition, node):
-            element.error_code_variable = element.error_code_variable or source.attr(
-                "errorCodeVariable", ZEEBE
-            )
-            element.error_message_variable = element.error_message_variable or source.attr(
-                "errorMessageVariable", ZEEBE
-            )
+            for attribute in IGNORED_BY_ZEEBE:
+                if source.attr(attribute, ZEEBE) is not None:
+                    raise _refuse(
+                        node,
+                        f"zeebe:{attribute} is not a Zeebe feature (Zeebe 8.2+ ignores it, so a model "
+                        "relying on it breaks silently on Camunda 8): throw the code and message as "
+                        "variables and map them with an output mapping on the catch event",
+                    )
 
     def _timer_duration(self, node: XmlNode, definition: XmlNode) -> Expression:
         duration = definition.first(BPMN, "timeDuration")

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from localzeebe import errors
 from localzeebe.core import LIVE_JOB_STATES
 from localzeebe.deployment import DeploymentError, parse_resource
-from localzeebe.message import MessageCorrelation
+from localzeebe.message import TTL_CHECK_INTERVAL_MS, MessageCorrelation
 from localzeebe.model import Process
 from localzeebe.state import (
     ElementInstance,
@@ -29,8 +29,10 @@ log = logging.getLogger("localzeebe")
 
 
 class Engine(MessageCorrelation):
-    def __init__(self, store: Store | None = None) -> None:
-        super().__init__(store)
+    def __init__(
+        self, store: Store | None = None, ttl_check_interval_ms: int = TTL_CHECK_INTERVAL_MS
+    ) -> None:
+        super().__init__(store, ttl_check_interval_ms)
         if store is not None:
             self._load(store)
 
@@ -54,7 +56,7 @@ class Engine(MessageCorrelation):
             self.message_buffer.buffer(Message(**data))
 
     def resume(self) -> None:
-        """After loading state: requeue jobs and re-arm deadlines, backoffs, timers and message TTLs."""
+        """After loading state: requeue jobs, re-arm deadlines, backoffs and timers, start the TTL checker."""
         for job in self.jobs.values():
             if job.state == "ACTIVATABLE":
                 self.job_queue.push(job.type, job.key)
@@ -66,8 +68,7 @@ class Engine(MessageCorrelation):
             for element in instance.elements.values():
                 for boundary_id, due in element.timers.items():
                     self._schedule_timer(instance, element, boundary_id, due)
-        for message in list(self.message_buffer.messages.values()):
-            self._schedule("message", message.key, "", message.expires_at, self._expiry(message.key))
+        self.start_ttl_checker()
 
     def deploy(self, resources: Iterable[tuple[str, bytes]]) -> tuple[int, list[ProcessDefinition]]:
         parsed: list[tuple[str, bytes, Process]] = []
@@ -90,9 +91,11 @@ class Engine(MessageCorrelation):
     def _deploy_process(self, name: str, content: bytes, process: Process) -> ProcessDefinition:
         checksum = hashlib.sha256(content).hexdigest()
         latest_key = self.latest.get(process.bpmn_process_id)
-        if latest_key is not None and self.definitions[latest_key].checksum == checksum:
-            return self.definitions[latest_key]
-        version = self.definitions[latest_key].version + 1 if latest_key is not None else 1
+        latest = self.definitions[latest_key] if latest_key is not None else None
+        # Zeebe's duplicate check: the same content under the same resource name keeps the version.
+        if latest is not None and latest.checksum == checksum and latest.resource_name == name:
+            return latest
+        version = latest.version + 1 if latest is not None else 1
         definition = ProcessDefinition(
             key=self.next_key(),
             bpmn_process_id=process.bpmn_process_id,
@@ -222,7 +225,7 @@ class Engine(MessageCorrelation):
         log.info("job error thrown key %d type %s code %s", key, job.type, code)
         job.error_message = message
         self._retire_job(job, "ERROR_THROWN")
-        if not self._catch_error(instance, element_instance, code, message, variables):
+        if not self._catch_error(instance, element_instance, code, variables):
             self._raise_incident(
                 instance,
                 element_instance,

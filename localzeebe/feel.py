@@ -3,13 +3,17 @@
 Supported: number/string/true/false/null literals, variable paths ``a.b.c``, comparisons
 ``= != < <= > >=``, ``and``/``or``, ``not(x)``, arithmetic ``+ - * /`` and parentheses.
 Semantics follow FEEL: a missing variable or path is ``null``; comparing or computing with
-``null`` or mismatched types yields ``null`` (so does arithmetic beyond what a float holds);
+``null`` or mismatched types yields ``null`` (so does a result beyond what a float holds);
+numbers are decimals as in Zeebe's FEEL engine (``0.1 + 0.2 = 0.3`` is true): arithmetic and comparisons
+run on 34-digit decimals (IEEE DECIMAL128, like Java's MathContext.DECIMAL128) and a result leaves the
+evaluator as a JSON number again (an integer when it is whole and fits 64 bits, else a float);
 ``and``/``or`` use three-valued logic. Expressions longer than MAX_TOKENS tokens or nested deeper
 than MAX_NESTING levels are refused, so neither parsing nor evaluation can exhaust the stack.
 """
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -92,12 +96,16 @@ class Binary:
 Node = Literal | Path | Unary | Binary
 
 
-def _number(text: str) -> int | float:
+def _number(text: str) -> int | decimal.Decimal:
     try:
-        value = float(text) if "." in text else int(text)
+        value = decimal.Decimal(text) if "." in text else int(text)
     except ValueError:  # more digits than Python converts
         raise FeelError(f"number literal too long: {text[:20]}...") from None
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:
+        finite = False
+    if not finite:
         raise FeelError(f"number literal too large: {text[:20]}...")
     return value
 
@@ -234,11 +242,28 @@ def parse(source: str) -> Node:
 
 # --- evaluation ------------------------------------------------------------------------------
 def _is_number(value: Value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool)
 
 
-def _normalize(number: float) -> int | float:
-    return int(number) if isinstance(number, float) and number.is_integer() else number
+# Zeebe's FEEL numbers are BigDecimals computed with MathContext.DECIMAL128.
+DECIMAL128 = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, Emax=6144, Emin=-6143)
+_INT64 = 2**63
+
+
+def _decimal(number: int | float | decimal.Decimal) -> decimal.Decimal:
+    if isinstance(number, float):
+        return decimal.Decimal(repr(number))  # the shortest decimal that reads back as this float
+    return decimal.Decimal(number)
+
+
+def _to_json(value: Value) -> Value:
+    """A decimal result as the JSON number a Zeebe variable holds (None when no float holds it)."""
+    if not isinstance(value, decimal.Decimal):
+        return value
+    if value == value.to_integral_value() and abs(value) < _INT64:
+        return int(value)
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _lookup(path: Path, context: Mapping[str, Value]) -> Value:
@@ -254,17 +279,16 @@ def _equal(left: Value, right: Value) -> Value:
     if left is None or right is None:
         return left is None and right is None
     if _is_number(left) and _is_number(right):
-        return bool(left == right)
+        return _decimal(left) == _decimal(right)
     if type(left) is not type(right):
         return None
     return bool(left == right)
 
 
 def _order(op: str, left: Value, right: Value) -> Value:
-    comparable = (_is_number(left) and _is_number(right)) or (
-        isinstance(left, str) and isinstance(right, str)
-    )
-    if not comparable:
+    if _is_number(left) and _is_number(right):
+        left, right = _decimal(left), _decimal(right)
+    elif not (isinstance(left, str) and isinstance(right, str)):
         return None
     if op == "<":
         return bool(left < right)
@@ -281,21 +305,21 @@ def _arithmetic(op: str, left: Value, right: Value) -> Value:
     if not (_is_number(left) and _is_number(right)):
         return None
     try:
-        return _compute(op, left, right)
-    except OverflowError:  # an integer too large to mix with a float or to divide
+        return _compute(op, _decimal(left), _decimal(right))
+    except decimal.Overflow:  # beyond even a DECIMAL128
         return None
 
 
-def _compute(op: str, left: int | float, right: int | float) -> Value:
+def _compute(op: str, left: decimal.Decimal, right: decimal.Decimal) -> Value:
     if op == "+":
-        return left + right
+        return DECIMAL128.add(left, right)
     if op == "-":
-        return left - right
+        return DECIMAL128.subtract(left, right)
     if op == "*":
-        return left * right
+        return DECIMAL128.multiply(left, right)
     if right == 0:
         return None
-    return _normalize(left / right)
+    return DECIMAL128.divide(left, right)
 
 
 def _logic(op: str, left: Value, right: Value) -> Value:
@@ -312,19 +336,23 @@ def _logic(op: str, left: Value, right: Value) -> Value:
 
 def evaluate(node: Node, context: Mapping[str, Value]) -> Value:
     """Evaluate a parsed expression against variables; never raises for data problems (gives null)."""
+    return _to_json(_evaluate(node, context))
+
+
+def _evaluate(node: Node, context: Mapping[str, Value]) -> Value:
     if isinstance(node, Literal):
         return node.value
     if isinstance(node, Path):
         return _lookup(node, context)
     if isinstance(node, Unary):
-        operand = evaluate(node.operand, context)
+        operand = _evaluate(node.operand, context)
         if node.op == "not":
             return (not operand) if isinstance(operand, bool) else None
         return -operand if _is_number(operand) else None
-    left = evaluate(node.left, context)
+    left = _evaluate(node.left, context)
     if node.op in {"and", "or"}:
-        return _logic(node.op, left, evaluate(node.right, context))
-    right = evaluate(node.right, context)
+        return _logic(node.op, left, _evaluate(node.right, context))
+    right = _evaluate(node.right, context)
     if node.op == "=":
         return _equal(left, right)
     if node.op == "!=":

@@ -93,14 +93,16 @@ class TokenFlow(JobLifecycle):
         payload = element_instance.variables  # kept until the mappings succeed: a retry needs it again
         if element.outputs:
             context = {**instance.variables, **payload}
-            propagate(instance, None, self._map(element.outputs, context))
-        elif payload:
+            propagate(instance, None, self._map(element.outputs, context, merge=True))
+        elif payload and element.event != "error":
+            # A message's variables reach the process scope. Variables thrown with an error are local to
+            # the catch event (gateway.proto, ThrowErrorRequest): without an output mapping they end with it.
             propagate(instance, None, payload)
         self._complete(instance, element_instance, element.outgoing)
 
-    def _map(self, mappings: list[Any], context: Variables) -> Variables:
+    def _map(self, mappings: list[Any], context: Variables, *, merge: bool) -> Variables:
         try:
-            return apply_mappings(mappings, context)
+            return apply_mappings(mappings, context, merge=merge)
         except MappingError as error:
             raise ElementFailure("IO_MAPPING_ERROR", str(error)) from None
 
@@ -176,7 +178,7 @@ class TokenFlow(JobLifecycle):
         self, instance: ProcessInstance, element_instance: ElementInstance, element: Element
     ) -> None:
         if element.inputs:
-            element_instance.variables.update(self._map(element.inputs, instance.variables))
+            element_instance.variables.update(self._map(element.inputs, instance.variables, merge=False))
         context = visible(instance, element_instance)
         job_type = self._evaluate_string(element, element.job_type, context, "job type")
         retries = self._evaluate_retries(element, context)
@@ -246,7 +248,7 @@ class TokenFlow(JobLifecycle):
     ) -> None:
         try:
             if element.outputs:
-                outputs = self._map(element.outputs, visible(instance, element_instance))
+                outputs = self._map(element.outputs, visible(instance, element_instance), merge=True)
                 propagate(instance, None, outputs)
         except ElementFailure as failure:
             self._raise_incident(instance, element_instance, failure.error_type, failure.message)
@@ -258,7 +260,6 @@ class TokenFlow(JobLifecycle):
         instance: ProcessInstance,
         element_instance: ElementInstance,
         code: str,
-        message: str,
         variables: Variables,
     ) -> bool:
         element = self._model(instance).element(element_instance.element_id)
@@ -269,13 +270,8 @@ class TokenFlow(JobLifecycle):
         if not candidates:
             return False
         boundary = candidates[0]
-        payload = dict(variables)
-        if boundary.error_code_variable:
-            payload[boundary.error_code_variable] = code
-        if boundary.error_message_variable:
-            payload[boundary.error_message_variable] = message
         self._terminate(instance, element_instance)
-        self._activate(instance, boundary, payload)
+        self._activate(instance, boundary, dict(variables))
         return True
 
     def _throw_from_end_event(

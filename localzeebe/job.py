@@ -86,6 +86,17 @@ class JobLifecycle(EngineCore):
         self.commit()
         return activated
 
+    def return_undelivered(self, jobs: Iterable[Job]) -> None:
+        """Jobs activated for a request that could not receive them: activatable again, retries kept."""
+        for job in jobs:
+            if job.state == "ACTIVATED":
+                log.info(
+                    "job not delivered key %d type %s: activatable again (retries kept)", job.key, job.type
+                )
+                self._cancel("job", job.key)
+                self._make_activatable(job)
+        self.commit()
+
     def job_variables(self, job: Job, names: Iterable[str]) -> Variables:
         instance = self.instances[job.process_instance_key]
         variables = visible(instance, instance.elements.get(job.element_instance_key))

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final, Self
@@ -38,7 +38,12 @@ class EngineStartError(RuntimeError):
 
 
 def engine_argv(
-    host: str, port: int, http_port: int, data_dir: Path | None, log_level: str | None
+    host: str,
+    port: int,
+    http_port: int,
+    data_dir: Path | None,
+    log_level: str | None,
+    options: Sequence[str] = (),
 ) -> list[str]:
     """The engine's command line, run with this interpreter."""
     argv = [sys.executable, "-m", "localzeebe", "--host", host]
@@ -47,7 +52,7 @@ def engine_argv(
         argv += ["--data-dir", str(data_dir)]
     if log_level is not None:
         argv += ["--log-level", log_level]
-    return argv
+    return argv + list(options)
 
 
 class LocalEngine:
@@ -78,6 +83,7 @@ class LocalEngine:
         log_level: str | None = None,
         log_path: Path | None = None,
         env: Mapping[str, str] | None = None,
+        options: Sequence[str] = (),
         new_session: bool = False,
         start_timeout: float = START_TIMEOUT_SECONDS,
         stop_grace: float = STOP_GRACE_SECONDS,
@@ -86,11 +92,12 @@ class LocalEngine:
 
         `log_level` None keeps the engine's default (info); `env` None inherits this process's environment;
         `log_path` None logs to a new temporary file (kept, so a failure can be read afterwards).
+        `options` are more command-line options (e.g. `["--back-pressure", "0.3"]`, see `--help`).
         `new_session` puts the engine in its own session, so Ctrl-C in a terminal does not reach it.
         Raises EngineStartError when the engine exits or prints no ready line within `start_timeout`.
         """
         log_path = log_path or _temporary_log()
-        argv = engine_argv(host, port, http_port, data_dir, log_level)
+        argv = engine_argv(host, port, http_port, data_dir, log_level, options)
         with log_path.open("ab") as log:
             log.write(f"\n--- {time.strftime('%H:%M:%S')} starting: {' '.join(argv)}\n".encode())
             log.flush()

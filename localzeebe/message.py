@@ -4,7 +4,8 @@ and correlation to message start events."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import Final
 
 from localzeebe import errors
 from localzeebe.instance import TokenFlow
@@ -17,6 +18,8 @@ from localzeebe.state import (
 from localzeebe.store import Store
 
 log = logging.getLogger("localzeebe")
+# Zeebe's default for zeebe.broker.experimental.engine.messages.ttlCheckerInterval (PT1M).
+TTL_CHECK_INTERVAL_MS: Final = 60_000
 
 
 class MessageBuffer:
@@ -65,9 +68,29 @@ class MessageBuffer:
 
 
 class MessageCorrelation(TokenFlow):
-    def __init__(self, store: Store | None = None) -> None:
+    def __init__(
+        self, store: Store | None = None, ttl_check_interval_ms: int = TTL_CHECK_INTERVAL_MS
+    ) -> None:
         super().__init__(store)
         self.message_buffer = MessageBuffer()
+        self.ttl_check_interval_ms = ttl_check_interval_ms
+
+    def start_ttl_checker(self) -> None:
+        """Removes expired messages every interval, as Zeebe's MessageTimeToLiveChecker does: until it runs,
+        an expired message's id is still refused (only correlation looks at the deadline itself)."""
+
+        def check() -> None:
+            self._expire_messages(now_ms())
+            self.start_ttl_checker()
+
+        self._schedule("ttl-checker", 0, "", now_ms() + self.ttl_check_interval_ms, check)
+
+    def _expire_messages(self, now: int) -> None:
+        for message in list(self.message_buffer.messages.values()):
+            if message.expires_at <= now:
+                self.message_buffer.expire(message.key)
+                self._forget("message", message.key)
+                log.info("message expired key %d name %s", message.key, message.name)
 
     def _instance_ended(self, instance: ProcessInstance) -> None:
         key = instance.correlation_key
@@ -104,7 +127,6 @@ class MessageCorrelation(TokenFlow):
         if ttl_ms > 0:
             self.message_buffer.buffer(message)
             self._mark("message", message)
-            self._schedule("message", message.key, "", message.expires_at, self._expiry(message.key))
         self.commit()
         return message.key
 
@@ -117,8 +139,8 @@ class MessageCorrelation(TokenFlow):
 
     def _correlate_start(self, message: Message, bpmn_process_id: str) -> bool:
         definition = self.definitions[self.latest[bpmn_process_id]]
-        if bpmn_process_id in message.correlated_processes or message.key < definition.key:
-            return False  # once per process; never to a process deployed after the message was published
+        if bpmn_process_id in message.correlated_processes:
+            return False  # a message starts at most one instance of a process
         if message.correlation_key and self.message_buffer.is_locked(
             bpmn_process_id, message.correlation_key
         ):
@@ -143,13 +165,3 @@ class MessageCorrelation(TokenFlow):
             if self._correlate_start(message, bpmn_process_id):
                 self._mark("message", message)
                 return
-
-    def _expiry(self, key: int) -> Callable[[], None]:
-        def expire() -> None:
-            message = self.message_buffer.expire(key)
-            if message is None:
-                return
-            self._forget("message", key)
-            log.info("message expired key %d name %s", key, message.name)
-
-        return expire

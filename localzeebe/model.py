@@ -38,8 +38,6 @@ class Element:
     headers: dict[str, str] = field(default_factory=dict)
     message_name: str | None = None
     error_code: Expression | None = None  # thrown code (end event) or caught code (None = catch all)
-    error_code_variable: str | None = None
-    error_message_variable: str | None = None
     attached_to: str | None = None
     interrupting: bool = True
     timer_duration: Expression | None = None

@@ -17,6 +17,7 @@ from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto import gateway_pb2_grpc as pb_grpc
 
 from localzeebe import errors
+from localzeebe.backpressure import BackPressure
 from localzeebe.engine import Engine
 from localzeebe.state import Job, ProcessInstance, Variables
 
@@ -61,9 +62,21 @@ async def _call(context: grpc.aio.ServicerContext, command: Callable[[], Respons
 
 
 class Gateway(pb_grpc.GatewayServicer):
-    def __init__(self, engine: Engine, address: tuple[str, int]) -> None:
+    def __init__(
+        self, engine: Engine, address: tuple[str, int], back_pressure: BackPressure | None = None
+    ) -> None:
         self.engine = engine
         self.address = address
+        self.back_pressure = back_pressure or BackPressure(0.0)
+
+    async def _admit(self, context: grpc.aio.ServicerContext) -> None:
+        """Refuses the command with RESOURCE_EXHAUSTED when back-pressure says so (the command has no
+        effect, so the client may send it again)."""
+        if self.back_pressure.refuses_next():
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "Expected to handle the command, but the partition is under back-pressure; try again later",
+            )
 
     async def _unimplemented(self, name: str, context: grpc.aio.ServicerContext) -> Any:
         message = f"{name} is not supported by localzeebe (a local development engine)"
@@ -148,6 +161,7 @@ class Gateway(pb_grpc.GatewayServicer):
         return self.engine.create_instance(definition, variables)
 
     async def CreateProcessInstance(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await self._admit(context)
         instance = await _call(context, lambda: self._create(request))
         return pb.CreateProcessInstanceResponse(
             processDefinitionKey=instance.process_definition_key,
@@ -158,6 +172,7 @@ class Gateway(pb_grpc.GatewayServicer):
         )
 
     async def CreateProcessInstanceWithResult(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await self._admit(context)
         instance = await _call(context, lambda: self._create(request.request))
         timeout = request.requestTimeout / 1000 if request.requestTimeout > 0 else context.time_remaining()
         try:
@@ -188,6 +203,8 @@ class Gateway(pb_grpc.GatewayServicer):
         return pb.CancelProcessInstanceResponse()
 
     async def PublishMessage(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await self._admit(context)
+
         def publish() -> int:
             variables = parse_variables(request.variables)
             return self.engine.publish_message(
@@ -215,7 +232,10 @@ class Gateway(pb_grpc.GatewayServicer):
             tenantId="<default>",
         )
 
-    async def ActivateJobs(self, request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    # A coroutine writing with context.write, not a generator: a failed write must be seen to return the jobs.
+    async def ActivateJobs(  # type: ignore[override]
+        self, request: Any, context: grpc.aio.ServicerContext
+    ) -> None:
         if not request.type or request.maxJobsToActivate < 1 or request.timeout < 1:
             await _abort(
                 context,
@@ -225,6 +245,7 @@ class Gateway(pb_grpc.GatewayServicer):
                     f"timeout={request.timeout}"
                 ),
             )
+        await self._admit(context)
         fetch = list(request.fetchVariable)
         long_poll = request.requestTimeout >= 0
         wait_s = request.requestTimeout / 1000 if request.requestTimeout > 0 else DEFAULT_LONG_POLL_S
@@ -239,7 +260,17 @@ class Gateway(pb_grpc.GatewayServicer):
                 break
             await self.engine.wait_for_jobs(request.type, remaining)
         if jobs:
-            yield pb.ActivateJobsResponse(jobs=[self._activated(job, fetch) for job in jobs])
+            await self._deliver(context, jobs, fetch)
+
+    async def _deliver(self, context: grpc.aio.ServicerContext, jobs: list[Job], fetch: list[str]) -> None:
+        """Sends activated jobs; when they cannot be sent (the client went away or cancelled), they are
+        activatable again at once with unchanged retries, as Zeebe's gateway fails them back, instead of
+        staying locked until their timeout."""
+        try:
+            await context.write(pb.ActivateJobsResponse(jobs=[self._activated(job, fetch) for job in jobs]))
+        except BaseException:
+            self.engine.return_undelivered(jobs)
+            raise
 
     async def CompleteJob(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         await _call(
@@ -261,6 +292,7 @@ class Gateway(pb_grpc.GatewayServicer):
         return pb.FailJobResponse()
 
     async def ThrowError(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await self._admit(context)
         await _call(
             context,
             lambda: self.engine.throw_error(
@@ -270,18 +302,22 @@ class Gateway(pb_grpc.GatewayServicer):
         return pb.ThrowErrorResponse()
 
     async def UpdateJobRetries(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await self._admit(context)
         await _call(context, lambda: self.engine.update_job_retries(request.jobKey, request.retries))
         return pb.UpdateJobRetriesResponse()
 
     async def UpdateJobTimeout(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await self._admit(context)
         await _call(context, lambda: self.engine.update_job_timeout(request.jobKey, request.timeout))
         return pb.UpdateJobTimeoutResponse()
 
     async def ResolveIncident(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await self._admit(context)
         await _call(context, lambda: self.engine.resolve_incident(request.incidentKey))
         return pb.ResolveIncidentResponse()
 
     async def SetVariables(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await self._admit(context)
         key = await _call(
             context,
             lambda: self.engine.set_variables(
@@ -291,13 +327,15 @@ class Gateway(pb_grpc.GatewayServicer):
         return pb.SetVariablesResponse(key=key)
 
 
-async def start_grpc(engine: Engine, host: str, port: int) -> tuple[grpc.aio.Server, int]:
+async def start_grpc(
+    engine: Engine, host: str, port: int, back_pressure: BackPressure | None = None
+) -> tuple[grpc.aio.Server, int]:
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     try:
         bound = server.add_insecure_port(f"{host}:{port}")
     except RuntimeError as error:
         raise OSError(f"cannot listen for gRPC on {host}:{port}: {error}") from None
-    pb_grpc.add_GatewayServicer_to_server(Gateway(engine, (host, bound)), server)
+    pb_grpc.add_GatewayServicer_to_server(Gateway(engine, (host, bound), back_pressure), server)
     health_servicer = health.aio.HealthServicer()
     await health_servicer.set(GATEWAY_SERVICE, health_pb2.HealthCheckResponse.SERVING)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)

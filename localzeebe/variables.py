@@ -31,13 +31,18 @@ def propagate(instance: ProcessInstance, element: ElementInstance | None, variab
             instance.variables[name] = value
 
 
-def _assign(result: Variables, context: Variables, target: str, value: Any) -> None:
+def _assign(result: Variables, context: Variables, target: str, value: Any, merge: bool) -> None:
     names = target.split(".")
     if len(names) == 1:
         result[target] = value
         return
     head = names[0]
-    base = result[head] if head in result else copy.deepcopy(context.get(head, {}))
+    if head in result:  # an earlier mapping of this evaluation wrote it
+        base = result[head]
+    elif merge:
+        base = copy.deepcopy(context.get(head, {}))
+    else:
+        base = {}
     if base is None:
         base = {}
     if not isinstance(base, dict):
@@ -54,10 +59,14 @@ def _assign(result: Variables, context: Variables, target: str, value: Any) -> N
     result[head] = base
 
 
-def apply_mappings(mappings: list[Mapping], context: Variables) -> Variables:
-    """Evaluate mappings in order; later sources see earlier targets, as with Zeebe's input mappings."""
+def apply_mappings(mappings: list[Mapping], context: Variables, *, merge: bool) -> Variables:
+    """Evaluate mappings in order; later sources see earlier targets, as with Zeebe's input mappings.
+
+    A nested target (`a.b`) of an output mapping (merge=True) merges into the existing context `a`; one of
+    an input mapping (merge=False) builds a new context, as Zeebe does.
+    """
     result: Variables = {}
     for mapping in mappings:
         scope = {**context, **result} if result else context
-        _assign(result, scope, mapping.target, mapping.source.evaluate(scope))
+        _assign(result, scope, mapping.target, mapping.source.evaluate(scope), merge)
     return result

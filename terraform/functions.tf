@@ -26,11 +26,12 @@ resource "google_cloudfunctions2_function" "webhook" {
     timeout_seconds                  = var.webhook_function.timeout_seconds
     min_instance_count               = var.webhook_function.min_instances
     max_instance_count               = var.webhook_function.max_instances
+    available_cpu                    = var.webhook_function.cpu
     ingress_settings                 = "ALLOW_ALL"
     all_traffic_on_latest_revision   = true
     service_account_email            = google_service_account.webhook.email
     environment_variables            = local.webhook_env
-    max_instance_request_concurrency = 1
+    max_instance_request_concurrency = var.webhook_function.concurrency
 
     dynamic "secret_environment_variables" {
       for_each = toset(local.webhook_secret_env)
@@ -89,11 +90,12 @@ resource "google_cloudfunctions2_function" "status" {
     timeout_seconds                  = var.status_function.timeout_seconds
     min_instance_count               = var.status_function.min_instances
     max_instance_count               = var.status_function.max_instances
+    available_cpu                    = var.status_function.cpu
     ingress_settings                 = var.status_ingress
     all_traffic_on_latest_revision   = true
     service_account_email            = google_service_account.status.email
     environment_variables            = local.status_env
-    max_instance_request_concurrency = 1
+    max_instance_request_concurrency = var.status_function.concurrency
 
     dynamic "secret_environment_variables" {
       for_each = toset(local.status_secret_env)

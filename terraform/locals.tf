@@ -23,13 +23,18 @@ locals {
     CAMUNDA_CLUSTER_REGION         = var.camunda_cluster_region
     ZEEBE_REQUEST_TIMEOUT_SECONDS  = tostring(var.zeebe_request_timeout_seconds)
     ORDER_MESSAGE_TTL_SECONDS      = tostring(var.order_message_ttl_seconds)
+    HTTP_BODY_DEADLINE_SECONDS     = tostring(var.http_body_deadline_seconds)
+    # functions-framework's server runs this many threads: one per request Cloud Run sends at once.
+    THREADS = tostring(var.webhook_function.concurrency)
   }
   webhook_env = { for name, value in local.webhook_env_candidates : name => value if value != "" }
 
   status_env_candidates = {
-    MEDUSA_BACKEND_URL     = var.medusa_backend_url
-    MEDUSA_TIMEOUT_SECONDS = tostring(var.medusa_timeout_seconds)
-    MEDUSA_MAX_ATTEMPTS    = tostring(var.medusa_max_attempts)
+    MEDUSA_BACKEND_URL         = var.medusa_backend_url
+    MEDUSA_TIMEOUT_SECONDS     = tostring(var.medusa_timeout_seconds)
+    MEDUSA_MAX_ATTEMPTS        = tostring(var.medusa_max_attempts)
+    HTTP_BODY_DEADLINE_SECONDS = tostring(var.http_body_deadline_seconds)
+    THREADS                    = tostring(var.status_function.concurrency)
   }
   status_env = { for name, value in local.status_env_candidates : name => value if value != "" }
 

@@ -219,14 +219,26 @@ variable "secret_versions" {
 # Functions
 # ---------------------------------------------------------------------------------------------------
 variable "webhook_function" {
-  description = "Sizing of the order_webhook function: memory (Cloud Run notation), timeout, min and max instances. min_instances > 0 avoids cold starts at the price of an always-on instance."
+  description = "Sizing of the order_webhook function: memory (Cloud Run notation), timeout, min and max instances, CPUs and concurrency (requests one instance serves at once, each on its own server thread). min_instances > 0 avoids cold starts at the price of an always-on instance; max_instances caps what a flood of requests can cost."
   type = object({
     memory          = optional(string, "512Mi")
     timeout_seconds = optional(number, 60)
     min_instances   = optional(number, 0)
     max_instances   = optional(number, 10)
+    cpu             = optional(string, "1")
+    concurrency     = optional(number, 8)
   })
   default = {}
+
+  validation {
+    condition     = contains(["1", "2", "4"], var.webhook_function.cpu)
+    error_message = "webhook_function.cpu must be 1, 2 or 4 (Cloud Run serves more than one request per instance only with a whole CPU)."
+  }
+
+  validation {
+    condition     = var.webhook_function.concurrency >= 1 && var.webhook_function.concurrency <= 80 && floor(var.webhook_function.concurrency) == var.webhook_function.concurrency
+    error_message = "webhook_function.concurrency must be a whole number between 1 and 80 (requests one instance serves at once; the server runs as many threads)."
+  }
 
   validation {
     condition     = can(regex("^[0-9]+(Mi|Gi)$", var.webhook_function.memory))
@@ -245,14 +257,26 @@ variable "webhook_function" {
 }
 
 variable "status_function" {
-  description = "Sizing of the status_update function: memory (Cloud Run notation), timeout, min and max instances."
+  description = "Sizing of the status_update function: memory (Cloud Run notation), timeout, min and max instances, CPUs and concurrency (requests one instance serves at once, each on its own server thread)."
   type = object({
     memory          = optional(string, "512Mi")
     timeout_seconds = optional(number, 60)
     min_instances   = optional(number, 0)
     max_instances   = optional(number, 10)
+    cpu             = optional(string, "1")
+    concurrency     = optional(number, 8)
   })
   default = {}
+
+  validation {
+    condition     = contains(["1", "2", "4"], var.status_function.cpu)
+    error_message = "status_function.cpu must be 1, 2 or 4 (Cloud Run serves more than one request per instance only with a whole CPU)."
+  }
+
+  validation {
+    condition     = var.status_function.concurrency >= 1 && var.status_function.concurrency <= 80 && floor(var.status_function.concurrency) == var.status_function.concurrency
+    error_message = "status_function.concurrency must be a whole number between 1 and 80 (requests one instance serves at once; the server runs as many threads)."
+  }
 
   validation {
     condition     = can(regex("^[0-9]+(Mi|Gi)$", var.status_function.memory))
@@ -267,6 +291,17 @@ variable "status_function" {
   validation {
     condition     = var.status_function.min_instances >= 0 && var.status_function.max_instances >= 1 && var.status_function.min_instances <= var.status_function.max_instances
     error_message = "status_function needs 0 <= min_instances <= max_instances and max_instances >= 1."
+  }
+}
+
+variable "http_body_deadline_seconds" {
+  description = "How long either function waits for a request body before answering 408 (HTTP_BODY_DEADLINE_SECONDS), so a slow client holds one server thread at most this long."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.http_body_deadline_seconds > 0 && var.http_body_deadline_seconds <= 300
+    error_message = "http_body_deadline_seconds must be above 0 and at most 300."
   }
 }
 
@@ -483,5 +518,52 @@ variable "smtp_username" {
   validation {
     condition     = can(regex("^[^\\s]*$", var.smtp_username))
     error_message = "smtp_username must not contain spaces."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Monitoring and alerts (monitoring.tf)
+# ---------------------------------------------------------------------------------------------------
+variable "alert_notification_channels" {
+  description = "Cloud Monitoring notification channels every alert policy notifies, as projects/P/notificationChannels/ID (create them once with gcloud or the console: e-mail, Slack, PagerDuty, ...). Empty: the alerts open incidents in the console only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for channel in var.alert_notification_channels : can(regex("^projects/[^/]+/notificationChannels/[0-9]+$", channel))])
+    error_message = "alert_notification_channels entries must look like projects/P/notificationChannels/ID."
+  }
+}
+
+variable "alert_5xx_per_5_minutes" {
+  description = "A function alerts when it answers more than this many 5xx in 5 minutes."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.alert_5xx_per_5_minutes >= 0
+    error_message = "alert_5xx_per_5_minutes must be 0 or more."
+  }
+}
+
+variable "stalled_order_minutes" {
+  description = "An order started this many minutes ago should have reached a terminal status (the reservation step times out after 15 minutes)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.stalled_order_minutes >= 20 && var.stalled_order_minutes <= 1440
+    error_message = "stalled_order_minutes must be between 20 (above the 15-minute reservation timer) and 1440."
+  }
+}
+
+variable "stalled_order_lookback_minutes" {
+  description = "Window over which orders started and terminal statuses are compared for the stalled-orders alert."
+  type        = number
+  default     = 360
+
+  validation {
+    condition     = var.stalled_order_lookback_minutes >= 60 && var.stalled_order_lookback_minutes <= 2880
+    error_message = "stalled_order_lookback_minutes must be between 60 and 2880."
   }
 }

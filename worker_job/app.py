@@ -36,6 +36,7 @@ from fulfillment.engine import UNAVAILABLE_ERRORS, create_channel
 from fulfillment.logs import setup_logging
 from fulfillment.settings import EXIT_BAD_SETTINGS, load_settings
 from fulfillment.workflow import BPMN_PATH, PROCESS_ID
+from worker_job.back_pressure import BackPressureAdapter
 from worker_job.config import WorkerJobSettings
 from worker_job.notification import Notifier, Outbox, OutboxNotifier, SmtpNotifier
 from worker_job.order_reads import OrderReader
@@ -124,8 +125,22 @@ class FulfillmentWorker(ZeebeWorker):
     keep activating, and then cancels every long poll still open; jobs the engine handed to a cancelled
     poll stay locked to this worker until their timeout. Here all pollers stop polling at once, the open
     long polls are allowed to return (at most the long-poll timeout), and the jobs they bring are run and
-    completed before the process exits.
+    completed before the process exits. Job commands refused by back-pressure are sent again
+    (worker_job/back_pressure.py).
     """
+
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        *,
+        max_connection_retries: int,
+        back_pressure_patience_seconds: float,
+        **options: Any,
+    ) -> None:
+        super().__init__(channel, max_connection_retries=max_connection_retries, **options)
+        self.zeebe_adapter = BackPressureAdapter(
+            channel, max_connection_retries, back_pressure_patience_seconds
+        )
 
     def _init_tasks(self) -> None:
         super()._init_tasks()
@@ -241,6 +256,8 @@ def create_worker(channel: grpc.aio.Channel, settings: WorkerJobSettings, servic
         # many errors over the life of the process; the watchdog decides when to give up instead.
         max_connection_retries=-1,
         poll_retry_delay=POLL_RETRY_DELAY_SECONDS,
+        # Past the job timeout the engine hands the job to a worker again: no point insisting longer.
+        back_pressure_patience_seconds=settings.worker_job_timeout_seconds,
     )
     register_tasks(worker, services, task_limits(settings))
     return worker

@@ -24,9 +24,6 @@ from typing import Any, Final, Protocol, Self
 from pydantic import BaseModel, ConfigDict
 
 from fulfillment.orders import Order
-from fulfillment.workflow import JobType, WorkflowStatus
-from worker_job.job_context import JobContext
-from worker_job.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -225,17 +222,3 @@ def failure(order: Order, reason: str, template: str = FAILURE_TEMPLATE) -> Noti
         body=body,
         created_at=datetime.now(UTC),
     )
-
-
-def send_notification(ctx: JobContext, services: Services) -> dict[str, Any]:
-    order = services.medusa.get_order(ctx.order_id)
-    template = ctx.header("template", CONFIRMATION_TEMPLATE)
-    sent_now = services.notifier.send(confirmation(order, template))
-    services.status.report(
-        order_id=ctx.order_id,
-        process_instance_key=ctx.process_instance_key,
-        status=WorkflowStatus.COMPLETED,
-        message=f"customer notified ({template})",
-        step=JobType.SEND_NOTIFICATION.value,
-    )
-    return {"notification_sent": template, "notification_repeated": not sent_now}

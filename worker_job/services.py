@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the handler modules import Services: only type names flow the other way
-    from worker_job.notification import Notifier
-    from worker_job.order_reads import OrderReader
-    from worker_job.status_reporter import StatusReporter
+from worker_job.notification import Notifier
+from worker_job.order_reads import OrderReader
+from worker_job.status_reporter import StatusReporter
 
 
 @dataclass(frozen=True)

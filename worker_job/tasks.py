@@ -19,10 +19,10 @@ from pyzeebe.errors import BusinessError
 
 from fulfillment.logs import bind
 from fulfillment.workflow import JobType
+from worker_job.confirmation import send_notification
 from worker_job.failure import DETAIL_VARIABLE, fail_order
 from worker_job.inventory import reserve_inventory
 from worker_job.job_context import JobContext
-from worker_job.notification import send_notification
 from worker_job.payment import verify_payment
 from worker_job.services import Services
 
@@ -77,6 +77,13 @@ def exception_handler(limits: TaskLimits) -> Callable[[Exception, Job, JobContro
                 "; the engine raises an incident" if remaining <= 0 else f", next attempt in {backoff} ms",
                 type(error).__name__,
                 error,
+                # Structured fields for the log-based metrics (terraform/monitoring.tf).
+                extra={
+                    "event": "job_failed",
+                    "job_type": job.type,
+                    "retries_left": max(remaining, 0),
+                    "error_type": type(error).__name__,
+                },
             )
             await controller.set_failure_status(f"{type(error).__name__}: {error}", retry_back_off_ms=backoff)
 

@@ -1,8 +1,10 @@
 """Cloud Function `status_update`: a worker's signed status report is written into the order's metadata.
 
-Contract (DESIGN.md): 200 {"order_id", "applied": true | false, "workflow_status"} where workflow_status is
-the status stored on the order afterwards; 400 invalid body or unknown status; 401 bad signature; 404 order
-not found; 405 not POST; 413 over 64 KiB; 415 not JSON; 503 + Retry-After when Medusa cannot be reached.
+Contract (docs/contracts.md): 200 {"order_id", "applied": true | false, "workflow_status"} where
+workflow_status is the status stored on the order afterwards; 400 invalid body or unknown status; 401 bad
+signature; 404 order not found; 405 not POST; 408 body too slow; 413 over 64 KiB; 415 not JSON; 503 +
+Retry-After when Medusa cannot be used. The request checks and the error answers are fulfillment/http.py's,
+shared with `order_webhook`.
 
 A stale or backward update and an update of a canceled order (Medusa refuses to change those) are answered
 200 with "applied": false and a "reason" ("stale" or "order_canceled"): the report was handled, and a
@@ -11,38 +13,46 @@ retry could never change the outcome, so the worker must not retry it.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import flask
 import functions_framework
 
 from fulfillment import http
 from fulfillment.logs import bind, setup_logging
-from fulfillment.medusa import MedusaAuthError, MedusaClient, MedusaUnavailable, OrderNotFound
+from fulfillment.medusa import MedusaClient
 from fulfillment.settings import StatusSettings, load_settings
-from fulfillment.status_writer import StatusOutcome, record_status
+from fulfillment.status_writer import record_status
 from fulfillment.workflow import StatusUpdate
 
 setup_logging("status-update")
+logger = logging.getLogger("status_update")
 
 SETTINGS = load_settings(StatusSettings)
 MEDUSA = MedusaClient.from_settings(SETTINGS)
 
 
 @functions_framework.http
-@http.json_endpoint
-def status_update(request: flask.Request) -> flask.Response:
-    body = http.read_json_post(request)
-    http.verify_signature(request, body, SETTINGS.status_update_secrets)
-    update = http.validate(StatusUpdate, http.parse_json_object(body))
+@http.signed_json_endpoint(
+    SETTINGS.status_update_secrets,
+    order_not_found_status=404,
+    body_deadline_seconds=SETTINGS.http_body_deadline_seconds,
+)
+def status_update(payload: dict[str, Any]) -> flask.Response:
+    update = http.validate(StatusUpdate, payload)
     with bind(order_id=update.order_id, process_instance_key=update.process_instance_key):
-        return http.json_response(200, _record(update).as_json())
-
-
-def _record(update: StatusUpdate) -> StatusOutcome:
-    try:
-        return record_status(MEDUSA, update)
-    except OrderNotFound as exc:
-        raise http.HttpProblem(404, "order_not_found", f"Medusa has no order {update.order_id}") from exc
-    except MedusaAuthError as exc:
-        raise http.unavailable("medusa_auth_failed", "Medusa refused this function's API key") from exc
-    except MedusaUnavailable as exc:
-        raise http.unavailable("medusa_unavailable", "Medusa cannot be reached, retry later") from exc
+        outcome = record_status(MEDUSA, update)
+        # One line per report; `event`, `status`, `applied` and `reason` feed the log-based metrics
+        # (terraform/monitoring.tf): statuses applied and refused, orders that reached a terminal status.
+        logger.info(
+            "status update recorded",
+            extra={
+                "event": "status_recorded",
+                "status": update.status.value,
+                "applied": outcome.applied,
+                "reason": outcome.reason or "",
+                "terminal": update.status.terminal,
+            },
+        )
+        return http.json_response(200, outcome.as_json())

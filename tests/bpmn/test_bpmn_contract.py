@@ -8,6 +8,7 @@ from typing import Final
 import pytest
 
 from fulfillment.workflow import BPMN_PATH, MESSAGE_NAME, PROCESS_ID, BpmnErrorCode, JobType, WorkflowStatus
+from worker_job.failure import DETAIL_VARIABLE
 from worker_job.tasks import MODEL_RETRIES
 
 NS: Final = {
@@ -45,6 +46,13 @@ def inputs(task: ET.Element) -> dict[str, str]:
     return {
         item.attrib["target"]: item.attrib["source"]
         for item in task.findall("bpmn:extensionElements/zeebe:ioMapping/zeebe:input", NS)
+    }
+
+
+def outputs(element: ET.Element) -> dict[str, str]:
+    return {
+        item.attrib["target"]: item.attrib["source"]
+        for item in element.findall("bpmn:extensionElements/zeebe:ioMapping/zeebe:output", NS)
     }
 
 
@@ -121,6 +129,9 @@ def test_business_errors_lead_to_fail_order_with_their_status(
     assert job_type(handler) == "fail-order"
     assert inputs(handler)["failure_status"] == f'="{status.value}"'
     assert inputs(handler)["failure_reason"].startswith('="')
+    # Zeebe creates the variables thrown with the error in the catch event's local scope: only an output
+    # mapping carries the cause on to fail-order.
+    assert outputs(boundaries[0]) == {DETAIL_VARIABLE: f"={DETAIL_VARIABLE}"}
 
 
 def test_error_codes_are_the_workers(root: ET.Element) -> None:

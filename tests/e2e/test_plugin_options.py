@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import subprocess
 
+import httpx
 import pytest
 
 from devstack.medusa import medusa_cli
 from devstack.parts import free_port
 from devstack.plugin import BACKEND_DIR
+from devstack.processes import wait_until
 from devstack.stack import Stack
 
 from .conftest import TEST_RETRY
-from .support import Driver
+from .support import Driver, GuardedWebhook, log_lines, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -76,3 +78,35 @@ def test_bad_option_stops_medusa_with_an_error_naming_it(stack: Stack, options: 
     assert result.returncode != 0, output[-3000:]
     assert named in output, output[-3000:]
     assert "not-a-whsec-secret" not in output
+
+
+def test_emit_order_updated_option_wakes_the_shops_subscribers(
+    stack: Stack, driver: Driver, guarded_webhook: GuardedWebhook
+) -> None:
+    """A second Medusa on the same database, started with `emitOrderUpdated: true`."""
+    order = guarded_webhook.place_order(driver)
+    port = free_port()
+    env = {**stack.medusa_env(), "FULFILLMENT_WORKFLOW_OPTIONS": json.dumps({"emitOrderUpdated": True})}
+    argv = [str(medusa_cli()), "start", "-H", "127.0.0.1", "-p", str(port)]
+    process = stack.group.start("medusa_emitting", argv, env, cwd=BACKEND_DIR)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _healthy(url), START_TIMEOUT_SECONDS, "the second Medusa", process)
+        answer = httpx.post(
+            f"{url}/admin/fulfillment-workflow/orders/{order.id}/status",
+            json={"metadata": {"workflow_status": "started"}, "replaces": [None]},
+            auth=httpx.BasicAuth(driver.seed.api_key, ""),
+            timeout=30,
+        )
+        assert answer.json()["applied"], answer.text
+        received = f"order.updated received for {order.id}"
+        poll(lambda: bool(log_lines(process.log_path, received)), 30, lambda: "order.updated from the route")
+    finally:
+        stack.stop_part("medusa_emitting")
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .support import Driver, GuardedWebhook
+from .support import Driver, GuardedWebhook, log_lines, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -77,6 +77,21 @@ def test_a_canceled_order_is_not_written(driver: Driver, guarded_webhook: Guarde
     )
 
     assert answer.json() == {"applied": False, "reason": "order_canceled", "metadata": STARTED}
+
+
+def test_a_status_write_wakes_no_order_updated_subscriber(
+    driver: Driver, guarded_webhook: GuardedWebhook
+) -> None:
+    order = guarded_webhook.place_order(driver)
+    medusa_log = driver.stack.group.get("medusa").log_path
+    received = f"order.updated received for {order.id}"
+
+    assert write(driver, order.id, {"metadata": STARTED, "replaces": [None]}).json()["applied"]
+    # The control: the Admin API's own metadata update does reach the demo shop's subscriber.
+    driver.admin.post(f"/admin/orders/{order.id}", {"metadata": {"gift_note": "Happy birthday"}})
+    poll(lambda: bool(log_lines(medusa_log, received)), 30, lambda: "the Admin API's order.updated")
+
+    assert len(log_lines(medusa_log, received)) == 1, "the status route emitted order.updated"
 
 
 def test_unknown_order_is_404(driver: Driver) -> None:

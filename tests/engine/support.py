@@ -30,11 +30,16 @@ class Target:
     name: str
     address: str
     engine: LocalEngine | None
+    # How often the engine removes expired messages (Zeebe's ttlCheckerInterval, 60 s unless configured).
+    ttl_check_interval_s: float = 60.0
 
-    def require_local(self) -> LocalEngine:
+    def incident_keys(self, instance_key: int) -> list[int] | None:
+        """The instance's active incident keys from the local inspection view; None against a real Zeebe,
+        whose gateway API has no incident query (a test then shows the incident by behaviour only)."""
         if self.engine is None:
-            pytest.skip("needs the local engine's inspection view")
-        return self.engine
+            return None
+        incidents = self.engine.inspect(f"/process-instances/{instance_key}")["incidents"]
+        return [int(incident["key"]) for incident in incidents if incident["state"] == "ACTIVE"]
 
 
 def unique(prefix: str) -> str:
@@ -101,11 +106,15 @@ def gateway(element_id: str, default: str | None = None) -> str:
 
 
 def error_boundary(
-    element_id: str, attached_to: str, error_ref: str | None = None, attributes: str = ""
+    element_id: str, attached_to: str, error_ref: str | None = None, attributes: str = "", outputs: str = ""
 ) -> str:
     ref = f' errorRef="{error_ref}"' if error_ref else ""
+    extensions = (
+        f"<bpmn:extensionElements><zeebe:ioMapping>{outputs}</zeebe:ioMapping></bpmn:extensionElements>"
+    )
     return (
         f'<bpmn:boundaryEvent id="{element_id}" attachedToRef="{attached_to}">'
+        f"{extensions if outputs else ''}"
         f"<bpmn:errorEventDefinition{ref} {attributes}/></bpmn:boundaryEvent>"
     )
 

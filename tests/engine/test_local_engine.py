@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import subprocess
@@ -366,3 +367,18 @@ async def test_start_instructions_are_refused_and_the_deprecated_deploy_process_
         grpc.StatusCode.INVALID_ARGUMENT, local.stub.CreateProcessInstance(with_instructions)
     )
     assert "start instructions are not supported" in (refused.details() or "")
+
+
+async def test_an_expired_message_id_stays_refused_until_the_ttl_checker_runs(tmp_path: Path) -> None:
+    """With Zeebe's default checker interval (60 s) the first removal runs a minute after the start, so
+    well after its short TTL the message still holds its id (the conformance suite shows it freed later)."""
+    with LocalEngine.start(log_path=tmp_path / "engine.log") as engine:
+        client = Gateway(engine.grpc_address)
+        try:
+            name = unique("expiring")
+            await client.publish(name, "order_1", ttl_ms=200, message_id="m-1")
+            await asyncio.sleep(1.0)  # the TTL is long over; the checker's first run is still a minute away
+            await expect_status(grpc.StatusCode.ALREADY_EXISTS, client.publish(name, "order_1", 200, "m-1"))
+            assert "message expired" not in engine.log_path.read_text()
+        finally:
+            await client.close()

@@ -29,18 +29,27 @@ def test_propagation_updates_the_nearest_scope_holding_the_variable_else_the_roo
     assert instance.variables == {"order": {"id": "o1"}, "n": 1, "new": "x"}
 
 
-def test_mappings_write_paths_and_see_earlier_targets() -> None:
-    mappings = [
-        Mapping(Expression.parse("=n + 1"), "next"),
-        Mapping(Expression.parse("=next * 10"), "order.total"),
-        Mapping(Expression.parse("plain"), "order.note.text"),
-    ]
-    assert apply_mappings(mappings, {"n": 1, "order": {"id": "o1"}}) == {
+MAPPINGS = [
+    Mapping(Expression.parse("=n + 1"), "next"),
+    Mapping(Expression.parse("=next * 10"), "order.total"),
+    Mapping(Expression.parse("plain"), "order.note.text"),
+]
+
+
+def test_output_mappings_merge_paths_into_existing_contexts_and_see_earlier_targets() -> None:
+    assert apply_mappings(MAPPINGS, {"n": 1, "order": {"id": "o1"}}, merge=True) == {
         "next": 2,
         "order": {"id": "o1", "total": 20, "note": {"text": "plain"}},
     }
 
 
+def test_input_mappings_build_new_contexts_for_paths() -> None:
+    assert apply_mappings(MAPPINGS, {"n": 1, "order": {"id": "o1"}}, merge=False) == {
+        "next": 2,
+        "order": {"total": 20, "note": {"text": "plain"}},
+    }
+
+
 def test_a_path_into_a_value_that_is_not_a_context_is_a_mapping_error() -> None:
     with pytest.raises(MappingError, match="'n' is not a context"):
-        apply_mappings([Mapping(Expression.parse("=1"), "n.x")], {"n": 5})
+        apply_mappings([Mapping(Expression.parse("=1"), "n.x")], {"n": 5}, merge=True)

@@ -10,7 +10,14 @@ from fulfillment.settings import StatusSettings, WebhookSettings
 from worker_job.config import WorkerJobSettings
 
 from .paths import TERRAFORM_DIR
-from .wiring import WORKER, SettingsSpec, TerraformConfig, parse_config, settings_spec
+from .wiring import (
+    WORKER,
+    SettingsSpec,
+    TerraformConfig,
+    parse_config,
+    served_by_functions_framework,
+    settings_spec,
+)
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +29,7 @@ def terraform_config() -> TerraformConfig:
 def settings_specs() -> Mapping[str, SettingsSpec]:
     """Component (entry point, or the worker job) -> the settings class its code loads."""
     return {
-        "order_webhook": settings_spec(WebhookSettings),
-        "status_update": settings_spec(StatusSettings),
+        "order_webhook": served_by_functions_framework(settings_spec(WebhookSettings)),
+        "status_update": served_by_functions_framework(settings_spec(StatusSettings)),
         WORKER: settings_spec(WorkerJobSettings),
     }

@@ -303,3 +303,16 @@ def test_unpinned_secret_version_is_caught(tmp_path: Path) -> None:
     assert problems == [
         "google_cloud_run_v2_job.worker: env.value uses version 'latest'; pin it through secret_versions"
     ]
+
+
+def test_threads_that_do_not_follow_the_concurrency_are_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path,
+        replace(
+            "locals.tf",
+            "THREADS                    = tostring(var.status_function.concurrency)",
+            'THREADS                    = "1"',
+        ),
+    )
+    problems = wiring.check_threads_match_concurrency(config)
+    assert any("google_cloudfunctions2_function.status: THREADS" in problem for problem in problems)

@@ -51,6 +51,8 @@ INGRESS_VALUES: Final = frozenset({"ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_IN
 KNOWN_SECRET_SETTINGS: Final = frozenset(
     {"ORDER_WEBHOOK_SECRET", "STATUS_UPDATE_SECRET", "MEDUSA_API_KEY", "ZEEBE_CLIENT_SECRET", "SMTP_PASSWORD"}
 )
+# Settings the function server reads, not our settings classes: functions-framework runs THREADS threads.
+FUNCTION_SERVER_SETTINGS: Final = frozenset({"THREADS"})
 SECRET_LITERALS: Final = (
     re.compile(r"whsec_[A-Za-z0-9+/=]{8,}"),
     re.compile(r"\bsk_[A-Za-z0-9]{8,}"),
@@ -299,6 +301,13 @@ def settings_spec(settings_class: type[BaseSettings]) -> SettingsSpec:
         if field.is_required():
             required.add(env_name)
     return SettingsSpec(frozenset(env_names), frozenset(secrets), frozenset(required))
+
+
+def served_by_functions_framework(spec: SettingsSpec) -> SettingsSpec:
+    """A function's spec plus what its server reads (required: the thread count must match concurrency)."""
+    return SettingsSpec(
+        spec.env_names | FUNCTION_SERVER_SETTINGS, spec.secret_names, spec.required | FUNCTION_SERVER_SETTINGS
+    )
 
 
 def _mentions_secret_str(annotation: Any) -> bool:
@@ -708,8 +717,28 @@ def _scheduler_grants(config: TerraformConfig, account: str, job: str) -> Proble
     return problems
 
 
+def check_threads_match_concurrency(config: TerraformConfig) -> Problems:
+    """Each function's server runs as many threads as Cloud Run sends it requests at once."""
+    problems: Problems = []
+    for name, body in config.of_type(FUNCTION).items():
+        address = f"{FUNCTION}.{name}"
+        service = _first(body, "service_config")
+        concurrency = _inner(service.get("max_instance_request_concurrency"))
+        try:
+            threads = resolve(config, service.get("environment_variables", {})).get("THREADS")
+        except UnresolvableError as exc:
+            problems.append(f"{address}: {exc}")
+            continue
+        if not concurrency or threads is None or concurrency not in _inner(threads):
+            problems.append(
+                f"{address}: THREADS ({threads}) must follow max_instance_request_concurrency ({concurrency})"
+            )
+    return problems
+
+
 ALL_CHECKS: Final = (
     "check_env_matches_settings",
+    "check_threads_match_concurrency",
     "check_secret_access",
     "check_public_access",
     "check_private_functions",

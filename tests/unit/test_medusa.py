@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +13,6 @@ from fulfillment.medusa import (
     ORDER_FIELDS,
     MedusaAuthError,
     MedusaClient,
-    MedusaError,
     MedusaRejected,
     MedusaUnavailable,
     OrderNotFound,
@@ -75,10 +75,16 @@ def test_workflow_status_write_not_applied_carries_the_reason(
     assert (written.applied, written.reason, written.metadata) == (False, reason, stored)
 
 
-def test_unexpected_route_answer_is_an_error(client: MedusaClient, medusa: respx.MockRouter) -> None:
-    medusa.post(STATUS_PATH).respond(json={"applied": "maybe"})
-    with pytest.raises(MedusaError, match="unexpected answer from the status route"):
+@pytest.mark.parametrize(
+    "answer", [{"applied": "maybe"}, {}, {"applied": True, "metadata": "buyer@example.com"}]
+)
+def test_unexpected_route_answer_is_medusa_unavailable_without_quoting_it(
+    client: MedusaClient, medusa: respx.MockRouter, answer: dict[str, object]
+) -> None:
+    medusa.post(STATUS_PATH).respond(json=answer)
+    with pytest.raises(MedusaUnavailable, match="unexpected answer from the status route") as raised:
         client.write_workflow_status(ORDER_ID, WORKFLOW_KEYS, [None])
+    assert "buyer@example.com" not in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -88,7 +94,6 @@ def test_unexpected_route_answer_is_an_error(client: MedusaClient, medusa: respx
         (403, {"message": "Forbidden"}, MedusaAuthError),
         (404, {"type": "not_found", "message": f"Order id not found: {ORDER_ID}"}, OrderNotFound),
         (400, {"type": "invalid_data", "message": "Invalid request: replaces"}, MedusaRejected),
-        (409, {"message": "conflict"}, MedusaError),
     ],
 )
 def test_client_errors_are_typed_and_not_retried(
@@ -171,10 +176,31 @@ def test_ids_that_are_not_order_ids_never_reach_medusa(
     assert not medusa.calls
 
 
-def test_non_json_answer_is_an_error(client: MedusaClient, medusa: respx.MockRouter) -> None:
-    medusa.get(f"/admin/orders/{ORDER_ID}").respond(200, text="<html>proxy</html>")
-    with pytest.raises(MedusaError, match="not JSON"):
+@pytest.mark.parametrize(
+    ("status", "answer"),
+    [
+        (200, {"text": "<html>proxy for buyer@example.com</html>"}),
+        (200, {"json": ["buyer@example.com"]}),
+        (200, {"json": {"orders": [], "email": "buyer@example.com"}}),
+        (200, {"json": {"order": "buyer@example.com"}}),
+        (200, {"json": {"order": {"id": "not an order id", "email": "buyer@example.com"}}}),
+        (408, {"json": {"message": "timeout for buyer@example.com"}}),
+        (409, {"json": {"message": "conflict for buyer@example.com"}}),
+        (422, {"text": "<html>buyer@example.com</html>"}),
+    ],
+)
+def test_an_unexpected_answer_is_unavailable_naming_the_status_not_the_body(
+    client: MedusaClient, medusa: respx.MockRouter, status: int, answer: dict[str, Any]
+) -> None:
+    medusa.get(f"/admin/orders/{ORDER_ID}").respond(status, **answer)
+    with pytest.raises(MedusaUnavailable) as raised:
         client.get_order(ORDER_ID)
+    assert raised.value.status_code == status
+    assert f"Medusa answered {status}" in str(raised.value) or "unexpected shape" in str(raised.value)
+    assert "buyer@example.com" not in str(raised.value)
+    assert raised.value.__cause__ is None
+    # A traceback of this error never shows what it was raised from.
+    assert raised.value.__context__ is None or raised.value.__suppress_context__
 
 
 def test_list_reservations_pages_through_all(client: MedusaClient, medusa: respx.MockRouter) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import types
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -13,8 +14,11 @@ import pytest
 import respx
 
 from fulfillment.engine import EngineError, EngineUnavailable
+from fulfillment.http import MAX_JSON_DEPTH, json_depth
 from fulfillment.intake import Publication
+from fulfillment.logs import JsonFormatter
 from fulfillment.medusa import MedusaClient
+from fulfillment.signatures import sign_headers
 
 from .helpers import API_KEY, MEDUSA_URL, ORDER_ID, call_function, load_function, order_json, signed
 
@@ -255,3 +259,80 @@ def test_body_is_read_completely_from_a_trickling_stream(size: int, expected: in
     from fulfillment.http import _read_at_most
 
     assert len(_read_at_most(TrickleStream(b"x" * size), 64 * 1024 + 1)) == expected
+
+
+@pytest.mark.parametrize(
+    ("medusa_status", "answer_kwargs"),
+    [
+        (200, {"text": "<html>login page for buyer@example.com</html>"}),
+        (200, {"json": {"orders": [order_json()]}}),
+        (200, {"json": {"order": order_json(id="buyer@example.com")}}),
+        (408, {"json": {"message": "request timeout for buyer@example.com"}}),
+        (409, {"json": {"message": "conflict for buyer@example.com"}}),
+        (422, {"json": {"message": "unprocessable: buyer@example.com"}}),
+    ],
+    ids=["html-200", "no-order", "invalid-order", "408", "409", "422"],
+)
+def test_an_unexpected_medusa_answer_is_503_logged_by_status_never_by_body(
+    webhook: types.ModuleType,
+    medusa: respx.MockRouter,
+    webhook_secret: str,
+    caplog: pytest.LogCaptureFixture,
+    medusa_status: int,
+    answer_kwargs: dict[str, Any],
+) -> None:
+    medusa.get(f"/admin/orders/{ORDER_ID}").respond(medusa_status, **answer_kwargs)
+    caplog.set_level(logging.INFO)
+
+    response = post(webhook, webhook_secret)
+
+    assert answer(response) == (
+        503,
+        {"error": "medusa_unavailable", "message": "Medusa cannot be used now, retry later"},
+    )
+    assert int(response.headers["Retry-After"]) > 0
+    [line] = [record for record in caplog.records if record.getMessage() == "answered 503 medusa_unavailable"]
+    assert line.levelno == logging.WARNING
+    assert getattr(line, "medusa_status", None) == medusa_status
+    assert f"Medusa answered {medusa_status}" in str(getattr(line, "cause", ""))
+    formatted = [JsonFormatter("test").format(record) for record in caplog.records]
+    assert not [text for text in formatted if "buyer@example.com" in text]
+    assert webhook.ENGINE.published == []
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 1_000, 30_000])
+def test_deep_nesting_is_400_before_parsing(
+    webhook: types.ModuleType, webhook_secret: str, depth: int
+) -> None:
+    nested = "[" * depth + "]" * depth
+    body = f'{{"type":"order.placed","data":{{"id":"{ORDER_ID}"}},"extra":{nested}}}'.encode()
+    response = call_function(webhook.order_webhook, body, headers=sign_headers(webhook_secret, body))
+    assert answer(response)[0] == 400
+    assert answer(response)[1]["error"] == "invalid_json"
+
+
+def test_nesting_up_to_the_limit_is_accepted(
+    webhook: types.ModuleType, medusa: respx.MockRouter, webhook_secret: str
+) -> None:
+    medusa.get(f"/admin/orders/{ORDER_ID}").respond(json={"order": order_json()})
+    nested: object = []
+    for _ in range(MAX_JSON_DEPTH - 3):  # levels: the envelope, the list around `nested`, `nested`
+        nested = [nested]
+    assert answer(post(webhook, webhook_secret, {**EVENT, "extra": [nested]}))[0] == 202
+
+
+@pytest.mark.parametrize(
+    ("body", "depth"),
+    [
+        (b"{}", 1),
+        (b'{"a":[1,{"b":[]}]}', 4),
+        (b'{"a":"[[[[{{{{"}', 1),
+        (b'{"a":"\\"[[[["}', 1),
+        (b'{"a":"\\\\","b":[[]]}', 3),
+        (b'{"a":"\\u005b[[","b":[]}', 2),
+        (b"[[[", 3),
+        (b'"unterminated [[[', 0),
+    ],
+)
+def test_json_depth_counts_only_structure_outside_strings(body: bytes, depth: int) -> None:
+    assert json_depth(body) == depth

@@ -73,6 +73,8 @@ def test_empty_setting_counts_as_missing(
         ("MEDUSA_TIMEOUT_SECONDS", "-1"),
         ("ZEEBE_ADDRESS", "localhost"),
         ("ORDER_WEBHOOK_SECRET", "not-a-whsec"),
+        ("ORDER_WEBHOOK_SECRET", "whsec_AA"),
+        ("ORDER_WEBHOOK_SECRET", "whsec_c2hvcnQtc2VjcmV0LXZhbHVlLTIzYnk="),  # 23 bytes
         ("ORDER_MESSAGE_TTL_SECONDS", "soon"),
     ],
 )
@@ -189,3 +191,14 @@ def test_worker_smtp_needs_a_sender(
     clean_env.setenv("STATUS_UPDATE_SECRET", webhook_secret)
     clean_env.setenv("SMTP_HOST", "smtp.example")
     assert "SMTP_FROM" in bad_settings_line(WorkerSettings, capsys)
+
+
+def test_a_short_status_secret_stops_the_status_function_naming_it(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.setenv("MEDUSA_BACKEND_URL", MEDUSA_URL)
+    clean_env.setenv("MEDUSA_API_KEY", API_KEY)
+    clean_env.setenv("STATUS_UPDATE_SECRET", "whsec_AA")
+    line = bad_settings_line(StatusSettings, capsys)
+    assert line.startswith("invalid settings: STATUS_UPDATE_SECRET:")
+    assert "at least 24 bytes" in line

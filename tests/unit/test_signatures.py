@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import base64
+import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -88,7 +91,80 @@ def test_split_secrets_accepts_spaces_and_commas() -> None:
     assert split_secrets(" whsec_a, whsec_b whsec_c ,") == ["whsec_a", "whsec_b", "whsec_c"]
 
 
-@pytest.mark.parametrize("bad", ["plain", "whsec_", "whsec_!!!!"])
+@pytest.mark.parametrize(
+    "lenient",
+    [
+        lambda headers: {**headers, "webhook-timestamp": "+" + headers["webhook-timestamp"]},
+        lambda headers: {**headers, "webhook-timestamp": " " + headers["webhook-timestamp"]},
+        lambda headers: {**headers, "webhook-timestamp": headers["webhook-timestamp"] + ".5"},
+        lambda headers: {
+            **headers,
+            "webhook-timestamp": headers["webhook-timestamp"][:4] + "_" + headers["webhook-timestamp"][4:],
+        },
+        lambda headers: {
+            **headers,
+            "webhook-signature": headers["webhook-signature"][:8] + "!" + headers["webhook-signature"][8:],
+        },
+        lambda headers: {**headers, "webhook-signature": headers["webhook-signature"] + "\n"},
+        lambda headers: {**headers, "webhook-signature": headers["webhook-signature"] + "="},
+        lambda headers: {**headers, "webhook-signature": headers["webhook-signature"] + "é"},
+        lambda headers: {**headers, "webhook-signature": "v1, " + headers["webhook-signature"][3:]},
+        lambda headers: {**headers, "webhook-signature": " ".join([headers["webhook-signature"]] * 9)},
+        lambda headers: {**headers, "webhook-id": "msg with spaces"},
+        lambda headers: {**headers, "webhook-id": "x" * 257},
+    ],
+    ids=[
+        "plus",
+        "space",
+        "fraction",
+        "underscore",
+        "stray-char",
+        "newline",
+        "extra-padding",
+        "non-ascii",
+        "space-in-entry",
+        "too-many",
+        "id-space",
+        "id-long",
+    ],
+)
+def test_headers_the_library_would_parse_leniently_are_refused(
+    webhook_secret: str, lenient: Callable[[dict[str, str]], dict[str, str]]
+) -> None:
+    headers = sign_headers(webhook_secret, BODY)
+    verify([webhook_secret], headers, BODY)  # the request as signed passes
+    with pytest.raises(InvalidSignature):
+        verify([webhook_secret], lenient(headers), BODY)
+
+
+def test_several_signature_entries_are_accepted_when_well_formed(webhook_secret: str) -> None:
+    headers = sign_headers(webhook_secret, BODY)
+    other = sign_headers(new_webhook_secret(), BODY, headers["webhook-id"])
+    headers["webhook-signature"] = f"{other['webhook-signature']} v2,AAAA {headers['webhook-signature']}"
+    verify([webhook_secret], headers, BODY)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "plain",
+        "whsec_",
+        "whsec_!!!!",
+        "whsec_AA",
+        "whsec_" + base64.b64encode(bytes(23)).decode(),
+        "whsec_"
+        + base64.b64encode(bytes(24)).decode()[:-4]
+        + "*"
+        + base64.b64encode(bytes(24)).decode()[-3:],
+    ],
+)
 def test_check_secret_refuses_unusable_secrets(bad: str) -> None:
     with pytest.raises(ValueError, match="webhook secret"):
         check_secret(bad)
+
+
+@pytest.mark.parametrize("size", [24, 32, 64])
+def test_secrets_of_24_bytes_and_more_are_usable_padded_or_not(size: int) -> None:
+    encoded = base64.b64encode(os.urandom(size)).decode()
+    check_secret("whsec_" + encoded)
+    check_secret("whsec_" + encoded.rstrip("="))

@@ -158,6 +158,9 @@ def test_unknown_order_is_404(
         {**report("started"), "process_instance_key": "12ab"},
         {k: v for k, v in report("started").items() if k != "message"},
         {**report("started"), "occurred_at": "yesterday"},
+        # Valid ISO 8601 that has no UTC equivalent inside the representable years.
+        {**report("started"), "occurred_at": "9999-12-31T23:59:59-23:59"},
+        {**report("started"), "occurred_at": "0001-01-01T00:00:00+23:59"},
         ["started"],
     ],
 )
@@ -176,6 +179,27 @@ def test_second_secret_is_accepted_and_foreign_one_refused(
 def test_medusa_down_is_503_with_retry_after(function: types.ModuleType, webhook_secret: str) -> None:
     with respx.mock(base_url=MEDUSA_URL) as router:
         router.post(path__regex=r"^/admin/").mock(side_effect=httpx.ConnectError("refused"))
+        body, headers = signed(webhook_secret, report("started"))
+        response = call_function(function.status_update, body, headers=headers)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert json.loads(response.get_data())["error"] == "medusa_unavailable"
+
+
+@pytest.mark.parametrize(
+    "medusa_answer",
+    [
+        {"status_code": 200, "text": "<html>proxy</html>"},
+        {"status_code": 200, "json": {"order": None}},
+        {"status_code": 409, "json": {"message": "conflict"}},
+        {"status_code": 422, "json": {"message": "unprocessable"}},
+    ],
+)
+def test_an_unexpected_medusa_answer_is_503_with_retry_after(
+    function: types.ModuleType, webhook_secret: str, medusa_answer: dict[str, Any]
+) -> None:
+    with respx.mock(base_url=MEDUSA_URL) as router:
+        router.route(path__regex=r"^/admin/").respond(**medusa_answer)
         body, headers = signed(webhook_secret, report("started"))
         response = call_function(function.status_update, body, headers=headers)
     assert response.status_code == 503

@@ -39,20 +39,26 @@ def settings(**overrides: Any) -> WorkerJobSettings:
 class FakeWorker:
     """Stands in for the pyzeebe worker: work() runs until stop(), which first lets a job finish."""
 
-    def __init__(self, *, job_seconds: float = 0.0, healthy: bool = True, dies: bool = False) -> None:
-        self.job_seconds = job_seconds
+    def __init__(self, *, healthy: bool = True, dies: bool = False) -> None:
         self.healthy = healthy
         self.dies = dies
+        self.working = asyncio.Event()
+        self.stopping = asyncio.Event()
         self.stopped = asyncio.Event()
+        # The job in flight ends when the test says so; by default it ends at once.
+        self.job_done = asyncio.Event()
+        self.job_done.set()
         self.job_finished = False
 
     async def work(self) -> None:
         if self.dies:
             raise RuntimeError("pollers gave up")
+        self.working.set()
         await self.stopped.wait()
 
     async def stop(self) -> None:
-        await asyncio.sleep(self.job_seconds)  # the job in flight
+        self.stopping.set()
+        await self.job_done.wait()
         self.job_finished = True
         self.stopped.set()
 
@@ -67,14 +73,18 @@ def lifecycle(worker: FakeWorker, **overrides: Any) -> Lifecycle:
 
 async def test_a_stop_request_drains_the_job_in_flight_and_exits_zero() -> None:
     # The real SIGTERM is sent to a real worker process in tests/integration/test_worker.py.
-    worker = FakeWorker(job_seconds=0.2)
+    worker = FakeWorker()
+    worker.job_done.clear()  # a job is in flight until the test ends it
     run = lifecycle(worker)
     task = asyncio.create_task(run.run())
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(worker.working.wait(), 5)
 
     run.request_stop("SIGTERM")
     run.request_stop("SIGINT")  # a second signal changes nothing
+    await asyncio.wait_for(worker.stopping.wait(), 5)
+    assert not task.done()  # still waiting for the job in flight
 
+    worker.job_done.set()
     assert await asyncio.wait_for(task, 5) == EXIT_OK
     assert worker.job_finished
     assert run.stop_reason == "SIGTERM"

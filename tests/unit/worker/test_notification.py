@@ -12,6 +12,7 @@ import pytest
 import respx
 
 from fulfillment.orders import Order
+from worker_job.confirmation import send_notification
 from worker_job.notification import (
     Notification,
     Outbox,
@@ -20,7 +21,6 @@ from worker_job.notification import (
     confirmation,
     failure,
     open_smtp,
-    send_notification,
 )
 from worker_job.services import Services
 

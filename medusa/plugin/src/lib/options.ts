@@ -18,7 +18,15 @@ export const MAX_DELIVERY_ATTEMPTS = 100
 
 const positiveInt = z.coerce.number().int().positive()
 const nonNegativeInt = z.coerce.number().int().nonnegative()
-const webhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be a whsec_... secret (base64 after the prefix)")
+/** The receiving function refuses secrets of fewer bytes (Standard Webhooks asks for 24 to 64). */
+const MIN_SECRET_BYTES = 24
+
+const webhookSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "must be a whsec_... secret (base64 after the prefix)")
+  .refine((secret) => Buffer.from(secret.slice("whsec_".length), "base64").length >= MIN_SECRET_BYTES, {
+    message: `must carry at least ${MIN_SECRET_BYTES} bytes after the whsec_ prefix`,
+  })
 
 const secretsSchema = z
   .union([z.string(), z.array(z.string())])
@@ -118,16 +126,8 @@ function withoutMedusaKeys(raw: Record<string, unknown>): Record<string, unknown
 }
 
 function withEnvironment(given: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const read = (path: string): string | undefined => {
-    const value = env[ENVIRONMENT_FALLBACKS[path]]
-    return value === undefined || value === "" ? undefined : value
-  }
-  const group = (name: string, keys: string[]): Record<string, unknown> => {
-    const fromEnv = Object.fromEntries(keys.map((key) => [key, read(`${name}.${key}`)]).filter(([, v]) => v !== undefined))
-    const own = given[name]
-    return own !== null && typeof own === "object" && !Array.isArray(own) ? { ...fromEnv, ...own } : own === undefined ? fromEnv : (own as Record<string, unknown>)
-  }
-  const reconciliation = group("reconciliation", ["intervalMs", "minAgeMs", "lookbackMs"])
+  const read = (path: string): string | undefined => fromEnvironment(env, path)
+  const reconciliation = groupWithEnvironment(given, env, "reconciliation", ["intervalMs", "minAgeMs", "lookbackMs"])
   // Before options existed, an interval of 0 disabled the job: the environment keeps that meaning.
   if (reconciliation.enabled === undefined && reconciliation.intervalMs === "0") {
     reconciliation.enabled = false
@@ -137,12 +137,39 @@ function withEnvironment(given: Record<string, unknown>, env: NodeJS.ProcessEnv)
     ...given,
     webhookUrl: given.webhookUrl ?? read("webhookUrl"),
     webhookSecret: given.webhookSecret ?? read("webhookSecret"),
-    retry: group("retry", ["maxAttempts", "baseDelayMs", "maxDelayMs", "timeoutMs"]),
+    retry: groupWithEnvironment(given, env, "retry", ["maxAttempts", "baseDelayMs", "maxDelayMs", "timeoutMs"]),
     reconciliation,
     operateUrl: given.operateUrl ?? read("operateUrl"),
     stalledAfterMinutes: given.stalledAfterMinutes ?? read("stalledAfterMinutes"),
     emitOrderUpdated: given.emitOrderUpdated ?? booleanFromEnv(read("emitOrderUpdated")),
   }
+}
+
+function fromEnvironment(env: NodeJS.ProcessEnv, path: string): string | undefined {
+  const value = env[ENVIRONMENT_FALLBACKS[path]]
+  return value === undefined || value === "" ? undefined : value
+}
+
+/** A nested group (`retry`, `reconciliation`): the given keys over the environment's, key by key. */
+function groupWithEnvironment(
+  given: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  group: string,
+  keys: string[]
+): Record<string, unknown> {
+  const fromEnv: Record<string, unknown> = {}
+  for (const key of keys) {
+    const value = fromEnvironment(env, `${group}.${key}`)
+    if (value !== undefined) {
+      fromEnv[key] = value
+    }
+  }
+  const own = given[group]
+  if (own === undefined) {
+    return fromEnv
+  }
+  // Anything but an object is left for the schema to refuse, by name.
+  return typeof own === "object" && own !== null && !Array.isArray(own) ? { ...fromEnv, ...own } : (own as Record<string, unknown>)
 }
 
 function booleanFromEnv(value: string | undefined): boolean | string | undefined {

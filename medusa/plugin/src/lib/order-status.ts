@@ -8,7 +8,10 @@ import { ContainerRegistrationKeys, MedusaError, Modules } from "@medusajs/frame
 import { pluginOptions } from "./settings"
 import { decide, type NotAppliedReason, type StatusWrite, workflowKeys } from "./status-write"
 
-/** A writer that died holding the lock blocks the order no longer than this (the status function retries). */
+/**
+ * How long a write waits for the order's lock. Past it the write is refused with a server error, which the
+ * status function treats like any Medusa outage: it retries, and the worker's job retries after it.
+ */
 const LOCK_TIMEOUT_SECONDS = 10
 
 export interface StatusWriteAnswer {

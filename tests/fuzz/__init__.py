@@ -1,0 +1,1 @@
+"""Fuzz tests: generated requests against the served functions."""
