@@ -109,17 +109,17 @@ def status_lines(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     module = load("status_update", monkeypatch, secret, stream)
     stored: dict[str, Any] = {}
     with respx.mock(base_url=MEDUSA_URL) as medusa:
-        medusa.get(f"/admin/orders/{ORDER_ID}").mock(
-            side_effect=lambda _request: respx.MockResponse(
-                json={"order": {"id": ORDER_ID, "metadata": stored}}
-            )
-        )
 
         def write(request: Any) -> respx.MockResponse:
-            stored.update(json.loads(request.content)["metadata"])
-            return respx.MockResponse(json={"order": {"id": ORDER_ID, "metadata": stored}})
+            # The plugin's status route: compare the stored status with `replaces`, then set the keys.
+            body = json.loads(request.content)
+            applied = stored.get("workflow_status") in body["replaces"]
+            if applied:
+                stored.update(body["metadata"])
+            reason = None if applied else "stale"
+            return respx.MockResponse(json={"applied": applied, "reason": reason, "metadata": stored})
 
-        medusa.post(f"/admin/orders/{ORDER_ID}").mock(side_effect=write)
+        medusa.post(f"/admin/fulfillment-workflow/orders/{ORDER_ID}/status").mock(side_effect=write)
         for status in ("started", "completed", "started"):  # the last is refused: stale
             report = {"order_id": ORDER_ID, "process_instance_key": "1", "status": status, "message": status}
             body, headers = signed(secret, report)
