@@ -601,13 +601,17 @@ def report(figures: dict[str, Any], burst_size: int) -> Table:
         "<= 800 ms",
         flow_p50 <= 0.8,
     )
-    baseline = statistics.median(alone["read_and_publish"])
-    row("One order read + one publish, alone, p50 (before each webhook)", ms(baseline))
+    floors = alone["read_and_publish"]
+    baseline = statistics.median(floors)
+    row(
+        "One order read + one publish before each webhook, p50 / p99",
+        f"{ms(baseline)} / {ms(percentile(floors, 0.99))}",
+    )
     ack_p99 = percentile(alone["acks"], 0.99)
     row(
         "Webhook ack alone, p50 / p99",
         f"{ms(statistics.median(alone['acks']))} / {ms(ack_p99)} = {ack_p99 / baseline:.2f}x",
-        "p99 <= 1.5x read + publish",
+        "p99 <= 1.5x read + publish p50",
         ack_p99 <= 1.5 * baseline,
     )
     row(
