@@ -602,18 +602,20 @@ def report(figures: dict[str, Any], burst_size: int) -> Table:
         flow_p50 <= 0.8,
     )
     floors = alone["read_and_publish"]
-    baseline = statistics.median(floors)
-    row(
-        "One order read + one publish before each webhook, p50 / p99",
-        f"{ms(baseline)} / {ms(percentile(floors, 0.99))}",
-    )
+    floor_p50, floor_p99 = statistics.median(floors), percentile(floors, 0.99)
+    row("One order read + one publish before each webhook, p50 / p99", f"{ms(floor_p50)} / {ms(floor_p99)}")
     ack_p99 = percentile(alone["acks"], 0.99)
-    row(
-        "Webhook ack alone, p50 / p99",
-        f"{ms(statistics.median(alone['acks']))} / {ms(ack_p99)} = {ack_p99 / baseline:.2f}x",
-        "p99 <= 1.5x read + publish p50",
-        ack_p99 <= 1.5 * baseline,
-    )
+    row("Webhook ack alone, p50 / p99", f"{ms(statistics.median(alone['acks']))} / {ms(ack_p99)}")
+    # The acknowledgement is one read plus one publish plus the function's own work: its tail is held to
+    # the floor's typical time and, like for like, to the floor's own tail (one slow Medusa answer among
+    # ten samples is the p99 of both).
+    for name, floor in (("p50", floor_p50), ("p99", floor_p99)):
+        row(
+            f"  ack p99 / read + publish {name}",
+            f"{ack_p99 / floor:.2f}x",
+            "<= 1.5x",
+            ack_p99 <= 1.5 * floor,
+        )
     row(
         "Webhook ack in the burst, p50 / p99",
         f"{ms(statistics.median(burst['acks']))} / {ms(percentile(burst['acks'], 0.99))}",
