@@ -7,11 +7,12 @@ PY_STAMP := $(VENV)/.installed
 TOOLS_STAMP := tools/node/node_modules/.installed
 BACKEND_STAMP := medusa/backend/node_modules/.installed
 PLUGIN_STAMP := medusa/plugin/node_modules/.installed
+BROWSER_TESTS_STAMP := tests/browser/node_modules/.installed
 # Debian packages are installed as root; other users go through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup postgres-binaries browser render demo up down medusa-plugin test lint bpmn-lint workflow-lint unit engine-test \
-	integration fuzz e2e \
+.PHONY: setup postgres-binaries browser render admin-screenshots demo up down medusa-plugin test lint bpmn-lint \
+	workflow-lint unit engine-test integration fuzz e2e \
 	terraform-lint terraform-check package-functions bench bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
@@ -33,14 +34,20 @@ $(PLUGIN_STAMP): medusa/plugin/package-lock.json
 	cd medusa/plugin && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Playwright for the admin widgets' browser tests (it drives Debian's Chromium; it downloads no browser).
+$(BROWSER_TESTS_STAMP): tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # PostgreSQL server binaries for the local Medusa (Debian's package when the machine has none).
 postgres-binaries:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
-setup: $(PY_STAMP) $(TOOLS_STAMP) $(BACKEND_STAMP) $(PLUGIN_STAMP) postgres-binaries
+setup: $(PY_STAMP) $(TOOLS_STAMP) $(BACKEND_STAMP) $(PLUGIN_STAMP) $(BROWSER_TESTS_STAMP) postgres-binaries
 
-# Debian's Chromium renders the process picture (tools/bpmn/render.mjs); only the tests and `render` need it.
+# Debian's Chromium renders the process picture (tools/bpmn/render.mjs) and runs the admin widgets' browser
+# tests; only the tests, `render` and `admin-screenshots` need it.
 browser:
 	@command -v chromium >/dev/null || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
@@ -96,6 +103,10 @@ e2e: setup
 render: $(TOOLS_STAMP) browser
 	node tools/bpmn/render.mjs bpmn/order-fulfillment.bpmn docs/order-fulfillment.png
 
+# Redraw the admin screenshots in docs/ (a real stack and browser, as in tests/e2e/test_admin_widgets.py).
+admin-screenshots: setup browser
+	ADMIN_SCREENSHOT_DIR=$(CURDIR)/docs $(PY) -m pytest -p no:cacheprovider tests/e2e/test_admin_widgets.py
+
 # The pipeline against a real Medusa with every Admin API call counted (a few minutes on 2 cores).
 bench: setup
 	$(PY) benchmarks/fulfillment_bench.py
@@ -117,4 +128,5 @@ package-functions: $(PY_STAMP)
 
 clean:
 	rm -rf $(VENV) .venv-checkov .venv-terraform .build .run tools/node/node_modules \
-	  medusa/backend/node_modules medusa/plugin/node_modules medusa/plugin/.medusa
+	  medusa/backend/node_modules medusa/plugin/node_modules medusa/plugin/.medusa \
+	  medusa/backend/.medusa medusa/backend/public tests/browser/node_modules

@@ -62,6 +62,7 @@ def _print_usage(stack: Stack, seed: SeedResult) -> None:
         f"""
 [bold]The stack is running[/] (logs in {stack.run_dir / "logs"}; stop it with `python -m devstack down`)
   Medusa            {stack.medusa_url}   (publishable key {seed.publishable_key})
+  Medusa admin      {_admin_line(stack)}
   order webhook     {stack.order_webhook_url}
   status update     {stack.status_update_url}
   engine            {stack.engine_address}   inspection {stack.engine_http_url}/process-instances
@@ -76,6 +77,26 @@ def _print_usage(stack: Stack, seed: SeedResult) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _admin_line(stack: Stack) -> str:
+    login = stack.admin_login
+    return f"{stack.admin_url}   (log in as {login.email} / {login.password})"
+
+
+def _offer_admin(stack: Stack) -> None:
+    """After the demo: where to see the orders in the admin; on a terminal, keep the stack up until Enter."""
+    console.print(
+        f"\n[bold]The orders in Medusa's admin[/] (open one to see the fulfillment workflow panel):\n"
+        f"  {_admin_line(stack)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if sys.stdin.isatty():
+        try:
+            console.input("Press Enter (or Ctrl-C) to stop everything... ")
+        except (KeyboardInterrupt, EOFError):
+            console.print()
 
 
 def cmd_down(run_dir: Path) -> int:
@@ -93,7 +114,9 @@ def cmd_demo(run_dir: Path) -> int:
     _interrupt_on_sigterm()
     try:
         with Stack(run_dir, Ports(), say=_say) as stack:
-            return 0 if run_demo(stack, console) else 1
+            completed = run_demo(stack, console)
+            _offer_admin(stack)
+            return 0 if completed else 1
     except KeyboardInterrupt:
         _say("interrupted: everything that was started has been stopped")
         return 130

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -11,10 +12,14 @@ from pathlib import Path
 
 import httpx
 
-from devstack.plugin import BACKEND_DIR, plugin_fingerprint
+from devstack.plugin import BACKEND_DIR, exclusive, plugin_fingerprint
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, stop_process, wait_until
 
 ADMIN_EMAIL = "admin@example.com"
+ADMIN_PATH = "/app"
+# `medusa start` serves the admin from here; `medusa build --admin-only` writes it to .medusa/admin.
+ADMIN_BUILD_DIR = BACKEND_DIR / "public" / "admin"
+ADMIN_BUILD_TIMEOUT_SECONDS = 900
 BOOT_TIMEOUT_SECONDS = 180
 HEARTBEAT_SECONDS = 10
 
@@ -71,6 +76,26 @@ class Medusa:
             stale.unlink()
         marker.touch()
         self.say(f"migrations done in {time.monotonic() - started:.0f} s")
+
+    def build_admin(self) -> None:
+        """Builds the admin dashboard with the plugin's widgets unless this very build is in place.
+
+        Medusa bundles a plugin's admin extensions into the dashboard at build time, so the dashboard is
+        built again whenever the plugin, the packages or the configuration change.
+        """
+        marker = ADMIN_BUILD_DIR / f".built-{dependencies_fingerprint()}"
+        with exclusive(BACKEND_DIR / "node_modules" / ".admin-build.lock"):
+            if marker.exists():
+                self.say("the admin dashboard is built for the current plugin (build skipped)")
+                return
+            self.say("building the admin dashboard with the plugin's widgets (about a minute)...")
+            started = time.monotonic()
+            self._run_cli("admin-build", ["build", "--admin-only"], timeout=ADMIN_BUILD_TIMEOUT_SECONDS)
+            shutil.rmtree(ADMIN_BUILD_DIR, ignore_errors=True)
+            ADMIN_BUILD_DIR.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(BACKEND_DIR / ".medusa" / "admin", ADMIN_BUILD_DIR)
+            marker.touch()
+            self.say(f"admin dashboard built in {time.monotonic() - started:.0f} s")
 
     def _run_cli(self, name: str, args: list[str], timeout: float) -> None:
         """Runs a short-lived `medusa` command to completion, saying every few seconds that it still runs.

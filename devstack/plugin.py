@@ -48,7 +48,7 @@ def install_plugin(say: Callable[[str], None] = print) -> Path:
     PACK_DIR.mkdir(parents=True, exist_ok=True)
     fingerprint = plugin_fingerprint()
     marker = BACKEND_DIR / "node_modules" / f".fulfillment-plugin-{fingerprint}"
-    with _exclusive(PACK_DIR / ".lock"):
+    with exclusive(PACK_DIR / ".lock"):
         tarball = PACK_DIR / f"{plugin_package_name()}-{fingerprint}.tgz"
         if marker.exists() and tarball.exists():
             say("the plugin is installed from its current sources (build skipped)")
@@ -87,7 +87,7 @@ def _npm(cwd: Path, *args: str) -> str:
 
 
 @contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
+def exclusive(lock_path: Path) -> Iterator[None]:
     """One build at a time per checkout: the demo and a test run may start together."""
     with lock_path.open("w") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)

@@ -20,7 +20,7 @@ from types import TracebackType
 
 from pyzeebe import ZeebeClient, create_insecure_channel
 
-from devstack.medusa import ADMIN_EMAIL, AdminLogin, Medusa
+from devstack.medusa import ADMIN_EMAIL, ADMIN_PATH, AdminLogin, Medusa
 from devstack.parts import free_ports, function_argv, port_open, without_project_settings
 from devstack.plugin import install_plugin
 from devstack.postgres import Postgres, cluster_dir
@@ -123,6 +123,15 @@ class Stack:
         return f"http://127.0.0.1:{self.ports.medusa}"
 
     @property
+    def admin_url(self) -> str:
+        return f"{self.medusa_url}{ADMIN_PATH}"
+
+    @property
+    def admin_login(self) -> AdminLogin:
+        assert self.secrets is not None
+        return AdminLogin(ADMIN_EMAIL, self.secrets.admin_password)
+
+    @property
     def order_webhook_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.order_webhook}/"
 
@@ -188,6 +197,7 @@ class Stack:
     def _write_state(self) -> None:
         state = {
             "medusa_url": self.medusa_url,
+            "admin_url": self.admin_url,
             "order_webhook_url": self.order_webhook_url,
             "status_update_url": self.status_update_url,
             "engine_address": self.engine_address,
@@ -232,8 +242,9 @@ class Stack:
         install_plugin(self.say)
         medusa = self._medusa()
         medusa.migrate()
+        medusa.build_admin()
         medusa.start()
-        self.admin_token = medusa.admin_token(AdminLogin(ADMIN_EMAIL, self.secrets.admin_password))
+        self.admin_token = medusa.admin_token(self.admin_login)
         self.say("seeding the store (region, stock, shipping, product, API keys)...")
         self.seed = seed(self.medusa_url, self.admin_token, self.run_dir / "seed.json")
 

@@ -8,179 +8,86 @@ locals {
   status_log_filter   = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${local.function_names.status}\""
   worker_log_filter   = "resource.type=\"cloud_run_job\" AND resource.labels.job_name=\"${local.worker_job_name}\""
 
-  # Log-based metric names; PromQL spells them logging_googleapis_com:user_NAME with - and . as _.
-  metric_names = {
-    webhook_outcomes  = "${var.name_prefix}_webhook_outcomes"
-    refused_requests  = "${var.name_prefix}_refused_requests"
-    status_updates    = "${var.name_prefix}_status_updates"
-    job_failures      = "${var.name_prefix}_job_failures"
-    jobs_out_of_retry = "${var.name_prefix}_jobs_out_of_retries"
-  }
-  promql_metric = { for key, name in local.metric_names : key => "logging_googleapis_com:user_${replace(name, "-", "_")}" }
+  # PromQL spells a log-based metric logging_googleapis_com:user_NAME, with - and . as _.
+  promql_status_updates   = "logging_googleapis_com:user_${replace("${var.name_prefix}_status_updates", "-", "_")}"
+  promql_webhook_outcomes = "logging_googleapis_com:user_${replace("${var.name_prefix}_webhook_outcomes", "-", "_")}"
 
   alert_documentation = "Runbook: terraform/README.md, section \"Monitoring and alerts\"."
 }
 
 # ---------------------------------------------------------------------------------------------------
-# Log-based metrics
+# Log-based metrics: one counter per entry, each label extracted from the matching lines.
 # ---------------------------------------------------------------------------------------------------
-resource "google_logging_metric" "webhook_outcomes" {
-  project     = var.project_id
-  name        = local.metric_names.webhook_outcomes
-  description = "Signed order webhooks handled by order_webhook, by outcome: started, duplicate, ignored."
-  filter      = "${local.webhook_log_filter} AND jsonPayload.event=\"webhook_handled\""
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-
-    labels {
-      key         = "outcome"
-      value_type  = "STRING"
-      description = "started, duplicate or ignored"
+locals {
+  log_metrics = {
+    webhook_outcomes = {
+      description = "Signed order webhooks handled by order_webhook, by outcome: started, duplicate, ignored."
+      filter      = "${local.webhook_log_filter} AND jsonPayload.event=\"webhook_handled\""
+      labels = {
+        outcome = { extract = "jsonPayload.outcome", description = "started, duplicate or ignored" }
+      }
+    }
+    refused_requests = {
+      description = "Requests either function answered with an error, by function, HTTP status and error code (401 bad signature, 503 Medusa or the engine unusable, ...)."
+      filter      = "${local.function_log_filter} AND jsonPayload.event=\"request_refused\""
+      labels = {
+        function    = { extract = "resource.labels.service_name", description = "the function's Cloud Run service" }
+        http_status = { extract = "jsonPayload.http_status", description = "the status answered" }
+        error       = { extract = "jsonPayload.error", description = "the error code of the answer (invalid_signature, medusa_unavailable, ...)" }
+      }
+    }
+    status_updates = {
+      description = "Workflow status reports recorded by status_update, by status, whether applied, why not, and whether the status is terminal."
+      filter      = "${local.status_log_filter} AND jsonPayload.event=\"status_recorded\""
+      labels = {
+        status   = { extract = "jsonPayload.status", description = "the reported workflow status" }
+        applied  = { extract = "jsonPayload.applied", description = "true when written to the order, false when refused" }
+        reason   = { extract = "jsonPayload.reason", description = "why a report was refused: stale or order_canceled (empty when applied)" }
+        terminal = { extract = "jsonPayload.terminal", description = "true for completed, payment_failed, out_of_stock and failed" }
+      }
+    }
+    job_failures = {
+      description = "Zeebe jobs the worker failed (the engine retries them), by job type and error type."
+      filter      = "${local.worker_log_filter} AND jsonPayload.event=\"job_failed\""
+      labels = {
+        job_type   = { extract = "jsonPayload.job_type", description = "verify-payment, reserve-inventory, send-notification or fail-order" }
+        error_type = { extract = "jsonPayload.error_type", description = "the Python exception type" }
+      }
+    }
+    jobs_out_of_retries = {
+      description = "Zeebe jobs failed with no retries left: each one is an incident in Operate and an order that stopped."
+      filter      = "${local.worker_log_filter} AND jsonPayload.event=\"job_failed\" AND jsonPayload.retries_left=0"
+      labels = {
+        job_type = { extract = "jsonPayload.job_type", description = "the job type that raised the incident" }
+      }
     }
   }
-
-  label_extractors = {
-    outcome = "EXTRACT(jsonPayload.outcome)"
-  }
-
-  depends_on = [google_project_service.required]
 }
 
-resource "google_logging_metric" "refused_requests" {
+resource "google_logging_metric" "counted" {
+  for_each = local.log_metrics
+
   project     = var.project_id
-  name        = local.metric_names.refused_requests
-  description = "Requests either function answered with an error, by function, HTTP status and error code (401 bad signature, 503 Medusa or the engine unusable, ...)."
-  filter      = "${local.function_log_filter} AND jsonPayload.event=\"request_refused\""
+  name        = "${var.name_prefix}_${each.key}"
+  description = each.value.description
+  filter      = each.value.filter
 
   metric_descriptor {
     metric_kind = "DELTA"
     value_type  = "INT64"
     unit        = "1"
 
-    labels {
-      key         = "function"
-      value_type  = "STRING"
-      description = "the function's Cloud Run service"
-    }
-    labels {
-      key         = "http_status"
-      value_type  = "STRING"
-      description = "the status answered"
-    }
-    labels {
-      key         = "error"
-      value_type  = "STRING"
-      description = "the error code of the answer (invalid_signature, medusa_unavailable, ...)"
+    dynamic "labels" {
+      for_each = each.value.labels
+      content {
+        key         = labels.key
+        value_type  = "STRING"
+        description = labels.value.description
+      }
     }
   }
 
-  label_extractors = {
-    function    = "EXTRACT(resource.labels.service_name)"
-    http_status = "EXTRACT(jsonPayload.http_status)"
-    error       = "EXTRACT(jsonPayload.error)"
-  }
-
-  depends_on = [google_project_service.required]
-}
-
-resource "google_logging_metric" "status_updates" {
-  project     = var.project_id
-  name        = local.metric_names.status_updates
-  description = "Workflow status reports recorded by status_update, by status, whether applied, why not, and whether the status is terminal."
-  filter      = "${local.status_log_filter} AND jsonPayload.event=\"status_recorded\""
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-
-    labels {
-      key         = "status"
-      value_type  = "STRING"
-      description = "the reported workflow status"
-    }
-    labels {
-      key         = "applied"
-      value_type  = "STRING"
-      description = "true when written to the order, false when refused"
-    }
-    labels {
-      key         = "reason"
-      value_type  = "STRING"
-      description = "why a report was refused: stale or order_canceled (empty when applied)"
-    }
-    labels {
-      key         = "terminal"
-      value_type  = "STRING"
-      description = "true for completed, payment_failed, out_of_stock and failed"
-    }
-  }
-
-  label_extractors = {
-    status   = "EXTRACT(jsonPayload.status)"
-    applied  = "EXTRACT(jsonPayload.applied)"
-    reason   = "EXTRACT(jsonPayload.reason)"
-    terminal = "EXTRACT(jsonPayload.terminal)"
-  }
-
-  depends_on = [google_project_service.required]
-}
-
-resource "google_logging_metric" "job_failures" {
-  project     = var.project_id
-  name        = local.metric_names.job_failures
-  description = "Zeebe jobs the worker failed (the engine retries them), by job type and error type."
-  filter      = "${local.worker_log_filter} AND jsonPayload.event=\"job_failed\""
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-
-    labels {
-      key         = "job_type"
-      value_type  = "STRING"
-      description = "verify-payment, reserve-inventory, send-notification or fail-order"
-    }
-    labels {
-      key         = "error_type"
-      value_type  = "STRING"
-      description = "the Python exception type"
-    }
-  }
-
-  label_extractors = {
-    job_type   = "EXTRACT(jsonPayload.job_type)"
-    error_type = "EXTRACT(jsonPayload.error_type)"
-  }
-
-  depends_on = [google_project_service.required]
-}
-
-resource "google_logging_metric" "jobs_out_of_retries" {
-  project     = var.project_id
-  name        = local.metric_names.jobs_out_of_retry
-  description = "Zeebe jobs failed with no retries left: each one is an incident in Operate and an order that stopped."
-  filter      = "${local.worker_log_filter} AND jsonPayload.event=\"job_failed\" AND jsonPayload.retries_left=0"
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-
-    labels {
-      key         = "job_type"
-      value_type  = "STRING"
-      description = "the job type that raised the incident"
-    }
-  }
-
-  label_extractors = {
-    job_type = "EXTRACT(jsonPayload.job_type)"
-  }
+  label_extractors = { for key, label in each.value.labels : key => "EXTRACT(${label.extract})" }
 
   depends_on = [google_project_service.required]
 }
@@ -284,7 +191,7 @@ resource "google_monitoring_alert_policy" "jobs_out_of_retries" {
   conditions {
     display_name = "jobs failed with no retries left"
     condition_threshold {
-      filter          = "resource.type=\"cloud_run_job\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.jobs_out_of_retries.name}\""
+      filter          = "resource.type=\"cloud_run_job\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.counted["jobs_out_of_retries"].name}\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -324,9 +231,9 @@ resource "google_monitoring_alert_policy" "stalled_orders" {
     display_name = "orders started but not finished"
     condition_prometheus_query_language {
       query               = <<-EOT
-        (sum(increase(${local.promql_metric.webhook_outcomes}{outcome="started"}[${var.stalled_order_lookback_minutes - var.stalled_order_minutes}m] offset ${var.stalled_order_minutes}m)) or vector(0))
+        (sum(increase(${local.promql_webhook_outcomes}{outcome="started"}[${var.stalled_order_lookback_minutes - var.stalled_order_minutes}m] offset ${var.stalled_order_minutes}m)) or vector(0))
         >
-        (sum(increase(${local.promql_metric.status_updates}{terminal="true",applied="true"}[${var.stalled_order_lookback_minutes}m])) or vector(0))
+        (sum(increase(${local.promql_status_updates}{terminal="true",applied="true"}[${var.stalled_order_lookback_minutes}m])) or vector(0))
       EOT
       duration            = "600s"
       evaluation_interval = "300s"
@@ -340,7 +247,7 @@ resource "google_monitoring_alert_policy" "stalled_orders" {
     }
   }
 
-  depends_on = [google_logging_metric.status_updates]
+  depends_on = [google_logging_metric.counted]
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -355,27 +262,27 @@ locals {
     },
     {
       title  = "Webhook outcomes"
-      filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.webhook_outcomes.name}\""
+      filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.counted["webhook_outcomes"].name}\""
       group  = ["metric.label.outcome"]
     },
     {
       title  = "Refused requests by error"
-      filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.refused_requests.name}\""
+      filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.counted["refused_requests"].name}\""
       group  = ["metric.label.function", "metric.label.error"]
     },
     {
       title  = "Statuses applied and refused"
-      filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.status_updates.name}\""
+      filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.counted["status_updates"].name}\""
       group  = ["metric.label.status", "metric.label.applied"]
     },
     {
       title  = "Failed jobs by type"
-      filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.job_failures.name}\""
+      filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.counted["job_failures"].name}\""
       group  = ["metric.label.job_type"]
     },
     {
       title  = "Jobs out of retries (incidents)"
-      filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.jobs_out_of_retries.name}\""
+      filter = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.counted["jobs_out_of_retries"].name}\""
       group  = ["metric.label.job_type"]
     },
     {

@@ -31,6 +31,9 @@ module.exports = defineConfig({
       jwtSecret: required("JWT_SECRET"),
       cookieSecret: required("COOKIE_SECRET"),
     },
+    // `medusa start` marks the admin's session cookie Secure, and express-session then sets none over
+    // plain HTTP. This shop serves its admin on http://127.0.0.1 only; a shop behind HTTPS leaves it out.
+    cookieOptions: { secure: false },
   },
   plugins: [
     {
@@ -38,7 +41,10 @@ module.exports = defineConfig({
       options: fulfillmentWorkflowOptions(),
     },
   ],
+  // The admin dashboard with the plugin's widgets, at /app. `medusa start` serves the build in
+  // public/admin, which devstack makes with `medusa build --admin-only` (see README.md).
   admin: {
-    disable: true,
+    disable: false,
+    path: "/app",
   },
 })

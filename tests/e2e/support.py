@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Callable, Collection
 from datetime import datetime
@@ -13,6 +14,7 @@ import httpx
 
 from devstack.admin import AdminApi
 from devstack.engine_view import EngineView
+from devstack.postgres import find_bin_dir
 from devstack.shop import PlacedOrder, Shop
 from devstack.stack import Stack
 from fulfillment.signatures import sign_headers
@@ -42,6 +44,40 @@ class Driver:
     def place_order(self, quantity: int = 1) -> PlacedOrder:
         with Shop(self.stack.medusa_url, self.seed.publishable_key, self.seed.region_id) as shop:
             return shop.place_order(self.seed.variant_id, quantity=quantity)
+
+    def delete_reservations(self, order_id: str) -> int:
+        """Deletes the stock reservations Medusa made for the order at checkout; returns how many."""
+        order = self.admin.order(order_id, fields="id,*items")
+        line_item_ids = [item["id"] for item in order["items"]]
+        reservations = self.admin.get("/admin/reservations", line_item_id=line_item_ids)["reservations"]
+        for reservation in reservations:
+            self.admin.delete(f"/admin/reservations/{reservation['id']}")
+        return len(reservations)
+
+    def backdate_order(self, order_id: str, hours: int) -> None:
+        """Moves the order's creation time back, in Medusa's database (no API changes it): an order placed
+        that long ago, e.g. one whose event was lost and that reconciliation no longer looks at."""
+        # psql variables, so the values never become SQL text.
+        sql = """UPDATE "order" SET created_at = now() - (:'hours' || ' hours')::interval WHERE id = :'id'"""
+        result = subprocess.run(
+            [
+                str(find_bin_dir() / "psql"),
+                self.stack.postgres_url,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-v",
+                f"id={order_id}",
+                "-v",
+                f"hours={hours}",
+            ],
+            input=sql,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "UPDATE 1" in result.stdout, result.stdout
 
     def metadata(self, order_id: str) -> dict[str, Any]:
         return self.admin.order_metadata(order_id)

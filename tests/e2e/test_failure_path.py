@@ -19,15 +19,6 @@ from .support import Driver, log_lines, poll
 pytestmark = pytest.mark.e2e
 
 
-def _delete_reservations(driver: Driver, order_id: str) -> int:
-    order = driver.admin.order(order_id, fields="id,*items")
-    line_item_ids = [item["id"] for item in order["items"]]
-    reservations = driver.admin.get("/admin/reservations", line_item_id=line_item_ids)["reservations"]
-    for reservation in reservations:
-        driver.admin.delete(f"/admin/reservations/{reservation['id']}")
-    return len(reservations)
-
-
 def test_missing_reservation_ends_out_of_stock_and_notifies_the_customer(
     stack: Stack, driver: Driver
 ) -> None:
@@ -40,7 +31,7 @@ def test_missing_reservation_ends_out_of_stock_and_notifies_the_customer(
             30,
             lambda: f"the subscriber to retry the webhook for {order.id}",
         )
-        assert _delete_reservations(driver, order.id) >= 1
+        assert driver.delete_reservations(order.id) >= 1
     finally:
         stack.start_order_webhook()
 

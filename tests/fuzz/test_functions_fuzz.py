@@ -35,7 +35,11 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from integration.served import ServedFunction, start_function  # tests/ is on the path, as for every tier
+from integration.served import (  # tests/ is on the path, as for every tier
+    ServedFunction,
+    read_answer_head,
+    start_function,
+)
 
 from devstack.parts import free_port
 from fulfillment.http import MAX_BODY_BYTES, MAX_JSON_DEPTH
@@ -397,15 +401,7 @@ def send_raw(function: ServedFunction, raw: bytes) -> tuple[int, dict[str, str]]
     with socket.create_connection(("127.0.0.1", function.port), timeout=30) as connection:
         connection.sendall(raw)
         connection.shutdown(socket.SHUT_WR)
-        received = b""
-        while b"\r\n\r\n" not in received:
-            chunk = connection.recv(4096)
-            if not chunk:
-                break
-            received += chunk
-    status_line, *header_lines = received.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
-    headers = dict(line.split(": ", 1) for line in header_lines if ": " in line)
-    return int(status_line.split(" ")[1]), {name.lower(): value for name, value in headers.items()}
+        return read_answer_head(connection)
 
 
 @dataclass
@@ -425,7 +421,7 @@ class Figures:
 
 
 def test_no_bad_request_gets_a_5xx_or_reaches_medusa_or_the_engine(
-    targets: dict[str, Target], medusa: FakeMedusa
+    targets: dict[str, Target], medusa: FakeMedusa, capsys: pytest.CaptureFixture[str]
 ) -> None:
     figures = Figures()
     started = time.monotonic()
@@ -477,6 +473,7 @@ def test_no_bad_request_gets_a_5xx_or_reaches_medusa_or_the_engine(
     finally:
         for client in clients.values():
             client.close()
-        print(f"\n{figures.report()}; {time.monotonic() - started:.0f} s")
+        with capsys.disabled():  # the figures reach the terminal (and CI's log) without -s
+            print(f"\n{figures.report()}; {time.monotonic() - started:.0f} s")
     assert figures.cases.total() >= CASES
     assert figures.server_errors == 0

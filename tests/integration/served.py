@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -137,3 +138,18 @@ def run_until_exit(
         timeout=timeout,
         check=False,
     )
+
+
+def read_answer_head(connection: socket.socket) -> tuple[int, dict[str, str]]:
+    """Status code and headers (names in lower case) of the next HTTP answer on a raw socket, for tests
+    that send what an HTTP client library would refuse to (broken framing, stalled bodies)."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    assert received.startswith(b"HTTP/1.1 "), received[:200]
+    status_line, *header_lines = received.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines if ": " in line)
+    return int(status_line.split(" ")[1]), {name.lower(): value for name, value in headers.items()}

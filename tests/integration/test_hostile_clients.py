@@ -22,7 +22,7 @@ import pytest
 
 from devstack.parts import free_port
 
-from .served import ServedFunction, start_function
+from .served import ServedFunction, read_answer_head, start_function
 
 pytestmark = pytest.mark.integration
 
@@ -66,15 +66,7 @@ def head(extra: str) -> bytes:
 
 
 def read_status(connection: socket.socket) -> int:
-    """The status code of the first answer on `connection` (waits until its status line arrived)."""
-    received = b""
-    while b"\r\n" not in received:
-        chunk = connection.recv(4096)
-        if not chunk:
-            break
-        received += chunk
-    assert received.startswith(b"HTTP/1.1 "), received[:200]
-    return int(received.split(b" ", 2)[1])
+    return read_answer_head(connection)[0]
 
 
 def exchange(function: ServedFunction, raw: bytes, *, close_write: bool = False) -> int:

@@ -108,18 +108,18 @@ def status_lines(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     secret = new_webhook_secret()
     module = load("status_update", monkeypatch, secret, stream)
     stored: dict[str, Any] = {}
+
+    def status_route(request: Any) -> respx.MockResponse:
+        # The plugin's compare-and-set: write only over one of the statuses the request may replace.
+        sent = json.loads(request.content)
+        applied = stored.get("workflow_status") in sent["replaces"]
+        if applied:
+            stored.update(sent["metadata"])
+        reason = None if applied else "stale"
+        return respx.MockResponse(json={"applied": applied, "reason": reason, "metadata": dict(stored)})
+
     with respx.mock(base_url=MEDUSA_URL) as medusa:
-
-        def write(request: Any) -> respx.MockResponse:
-            # The plugin's status route: compare the stored status with `replaces`, then set the keys.
-            body = json.loads(request.content)
-            applied = stored.get("workflow_status") in body["replaces"]
-            if applied:
-                stored.update(body["metadata"])
-            reason = None if applied else "stale"
-            return respx.MockResponse(json={"applied": applied, "reason": reason, "metadata": stored})
-
-        medusa.post(f"/admin/fulfillment-workflow/orders/{ORDER_ID}/status").mock(side_effect=write)
+        medusa.post(f"/admin/fulfillment-workflow/orders/{ORDER_ID}/status").mock(side_effect=status_route)
         for status in ("started", "completed", "started"):  # the last is refused: stale
             report = {"order_id": ORDER_ID, "process_instance_key": "1", "status": status, "message": status}
             body, headers = signed(secret, report)
@@ -230,7 +230,14 @@ def _as_text(value: Any) -> str:
 
 
 def metrics(config: TerraformConfig) -> dict[str, dict[str, Any]]:
-    return {name: dict(body) for name, body in config.of_type(METRIC).items()}
+    """The log-based metrics: one google_logging_metric per entry of local.log_metrics."""
+    [resource] = config.of_type(METRIC).values()
+    assert resource["for_each"] == "${local.log_metrics}"
+    assert (
+        resource["label_extractors"]
+        == '${{for key, label in each.value.labels : key => "EXTRACT(${label.extract})"}}'
+    )
+    return {name: dict(body) for name, body in config.locals["log_metrics"].items()}
 
 
 def matched(config: TerraformConfig, name: str, entries: list[LogEntry]) -> list[LogEntry]:
@@ -261,11 +268,11 @@ def test_every_metric_matches_lines_the_code_writes_and_finds_its_labels(
 ) -> None:
     found = matched(terraform_config, name, entries)
     assert found, f"{name}: its filter matches no line the code writes"
-    for label, extractor in metrics(terraform_config)[name]["label_extractors"].items():
-        path = re.fullmatch(r"EXTRACT\(([A-Za-z_.]+)\)", extractor)
-        assert path, f"{name}.{label}: {extractor}"
+    for label, spec in metrics(terraform_config)[name]["labels"].items():
         for entry in found:
-            assert field_value(path.group(1), entry) is not None, f"{name}.{label} missing in {entry.payload}"
+            assert field_value(spec["extract"], entry) is not None, (
+                f"{name}.{label} missing in {entry.payload}"
+            )
 
 
 def values_of(found: list[LogEntry], field: str) -> list[str]:
@@ -352,26 +359,29 @@ def test_the_worker_alert_watches_failed_task_attempts_and_executions(
 def test_incident_and_stalled_order_alerts_use_the_metrics(terraform_config: TerraformConfig) -> None:
     found = alerts(terraform_config)
     incident = found["jobs_out_of_retries"]["conditions"][0]["condition_threshold"][0]["filter"]
-    assert "google_logging_metric.jobs_out_of_retries.name" in incident
+    assert 'google_logging_metric.counted["jobs_out_of_retries"].name' in incident
     query = found["stalled_orders"]["conditions"][0]["condition_prometheus_query_language"][0]["query"]
     # Started: the processes the order webhook started; finished: the terminal statuses that landed.
-    assert 'local.promql_metric.webhook_outcomes}{outcome="started"}' in query
-    assert query.count("local.promql_metric.status_updates") == 1
+    assert 'local.promql_webhook_outcomes}{outcome="started"}' in query
+    assert query.count("local.promql_status_updates") == 1
     assert 'terminal="true",applied="true"' in query
     assert "offset ${var.stalled_order_minutes}m" in query
 
 
-def test_promql_names_follow_the_log_based_metric_names(terraform_config: TerraformConfig) -> None:
+def test_the_stalled_order_query_names_the_status_metric_as_promql_does(
+    terraform_config: TerraformConfig,
+) -> None:
     # PromQL spells logging.googleapis.com/user/NAME as logging_googleapis_com:user_NAME, - becoming _.
-    expression = str(terraform_config.locals["promql_metric"])
-    assert 'logging_googleapis_com:user_${replace(name, "-", "_")}' in expression
-    for name in terraform_config.locals["metric_names"].values():
-        assert re.fullmatch(r"[a-z0-9_]+", interpolate(terraform_config, name).replace("-", "_")), name
+    [resource] = terraform_config.of_type(METRIC).values()
+    assert resource["name"] == "${var.name_prefix}_${each.key}"
+    assert terraform_config.locals["promql_status_updates"] == (
+        'logging_googleapis_com:user_${replace("${var.name_prefix}_status_updates", "-", "_")}'
+    )
 
 
 def test_the_dashboard_charts_every_metric(terraform_config: TerraformConfig) -> None:
     text = (REPO_ROOT / "terraform" / "monitoring.tf").read_text()
     charts = text[text.index("dashboard_charts = [") :]
     for name in EXPECTED_METRICS:
-        assert f"google_logging_metric.{name}.name" in charts, name
+        assert f'google_logging_metric.counted["{name}"].name' in charts, name
     assert DASHBOARD in text

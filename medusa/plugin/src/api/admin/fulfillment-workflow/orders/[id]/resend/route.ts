@@ -1,0 +1,48 @@
+/**
+ * POST /admin/fulfillment-workflow/orders/{id}/resend: the admin's "Resend to workflow".
+ *
+ * Sends the order's `order.placed` webhook again through the plugin's delivery workflow, once (a person
+ * is waiting; the subscriber's backoff would keep them waiting for minutes). Safe for any order: the order
+ * webhook starts a process only when none exists for the order and answers `duplicate` otherwise.
+ * Answers 200 {order_id, status} with the webhook's status ("started" or "duplicate"); 404 for an unknown
+ * order; 502 {message} when the webhook refused the delivery or could not be reached.
+ */
+import type { AuthenticatedMedusaRequest, MedusaResponse } from "@medusajs/framework/http"
+
+import { orderRecord, type ResendAnswer } from "../../../../../../lib/admin-view"
+import { sendOrderPlacedWebhookWorkflow } from "../../../../../../workflows"
+
+export async function POST(req: AuthenticatedMedusaRequest, res: MedusaResponse): Promise<void> {
+  const order = await orderRecord(req.scope, req.params.id)
+  const { result: outcome } = await sendOrderPlacedWebhookWorkflow(req.scope).run({
+    input: { order_id: order.id, placed_at: order.created_at ?? undefined, single_attempt: true },
+  })
+  if (outcome.result !== "delivered") {
+    res.status(502).json({ type: "webhook_not_delivered", message: failureMessage(outcome) })
+    return
+  }
+  const answer: ResendAnswer = { order_id: order.id, status: webhookStatus(outcome.body) }
+  res.json(answer)
+}
+
+/** The webhook's `status` ("started", "duplicate", ...) from its JSON answer. */
+function webhookStatus(body: string): string {
+  try {
+    const parsed: unknown = JSON.parse(body)
+    const status = (parsed as { status?: unknown } | null)?.status
+    return typeof status === "string" ? status : "delivered"
+  } catch {
+    return "delivered"
+  }
+}
+
+function failureMessage(outcome: { result: string; status?: number; lastError?: string }): string {
+  switch (outcome.result) {
+    case "not_configured":
+      return "The plugin has no webhook URL or secret configured."
+    case "rejected":
+      return `The order webhook refused the order (HTTP ${outcome.status}).`
+    default:
+      return `The order webhook could not be reached (${outcome.lastError ?? "no answer"}); try again later.`
+  }
+}

@@ -1,0 +1,169 @@
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+
+import { attentionSummary, operateUrl, type OrderRecord, workflowView } from "../src/lib/workflow-view"
+
+const NOW = Date.parse("2026-11-29T12:00:00Z")
+const SETTINGS = { operateBaseUrl: null, stalledAfterMs: 30 * 60_000 }
+
+function order(metadata: Record<string, unknown> | null, created_at = "2026-11-29T11:59:00Z"): OrderRecord {
+  return { id: "order_01TEST", display_id: 7, created_at, metadata }
+}
+
+function marks(metadata: Record<string, unknown>): string[] {
+  return workflowView(order(metadata), SETTINGS, NOW).steps.map((step) => `${step.name}:${step.mark}`)
+}
+
+describe("workflowView", () => {
+  it("shows an order without workflow keys as not started, every step pending", () => {
+    const view = workflowView(order({ other: "kept" }), SETTINGS, NOW)
+    assert.equal(view.state, "not_started")
+    assert.equal(view.status, null)
+    assert.deepEqual(marks({}), ["payment:pending", "inventory:pending", "notification:pending"])
+    assert.equal(view.stalled, false)
+  })
+
+  it("marks the steps a running order has passed", () => {
+    assert.deepEqual(marks({ workflow_status: "payment_verified" }), [
+      "payment:done",
+      "inventory:pending",
+      "notification:pending",
+    ])
+    assert.deepEqual(marks({ workflow_status: "inventory_reserved" }), [
+      "payment:done",
+      "inventory:done",
+      "notification:pending",
+    ])
+  })
+
+  it("marks every step done for a completed order", () => {
+    const view = workflowView(order({ workflow_status: "completed" }), SETTINGS, NOW)
+    assert.equal(view.state, "completed")
+    assert.deepEqual(marks({ workflow_status: "completed" }), ["payment:done", "inventory:done", "notification:done"])
+  })
+
+  it("marks the failed step of each failure status", () => {
+    assert.deepEqual(marks({ workflow_status: "payment_failed" }), [
+      "payment:failed",
+      "inventory:pending",
+      "notification:pending",
+    ])
+    assert.deepEqual(marks({ workflow_status: "out_of_stock" }), [
+      "payment:done",
+      "inventory:failed",
+      "notification:pending",
+    ])
+    assert.deepEqual(marks({ workflow_status: "failed" }), ["payment:done", "inventory:failed", "notification:pending"])
+    for (const status of ["payment_failed", "out_of_stock", "failed"]) {
+      assert.equal(workflowView(order({ workflow_status: status }), SETTINGS, NOW).state, "failed")
+    }
+  })
+
+  it("passes the message, the last update and the instance key through", () => {
+    const view = workflowView(
+      order({
+        workflow_status: "started",
+        workflow_message: "Order fulfillment started",
+        last_updated: "2026-11-29T11:58:00+00:00",
+        workflow_instance: "2251799813685251",
+      }),
+      SETTINGS,
+      NOW
+    )
+    assert.equal(view.message, "Order fulfillment started")
+    assert.equal(view.last_updated, "2026-11-29T11:58:00+00:00")
+    assert.equal(view.process_instance_key, "2251799813685251")
+    assert.equal(view.operate_url, null)
+  })
+
+  it("shows an unknown status as it is, without inventing steps", () => {
+    const view = workflowView(order({ workflow_status: "teleported" }), SETTINGS, NOW)
+    assert.equal(view.state, "unknown")
+    assert.equal(view.status, "teleported")
+    assert.deepEqual(
+      view.steps.map((step) => step.mark),
+      ["pending", "pending", "pending"]
+    )
+  })
+})
+
+describe("stalled", () => {
+  const running = (last_updated: string) => ({ workflow_status: "payment_verified", last_updated })
+
+  it("is a non-terminal status older than the threshold", () => {
+    assert.equal(workflowView(order(running("2026-11-29T11:29:59Z")), SETTINGS, NOW).stalled, true)
+    assert.equal(workflowView(order(running("2026-11-29T11:30:01Z")), SETTINGS, NOW).stalled, false)
+  })
+
+  it("is never a terminal status, however old", () => {
+    for (const status of ["completed", "payment_failed", "out_of_stock", "failed"]) {
+      const metadata = { workflow_status: status, last_updated: "2026-01-01T00:00:00Z" }
+      assert.equal(workflowView(order(metadata), SETTINGS, NOW).stalled, false, status)
+    }
+  })
+
+  it("is an order that never started, counted from when it was placed", () => {
+    assert.equal(workflowView(order({}, "2026-11-29T10:00:00Z"), SETTINGS, NOW).stalled, true)
+    assert.equal(workflowView(order({}, "2026-11-29T11:45:00Z"), SETTINGS, NOW).stalled, false)
+  })
+
+  it("is not claimed from an unreadable time", () => {
+    assert.equal(workflowView(order(running("yesterday")), SETTINGS, NOW).stalled, false)
+  })
+})
+
+describe("operateUrl", () => {
+  it("links the instance under Operate's base URL", () => {
+    assert.equal(
+      operateUrl("https://bru-2.operate.camunda.io/abc-123/", "2251799813685251"),
+      "https://bru-2.operate.camunda.io/abc-123/processes/2251799813685251"
+    )
+  })
+
+  it("is absent without a base URL or an instance", () => {
+    assert.equal(operateUrl(undefined, "2251799813685251"), null)
+    assert.equal(operateUrl("http://localhost:8081", null), null)
+  })
+
+  it("is part of the view when the option is set", () => {
+    const view = workflowView(
+      order({ workflow_status: "started", workflow_instance: "42" }),
+      { ...SETTINGS, operateBaseUrl: "http://localhost:8081" },
+      NOW
+    )
+    assert.equal(view.operate_url, "http://localhost:8081/processes/42")
+  })
+})
+
+describe("attentionSummary", () => {
+  it("lists failed and stalled orders, and nothing else", () => {
+    const orders: OrderRecord[] = [
+      { id: "order_A", display_id: 1, created_at: "2026-11-29T11:00:00Z", metadata: { workflow_status: "completed" } },
+      {
+        id: "order_B",
+        display_id: 2,
+        created_at: "2026-11-29T11:00:00Z",
+        metadata: { workflow_status: "out_of_stock", workflow_message: "Some items are not reserved in stock." },
+      },
+      {
+        id: "order_C",
+        display_id: 3,
+        created_at: "2026-11-29T10:00:00Z",
+        metadata: { workflow_status: "started", last_updated: "2026-11-29T10:00:05Z" },
+      },
+      { id: "order_D", display_id: 4, created_at: "2026-11-29T11:59:00Z", metadata: {} },
+    ]
+    const since = new Date("2026-11-22T12:00:00Z")
+    const summary = attentionSummary(orders, SETTINGS, since, NOW)
+    assert.equal(summary.checked, 4)
+    assert.equal(summary.since, since.toISOString())
+    assert.deepEqual(
+      summary.failed.map((o) => [o.id, o.display_id, o.status, o.message]),
+      [["order_B", 2, "out_of_stock", "Some items are not reserved in stock."]]
+    )
+    assert.deepEqual(
+      summary.stalled.map((o) => [o.id, o.status]),
+      [["order_C", "started"]]
+    )
+  })
+})
