@@ -123,7 +123,7 @@ def test_orders_started_through_back_pressure_all_finish_with_every_job_complete
         assert not instance["incidents"], instance["incidents"]
     for order_id in fulfilled:
         assert medusa.statuses(order_id) == worker_tier.FULFILLED
-    assert medusa.statuses("order_pressureunpaid") == ["started", "payment_failed"]
+    assert medusa.statuses("order_pressureunpaid") == ["payment_failed"]
     assert "payment status is 'awaiting'" in medusa.metadata("order_pressureunpaid")["workflow_message"]
     assert worker.process.poll() is None
     assert any("ZeebeBackPressureError" in json.dumps(entry) for entry in worker.lines()), (

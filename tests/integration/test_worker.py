@@ -5,7 +5,7 @@ functions/status_update served by the real functions-framework, and the engine b
 uses to publish "order-placed". Medusa's Admin API is a small loopback stand-in (FakeMedusa below): the
 worker tier checks the worker's decisions, retries and lifecycle, and the e2e tier runs the same paths
 against a real Medusa 2.x. The stand-in speaks the documented shapes (Basic auth with the sk_ key, `order`
-envelopes, top-level metadata merge, reservations filtered by line_item_id).
+envelopes, the plugin's compare-and-set status route, reservations filtered by line_item_id).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ API_KEY = "sk_worker_integration"
 STATUS_SECRET = "whsec_" + base64.b64encode(b"worker-integration-status-secret").decode()
 READY_TIMEOUT = 30.0
 FLOW_TIMEOUT = 45.0
-FULFILLED = ["started", "payment_verified", "inventory_reserved", "completed"]
+FULFILLED = ["payment_verified", "inventory_reserved", "completed"]
 
 
 # --- Medusa stand-in -------------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
                 return
             order_id = match.group(1)
             fields = parse_qs(url.query).get("fields", [""])[0]
-            if "payment_collections" in fields:  # the worker's payment check
+            if "payment_collections" in fields:  # the worker's order read (it serves every step)
                 with medusa.lock:
                     medusa.payment_reads.append(order_id)
                 time.sleep(medusa.payment_read_delay_seconds.get(order_id, 0))
@@ -412,12 +412,9 @@ def test_happy_path_completes_with_status_reports_in_order(
         assert "OrderFulfilled" in visited(instance)
         assert not instance["incidents"]
         assert medusa.metadata("order_happy1")["workflow_instance"] == str(instance["key"])
-    assert medusa.statuses("order_happy1") == [
-        "started",
-        "payment_verified",
-        "inventory_reserved",
-        "completed",
-    ]
+    assert medusa.statuses("order_happy1") == FULFILLED
+    # One read of the order serves all three steps.
+    assert medusa.payment_reads.count("order_happy1") == 1
     metadata = medusa.metadata("order_happy1")
     assert metadata["workflow_instance"].isdigit()
     assert metadata["workflow_step"] == "send-notification"
@@ -440,7 +437,7 @@ def test_payment_not_authorized_ends_payment_failed_and_tells_the_customer(
         assert instance["state"] == "COMPLETED"
         assert {"PaymentNotAuthorized", "FailOrderPayment", "OrderFailedPayment"} <= set(visited(instance))
         assert "ReserveInventory" not in visited(instance)
-    assert medusa.statuses("order_unpaid1") == ["started", "payment_failed"]
+    assert medusa.statuses("order_unpaid1") == ["payment_failed"]
     message = medusa.metadata("order_unpaid1")["workflow_message"]
     assert "payment status is 'awaiting'" in message
     mails = outbox(tmp_path)
@@ -457,7 +454,7 @@ def test_partial_authorization_is_not_enough(
     publish("order_partial1")
     wait_for_outcome(engine, medusa, "order_partial1")
 
-    assert medusa.statuses("order_partial1") == ["started", "payment_failed"]
+    assert medusa.statuses("order_partial1") == ["payment_failed"]
     assert "only 20.0 of 30.0 EUR" in medusa.metadata("order_partial1")["workflow_message"]
 
 
@@ -472,7 +469,7 @@ def test_missing_reservation_ends_out_of_stock(
 
     if instance is not None:
         assert {"StockMissing", "FailOrderStock", "OrderFailedStock"} <= set(visited(instance))
-    assert medusa.statuses("order_nostock1") == ["started", "payment_verified", "out_of_stock"]
+    assert medusa.statuses("order_nostock1") == ["payment_verified", "out_of_stock"]
     assert (
         "Mug (inventory item iitem_mug): 1 of 2 reserved"
         in medusa.metadata("order_nostock1")["workflow_message"]
@@ -494,12 +491,7 @@ def test_a_failed_status_report_fails_the_job_and_the_retry_completes_it(
     if instance is not None:
         assert instance["state"] == "COMPLETED"
         assert not instance["incidents"]
-    assert medusa.statuses("order_flaky1") == [
-        "started",
-        "payment_verified",
-        "inventory_reserved",
-        "completed",
-    ]
+    assert medusa.statuses("order_flaky1") == FULFILLED
     failures = [e for e in worker.lines() if "failed (" in e.get("message", "")]
     assert len(failures) == 2, failures
     assert all(e["order_id"] == "order_flaky1" and e["process_instance_key"] for e in failures)
@@ -549,7 +541,7 @@ def test_sigterm_lets_jobs_in_flight_finish_and_exits_zero(
     assert sorted(jobs_started) == sorted(jobs_finished)
     assert {(order_id, "verify-payment") for order_id in orders} <= set(jobs_finished)
     for order_id in orders:
-        assert medusa.statuses(order_id)[:2] == ["started", "payment_verified"], order_id
+        assert medusa.statuses(order_id)[:1] == ["payment_verified"], order_id
 
     # Nothing was lost: a new worker carries every order to the end, and no step ran twice.
     medusa.payment_read_delay_seconds.clear()

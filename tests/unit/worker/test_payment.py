@@ -87,7 +87,7 @@ def test_the_model_can_narrow_the_accepted_statuses() -> None:
     assert "expected captured" in check.reason
 
 
-def test_handler_reports_started_then_payment_verified(
+def test_handler_reads_the_order_once_then_reports_payment_verified(
     http: respx.MockRouter, services: Services, status_log: StatusLog
 ) -> None:
     medusa = http.get(ORDER_URL).respond(200, json=payment_order())
@@ -95,15 +95,16 @@ def test_handler_reports_started_then_payment_verified(
     result = verify_payment(make_context(), services)
 
     assert result == {"payment_status": "authorized"}
-    assert status_log.statuses == ["started", "payment_verified"]
-    assert {body["step"] for body in status_log.bodies} == {"verify-payment"}
+    assert status_log.statuses == ["payment_verified"]
+    assert status_log.bodies[0]["step"] == "verify-payment"
     assert status_log.bodies[0]["process_instance_key"] == "2251799813685301"
+    assert medusa.call_count == 1
     fields = medusa.calls.last.request.url.params["fields"]
     assert "*payment_collections" in fields
     assert "payment_status" in fields
 
 
-def test_handler_throws_payment_not_authorized_after_reporting_started_only(
+def test_handler_throws_payment_not_authorized_without_reporting(
     http: respx.MockRouter, services: Services, status_log: StatusLog
 ) -> None:
     http.get(ORDER_URL).respond(200, json=payment_order(payment_status="awaiting"))
@@ -113,16 +114,32 @@ def test_handler_throws_payment_not_authorized_after_reporting_started_only(
 
     assert raised.value.error_code == "PAYMENT_NOT_AUTHORIZED"
     assert "payment status is 'awaiting'" in str(raised.value)
-    assert status_log.statuses == ["started"]
+    # fail-order reports payment_failed: the order's only status on this path.
+    assert status_log.statuses == []
 
 
-def test_handler_does_not_read_the_order_when_the_start_cannot_be_reported(
+def test_handler_fails_the_job_when_the_verified_payment_cannot_be_reported(
     http: respx.MockRouter, services: Services
 ) -> None:
     http.post(STATUS_URL).mock(return_value=httpx.Response(503, json={"error": "medusa_unavailable"}))
-    medusa = http.get(ORDER_URL).respond(200, json=payment_order())
+    http.get(ORDER_URL).respond(200, json=payment_order())
 
     with pytest.raises(StatusReportFailed, match="503"):
         verify_payment(make_context(), services)
 
-    assert not medusa.called
+
+def test_a_retried_payment_check_reads_the_order_afresh(
+    http: respx.MockRouter, services: Services, status_log: StatusLog
+) -> None:
+    medusa = http.get(ORDER_URL)
+    medusa.side_effect = [
+        httpx.Response(200, json=payment_order(payment_status="awaiting")),
+        httpx.Response(200, json=payment_order()),
+    ]
+    with pytest.raises(BusinessError):
+        verify_payment(make_context(), services)
+
+    verify_payment(make_context(), services)
+
+    assert medusa.call_count == 2
+    assert status_log.statuses == ["payment_verified"]
