@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup postgres-binaries browser render admin-screenshots demo up down medusa-plugin test lint bpmn-lint \
 	workflow-lint unit engine-test integration fuzz e2e \
-	terraform-lint terraform-check package-functions bench-engine clean
+	terraform-lint terraform-check package-functions bench bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
 $(PY_STAMP): requirements-dev.lock
@@ -106,6 +106,10 @@ render: $(TOOLS_STAMP) browser
 # Redraw the admin screenshots in docs/ (a real stack and browser, as in tests/e2e/test_admin_widgets.py).
 admin-screenshots: setup browser
 	ADMIN_SCREENSHOT_DIR=$(CURDIR)/docs $(PY) -m pytest -p no:cacheprovider tests/e2e/test_admin_widgets.py
+
+# The pipeline against a real Medusa with every Admin API call counted (a few minutes on 2 cores).
+bench: setup
+	$(PY) benchmarks/fulfillment_bench.py
 
 bench-engine: $(PY_STAMP)
 	$(PY) benchmarks/engine_throughput.py

@@ -21,7 +21,7 @@ from types import TracebackType
 from pyzeebe import ZeebeClient, create_insecure_channel
 
 from devstack.medusa import ADMIN_EMAIL, ADMIN_PATH, AdminLogin, Medusa
-from devstack.parts import free_port, function_argv, port_open, without_project_settings
+from devstack.parts import free_ports, function_argv, port_open, without_project_settings
 from devstack.plugin import install_plugin
 from devstack.postgres import Postgres, cluster_dir
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
@@ -44,7 +44,7 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(*(free_port() for _ in range(6)))
+        return cls(*free_ports(6))
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,13 @@ class Stack:
         ports: Ports | None = None,
         *,
         webhook_retry: WebhookRetry | None = None,
+        medusa_client_url: str | None = None,
         say: Callable[[str], None] = print,
     ) -> None:
         self.run_dir = run_dir.resolve()
+        # Where the functions and the worker reach Medusa's Admin API: Medusa itself unless something is
+        # put in between (the benchmark's counting proxy).
+        self.medusa_client_url = medusa_client_url
         self.ports = ports or Ports()
         self.webhook_retry = webhook_retry or WebhookRetry()
         self.say = say
@@ -252,7 +256,7 @@ class Stack:
         assert self.seed is not None
         return {
             **self._base_env(),
-            "MEDUSA_BACKEND_URL": self.medusa_url,
+            "MEDUSA_BACKEND_URL": self.medusa_client_url or self.medusa_url,
             "MEDUSA_API_KEY": self.seed.api_key,
         }
 

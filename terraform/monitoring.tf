@@ -9,7 +9,8 @@ locals {
   worker_log_filter   = "resource.type=\"cloud_run_job\" AND resource.labels.job_name=\"${local.worker_job_name}\""
 
   # PromQL spells a log-based metric logging_googleapis_com:user_NAME, with - and . as _.
-  promql_status_updates = "logging_googleapis_com:user_${replace("${var.name_prefix}_status_updates", "-", "_")}"
+  promql_status_updates   = "logging_googleapis_com:user_${replace("${var.name_prefix}_status_updates", "-", "_")}"
+  promql_webhook_outcomes = "logging_googleapis_com:user_${replace("${var.name_prefix}_webhook_outcomes", "-", "_")}"
 
   alert_documentation = "Runbook: terraform/README.md, section \"Monitoring and alerts\"."
 }
@@ -210,7 +211,8 @@ resource "google_monitoring_alert_policy" "jobs_out_of_retries" {
 
 # Orders started more than N minutes ago must have reached a terminal status by now. Log-based metrics
 # cannot follow one order, so this compares counts: fewer terminal statuses in the last lookback window
-# than orders started in that window before its last N minutes means orders are stuck. It never fires
+# than orders started in that window before its last N minutes means orders are stuck. An order counts as
+# started when the order webhook started its process (the workers report no `started` status). It never fires
 # while every order finishes within N minutes; it fires when orders stop finishing (worker down, engine
 # stalled), and a single stuck order among many that finish is the incident alert's and Operate's to show.
 resource "google_monitoring_alert_policy" "stalled_orders" {
@@ -229,7 +231,7 @@ resource "google_monitoring_alert_policy" "stalled_orders" {
     display_name = "orders started but not finished"
     condition_prometheus_query_language {
       query               = <<-EOT
-        (sum(increase(${local.promql_status_updates}{status="started",applied="true"}[${var.stalled_order_lookback_minutes - var.stalled_order_minutes}m] offset ${var.stalled_order_minutes}m)) or vector(0))
+        (sum(increase(${local.promql_webhook_outcomes}{outcome="started"}[${var.stalled_order_lookback_minutes - var.stalled_order_minutes}m] offset ${var.stalled_order_minutes}m)) or vector(0))
         >
         (sum(increase(${local.promql_status_updates}{terminal="true",applied="true"}[${var.stalled_order_lookback_minutes}m])) or vector(0))
       EOT

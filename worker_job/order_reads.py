@@ -1,21 +1,43 @@
-"""Reads of an order that need more fields than the shared snapshot (`fulfillment.orders.Order`) carries.
+"""The worker's one read of an order, which serves every step of its process.
 
-Payment collections (amounts authorized and captured) and each line item's variant (whether Medusa manages
-its inventory, and how many units of which inventory item one unit needs) are asked for explicitly with
-`fields=`, the way Medusa's own admin dashboard asks for them.
+One `GET /admin/orders/{id}` asks with `fields=` for all the steps need, the way Medusa's own admin
+dashboard asks: payment collections (amounts authorized and captured), each line item with its variant
+(whether Medusa manages its inventory, how many units of which inventory item one unit needs), and what
+the customer's notification names (email, display id, items, total). Each step reads its own view of that
+one answer: `OrderPayment`, `OrderInventory`, or the shared `fulfillment.orders.Order`.
+
+verify-payment always reads afresh (a payment can change until it is checked). The later steps of the
+same order reuse that answer while it is younger than `reuse_seconds`: the parts they read (line items,
+variants, email) do not change within seconds, and the stock itself is checked on fresh reservations. A
+worker that did not make the first read, or a retry after the answer aged, reads again.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fulfillment.medusa import MedusaClient
+from fulfillment.orders import Order
 
-PAYMENT_FIELDS: Final = "id,display_id,status,currency_code,total,payment_status,*payment_collections"
-INVENTORY_FIELDS: Final = "id,status,*items,*items.variant,*items.variant.inventory_items"
+ORDER_READ_FIELDS: Final = ",".join(
+    (
+        "id,display_id,status,currency_code,total,payment_status,+email,metadata",
+        "*payment_collections",
+        "*items,*items.variant,*items.variant.inventory_items",
+    )
+)
+# A process runs its steps within about a second; a minute leaves room for a busy shop without letting a
+# retry hours later (after an incident) act on an old answer.
+DEFAULT_REUSE_SECONDS: Final = 60.0
+# Orders whose answer is kept at once (the oldest is dropped first): far above the worker's running jobs.
+REUSE_CAPACITY: Final = 1024
 
 
 class _Snapshot(BaseModel):
@@ -88,10 +110,44 @@ class OrderInventory(_Snapshot):
 
 
 class OrderReader(MedusaClient):
-    """The shared Medusa client plus the two reads only the worker needs."""
+    """The shared Medusa client plus the worker's one order read, reused by the steps after the first."""
+
+    def __init__(
+        self,
+        *args: Any,
+        reuse_seconds: float = DEFAULT_REUSE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._reuse_seconds = reuse_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._answers: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
 
     def get_order_payment(self, order_id: str) -> OrderPayment:
-        return OrderPayment.model_validate(self.get_order_fields(order_id, PAYMENT_FIELDS))
+        """Always a fresh read (which the later steps then reuse)."""
+        return OrderPayment.model_validate(self._read(order_id))
 
     def get_order_inventory(self, order_id: str) -> OrderInventory:
-        return OrderInventory.model_validate(self.get_order_fields(order_id, INVENTORY_FIELDS))
+        return OrderInventory.model_validate(self._recent(order_id))
+
+    def get_order(self, order_id: str) -> Order:
+        return Order.model_validate(self._recent(order_id))
+
+    def _recent(self, order_id: str) -> dict[str, Any]:
+        with self._lock:
+            kept = self._answers.get(order_id)
+        if kept is not None and self._clock() - kept[0] < self._reuse_seconds:
+            return kept[1]
+        return self._read(order_id)
+
+    def _read(self, order_id: str) -> dict[str, Any]:
+        read_at = self._clock()
+        answer = self.get_order_fields(order_id, ORDER_READ_FIELDS)
+        with self._lock:
+            self._answers[order_id] = (read_at, answer)
+            self._answers.move_to_end(order_id)
+            while len(self._answers) > REUSE_CAPACITY:
+                self._answers.popitem(last=False)
+        return answer

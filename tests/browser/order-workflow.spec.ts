@@ -117,9 +117,18 @@ test("orders list: failed and stalled orders", async ({ page }) => {
 })
 
 test("resend: order with a process", async ({ page }) => {
+  const resendRequests: string[] = []
+  page.on("request", (request) => {
+    if (request.method() === "POST" && request.url().endsWith("/resend")) resendRequests.push(request.url())
+  })
   const widget = await openOrder(page, orders.completed)
+  // Cancelling the prompt sends nothing: one request in all, from the confirmed resend below.
+  await widget.getByRole("button", { name: "Resend to workflow" }).click()
+  await page.getByRole("alertdialog").getByRole("button", { name: "Cancel" }).click()
+  await expect(page.getByRole("alertdialog")).toBeHidden()
   await resend(page, widget, orders.completed)
   await expect(page.getByText("Already in the workflow")).toBeVisible()
+  expect(resendRequests).toHaveLength(1)
   await expect(page.getByText('The workflow answered "duplicate"')).toBeVisible()
   await expect(widget.getByTestId("workflow-status")).toHaveText("Completed")
 })

@@ -5,7 +5,7 @@ functions/status_update served by the real functions-framework, and the engine b
 uses to publish "order-placed". Medusa's Admin API is a small loopback stand-in (FakeMedusa below): the
 worker tier checks the worker's decisions, retries and lifecycle, and the e2e tier runs the same paths
 against a real Medusa 2.x. The stand-in speaks the documented shapes (Basic auth with the sk_ key, `order`
-envelopes, top-level metadata merge, reservations filtered by line_item_id).
+envelopes, the plugin's compare-and-set status route, reservations filtered by line_item_id).
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
                 return
             order_id = match.group(1)
             fields = parse_qs(url.query).get("fields", [""])[0]
-            if "payment_collections" in fields:  # the worker's payment check
+            if "payment_collections" in fields:  # the worker's order read (it serves every step)
                 with medusa.lock:
                     medusa.payment_reads.append(order_id)
                 time.sleep(medusa.payment_read_delay_seconds.get(order_id, 0))
@@ -428,6 +428,8 @@ def test_happy_path_completes_with_status_reports_in_order(
         assert not instance["incidents"]
         assert medusa.metadata("order_happy1")["workflow_instance"] == str(instance["key"])
     assert medusa.statuses("order_happy1") == FULFILLED
+    # One read of the order serves all three steps.
+    assert medusa.payment_reads.count("order_happy1") == 1
     metadata = medusa.metadata("order_happy1")
     assert metadata["workflow_instance"].isdigit()
     assert metadata["workflow_step"] == "send-notification"

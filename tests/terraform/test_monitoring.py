@@ -364,8 +364,9 @@ def test_incident_and_stalled_order_alerts_use_the_metrics(terraform_config: Ter
     incident = found["jobs_out_of_retries"]["conditions"][0]["condition_threshold"][0]["filter"]
     assert 'google_logging_metric.counted["jobs_out_of_retries"].name' in incident
     query = found["stalled_orders"]["conditions"][0]["condition_prometheus_query_language"][0]["query"]
-    assert query.count("local.promql_status_updates") == 2
-    assert 'status="started",applied="true"' in query
+    # Started: the processes the order webhook started; finished: the terminal statuses that landed.
+    assert 'local.promql_webhook_outcomes}{outcome="started"}' in query
+    assert query.count("local.promql_status_updates") == 1
     assert 'terminal="true",applied="true"' in query
     assert "offset ${var.stalled_order_minutes}m" in query
 

@@ -90,7 +90,7 @@ def test_the_model_can_narrow_the_accepted_statuses() -> None:
     assert "expected captured" in check.reason
 
 
-def test_handler_reports_payment_verified(
+def test_handler_reads_the_order_once_then_reports_payment_verified(
     http: respx.MockRouter, services: Services, status_log: StatusLog
 ) -> None:
     medusa = http.get(ORDER_URL).respond(200, json=payment_order())
@@ -101,6 +101,7 @@ def test_handler_reports_payment_verified(
     assert status_log.statuses == ["payment_verified"]
     assert {body["step"] for body in status_log.bodies} == {"verify-payment"}
     assert status_log.bodies[0]["process_instance_key"] == "2251799813685301"
+    assert medusa.call_count == 1
     fields = medusa.calls.last.request.url.params["fields"]
     assert "*payment_collections" in fields
     assert "payment_status" in fields
@@ -198,3 +199,20 @@ def test_a_status_function_outage_fails_the_job(http: respx.MockRouter, services
 
     with pytest.raises(StatusReportFailed, match="503"):
         verify_payment(make_context(), services)
+
+
+def test_a_retried_payment_check_reads_the_order_afresh(
+    http: respx.MockRouter, services: Services, status_log: StatusLog
+) -> None:
+    medusa = http.get(ORDER_URL)
+    medusa.side_effect = [
+        httpx.Response(200, json=payment_order(payment_status="canceled")),
+        httpx.Response(200, json=payment_order()),
+    ]
+    with pytest.raises(BusinessError):
+        verify_payment(make_context(), services)
+
+    verify_payment(make_context(), services)
+
+    assert medusa.call_count == 2
+    assert status_log.statuses == ["payment_verified"]
