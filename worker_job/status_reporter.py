@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -28,6 +29,19 @@ DEFAULT_TIMEOUT_SECONDS: Final = 15.0
 
 class StatusReportFailed(Exception):
     """The status function could not be reached or refused the report."""
+
+
+@dataclass(frozen=True)
+class StatusReceipt:
+    """The status function's answer: whether it applied the report, why not, and the status stored now."""
+
+    applied: bool
+    reason: str | None = None
+    workflow_status: str | None = None
+
+    @property
+    def order_canceled(self) -> bool:
+        return self.reason == "order_canceled"
 
 
 def fetch_google_id_token(audience: str) -> str:
@@ -101,9 +115,9 @@ class StatusReporter:
         status: WorkflowStatus,
         message: str,
         step: str,
-    ) -> bool:
-        """Sends one state change; True when the status function applied it (False: stale, repeated, or
-        the order is canceled)."""
+    ) -> StatusReceipt:
+        """Sends one state change and returns the status function's answer (not applied: stale, repeated,
+        or the order is canceled)."""
         update = StatusUpdate(
             order_id=order_id,
             process_instance_key=str(process_instance_key),
@@ -112,13 +126,12 @@ class StatusReporter:
             step=step,
             occurred_at=datetime.now(UTC),
         )
-        response = self._post(update)
-        applied = _applied(response)
+        receipt = _receipt(self._post(update))
         logger.info(
             "status reported",
-            extra={"workflow_status": status.value, "step": step, "applied": applied},
+            extra={"workflow_status": status.value, "step": step, "applied": receipt.applied},
         )
-        return applied
+        return receipt
 
     def _post(self, update: StatusUpdate) -> httpx.Response:
         body = update.model_dump_json(exclude_none=True).encode()
@@ -146,9 +159,16 @@ class StatusReporter:
             raise StatusReportFailed(f"no ID token for the status function: {exc}") from exc
 
 
-def _applied(response: httpx.Response) -> bool:
+def _receipt(response: httpx.Response) -> StatusReceipt:
     try:
         body = response.json()
     except ValueError:
-        return False
-    return bool(body.get("applied")) if isinstance(body, dict) else False
+        return StatusReceipt(applied=False)
+    if not isinstance(body, dict):
+        return StatusReceipt(applied=False)
+    reason, stored = body.get("reason"), body.get("workflow_status")
+    return StatusReceipt(
+        applied=body.get("applied") is True,
+        reason=reason if isinstance(reason, str) else None,
+        workflow_status=stored if isinstance(stored, str) else None,
+    )

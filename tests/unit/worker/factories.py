@@ -57,7 +57,9 @@ class StatusLog:
         verify([self.secret], dict(request.headers), request.content)
         body = json.loads(request.content)
         self.bodies.append(body)
-        return httpx.Response(200, json={"order_id": body["order_id"], "applied": True})
+        return httpx.Response(
+            200, json={"order_id": body["order_id"], "applied": True, "workflow_status": body["status"]}
+        )
 
     @property
     def statuses(self) -> list[str]:

@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import respx
 
@@ -24,10 +25,11 @@ from worker_job.notification import (
     failure,
     open_smtp,
 )
+from worker_job.outcomes import BusinessOutcome
 from worker_job.services import Services
 
 from ..helpers import API_KEY, MEDUSA_URL, ORDER_ID
-from .factories import ORDER_URL, StatusLog, make_context, shop_order
+from .factories import ORDER_URL, STATUS_URL, StatusLog, make_context, shop_order
 
 
 def an_order(**overrides: Any) -> Order:
@@ -171,7 +173,7 @@ def test_smtp_without_an_address_records_but_mails_nothing(tmp_path: Path) -> No
     assert json.loads((tmp_path / f"{ORDER_ID}.order-confirmation.json").read_text())["mailed"] is False
 
 
-def test_handler_notifies_then_reports_completed(
+def test_handler_reports_completed_then_notifies_once(
     http: respx.MockRouter, services: Services, status_log: StatusLog, outbox_dir: Path
 ) -> None:
     http.get(ORDER_URL).respond(200, json=shop_order())
@@ -184,7 +186,51 @@ def test_handler_notifies_then_reports_completed(
     assert second["notification_repeated"] is True
     assert len(list(outbox_dir.glob("*.json"))) == 1
     assert status_log.statuses == ["completed", "completed"]
-    assert status_log.bodies[0]["message"] == "customer notified (order-confirmation)"
+    assert status_log.bodies[0]["message"] == "order confirmed; the customer is mailed (order-confirmation)"
+
+
+def answer_status_reports(http: respx.MockRouter, answer: dict[str, Any]) -> None:
+    """The status function answers every report with `answer` (in place of the recording receiver)."""
+    body = {"order_id": ORDER_ID, **answer}
+    http.post(STATUS_URL).mock(side_effect=lambda _: httpx.Response(200, json=body))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"applied": False, "reason": "order_canceled", "workflow_status": "payment_verified"},
+        {"applied": False, "reason": "stale", "workflow_status": "canceled"},
+    ],
+)
+def test_an_order_canceled_since_the_read_is_not_confirmed(
+    http: respx.MockRouter, services: Services, outbox_dir: Path, answer: dict[str, Any]
+) -> None:
+    http.get(ORDER_URL).respond(200, json=shop_order())
+    http.post(STATUS_URL).mock(
+        side_effect=lambda _: httpx.Response(200, json={"order_id": ORDER_ID, **answer})
+    )
+    context = make_context("send-notification", headers={"template": "order-confirmation"})
+
+    with pytest.raises(BusinessOutcome) as stopped:
+        send_notification(context, services)
+
+    assert stopped.value.error_code == "ORDER_CANCELED"
+    assert not outbox_dir.exists() or list(outbox_dir.glob("*.json")) == []
+
+
+def test_no_confirmation_when_another_outcome_is_recorded(
+    http: respx.MockRouter, services: Services, outbox_dir: Path
+) -> None:
+    http.get(ORDER_URL).respond(200, json=shop_order())
+    stored = {"applied": False, "reason": "stale", "workflow_status": "out_of_stock"}
+    http.post(STATUS_URL).mock(
+        side_effect=lambda _: httpx.Response(200, json={"order_id": ORDER_ID, **stored})
+    )
+
+    result = send_notification(make_context("send-notification"), services)
+
+    assert result["notification_sent"] is None
+    assert not outbox_dir.exists() or list(outbox_dir.glob("*.json")) == []
 
 
 def test_the_medusa_notifier_hands_the_mail_to_the_plugin_once_per_order_and_template(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def fake_jwt(exp: int) -> str:
 def report(reporter: StatusReporter, status: WorkflowStatus = WorkflowStatus.STARTED) -> bool:
     return reporter.report(
         order_id=ORDER_ID, process_instance_key=42, status=status, message="hello", step="verify-payment"
-    )
+    ).applied
 
 
 def test_report_is_a_signed_status_update(status_log: StatusLog, make_reporter: MakeReporter) -> None:
