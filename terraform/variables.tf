@@ -513,9 +513,9 @@ variable "smtp_host" {
 }
 
 variable "notification_via_medusa" {
-  description = "Hand customer notifications to Medusa's Notification Module through the plugin (NOTIFICATION_VIA_MEDUSA): the shop's own email provider sends them, at most once per order and template across worker tasks. Takes precedence over smtp_host."
+  description = "Hand customer notifications to Medusa's Notification Module through the plugin (NOTIFICATION_VIA_MEDUSA): the shop's own email provider sends them, at most once per order and template across worker tasks. Needs a notification provider for the email channel in the shop. false: SMTP (smtp_host), which remembers what it sent per worker task only. Takes precedence over smtp_host."
   type        = bool
-  default     = false
+  default     = true
 
   validation {
     condition     = var.notification_via_medusa != null
