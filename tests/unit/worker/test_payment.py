@@ -169,6 +169,24 @@ def test_a_zero_total_order_is_verified_without_a_payment(
     assert status_log.statuses == ["payment_verified"]
 
 
+def test_a_refunded_order_whose_total_medusa_reports_as_zero_is_a_payment_failure(
+    http: respx.MockRouter, services: Services, status_log: StatusLog
+) -> None:
+    # Medusa 2.21 after a full refund of a captured payment: the order's total reads 0.
+    refunded = {"id": "pay_col_1", "status": "completed", "amount": 30, "authorized_amount": 30}
+    refunded |= {"captured_amount": 30, "refunded_amount": 30}
+    http.get(ORDER_URL).respond(
+        200, json=payment_order(payment_status="refunded", total=0, collections=[refunded])
+    )
+
+    with pytest.raises(BusinessError) as raised:
+        verify_payment(make_context(), services)
+
+    assert raised.value.error_code == "PAYMENT_NOT_AUTHORIZED"
+    assert "payment status is 'refunded'" in str(raised.value)
+    assert status_log.statuses == []
+
+
 def test_a_failed_payment_throws_payment_not_authorized_without_a_report(
     http: respx.MockRouter, services: Services, status_log: StatusLog
 ) -> None:
