@@ -50,7 +50,7 @@ locals {
       description = "Zeebe jobs the worker failed (the engine retries them), by job type and error type."
       filter      = "${local.worker_log_filter} AND jsonPayload.event=\"job_failed\""
       labels = {
-        job_type   = { extract = "jsonPayload.job_type", description = "verify-payment, reserve-inventory, send-notification or fail-order" }
+        job_type   = { extract = "jsonPayload.job_type", description = "verify-payment, reserve-inventory, send-notification, fail-order or record-canceled" }
         error_type = { extract = "jsonPayload.error_type", description = "the Python exception type" }
       }
     }
