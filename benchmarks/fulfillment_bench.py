@@ -753,8 +753,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="callers for Medusa's ceiling (default 8)")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--keep", action="store_true", help="keep the run directory and its logs")
+    parser.add_argument(
+        "--report", type=Path, help="only print the tables of a run saved with --json (same options)"
+    )
     args = parser.parse_args()
-    figures = run(args)
+    figures = json.loads(args.report.read_text()) if args.report else run(args)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     console.print(
