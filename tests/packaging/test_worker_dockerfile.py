@@ -1,6 +1,6 @@
 """worker_job/Dockerfile, checked by reading it (Docker cannot build on this machine): a pinned slim Python
-3.12 base, pinned dependencies installed without a cache, sources that exist, an unprivileged user, and an
-exec-form entry point so Python is PID 1 and gets Cloud Run's SIGTERM.
+3.12 base, pinned dependencies installed without a cache, sources that exist and are compiled to bytecode,
+an unprivileged user, and an exec-form entry point so Python is PID 1 and gets Cloud Run's SIGTERM.
 """
 
 from __future__ import annotations
@@ -111,11 +111,30 @@ def test_pinned_requirements_are_copied_then_installed_without_cache(instruction
     assert len(installs) == 1
     install = installs[0].arguments
     assert "--no-cache-dir" in install
+    # The task's user cannot write bytecode at run time: pip must compile it into the image.
+    assert "--no-compile" not in install
     assert re.search(rf"-r {re.escape(destination)}(\s|$)", install), f"pip does not install -r {destination}"
     assert instructions.index(requirement_copies[0]) < instructions.index(installs[0])
     # Dependencies before sources: a code change does not reinstall them.
     source_copies = [c for c in copies if c is not requirement_copies[0]]
     assert all(instructions.index(installs[0]) < instructions.index(c) for c in source_copies)
+
+
+def compile_step(instructions: list[Instruction]) -> list[str]:
+    """The directories the image compiles to bytecode after copying the sources."""
+    steps = [i for i in only(instructions, "RUN") if "compileall" in i.arguments]
+    assert len(steps) == 1, "the image does not compile its own modules to bytecode"
+    arguments = shlex.split(steps[0].arguments)
+    assert arguments[:3] == ["python", "-m", "compileall"]
+    return [argument for argument in arguments[3:] if not argument.startswith("-")]
+
+
+def test_the_sources_are_compiled_after_they_are_copied(instructions: list[Instruction]) -> None:
+    step = next(i for i in only(instructions, "RUN") if "compileall" in i.arguments)
+    copied = {copy_sources(c)[1].rstrip("/") for c in only(instructions, "COPY")}
+    assert set(compile_step(instructions)) == {"/app/fulfillment", "/app/worker_job"} <= copied
+    assert all(instructions.index(c) < instructions.index(step) for c in only(instructions, "COPY"))
+    assert instructions.index(step) < instructions.index(only(instructions, "USER")[0])
 
 
 def test_worker_requirements_are_pinned() -> None:
@@ -215,6 +234,9 @@ def test_image_contents_start_the_worker(
         timeout=600,
     )
     assert pip.returncode == 0, pip.stderr
+    compiled = [str(in_image(tmp_path / "image", workdir, path)) for path in compile_step(instructions)]
+    subprocess.run([python, "-m", "compileall", "-q", *compiled], check=True, timeout=120)
+    assert_every_module_has_bytecode(python, [Path(path) for path in compiled])
     entrypoint = json.loads(only(instructions, "ENTRYPOINT")[0].arguments)
     assert entrypoint[0] == "python"
     command = [python, *entrypoint[1:]]
@@ -233,3 +255,16 @@ def test_image_contents_start_the_worker(
     assert lines[0].startswith("invalid settings:")
     assert "MEDUSA_BACKEND_URL" in lines[0]
     assert sorted(path.name for path in (workdir / "bpmn").iterdir()) == ["order-fulfillment.bpmn"]
+
+
+def assert_every_module_has_bytecode(python: str, directories: list[Path]) -> None:
+    tag = subprocess.run(
+        [python, "-c", "import sys; print(sys.implementation.cache_tag)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    modules = [source for directory in directories for source in directory.rglob("*.py")]
+    assert modules
+    missing = [s for s in modules if not (s.parent / "__pycache__" / f"{s.stem}.{tag}.pyc").is_file()]
+    assert missing == []
