@@ -8,7 +8,7 @@ from typing import Any
 from fulfillment.workflow import JobType, WorkflowStatus
 from worker_job.job_context import JobContext
 from worker_job.notification import CONFIRMATION_TEMPLATE, confirmation
-from worker_job.outcomes import MEDUSA_CANCELED, stop_if_canceled
+from worker_job.outcomes import order_canceled, stop_if_canceled
 from worker_job.services import Services
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def send_notification(ctx: JobContext, services: Services) -> dict[str, Any]:
         step=JobType.SEND_NOTIFICATION.value,
     )
     if receipt.order_canceled or receipt.workflow_status == WorkflowStatus.CANCELED.value:
-        stop_if_canceled(ctx.order_id, MEDUSA_CANCELED)
+        raise order_canceled(ctx.order_id)
     if receipt.workflow_status != WorkflowStatus.COMPLETED.value:
         # Another outcome is already recorded (a second process for the order): the customer hears it.
         logger.warning("no confirmation mail: the order's recorded status is not completed")

@@ -13,10 +13,10 @@ import logging
 from typing import Any, Final
 
 from fulfillment.medusa import OrderNotFound
+from fulfillment.orders import MEDUSA_CANCELED_STATUS
 from fulfillment.workflow import JobType, WorkflowStatus
 from worker_job.job_context import JobContext, MissingJobVariable
 from worker_job.notification import FAILURE_TEMPLATE, failure
-from worker_job.outcomes import MEDUSA_CANCELED
 from worker_job.services import Services
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def fail_order(ctx: JobContext, services: Services) -> dict[str, Any]:
     except OrderNotFound:
         logger.warning("order is gone from Medusa: nothing to cancel, no notification")
         return {"failure_reported": status.value}
-    if cancel and order.status != MEDUSA_CANCELED:
+    if cancel and order.status != MEDUSA_CANCELED_STATUS:
         services.medusa.cancel_order(ctx.order_id)
         logger.info("order canceled in Medusa: reservations and authorizations released")
     if _flag(ctx, "notify"):

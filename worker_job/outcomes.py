@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from pyzeebe.errors import BusinessError
 
+from fulfillment.orders import MEDUSA_CANCELED_STATUS
 from fulfillment.workflow import BpmnErrorCode
 
 
@@ -17,12 +18,14 @@ class BusinessOutcome(BusinessError):
         self.variables = variables
 
 
-# Medusa's order status once staff (or this process) canceled it.
-MEDUSA_CANCELED: Final = "canceled"
+def order_canceled(order_id: str) -> BusinessOutcome:
+    """Ends the process as `canceled` (no mail): the order's released stock and payment must not read as a
+    failure."""
+    return BusinessOutcome(BpmnErrorCode.ORDER_CANCELED, f"order {order_id} is canceled in Medusa")
 
 
 def stop_if_canceled(order_id: str, order_status: str) -> None:
-    """Every step that reads the order ends the process as `canceled` (no mail) when staff canceled it,
-    before the cancellation message arrives: its released stock and payment must not read as a failure."""
-    if order_status == MEDUSA_CANCELED:
-        raise BusinessOutcome(BpmnErrorCode.ORDER_CANCELED, f"order {order_id} is canceled in Medusa")
+    """Every step that reads the order stops when staff canceled it, before the cancellation message
+    arrives."""
+    if order_status == MEDUSA_CANCELED_STATUS:
+        raise order_canceled(order_id)
