@@ -1,7 +1,8 @@
 /** Reads orders for the admin routes and turns them into workflow views with the plugin's options. */
 import type { MedusaContainer } from "@medusajs/framework/types"
-import { ContainerRegistrationKeys, MedusaError } from "@medusajs/framework/utils"
+import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
 
+import { readOrder } from "./order-read"
 import { pluginOptions } from "./settings"
 import { type OrderRecord, type ViewSettings } from "./workflow-view"
 
@@ -20,13 +21,7 @@ export function viewSettings(container: Pick<MedusaContainer, "resolve">): ViewS
 }
 
 export async function orderRecord(container: MedusaContainer, orderId: string): Promise<OrderRecord> {
-  const query = container.resolve(ContainerRegistrationKeys.QUERY)
-  const { data } = await query.graph({ entity: "order", fields: ORDER_FIELDS, filters: { id: orderId } })
-  const order = data[0] as OrderRecord | undefined
-  if (!order) {
-    throw new MedusaError(MedusaError.Types.NOT_FOUND, `Order id not found: ${orderId}`)
-  }
-  return order
+  return readOrder<OrderRecord>(container, orderId, ORDER_FIELDS)
 }
 
 export async function ordersPlacedSince(container: MedusaContainer, since: Date, limit: number): Promise<OrderRecord[]> {

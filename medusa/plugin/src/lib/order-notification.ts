@@ -5,9 +5,10 @@
  * marker written. A worker that runs the same job again, on any instance, gets `sent: false`.
  */
 import type { MedusaContainer } from "@medusajs/framework/types"
-import { ContainerRegistrationKeys, MedusaError, Modules } from "@medusajs/framework/utils"
+import { Modules } from "@medusajs/framework/utils"
 
 import { idempotencyKey, mailMarkerKey, type NotificationSend } from "./notification-send"
+import { readOrder } from "./order-read"
 import { withOrderLock } from "./order-status"
 
 export interface NotificationAnswer {
@@ -24,12 +25,10 @@ export async function sendOrderNotification(
 }
 
 async function sendOnce(container: MedusaContainer, orderId: string, send: NotificationSend): Promise<NotificationAnswer> {
-  const query = container.resolve(ContainerRegistrationKeys.QUERY)
-  const { data } = await query.graph({ entity: "order", fields: ["id", "metadata"], filters: { id: orderId } })
-  const order = data[0] as { id: string; metadata: Record<string, unknown> | null } | undefined
-  if (!order) {
-    throw new MedusaError(MedusaError.Types.NOT_FOUND, `Order id not found: ${orderId}`)
-  }
+  const order = await readOrder<{ id: string; metadata: Record<string, unknown> | null }>(container, orderId, [
+    "id",
+    "metadata",
+  ])
   const marker = mailMarkerKey(send.template)
   const earlier = order.metadata?.[marker]
   if (typeof earlier === "string" && earlier !== "") {

@@ -1,10 +1,11 @@
 /**
- * Writes the workflow's keys onto an order under a per-order lock of Medusa's Locking Module: the one
- * place the plugin changes an order.
+ * Writes the workflow's keys onto an order under a per-order lock of Medusa's Locking Module; the plugin's
+ * other write to an order (the mail marker, ./order-notification.ts) takes the same lock.
  */
 import type { MedusaContainer } from "@medusajs/framework/types"
-import { ContainerRegistrationKeys, MedusaError, Modules } from "@medusajs/framework/utils"
+import { Modules } from "@medusajs/framework/utils"
 
+import { readOrder } from "./order-read"
 import { pluginOptions } from "./settings"
 import { decide, type NotAppliedReason, type StatusWrite, workflowKeys } from "./status-write"
 
@@ -35,12 +36,11 @@ export async function withOrderLock<T>(container: MedusaContainer, orderId: stri
 }
 
 async function compareAndSet(container: MedusaContainer, orderId: string, write: StatusWrite): Promise<StatusWriteAnswer> {
-  const query = container.resolve(ContainerRegistrationKeys.QUERY)
-  const { data } = await query.graph({ entity: "order", fields: ["id", "status", "metadata"], filters: { id: orderId } })
-  const order = data[0] as { id: string; status: string; metadata: Record<string, unknown> | null } | undefined
-  if (!order) {
-    throw new MedusaError(MedusaError.Types.NOT_FOUND, `Order id not found: ${orderId}`)
-  }
+  const order = await readOrder<{ id: string; status: string; metadata: Record<string, unknown> | null }>(
+    container,
+    orderId,
+    ["id", "status", "metadata"]
+  )
   const decision = decide(order, write)
   if (!decision.apply) {
     return { applied: false, reason: decision.reason, metadata: workflowKeys(order.metadata) }

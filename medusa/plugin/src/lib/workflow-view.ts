@@ -91,8 +91,13 @@ function stateOf(raw: string | null, status: WorkflowStatus | null): WorkflowSta
   return isFailure(status) ? "failed" : "running"
 }
 
+/** The process has ended: nothing about the order's workflow changes any more. */
+export function isFinalState(state: WorkflowState): boolean {
+  return state === "completed" || state === "canceled" || state === "failed"
+}
+
 function isStalled(state: WorkflowState, since: string | null, thresholdMs: number, now: number): boolean {
-  if (state === "completed" || state === "canceled" || state === "failed" || since === null) return false
+  if (isFinalState(state) || since === null) return false
   const at = Date.parse(since)
   return Number.isFinite(at) && now - at > thresholdMs
 }

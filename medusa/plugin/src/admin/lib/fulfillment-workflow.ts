@@ -1,7 +1,7 @@
 /** The plugin's admin routes, as TanStack Query hooks over Medusa's JS SDK. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query"
 import type { ResendAnswer } from "../../lib/admin-view"
-import type { AttentionSummary, WorkflowView } from "../../lib/workflow-view"
+import { type AttentionSummary, isFinalState, type WorkflowView } from "../../lib/workflow-view"
 import { sdk } from "./sdk"
 
 const ROOT = "/admin/fulfillment-workflow"
@@ -15,7 +15,7 @@ export function useOrderWorkflow(orderId: string) {
     queryFn: () => sdk.client.fetch<{ workflow: WorkflowView }>(`${ROOT}/orders/${orderId}`),
     refetchInterval: (query) => {
       const state = query.state.data?.workflow.state
-      return state === "completed" || state === "canceled" || state === "failed" ? false : RUNNING_REFRESH_MS
+      return state && isFinalState(state) ? false : RUNNING_REFRESH_MS
     },
   })
 }
