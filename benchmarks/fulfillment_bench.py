@@ -30,7 +30,6 @@ import functools
 import json
 import math
 import os
-import re
 import secrets
 import shutil
 import statistics
@@ -47,6 +46,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx
+from packaging.utils import canonicalize_name
 from pyzeebe import ZeebeClient
 from rich.console import Console
 from rich.progress import Progress
@@ -500,13 +500,13 @@ def _median(runs: Sequence[dict[str, Any]], key: str) -> float:
 def _requirements(function: str) -> set[str]:
     """The distributions the function's requirements.txt installs (normalized names)."""
     lines = (REPO_ROOT / "functions" / function / "requirements.txt").read_text().splitlines()
-    return {_normalized(line.split("==")[0]) for line in lines if "==" in line}
+    return {canonicalize_name(line.split("==")[0]) for line in lines if "==" in line}
 
 
 def direct_dependency_modules(function: str) -> list[str]:
     """The naive process's imports: each direct dependency of the project that the function installs."""
     deployed = _requirements(function)
-    return [module for dist, module in DIRECT_DEPENDENCIES.items() if _normalized(dist) in deployed]
+    return [module for dist, module in DIRECT_DEPENDENCIES.items() if canonicalize_name(dist) in deployed]
 
 
 def every_requirement_modules(function: str) -> list[str]:
@@ -516,7 +516,7 @@ def every_requirement_modules(function: str) -> list[str]:
     top_level = {
         module
         for module, distributions in metadata.packages_distributions().items()
-        if any(_normalized(d) in deployed for d in distributions)
+        if any(canonicalize_name(d) in deployed for d in distributions)
         and not module.startswith("_")
         and module != "google"
     }
@@ -529,18 +529,14 @@ def first_answer_dependency_modules(function: str, loaded: Sequence[str]) -> lis
     return [module for module in direct_dependency_modules(function) if module in loaded]
 
 
-def _normalized(distribution: str) -> str:
-    return re.sub(r"[-_.]+", "-", distribution).lower()
-
-
 @functools.cache
 def absent_modules(function: str) -> list[str]:
     """Top-level modules installed here that the function's requirements.txt does not install."""
-    deployed = _requirements(function) | {_normalized("medusa-camunda-fulfillment")}
+    deployed = _requirements(function) | {canonicalize_name("medusa-camunda-fulfillment")}
     return sorted(
         module
         for module, distributions in metadata.packages_distributions().items()
-        if not any(_normalized(d) in deployed for d in distributions)
+        if not any(canonicalize_name(d) in deployed for d in distributions)
     )
 
 

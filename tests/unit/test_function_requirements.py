@@ -3,11 +3,11 @@ the project is tested with (the functions' and the worker's requirements.txt).""
 
 from __future__ import annotations
 
-import re
 from importlib.metadata import distribution
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from .helpers import REPO_ROOT
 
@@ -27,10 +27,6 @@ DIRECT = {
 }
 
 
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def pins(path: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for line in (REPO_ROOT / path).read_text().splitlines():
@@ -38,18 +34,18 @@ def pins(path: str) -> dict[str, str]:
         if not line:
             continue
         name, version = line.split("==")
-        assert normalize(name) not in found, f"{name} pinned twice in {path}"
-        found[normalize(name)] = version
+        assert canonicalize_name(name) not in found, f"{name} pinned twice in {path}"
+        found[canonicalize_name(name)] = version
     return found
 
 
 def dependencies(name: str) -> set[str]:
     """What the installed distribution `name` requires on this platform (extras left out)."""
-    required = set()
+    required: set[str] = set()
     for line in distribution(name).requires or []:
         requirement = Requirement(line)
         if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-            required.add(normalize(requirement.name))
+            required.add(canonicalize_name(requirement.name))
     return required
 
 
