@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from localzeebe import errors
 from localzeebe.core import LIVE_JOB_STATES
@@ -56,7 +57,18 @@ class Engine(MessageCorrelation):
             incident = Incident(**data)
             self.incidents[incident.key] = incident
         for data in records.get("message", []):
-            self.message_buffer.buffer(Message(**data))
+            self.message_buffer.buffer(self._loaded_message(data))
+
+    def _loaded_message(self, data: dict[str, Any]) -> Message:
+        """A buffered message as stored; one stored before correlations were kept per process lists the
+        instances it reached, which become their processes."""
+        reached = data.pop("correlated_instances", [])
+        processes = data.setdefault("correlated_processes", [])
+        for instance_key in reached:
+            instance = self.instances.get(instance_key)
+            if instance is not None and instance.bpmn_process_id not in processes:
+                processes.append(instance.bpmn_process_id)
+        return Message(**data)
 
     def resume(self) -> None:
         """After loading state: requeue jobs, re-arm deadlines, backoffs and timers, start the TTL checker."""

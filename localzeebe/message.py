@@ -133,30 +133,35 @@ class MessageCorrelation(TokenFlow):
         return message.key
 
     def _correlate_subscriptions(self, message: Message) -> None:
-        """Every open subscription with the message's name and key, at most one per instance (Zeebe: a
-        message is correlated to each process instance at most once)."""
+        """Open subscriptions with the message's name and key, at most one per process (Zeebe's
+        MessagePublishProcessor: "correlate the message only once per process"): of several instances of
+        one process waiting for the same message, only the first takes it. Zeebe visits them in its state's
+        order, by element instance key: the element entered first."""
         opened = self.subscriptions.get((message.name, message.correlation_key), {})
-        for (instance_key, element_instance_key), boundary_id in list(opened.items()):
+        by_element_instance = sorted(opened.items(), key=lambda subscription: subscription[0][1])
+        for (instance_key, element_instance_key), boundary_id in by_element_instance:
             instance = self.instances[instance_key]
             element_instance = instance.elements.get(element_instance_key)
-            if element_instance is None or instance_key in message.correlated_instances:
+            if element_instance is None or instance.bpmn_process_id in message.correlated_processes:
                 continue
             self._correlate_catch(message, instance, element_instance, boundary_id)
 
     def _subscription_opened(
         self, instance: ProcessInstance, element_instance: ElementInstance, boundary_id: str
     ) -> None:
-        """A subscription opened after its message was published takes the oldest unexpired buffered one."""
+        """A subscription opened after its message was published takes the oldest unexpired buffered one
+        that is not yet correlated to this process (Zeebe's MessageCorrelator#correlateMessage): a message
+        that already reached another instance of the process, or started one, does not correlate again."""
         name, key = element_instance.subscriptions[boundary_id]
         for message in self.message_buffer.waiting({name}, key, now_ms()):
-            if instance.key not in message.correlated_instances:
+            if instance.bpmn_process_id not in message.correlated_processes:
                 self._correlate_catch(message, instance, element_instance, boundary_id)
                 return
 
     def _correlate_catch(
         self, message: Message, instance: ProcessInstance, element_instance: ElementInstance, boundary_id: str
     ) -> None:
-        message.correlated_instances.append(instance.key)
+        message.correlated_processes.append(instance.bpmn_process_id)
         self._mark("message", message)
         log.info(
             "message correlated key %d name %s to instance %d at %s",
@@ -177,7 +182,7 @@ class MessageCorrelation(TokenFlow):
     def _correlate_start(self, message: Message, bpmn_process_id: str) -> bool:
         definition = self.definitions[self.latest[bpmn_process_id]]
         if bpmn_process_id in message.correlated_processes:
-            return False  # a message starts at most one instance of a process
+            return False  # started an instance of this process, or reached one of its catch events
         if message.correlation_key and self.message_buffer.is_locked(
             bpmn_process_id, message.correlation_key
         ):

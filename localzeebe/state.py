@@ -111,9 +111,11 @@ class Message:
     variables: Variables
     published: int
     expires_at: int
+    # The BPMN process ids this message was correlated to, by a start event or a catch event: Zeebe
+    # correlates a message at most once per process, across its versions and instances (MessageState's
+    # message correlations, written by MessageStartEventSubscriptionCorrelatedApplier and
+    # MessageSubscriptionCorrelatingApplier).
     correlated_processes: list[str] = field(default_factory=list)
-    # Instances whose catch event this message triggered: a message is correlated once per instance.
-    correlated_instances: list[int] = field(default_factory=list)
 
 
 def to_dict(record: Any) -> dict[str, Any]:

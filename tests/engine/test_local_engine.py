@@ -345,6 +345,58 @@ async def test_keys_stay_unique_across_a_restart_and_unbuffered_messages_are_not
         assert await client.publish(unique("nobody-listens"), "order_2", ttl_ms=0) > unheard
 
 
+def _store_message_as_before_per_process_correlation(data_dir: Path, instance_key: int) -> None:
+    """Rewrites the stored messages the way earlier versions kept them: the instances they reached."""
+    store = Store(data_dir)
+    try:
+        with store.connection:
+            for key, body in store.connection.execute(
+                "SELECT key, body FROM records WHERE kind = 'message'"
+            ).fetchall():
+                record = json.loads(body)
+                del record["correlated_processes"]
+                record["correlated_instances"] = [instance_key]
+                store.connection.execute(
+                    "UPDATE records SET body = ? WHERE kind = 'message' AND key = ?",
+                    (json.dumps(record), key),
+                )
+    finally:
+        store.close()
+
+
+async def test_a_message_stored_with_the_instances_it_reached_still_correlates_once_per_process(
+    tmp_path: Path,
+) -> None:
+    data_dir, log_path = tmp_path / "data", tmp_path / "engine.log"
+    process_id, first, work, on_cancel, name = (unique(kind) for kind in ["p", "first", "work", "rec", "n"])
+    body = (
+        start()
+        + task("first", first)
+        + task("work", work)
+        + message_boundary("canceled", "work", "msg_cancel")
+        + task("record", on_cancel)
+        + end()
+        + end("ended_canceled")
+        + flow("f0", "start", "first")
+        + flow("f1", "first", "work")
+        + flow("f2", "work", "end")
+        + flow("f3", "canceled", "record")
+        + flow("f4", "record", "ended_canceled")
+    )
+    async with _restartable(data_dir, log_path) as (_, client):
+        await client.deploy("p.bpmn", definitions(process_id, body, message("msg_cancel", name, "=order_id")))
+        reached = await client.create(process_id, {"order_id": "order_M"})
+        await client.complete((await client.activate_one(first)).key)
+        await client.publish(name, "order_M", ttl_ms=60_000)
+        assert (await client.activate_one(on_cancel)).processInstanceKey == reached
+    _store_message_as_before_per_process_correlation(data_dir, reached)
+
+    async with _restartable(data_dir, log_path) as (_, client):
+        await client.create(process_id, {"order_id": "order_M"})
+        await client.complete((await client.activate_one(first)).key)
+        await client.complete((await client.activate_one(work)).key)  # not interrupted: P was reached
+
+
 async def test_an_event_whose_output_mapping_failed_keeps_its_payload_for_the_retry(
     local: Gateway, local_engine: LocalEngine
 ) -> None:
