@@ -10,7 +10,7 @@ from typing import Final
 from localzeebe.bpmn_xml import BPMN, XSI, ZEEBE, XmlError, XmlNode, parse_xml
 from localzeebe.feel import Expression, FeelError
 from localzeebe.model import Element, Mapping, Process, SequenceFlow
-from localzeebe.timer import DurationError, parse_duration_ms
+from localzeebe.timer import DurationError, parse_interval
 
 FLOW_NODES = {
     "startEvent",
@@ -234,11 +234,11 @@ class _ProcessReader:
             raise _refuse(node, "only timer events with a timeDuration are supported (no timeDate/timeCycle)")
         text = duration.text.strip()
         expression = _expression(node, text, "timer duration")
-        if expression.is_static:
+        if expression.is_static:  # Zeebe's TimerCatchEventExpressionValidator checks static ones at deploy
             try:
-                parse_duration_ms(text)
+                parse_interval(text)
             except DurationError as error:
-                raise _refuse(node, str(error)) from None
+                raise _refuse(node, f"invalid timer duration expression ({error})") from None
         return expression
 
     def _read_extensions(self, node: XmlNode, element: Element) -> None:

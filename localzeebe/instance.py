@@ -20,7 +20,7 @@ from localzeebe.state import (
     now_ms,
 )
 from localzeebe.store import Store
-from localzeebe.timer import DurationError, parse_duration_ms
+from localzeebe.timer import DurationError, parse_interval
 from localzeebe.variables import MappingError, apply_mappings, propagate, visible
 
 log = logging.getLogger("localzeebe")
@@ -258,12 +258,7 @@ class TokenFlow(JobLifecycle):
         self, instance: ProcessInstance, element_instance: ElementInstance, element: Element
     ) -> None:
         """An intermediate timer catch event: the token waits here until the duration has passed."""
-        assert element.timer_duration is not None
-        text = self._evaluate_string(element, element.timer_duration, instance.variables, "timer duration")
-        try:
-            due = now_ms() + parse_duration_ms(text)
-        except DurationError as error:
-            raise ElementFailure("EXTRACT_VALUE_ERROR", str(error)) from None
+        due = self._timer_due(element, instance.variables)
         element_instance.timers[element.id] = due
         self._schedule_timer(instance, element_instance, element.id, due)
 
@@ -279,15 +274,23 @@ class TokenFlow(JobLifecycle):
         self._activate(instance, self._model(instance).element(boundary_id), dict(payload))
 
     def _timer_due_times(self, element: Element, context: Variables) -> dict[str, int]:
-        timers: dict[str, int] = {}
-        for boundary in element.boundary_events:
-            if boundary.event == "timer" and boundary.timer_duration is not None:
-                text = self._evaluate_string(boundary, boundary.timer_duration, context, "timer duration")
-                try:
-                    timers[boundary.id] = now_ms() + parse_duration_ms(text)
-                except DurationError as error:
-                    raise ElementFailure("EXTRACT_VALUE_ERROR", str(error)) from None
-        return timers
+        return {
+            boundary.id: self._timer_due(boundary, context)
+            for boundary in element.boundary_events
+            if boundary.event == "timer" and boundary.timer_duration is not None
+        }
+
+    def _timer_due(self, event: Element, context: Variables) -> int:
+        """The due time of the event's timer (Zeebe: CatchEventBehavior#subscribeToTimerEvent). A zero or
+        negative duration is due now or in the past, and such a timer fires at once."""
+        assert event.timer_duration is not None
+        text = self._evaluate_string(event, event.timer_duration, context, "timer duration")
+        try:
+            return parse_interval(text).due_ms(now_ms())
+        except DurationError as error:
+            raise ElementFailure(
+                "EXTRACT_VALUE_ERROR", f"{error} for expression '{event.timer_duration.text}'"
+            ) from None
 
     @staticmethod
     def _evaluate_string(element: Element, expression: Any, context: Variables, what: str) -> str:

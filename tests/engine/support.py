@@ -198,12 +198,14 @@ def caught_error_process(
     return definitions(process_id, body, extra)
 
 
-def timer_process(process_id: str, job_type: str, on_timer: str, interrupting: bool = True) -> bytes:
-    """Task "work" with a PT1S timer boundary event "late" leading to task "escalate"."""
+def timer_process(
+    process_id: str, job_type: str, on_timer: str, interrupting: bool = True, duration: str = "PT1S"
+) -> bytes:
+    """Task "work" with a timer boundary event "late" (PT1S unless given) leading to task "escalate"."""
     body = (
         start()
         + task("work", job_type)
-        + timer_boundary("late", "work", "PT1S", interrupting)
+        + timer_boundary("late", "work", html.escape(duration), interrupting)
         + task("escalate", on_timer)
         + end()
         + end("escalated")
