@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 
@@ -9,7 +10,7 @@ import pytest
 
 from localzeebe.launcher import LocalEngine
 
-from .support import Gateway, Target
+from .support import Gateway, LeftoverCheck, Target, describe_jobs
 
 # The session's engine removes expired messages every second (Zeebe's default, 60 s, is kept for the
 # engine's own test of it), so the conformance test of the TTL checker stays short.
@@ -24,6 +25,22 @@ def local_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngi
     )
     yield engine
     engine.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_production_jobs_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The engine tests leave no activatable job of a production type on the engine they share: the Zeebe
+    at ZEEBE_ADDRESS (shared with the worker tier, whose real worker would take such a job), else the
+    session's local engine. Jobs that were there before the session are not counted; the instances of
+    any that are left are canceled, then the session fails naming them."""
+    address = os.environ.get("ZEEBE_ADDRESS") or request.getfixturevalue("local_engine").grpc_address
+    check = LeftoverCheck(address)
+    asyncio.run(check.start())
+    yield
+    left = asyncio.run(check.left())
+    if left:
+        asyncio.run(check.cancel_instances(left))
+        pytest.fail(f"the engine tests left jobs of production types: {describe_jobs(left)}", pytrace=False)
 
 
 @pytest.fixture(params=["local", "zeebe"])

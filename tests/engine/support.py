@@ -4,6 +4,7 @@ with localzeebe.launcher)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import time
@@ -17,10 +18,14 @@ import pytest
 from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto import gateway_pb2_grpc as pb_grpc
 
+from fulfillment.workflow import JobType
 from localzeebe.launcher import LocalEngine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ZBCTL = REPO_ROOT / "tools" / "node" / "node_modules" / ".bin" / "zbctl"
+# The job types the project's worker serves. The engine tests never use them: on a Zeebe shared with the
+# worker tier (tests/integration), the real worker would take a job of these types that a test left.
+PRODUCTION_JOB_TYPES: frozenset[str] = frozenset(JobType)
 
 
 @dataclass
@@ -253,6 +258,9 @@ class Gateway:
     async def activate(
         self, job_type: str, max_jobs: int = 10, timeout_ms: int = 10_000, request_timeout_ms: int = 2000
     ) -> list[Any]:
+        assert job_type not in PRODUCTION_JOB_TYPES, (
+            f"engine tests use job types of their own, not the worker's {job_type!r}"
+        )
         request = pb.ActivateJobsRequest(
             type=job_type,
             worker="conformance",
@@ -327,3 +335,52 @@ async def eventually(check: Any, timeout_s: float = 5.0, interval_s: float = 0.0
         if value or time.monotonic() > give_up:
             return value
         await asyncio.sleep(interval_s)
+
+
+class LeftoverCheck:
+    """Finds the jobs of production types that became activatable after the check started, so a session
+    on a shared engine can show it left none (and cancel their instances, so the worker tier does not run
+    them). Looking means activating: each job found is locked for `lock_ms` and then comes back by itself,
+    so the jobs that were there before (someone else's) are only delayed that long."""
+
+    def __init__(self, address: str, lock_ms: int = 1000) -> None:
+        self.address = address
+        self.lock_ms = lock_ms
+        self.before: set[int] = set()
+
+    async def start(self) -> None:
+        self.before = {job.key for job in await self._activatable()}
+
+    async def left(self) -> list[Any]:
+        return [job for job in await self._activatable() if job.key not in self.before]
+
+    async def cancel_instances(self, jobs: list[Any]) -> None:
+        async with grpc.aio.insecure_channel(self.address) as channel:
+            stub = pb_grpc.GatewayStub(channel)
+            for instance_key in {job.processInstanceKey for job in jobs}:
+                with contextlib.suppress(grpc.aio.AioRpcError):  # already ended: nothing left to cancel
+                    request = pb.CancelProcessInstanceRequest(processInstanceKey=instance_key)
+                    await stub.CancelProcessInstance(request, timeout=10)
+
+    async def _activatable(self) -> list[Any]:
+        jobs: list[Any] = []
+        async with grpc.aio.insecure_channel(self.address) as channel:
+            stub = pb_grpc.GatewayStub(channel)
+            for job_type in sorted(PRODUCTION_JOB_TYPES):
+                request = pb.ActivateJobsRequest(
+                    type=job_type,
+                    worker="engine-tests-leftover-check",
+                    timeout=self.lock_ms,
+                    maxJobsToActivate=1000,
+                    requestTimeout=-1,  # no long polling: what is activatable now
+                )
+                async for response in stub.ActivateJobs(request, timeout=30):
+                    jobs.extend(response.jobs)
+        return jobs
+
+
+def describe_jobs(jobs: list[Any]) -> str:
+    return "; ".join(
+        f"{job.type} at {job.bpmnProcessId}/{job.elementId} (instance {job.processInstanceKey})"
+        for job in jobs
+    )

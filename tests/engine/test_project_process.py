@@ -1,6 +1,10 @@
 """The project's own process (bpmn/order-fulfillment.bpmn) deploys and runs on the local engine, or on the
 Zeebe that ZEEBE_ADDRESS points at. Both keep variables thrown with a BPMN error local to the catch event:
-only the model's output mappings carry the cause on to fail-order."""
+only the model's output mappings carry the cause on to fail-order.
+
+Every test deploys the model under names of its own: the process id, the message names and the job types
+carry a suffix unique to the test. On a Zeebe shared with the worker tier (tests/integration), a job of a
+production type ("verify-payment", ...) left by these tests would be taken by the real worker."""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ import json
 import os
 import uuid
 from collections.abc import AsyncIterator
-from typing import Final
+from dataclasses import dataclass
+from typing import Any, Final
 
 import grpc
 import pytest
 
+from fulfillment.workflow import CANCELED_MESSAGE_NAME, MESSAGE_NAME, PROCESS_ID, JobType
 from localzeebe.launcher import LocalEngine
 from worker_job.failure import DETAIL_VARIABLE
 
@@ -22,53 +28,95 @@ pytestmark = pytest.mark.integration
 PROCESS_FILE = REPO_ROOT / "bpmn" / "order-fulfillment.bpmn"
 
 
+@dataclass(frozen=True)
+class Project:
+    """The model deployed under this test's names, and the gateway it runs on."""
+
+    gateway: Gateway
+    suffix: str
+
+    def job_type(self, job_type: JobType) -> str:
+        return f"{job_type}-{self.suffix}"
+
+    def renamed(self, model: bytes) -> bytes:
+        """The model with this test's process id, message names and job types (each must occur)."""
+        text = model.decode()
+        renames = {
+            f'id="{PROCESS_ID}"': f'id="{PROCESS_ID}-{self.suffix}"',
+            f'bpmnElement="{PROCESS_ID}"': f'bpmnElement="{PROCESS_ID}-{self.suffix}"',
+            f'name="{MESSAGE_NAME}"': f'name="{MESSAGE_NAME}-{self.suffix}"',
+            f'name="{CANCELED_MESSAGE_NAME}"': f'name="{CANCELED_MESSAGE_NAME}-{self.suffix}"',
+        } | {f'type="{job_type}"': f'type="{self.job_type(job_type)}"' for job_type in JobType}
+        for name, renamed in renames.items():
+            assert name in text, f"the model no longer has {name}: update this test"
+            text = text.replace(name, renamed)
+        return text.encode()
+
+    async def deploy(self, model: bytes) -> None:
+        await self.gateway.deploy(PROCESS_FILE.name, self.renamed(model))
+
+    async def start_order(self, name: str) -> str:
+        """Publishes "order-placed" like the webhook and returns the order id (unique to this run)."""
+        order_id = f"order_{name}{uuid.uuid4().hex[:10]}"
+        await self.gateway.publish(
+            f"{MESSAGE_NAME}-{self.suffix}", order_id, 60_000, order_id, {"order_id": order_id}
+        )
+        return order_id
+
+    async def cancel_order(self, order_id: str) -> None:
+        """Publishes "order-canceled" like the webhook."""
+        name = f"{CANCELED_MESSAGE_NAME}-{self.suffix}"
+        await self.gateway.publish(name, order_id, 60_000, f"{order_id}.canceled", {})
+
+    async def activate_one(self, job_type: JobType, wait_ms: int = 5000) -> Any:
+        return await self.gateway.activate_one(self.job_type(job_type), wait_ms=wait_ms)
+
+    async def none_left(self, job_type: JobType) -> bool:
+        return await self.gateway.activate(self.job_type(job_type), request_timeout_ms=300) == []
+
+
 @pytest.fixture
-async def engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
+async def project(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Project]:
     """A fresh local engine per test, or the real Zeebe at ZEEBE_ADDRESS (shared: every test deploys the
-    model again, which makes it the latest version, and uses order ids of its own)."""
+    model under its own names)."""
     address = os.environ.get("ZEEBE_ADDRESS")
     process = None
     if not address:
         process = LocalEngine.start(log_path=tmp_path_factory.mktemp("project") / "engine.log")
         address = process.grpc_address
     client = Gateway(address)
-    await client.deploy(PROCESS_FILE.name, PROCESS_FILE.read_bytes())
-    yield client
+    deployed = Project(client, uuid.uuid4().hex[:10])
+    await deployed.deploy(PROCESS_FILE.read_bytes())
+    yield deployed
     await client.close()
     if process is not None:
         process.stop()
 
 
-async def _start_order(engine: Gateway, name: str) -> str:
-    """Publishes "order-placed" like the webhook and returns the order id (unique to this run)."""
-    order_id = f"order_{name}{uuid.uuid4().hex[:10]}"
-    await engine.publish("order-placed", order_id, 60_000, order_id, {"order_id": order_id})
-    return order_id
-
-
 VERIFIED: Final = {"payment_outcome": "verified"}
+STEPS: Final = [JobType.VERIFY_PAYMENT, JobType.RESERVE_INVENTORY, JobType.SEND_NOTIFICATION]
 
 
-async def test_an_order_runs_through_payment_inventory_and_notification(engine: Gateway) -> None:
-    order_id = await _start_order(engine, "happy")
-    for job_type in ["verify-payment", "reserve-inventory", "send-notification"]:
-        job = await engine.activate_one(job_type)
+async def test_an_order_runs_through_payment_inventory_and_notification(project: Project) -> None:
+    order_id = await project.start_order("happy")
+    for job_type in STEPS:
+        job = await project.activate_one(job_type)
         assert json.loads(job.variables)["order_id"] == order_id
-        await engine.complete(job.key, {f"{job_type}_done": True, **VERIFIED})
-    assert await engine.activate("fail-order", request_timeout_ms=300) == []
+        await project.gateway.complete(job.key, {f"{job_type}_done": True, **VERIFIED})
+    assert await project.none_left(JobType.FAIL_ORDER)
 
 
-async def test_an_unpaid_order_is_checked_again_after_the_interval_then_goes_on(engine: Gateway) -> None:
-    await _start_order(engine, "unpaid")
-    first = await engine.activate_one("verify-payment")
+async def test_an_unpaid_order_is_checked_again_after_the_interval_then_goes_on(project: Project) -> None:
+    await project.start_order("unpaid")
+    first = await project.activate_one(JobType.VERIFY_PAYMENT)
     awaiting = {"payment_outcome": "awaiting", "payment_recheck_interval": "PT1S"}
-    await engine.complete(first.key, awaiting)
-    assert await engine.activate("verify-payment", request_timeout_ms=300) == [], "it waits first"
+    await project.gateway.complete(first.key, awaiting)
+    assert await project.none_left(JobType.VERIFY_PAYMENT), "it waits first"
 
-    second = await engine.activate_one("verify-payment", wait_ms=10_000)
+    second = await project.activate_one(JobType.VERIFY_PAYMENT, wait_ms=10_000)
     assert second.elementId == "VerifyPayment"
-    await engine.complete(second.key, VERIFIED)
-    assert (await engine.activate_one("reserve-inventory")).elementId == "ReserveInventory"
+    await project.gateway.complete(second.key, VERIFIED)
+    assert (await project.activate_one(JobType.RESERVE_INVENTORY)).elementId == "ReserveInventory"
 
 
 @pytest.mark.parametrize(
@@ -76,15 +124,15 @@ async def test_an_unpaid_order_is_checked_again_after_the_interval_then_goes_on(
     [("cancel", "FailOrderStock", ("true", "true")), ("hold", "HoldOrderStock", ("false", "false"))],
 )
 async def test_missing_stock_follows_the_policy_thrown_with_the_error(
-    engine: Gateway, policy: str, element: str, headers: tuple[str, str]
+    project: Project, policy: str, element: str, headers: tuple[str, str]
 ) -> None:
-    order_id = await _start_order(engine, "stock")
-    await engine.complete((await engine.activate_one("verify-payment")).key, VERIFIED)
-    reserve = await engine.activate_one("reserve-inventory")
+    order_id = await project.start_order("stock")
+    await project.gateway.complete((await project.activate_one(JobType.VERIFY_PAYMENT)).key, VERIFIED)
+    reserve = await project.activate_one(JobType.RESERVE_INVENTORY)
     thrown = {DETAIL_VARIABLE: "Mug: 0 of 2", "stock_policy": policy}
-    await engine.throw_error(reserve.key, "STOCK_MISSING", "2 items short", thrown)
+    await project.gateway.throw_error(reserve.key, "STOCK_MISSING", "2 items short", thrown)
 
-    fail_order = await engine.activate_one("fail-order")
+    fail_order = await project.activate_one(JobType.FAIL_ORDER)
     assert fail_order.elementId == element
     variables = json.loads(fail_order.variables)
     assert variables["failure_status"] == "out_of_stock"
@@ -92,73 +140,74 @@ async def test_missing_stock_follows_the_policy_thrown_with_the_error(
     assert variables[DETAIL_VARIABLE] == "Mug: 0 of 2"
     custom = json.loads(fail_order.customHeaders)
     assert (custom["cancel_order"], custom["notify"]) == headers
-    await engine.complete(fail_order.key)
+    await project.gateway.complete(fail_order.key)
 
 
-@pytest.mark.parametrize("job_type", ["verify-payment", "reserve-inventory", "send-notification"])
+@pytest.mark.parametrize("step", STEPS)
 async def test_the_order_canceled_message_ends_any_step_with_record_canceled(
-    engine: Gateway, job_type: str
+    project: Project, step: JobType
 ) -> None:
-    order_id = await _start_order(engine, "canceled")
-    steps = ["verify-payment", "reserve-inventory", "send-notification"]
-    for earlier in steps[: steps.index(job_type)]:
-        await engine.complete((await engine.activate_one(earlier)).key, VERIFIED)
-    running = await engine.activate_one(job_type)
+    order_id = await project.start_order("canceled")
+    for earlier in STEPS[: STEPS.index(step)]:
+        await project.gateway.complete((await project.activate_one(earlier)).key, VERIFIED)
+    running = await project.activate_one(step)
 
-    await engine.publish("order-canceled", order_id, 60_000, f"{order_id}.canceled", {})
+    await project.cancel_order(order_id)
 
-    recorded = await engine.activate_one("record-canceled")
+    recorded = await project.activate_one(JobType.RECORD_CANCELED)
     assert recorded.elementId == "RecordCanceled"
-    await expect_status(grpc.StatusCode.NOT_FOUND, engine.complete(running.key))
-    await engine.complete(recorded.key)
-    assert await engine.activate("send-notification", request_timeout_ms=300) == []
+    await expect_status(grpc.StatusCode.NOT_FOUND, project.gateway.complete(running.key))
+    await project.gateway.complete(recorded.key)
+    assert await project.none_left(JobType.SEND_NOTIFICATION)
 
 
 async def test_a_cancellation_during_the_payment_wait_ends_the_order_at_the_next_check(
-    engine: Gateway,
+    project: Project,
 ) -> None:
-    order_id = await _start_order(engine, "waiting")
-    await engine.complete(
-        (await engine.activate_one("verify-payment")).key,
+    order_id = await project.start_order("waiting")
+    await project.gateway.complete(
+        (await project.activate_one(JobType.VERIFY_PAYMENT)).key,
         {"payment_outcome": "awaiting", "payment_recheck_interval": "PT1S"},
     )
     # Published while the token waits on the timer: buffered for its time to live.
-    await engine.publish("order-canceled", order_id, 60_000, f"{order_id}.canceled", {})
+    await project.cancel_order(order_id)
 
-    recorded = await engine.activate_one("record-canceled", wait_ms=10_000)
+    recorded = await project.activate_one(JobType.RECORD_CANCELED, wait_ms=10_000)
     assert recorded.elementId == "RecordCanceled"
-    assert await engine.activate("verify-payment", request_timeout_ms=300) == []
+    assert await project.none_left(JobType.VERIFY_PAYMENT)
 
 
-async def test_a_worker_that_reads_a_canceled_order_throws_order_canceled(engine: Gateway) -> None:
-    await _start_order(engine, "read")
-    verify = await engine.activate_one("verify-payment")
-    await engine.throw_error(verify.key, "ORDER_CANCELED", "canceled in Medusa", {DETAIL_VARIABLE: "x"})
+async def test_a_worker_that_reads_a_canceled_order_throws_order_canceled(project: Project) -> None:
+    await project.start_order("read")
+    verify = await project.activate_one(JobType.VERIFY_PAYMENT)
+    await project.gateway.throw_error(
+        verify.key, "ORDER_CANCELED", "canceled in Medusa", {DETAIL_VARIABLE: "x"}
+    )
 
-    assert (await engine.activate_one("record-canceled")).elementId == "RecordCanceled"
+    assert (await project.activate_one(JobType.RECORD_CANCELED)).elementId == "RecordCanceled"
 
 
-async def test_unauthorized_payment_takes_the_failure_path_with_its_status(engine: Gateway) -> None:
-    await _start_order(engine, "payment")
-    verify = await engine.activate_one("verify-payment")
+async def test_unauthorized_payment_takes_the_failure_path_with_its_status(project: Project) -> None:
+    await project.start_order("payment")
+    verify = await project.activate_one(JobType.VERIFY_PAYMENT)
     cause = {DETAIL_VARIABLE: "payment status not_paid"}
-    await engine.throw_error(verify.key, "PAYMENT_NOT_AUTHORIZED", "payment status not_paid", cause)
+    await project.gateway.throw_error(verify.key, "PAYMENT_NOT_AUTHORIZED", "payment status not_paid", cause)
 
-    fail_order = await engine.activate_one("fail-order")
+    fail_order = await project.activate_one(JobType.FAIL_ORDER)
     assert fail_order.elementId == "FailOrderPayment"
     variables = json.loads(fail_order.variables)
     assert variables["failure_status"] == "payment_failed"
     assert variables[DETAIL_VARIABLE] == "payment status not_paid"
-    await engine.complete(fail_order.key)
-    assert await engine.activate("reserve-inventory", request_timeout_ms=300) == []
+    await project.gateway.complete(fail_order.key)
+    assert await project.none_left(JobType.RESERVE_INVENTORY)
 
 
 @pytest.mark.parametrize(
     ("failing_job", "error_code"),
-    [("verify-payment", "PAYMENT_NOT_AUTHORIZED"), ("reserve-inventory", "STOCK_MISSING")],
+    [(JobType.VERIFY_PAYMENT, "PAYMENT_NOT_AUTHORIZED"), (JobType.RESERVE_INVENTORY, "STOCK_MISSING")],
 )
 async def test_without_the_output_mappings_the_cause_would_not_reach_fail_order(
-    engine: Gateway, failing_job: str, error_code: str
+    project: Project, failing_job: JobType, error_code: str
 ) -> None:
     # The model with its catch events' output mappings removed, deployed as the next version: the thrown
     # cause ends with the catch event's scope, which is why the model maps it.
@@ -167,14 +216,14 @@ async def test_without_the_output_mappings_the_cause_would_not_reach_fail_order(
     assert model.count(mapping) == 2, (
         "the model's error catch events no longer map the cause: update this test"
     )
-    await engine.deploy(PROCESS_FILE.name, model.replace(mapping, b""))
-    await _start_order(engine, "unmapped")
-    if failing_job == "reserve-inventory":
-        await engine.complete((await engine.activate_one("verify-payment")).key, VERIFIED)
-    job = await engine.activate_one(failing_job)
+    await project.deploy(model.replace(mapping, b""))
+    await project.start_order("unmapped")
+    if failing_job == JobType.RESERVE_INVENTORY:
+        await project.gateway.complete((await project.activate_one(JobType.VERIFY_PAYMENT)).key, VERIFIED)
+    job = await project.activate_one(failing_job)
     thrown = {DETAIL_VARIABLE: "the cause", "stock_policy": "cancel"}
-    await engine.throw_error(job.key, error_code, "the cause", thrown)
+    await project.gateway.throw_error(job.key, error_code, "the cause", thrown)
 
-    fail_order = await engine.activate_one("fail-order")
+    fail_order = await project.activate_one(JobType.FAIL_ORDER)
     assert DETAIL_VARIABLE not in json.loads(fail_order.variables)
-    await engine.complete(fail_order.key)
+    await project.gateway.complete(fail_order.key)
