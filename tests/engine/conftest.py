@@ -27,12 +27,13 @@ def local_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngi
     engine.stop()
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def no_production_jobs_left(request: pytest.FixtureRequest) -> Iterator[None]:
     """The engine tests leave no activatable job of a production type on the engine they share: the Zeebe
     at ZEEBE_ADDRESS (shared with the worker tier, whose real worker would take such a job), else the
-    session's local engine. Jobs that were there before the session are not counted; the instances of
-    any that are left are canceled, then the session fails naming them."""
+    session's local engine. Jobs that were there before the first engine test are not counted; the
+    instances of any that are left are canceled, then the run fails naming them. Package scope: the check
+    ends with the last engine test, before a worker tier in the same run starts."""
     address = os.environ.get("ZEEBE_ADDRESS") or request.getfixturevalue("local_engine").grpc_address
     check = LeftoverCheck(address)
     asyncio.run(check.start())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from .support import (
 )
 
 pytestmark = pytest.mark.contract
+ZBCTL_ADDRESS_VARIABLES = {"ZEEBE_ADDRESS", "ZEEBE_HOST", "ZEEBE_PORT"}
 
 
 def _order_process(process_id: str, pay: str, notify: str, refund: str) -> bytes:
@@ -89,7 +91,10 @@ async def test_pyzeebe_client_and_worker_run_the_happy_and_the_error_path(
 
 def _zbctl(target: Target, *args: str) -> Any:
     command = [str(ZBCTL), "--insecure", "--address", target.address, *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    # zbctl 8.4 prefers ZEEBE_ADDRESS (set for the real Zeebe) to its --address flag: without this, the
+    # local target's commands would go to the real Zeebe.
+    env = {name: value for name, value in os.environ.items() if name not in ZBCTL_ADDRESS_VARIABLES}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False, env=env)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout) if done.stdout.strip().startswith("{") else done.stdout
 
