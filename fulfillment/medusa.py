@@ -194,8 +194,9 @@ class MedusaClient:
         response = self._send(path, body)
         _raise_for_status(response)
         try:
-            return answer.model_validate_json(response.content)
-        except ValidationError:
+            # Parsed first, then validated: amounts become Decimals the same way in every field.
+            return answer.model_validate(response.json())
+        except (ValueError, ValidationError):
             # The answer is never quoted (nor chained): it may carry order data.
             raise MedusaUnavailable(
                 f"POST {path}: unexpected answer ({response.status_code}) from the {action} route",
