@@ -104,9 +104,9 @@ def _awaiting(ctx: JobContext, services: Services, order: OrderView) -> dict[str
 def verify_payment(ctx: JobContext, services: Services) -> dict[str, Any]:
     """Reports payment_verified or awaiting_payment, or throws PAYMENT_NOT_AUTHORIZED / ORDER_CANCELED.
 
-    No separate `started` report: it would cost one status write per order (a sixth of the Medusa calls)
-    to show a state that lasts a few hundred milliseconds; the message TTL guards against redeliveries
-    until the first status lands.
+    No `started` report: it would cost one more Medusa call per order (five instead of four) to show a
+    state that lasts a few hundred milliseconds; the message TTL guards against redeliveries until the
+    first status lands.
     """
     step = JobType.VERIFY_PAYMENT.value
     order = services.medusa.view_order(ctx.order_id)
