@@ -92,10 +92,11 @@ class CancelOutcome(_Answer):
 
 class NotificationReceipt(_Answer):
     """What the status route did with the mail asked for: sent now, sent before (`duplicate`), or not sent
-    because the status was not recorded (`not_recorded`)."""
+    because the status was not recorded (`not_recorded`). Any reason is taken as it comes: the receipt only
+    informs, and a status write that landed must never read as an outage because of it."""
 
     sent: bool
-    reason: Literal["duplicate", "not_recorded"] | None = None
+    reason: str | None = None
 
 
 class WorkflowWrite(_Answer):

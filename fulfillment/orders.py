@@ -41,9 +41,15 @@ def _dict_if_null(value: object) -> object:
     return {} if value is None else value
 
 
-# Medusa answers `null` for a relation or a mapping nobody filled in; an empty one reads more simply.
+def _text_if_null(value: object) -> object:
+    return "" if value is None else value
+
+
+# Medusa answers `null` for a relation, a mapping or a text nobody filled in (and the plugin passes it on);
+# an empty one reads more simply.
 T = TypeVar("T")
 ListOrNull = Annotated[list[T], BeforeValidator(_list_if_null)]
+TextOrNull = Annotated[str, BeforeValidator(_text_if_null)]
 
 
 class _Snapshot(BaseModel):
@@ -68,7 +74,7 @@ class OrderPlacedData(_Snapshot):
 
     id: OrderId
     display_id: int | None
-    currency_code: str
+    currency_code: TextOrNull
     total: Decimal
     created_at: datetime
     # The order's stored workflow status (None when no process has reported yet).
@@ -117,7 +123,7 @@ class OrderCanceledEvent(BaseModel):
 
 class PaymentCollection(_Snapshot):
     id: str
-    status: str
+    status: TextOrNull
     amount: Decimal
     authorized_amount: Decimal | None = None
     captured_amount: Decimal | None = None
@@ -140,7 +146,7 @@ class ItemDetail(_Snapshot):
 
 class LineItem(_Snapshot):
     id: str
-    title: str = ""
+    title: TextOrNull = ""
     variant_id: str | None = None
     variant_sku: str | None = None
     quantity: int
@@ -170,8 +176,8 @@ class OrderView(_Snapshot):
 
     id: OrderId
     display_id: int | None = None
-    status: str
-    currency_code: str
+    status: TextOrNull
+    currency_code: TextOrNull
     total: Decimal
     created_at: datetime | None = None
     payment_status: str | None

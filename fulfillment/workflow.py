@@ -100,7 +100,7 @@ class MailData(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    reason: str | None = Field(default=None, max_length=NOTIFICATION_REASON_MAX_LENGTH)
+    reason: str | None = Field(default=None, min_length=1, max_length=NOTIFICATION_REASON_MAX_LENGTH)
 
 
 class Notification(BaseModel):

@@ -110,6 +110,21 @@ def test_view_is_a_signed_post_naming_route_and_order(
     assert order.workflow == WORKFLOW_KEYS
 
 
+def test_a_view_with_the_nulls_the_plugin_passes_on_is_read(
+    client: MedusaClient, medusa: respx.MockRouter
+) -> None:
+    # The plugin answers null for texts Medusa left empty (a custom item's title, a collection's status).
+    items = [{**VIEW["items"][0], "title": None, "variant_sku": None, "variant": None}]  # type: ignore[index]
+    collections = [{"id": "pay_col_1", "status": None, "amount": 0, "authorized_amount": 0}]
+    view = {**VIEW, "currency_code": None, "items": items, "payment_collections": collections, "workflow": {}}
+    medusa.post(f"{ROUTES}/view").respond(json={"order": view})
+
+    order = client.view_order(ORDER_ID)
+
+    assert (order.currency_code, order.items[0].title, order.payment_collections[0].status) == ("", "", "")
+    assert order.items[0].variant is None
+
+
 def test_a_signature_by_another_secret_does_not_verify(
     client: MedusaClient, medusa: respx.MockRouter
 ) -> None:

@@ -29,6 +29,11 @@ def test_the_placed_event_carries_what_the_process_needs() -> None:
     assert event.data.workflow_status is None
 
 
+def test_the_placed_event_takes_a_null_currency_as_the_plugin_may_send_it() -> None:
+    event = OrderPlacedEvent.model_validate({"type": "order.placed", "data": placed_data(currency_code=None)})
+    assert event.data.currency_code == ""
+
+
 def test_process_variables_carry_no_customer_data() -> None:
     data = placed_data(email="buyer@example.com", shipping_address={"city": "Berlin"})
     variables = OrderPlacedEvent.model_validate(

@@ -315,6 +315,31 @@ def test_the_mail_goes_with_the_status_and_its_receipt_comes_back(
     assert orders.mails == [mail]
 
 
+def test_a_mail_reason_the_contract_does_not_name_is_still_a_handled_report(
+    function: types.ModuleType, webhook_secret: str
+) -> None:
+    # e.g. the plugin's `no_email` for an order without an address: the status landed all the same.
+    with respx.mock(base_url=MEDUSA_URL) as router:
+        router.post(path__regex=r"/status$").respond(
+            200,
+            json={
+                "applied": True,
+                "reason": None,
+                "metadata": {"workflow_status": "completed"},
+                "notification": {"sent": False, "reason": "no_email"},
+            },
+        )
+        status, body = send(
+            function, webhook_secret, report("completed", notification={"template": "order-confirmation"})
+        )
+
+    assert (status, body["applied"], body["notification"]) == (
+        200,
+        True,
+        {"sent": False, "reason": "no_email"},
+    )
+
+
 def test_the_failure_mail_carries_its_reason(
     function: types.ModuleType, orders: FakeStatusRoute, webhook_secret: str
 ) -> None:

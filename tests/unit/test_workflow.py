@@ -134,6 +134,7 @@ def test_a_notification_is_a_known_template_and_at_most_a_reason() -> None:
         {"template": "order-confirmation", "data": {"to": "buyer@example.com"}},
         {"template": "order-confirmation", "subject": "Hi"},
         {"template": "order-canceled-stock", "data": {"reason": "x" * 501}},
+        {"template": "order-canceled-stock", "data": {"reason": ""}},
     ],
 )
 def test_a_notification_that_is_not_the_contracts_is_refused(notification: dict[str, object]) -> None:
