@@ -5,7 +5,7 @@
 body's framing and read deadline (400, 408), the Standard Webhooks signature over the raw bytes (401), and
 only then JSON (400, also for nesting deeper than MAX_JSON_DEPTH). Errors the handler raises are mapped
 once, in `problem_for`: Medusa and engine failures become 503 + Retry-After (the sender retries), an unknown
-order the function's own not-found status. Every answer has a JSON body; errors are
+order 404. Every answer has a JSON body; errors are
 `{"error": CODE, "message": TEXT}`. See docs/contracts.md.
 """
 
@@ -123,16 +123,10 @@ def json_response(
 
 
 def signed_json_endpoint(
-    secrets: Sequence[str],
-    *,
-    order_not_found_status: int,
-    body_deadline_seconds: float = DEFAULT_BODY_DEADLINE_SECONDS,
+    secrets: Sequence[str], *, body_deadline_seconds: float = DEFAULT_BODY_DEADLINE_SECONDS
 ) -> Callable[[PayloadHandler], Handler]:
-    """The one request entry of both functions: `handler` gets the verified JSON object of a signed POST.
-
-    `order_not_found_status` is the answer when Medusa has no such order (the webhook's 422, the status
-    function's 404); every other error is mapped by `problem_for`.
-    """
+    """The one request entry of both functions: `handler` gets the verified JSON object of a signed POST;
+    the errors it raises are mapped by `problem_for`."""
 
     def decorate(handler: PayloadHandler) -> Handler:
         @functools.wraps(handler)
@@ -142,22 +136,22 @@ def signed_json_endpoint(
                 verify_signature(request, body, secrets)
                 return handler(parse_json_object(body))
             except Exception as exc:
-                return _answer_error(exc, order_not_found_status, request)
+                return _answer_error(exc, request)
 
         return endpoint
 
     return decorate
 
 
-def problem_for(error: Exception, order_not_found_status: int) -> HttpProblem | None:
+def problem_for(error: Exception) -> HttpProblem | None:
     """The answer for an error of Medusa or the engine (None for an error nobody expected: a bug)."""
     if isinstance(error, HttpProblem):
         return error
     if isinstance(error, OrderNotFound):
-        return HttpProblem(order_not_found_status, "order_not_found", "Medusa has no such order")
+        return HttpProblem(404, "order_not_found", "Medusa has no such order")
     if isinstance(error, MedusaAuthError):
-        # Our API key is wrong or revoked: an operator must fix it, and the sender's retry then succeeds.
-        return unavailable("medusa_auth_failed", "Medusa refused this function's API key")
+        # The plugin does not accept our secret: an operator must fix it, and the sender's retry then works.
+        return unavailable("medusa_auth_failed", "the plugin refused this function's secret")
     if isinstance(error, MedusaError):
         return unavailable("medusa_unavailable", "Medusa cannot be used now, retry later")
     if isinstance(error, EngineUnavailable):
@@ -167,8 +161,8 @@ def problem_for(error: Exception, order_not_found_status: int) -> HttpProblem | 
     return None
 
 
-def _answer_error(error: Exception, order_not_found_status: int, request: flask.Request) -> flask.Response:
-    problem = problem_for(error, order_not_found_status)
+def _answer_error(error: Exception, request: flask.Request) -> flask.Response:
+    problem = problem_for(error)
     with bind(**context_of(error)):
         if problem is None:
             logger.exception("unexpected error")

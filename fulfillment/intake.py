@@ -1,10 +1,11 @@
 """Starting the fulfillment process for a placed order, exactly once; stopping it when the order is
-canceled in Medusa.
+canceled in Medusa. Decided from the signed event alone: no call to Medusa.
 
-Only the order id from the webhook is trusted: the order is read from Medusa. Two guards keep a redelivered
-webhook from starting a second process: the workflow marker in the order's metadata (written by the status
-function as soon as the first job runs), and the message id = order id, which Zeebe refuses while the first
-message is still buffered (its TTL covers the time before the first status lands).
+The plugin signs an event only after reading the order, so its data is trusted as it stands. Two guards
+keep a redelivered `order.placed` from starting a second process: the order's stored workflow status the
+plugin signed into the event (set as soon as the first job reports), and the message id = order id, which
+Zeebe refuses while the first message is still buffered (its TTL covers the time before the first status
+lands).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
 
-from fulfillment.medusa import MedusaClient
-from fulfillment.orders import MEDUSA_CANCELED_STATUS
-from fulfillment.workflow import KEY_STATUS, has_workflow_marker
+from fulfillment.orders import MEDUSA_CANCELED_STATUS, OrderCanceledData, OrderPlacedData
 
 logger = logging.getLogger(__name__)
 
@@ -39,34 +38,29 @@ class OrderPublisher(Protocol):
     def publish_order_canceled(self, order_id: str) -> Publication: ...
 
 
-def start_fulfillment(order_id: str, medusa: MedusaClient, engine: OrderPublisher) -> Publication:
+def start_fulfillment(order: OrderPlacedData, engine: OrderPublisher) -> Publication:
     """Publishes "order-placed" for the order unless a process already runs or ran for it.
 
-    Raises OrderNotFound (no such order), MedusaUnavailable / MedusaAuthError (Medusa not usable),
-    EngineUnavailable (gateway not reachable) and EngineError (the engine refused the message); the caller
-    turns them into answers the sender understands.
+    Raises EngineUnavailable (gateway not reachable) and EngineError (the engine refused the message); the
+    caller turns them into answers the sender understands.
     """
-    order = medusa.get_order(order_id)
-    if has_workflow_marker(order.metadata):
+    if order.workflow_status:
         logger.info(
             "order already has a workflow, not starting another",
-            extra={"workflow_status": order.metadata.get(KEY_STATUS)},
+            extra={"workflow_status": order.workflow_status},
         )
         return "duplicate"
     return engine.publish_order_placed(order.id, order.process_variables())
 
 
-def stop_fulfillment(order_id: str, medusa: MedusaClient, engine: OrderPublisher) -> Cancellation:
-    """Publishes "order-canceled" when Medusa says the order is canceled: the process ends as `canceled`
-    at its current step (or at its next payment check), without a confirmation.
+def stop_fulfillment(order: OrderCanceledData, engine: OrderPublisher) -> Cancellation:
+    """Publishes "order-canceled" when the plugin read the order as canceled: the process ends as
+    `canceled` at its current step (or at its next payment check), without a confirmation.
 
-    Only the id is trusted: an order that Medusa does not show as canceled is answered "not_canceled" and
-    nothing is published. Raises like `start_fulfillment`.
+    An event whose status is not `canceled` is answered "not_canceled" and nothing is published. Raises like
+    `start_fulfillment`.
     """
-    order = medusa.get_order(order_id)
     if order.status != MEDUSA_CANCELED_STATUS:
-        logger.warning(
-            "order.canceled for an order Medusa does not show canceled", extra={"status": order.status}
-        )
+        logger.warning("order.canceled for an order that is not canceled", extra={"status": order.status})
         return "not_canceled"
     return "canceled" if engine.publish_order_canceled(order.id) == "started" else "duplicate"

@@ -1,15 +1,24 @@
-"""The one Medusa Admin API client every part uses (sync httpx; functions and worker threads share it).
+"""The one client for the plugin's signed routes (sync httpx; functions and worker threads share it).
 
-Authentication is a secret API key (`sk_...`) sent as HTTP Basic user with an empty password (as a Bearer
-token Medusa answers 401). Connect errors, timeouts, 429 and 5xx are retried with exponential backoff a
-bounded number of times and then raised as MedusaUnavailable; 4xx answers become typed errors at once.
+`POST /fulfillment-workflow/orders/{id}/view|cancel|status`, outside `/admin`: no Medusa admin credential
+leaves Medusa. Each body names its route and order (`{"action", "order_id", ...}`, since the signature
+covers the body only) and is signed per Standard Webhooks with the caller's secret, the first one listed:
+the worker's (`view`, `cancel`) or the status function's (`status`). See docs/contracts.md.
+
+Connect errors, timeouts, 429 and 5xx are retried with exponential backoff a bounded number of times and
+then raised as MedusaUnavailable; other answers become typed errors at once: 401/403 MedusaAuthError (the
+plugin does not accept our secret: a setup fault, never a business outcome), 404 OrderNotFound, 400
+MedusaRejected, and anything else, or a 2xx of an unexpected shape, MedusaUnavailable naming the status.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterator, Sequence
-from typing import Any, Final, Literal, Self
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, Final, Literal, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -21,18 +30,20 @@ from tenacity import (
     wait_exponential,
 )
 
-from fulfillment.orders import Order, is_order_id
+from fulfillment.orders import OrderView, is_order_id
 from fulfillment.settings import MedusaSettings
+from fulfillment.signatures import sign_headers
+from fulfillment.workflow import Notification
 
 logger = logging.getLogger(__name__)
 
-# `email` is not in Medusa's default field set, and `*items` expands the line items.
-ORDER_FIELDS: Final = "id,display_id,metadata,payment_status,status,currency_code,total,+email,*items"
-RESERVATIONS_PAGE_SIZE: Final = 100
-ORDER_NOT_FOUND_MARKER: Final = "Order id not found"
+ROUTE_PREFIX: Final = "/fulfillment-workflow/orders"
 PLUGIN_PACKAGE: Final = "medusa-plugin-fulfillment-workflow"
 
 _RETRYABLE_TRANSPORT_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+Action = Literal["view", "cancel", "status"]
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
 
 class MedusaError(Exception):
@@ -44,7 +55,8 @@ class MedusaError(Exception):
 
 
 class MedusaUnavailable(MedusaError):
-    """Medusa could not be reached, timed out or kept answering 5xx/429 after the retries."""
+    """Medusa could not be reached, timed out, kept answering 5xx/429 after the retries, or answered
+    something the contract does not name (e.g. a Medusa without the plugin's routes)."""
 
 
 class OrderNotFound(MedusaError):
@@ -52,21 +64,49 @@ class OrderNotFound(MedusaError):
 
 
 class MedusaAuthError(MedusaError):
-    """401/403: the API key is wrong, revoked or lacks permission."""
+    """401/403: the plugin does not accept this caller's secret (a setup fault, retried as an outage)."""
 
 
 class MedusaRejected(MedusaError):
-    """400: Medusa refused the request; the message is Medusa's."""
+    """400: the plugin refused the request as malformed; the message is the plugin's."""
 
 
-class WorkflowWrite(BaseModel):
-    """The status route's answer: whether the write landed, why not, and the workflow keys stored now."""
-
+class _Answer(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _ViewAnswer(_Answer):
+    order: OrderView
+
+
+class CancelOutcome(_Answer):
+    """The `cancel` route's answer. `refused` carries Medusa's reason (a fulfillment exists, the order is
+    completed): retrying never changes it. The amounts are the order's payment collections' sums after the
+    call."""
+
+    outcome: Literal["canceled", "already_canceled", "refused"]
+    reason: str | None = None
+    captured_amount: Decimal = Decimal(0)
+    refunded_amount: Decimal = Decimal(0)
+
+
+class NotificationReceipt(_Answer):
+    """What the status route did with the mail asked for: sent now, sent before (`duplicate`), or not sent
+    because the status was not recorded (`not_recorded`). Any reason is taken as it comes: the receipt only
+    informs, and a status write that landed must never read as an outage because of it."""
+
+    sent: bool
+    reason: str | None = None
+
+
+class WorkflowWrite(_Answer):
+    """The status route's answer: whether the write landed, why not, the workflow keys stored now, and
+    what became of the mail when one was asked for."""
 
     applied: bool
     reason: Literal["stale", "order_canceled"] | None
     metadata: dict[str, Any]
+    notification: NotificationReceipt | None = None
 
 
 class _RetryableResponse(Exception):
@@ -76,34 +116,36 @@ class _RetryableResponse(Exception):
 
 
 class MedusaClient:
+    """Calls the plugin's routes as one caller, signing every body with `secret`."""
+
     def __init__(
         self,
         base_url: str,
-        api_key: str,
+        secret: str,
         *,
         timeout_seconds: float = 10.0,
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        self._secret = secret
         self._max_attempts = max_attempts
         self._backoff_seconds = backoff_seconds
         # The whole retry budget stays below three timeouts so a caller answering an HTTP request
-        # (the functions) gives up well before its own client does.
+        # (the status function) gives up well before its own client does.
         self._retry_budget_seconds = timeout_seconds * 2.5
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
-            auth=httpx.BasicAuth(api_key, ""),
             timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 5.0)),
-            headers={"accept": "application/json"},
+            headers={"accept": "application/json", "content-type": "application/json"},
             transport=transport,
         )
 
     @classmethod
-    def from_settings(cls, settings: MedusaSettings, **kwargs: Any) -> Self:
+    def from_settings(cls, settings: MedusaSettings, secret: str, **kwargs: Any) -> Self:
         return cls(
             settings.medusa_backend_url,
-            settings.medusa_api_key.get_secret_value(),
+            secret,
             timeout_seconds=settings.medusa_timeout_seconds,
             max_attempts=settings.medusa_max_attempts,
             **kwargs,
@@ -118,111 +160,54 @@ class MedusaClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def get_order(self, order_id: str) -> Order:
-        """The order snapshot the workflow needs (raises OrderNotFound for an unknown id)."""
-        path = _order_path(order_id)
-        response, body = self._answer("GET", path, params={"fields": ORDER_FIELDS})
-        try:
-            return Order.model_validate(_order_in(body, response, "GET", path))
-        except ValidationError:
-            # The error would echo the order's values (the customer's email among them): never chain it.
-            raise MedusaUnavailable(
-                f"GET {path}: Medusa answered {response.status_code} with an order of an unexpected shape",
-                response.status_code,
-            ) from None
+    def view_order(self, order_id: str) -> OrderView:
+        """The order as the worker needs it for every step (payment collections, items with their variants
+        and inventory items, reservations, workflow keys). Raises OrderNotFound for an unknown order."""
+        return self._call("view", order_id, {}, _ViewAnswer).order
 
-    def get_order_fields(self, order_id: str, fields: str) -> dict[str, Any]:
-        """The order as a raw object with the Admin API's `fields` selection (e.g. "*payment_collections"),
-        for reads that need more than the shared snapshot carries."""
-        return self._order("GET", _order_path(order_id), params={"fields": fields})
+    def cancel_order(self, order_id: str) -> CancelOutcome:
+        """Runs Medusa's cancel workflow through the plugin (it refunds captured payments, cancels uncaptured
+        ones and releases the reservations). Safe to retry: a second call answers `already_canceled`."""
+        return self._call("cancel", order_id, {}, CancelOutcome)
 
-    def write_workflow_status(
-        self, order_id: str, metadata: dict[str, Any], replaces: Sequence[str | None]
+    def write_status(
+        self,
+        order_id: str,
+        metadata: dict[str, Any],
+        replaces: Sequence[str | None],
+        notification: Notification | None = None,
     ) -> WorkflowWrite:
-        """Sets the workflow's metadata keys if the order's stored `workflow_status` is one of `replaces`
-        (None: none stored), through the plugin's status route, which compares and writes under a
-        per-order lock and keeps every other metadata key. Raises OrderNotFound for an unknown order.
+        """Sets the workflow keys if the order's stored `workflow_status` is one of `replaces` (None: none
+        stored); the route compares and writes under a per-order lock and keeps every other metadata key.
+        `notification` is the customer mail that goes with the status, sent once it is recorded.
 
-        Safe to retry: a write that landed before a lost answer is answered "stale" the second time, with
-        the stored keys.
+        Safe to retry: a write that landed before a lost answer is answered "stale" the second time (and the
+        mail, recorded once per order and template, is not sent twice).
         """
-        try:
-            body = self._json(
-                "POST", _status_path(order_id), json={"metadata": metadata, "replaces": list(replaces)}
-            )
-        except OrderNotFound as exc:
-            if ORDER_NOT_FOUND_MARKER in str(exc):
-                raise
-            # Medusa without the plugin has no such route: a setup fault to fix, not a missing order.
-            raise MedusaUnavailable(
-                f"Medusa has no status route ({exc}): is {PLUGIN_PACKAGE} installed?", 404
-            ) from exc
-        try:
-            return WorkflowWrite.model_validate(body)
-        except ValidationError:
-            # The answer is never quoted: it may carry customer data.
-            raise MedusaUnavailable(
-                f"POST {_status_path(order_id)}: unexpected answer from the status route", 200
-            ) from None
+        fields: dict[str, Any] = {"metadata": metadata, "replaces": list(replaces)}
+        if notification is not None:
+            fields["notification"] = notification.model_dump(mode="json", exclude_none=True)
+        return self._call("status", order_id, fields, WorkflowWrite)
 
-    def send_notification(self, order_id: str, template: str, to: str, subject: str, body: str) -> bool:
-        """Hands a customer notification to Medusa's Notification Module through the plugin's route, which
-        sends it at most once per order and template (a marker on the order, under the per-order lock, and
-        Medusa's idempotency key). True when it was sent now, False when it had been sent before."""
-        answer = self._json(
-            "POST",
-            _plugin_order_path(order_id, "notifications"),
-            json={"template": template, "to": to, "subject": subject, "body": body},
-        )
-        return bool(answer.get("sent"))
-
-    def cancel_order(self, order_id: str) -> None:
-        """Cancels the order through Medusa's cancel workflow, which releases its reservations and cancels
-        its payment authorizations. Raises MedusaRejected when Medusa refuses (e.g. already fulfilled)."""
-        self._order("POST", f"{_order_path(order_id)}/cancel")
-
-    def list_reservations(self, line_item_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """All reservations for the given line items (every page)."""
-        if not line_item_ids:
-            return []
-        return list(self._reservation_pages(list(line_item_ids)))
-
-    def _reservation_pages(self, line_item_ids: list[str]) -> Iterator[dict[str, Any]]:
-        offset = 0
-        while True:
-            params: list[tuple[str, str | int]] = [("line_item_id", item) for item in line_item_ids]
-            params += [("limit", RESERVATIONS_PAGE_SIZE), ("offset", offset)]
-            body = self._json("GET", "/admin/reservations", params=params)
-            page: list[dict[str, Any]] = body.get("reservations") or []
-            yield from page
-            offset += len(page)
-            if not page or offset >= int(body.get("count", 0)):
-                return
-
-    def _order(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response, body = self._answer(method, path, **kwargs)
-        return _order_in(body, response, method, path)
-
-    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        return self._answer(method, path, **kwargs)[1]
-
-    def _answer(self, method: str, path: str, **kwargs: Any) -> tuple[httpx.Response, dict[str, Any]]:
-        """The response and its JSON object; an answer that is no JSON object (e.g. a proxy's HTML page)
-        is MedusaUnavailable naming the status, never quoting the body."""
-        response = self._send(method, path, **kwargs)
+    def _call(self, action: Action, order_id: str, fields: dict[str, Any], answer: type[AnswerT]) -> AnswerT:
+        path = _route(order_id, action)
+        body = json.dumps({"action": action, "order_id": order_id, **fields}, separators=(",", ":")).encode()
+        response = self._send(path, body)
         _raise_for_status(response)
         try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
+            # Parsed first, then validated: amounts become Decimals the same way in every field.
+            return answer.model_validate(response.json())
+        except (ValueError, ValidationError):
+            # The answer is never quoted (nor chained): it may carry order data.
             raise MedusaUnavailable(
-                f"{method} {path}: Medusa answered {response.status_code} with no JSON object",
+                f"POST {path}: unexpected answer ({response.status_code}) from the {action} route",
                 response.status_code,
-            )
-        return response, body
+            ) from None
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _send(self, path: str, body: bytes) -> httpx.Response:
+        # One message id for every attempt (a retry is the same message); each attempt is signed afresh, so
+        # a long retry never outlives the signature's tolerance.
+        message_id = f"msg_{uuid.uuid4().hex}"
         retrying = Retrying(
             retry=retry_if_exception_type((*_RETRYABLE_TRANSPORT_ERRORS, _RetryableResponse)),
             stop=stop_after_attempt(self._max_attempts) | stop_after_delay(self._retry_budget_seconds),
@@ -233,69 +218,56 @@ class MedusaClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    response = self._http.request(method, path, **kwargs)
+                    headers = sign_headers(self._secret, body, message_id)
+                    response = self._http.post(path, content=body, headers=headers)
                     if response.status_code == 429 or response.status_code >= 500:
                         raise _RetryableResponse(response)
         except _RetryableResponse as exc:
             raise MedusaUnavailable(
-                f"{method} {path}: Medusa answered {exc.response.status_code}", exc.response.status_code
+                f"POST {path}: Medusa answered {exc.response.status_code}", exc.response.status_code
             ) from exc
         except _RETRYABLE_TRANSPORT_ERRORS as exc:
-            raise MedusaUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+            raise MedusaUnavailable(f"POST {path}: {type(exc).__name__}: {exc}") from exc
         return response
 
 
-def _order_path(order_id: str) -> str:
-    return f"/admin/orders/{_order_id_segment(order_id)}"
-
-
-def _order_id_segment(order_id: str) -> str:
+def _route(order_id: str, action: Action) -> str:
     # The id goes into the URL path: only ids that look like Medusa's are accepted.
     if not is_order_id(order_id):
         raise ValueError(f"not a Medusa order id: {order_id!r}")
-    return order_id
+    return f"{ROUTE_PREFIX}/{order_id}/{action}"
 
 
-def _plugin_order_path(order_id: str, route: str) -> str:
-    return f"/admin/fulfillment-workflow/orders/{_order_id_segment(order_id)}/{route}"
-
-
-def _status_path(order_id: str) -> str:
-    return _plugin_order_path(order_id, "status")
-
-
-def _order_in(body: dict[str, Any], response: httpx.Response, method: str, path: str) -> dict[str, Any]:
-    order = body.get("order")
-    if not isinstance(order, dict):
-        raise MedusaUnavailable(
-            f"{method} {path}: Medusa answered {response.status_code} without an order", response.status_code
-        )
-    return order
-
-
-def _medusa_message(response: httpx.Response) -> str:
-    # Only Medusa's own JSON error message: a body of any other shape is never quoted (it may be a page
-    # that echoes the request).
+def _json_message(response: httpx.Response) -> str | None:
+    """The `message` of an error answered as JSON (Medusa's and the plugin's shape), else None. A body of
+    any other shape is never quoted: it may be a proxy's page that echoes the request."""
     try:
         body = response.json()
     except ValueError:
-        return ""
-    return str(body.get("message", ""))[:200] if isinstance(body, dict) else ""
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+        return None
+    return str(body["message"])[:200]
 
 
 def _raise_for_status(response: httpx.Response) -> None:
     status = response.status_code
     if status < 400:
         return
-    message = _medusa_message(response)
+    message = _json_message(response)
     request = f"{response.request.method} {response.request.url.path}"
     if status in (401, 403):
-        raise MedusaAuthError(f"{request}: {status} {message}", status)
+        raise MedusaAuthError(
+            f"{request}: {status} {message or ''}: does the plugin have our secret?", status
+        )
+    if status == 404 and message is not None:
+        raise OrderNotFound(f"{request}: {message}", status)
     if status == 404:
-        raise OrderNotFound(f"{request}: {message or 'not found'}", status)
+        # Express's own "Cannot POST ..." page: Medusa runs without the plugin's routes, a setup fault.
+        raise MedusaUnavailable(f"{request}: Medusa answered 404: is {PLUGIN_PACKAGE} installed?", status)
     if status == 400:
         raise MedusaRejected(message or "bad request", status)
-    # 408, 409, 422, ...: not an answer this client expects; Medusa or a proxy before it is not usable now.
+    # 408, 409, 422, ...: not an answer the contract names; Medusa or a proxy before it is not usable now.
     raise MedusaUnavailable(f"{request}: Medusa answered {status}", status)
 
 

@@ -1,13 +1,14 @@
-"""Order snapshots read from Medusa's Admin API and the `order.placed` webhook body."""
+"""Orders as the plugin shows them: the signed `order.placed` / `order.canceled` events, and the order view
+the plugin's `view` route answers (docs/contracts.md)."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 # Medusa order ids are `order_` followed by a ULID; only letters and digits are accepted so an id can be
 # placed into a URL path without escaping.
@@ -32,55 +33,31 @@ def is_order_id(value: object) -> bool:
     )
 
 
+def _list_if_null(value: object) -> object:
+    return [] if value is None else value
+
+
+def _dict_if_null(value: object) -> object:
+    return {} if value is None else value
+
+
+def _text_if_null(value: object) -> object:
+    return "" if value is None else value
+
+
+# Medusa answers `null` for a relation, a mapping or a text nobody filled in (and the plugin passes it on);
+# an empty one reads more simply.
+T = TypeVar("T")
+ListOrNull = Annotated[list[T], BeforeValidator(_list_if_null)]
+TextOrNull = Annotated[str, BeforeValidator(_text_if_null)]
+
+
 class _Snapshot(BaseModel):
-    # Medusa adds fields between versions; a snapshot keeps what the workflow needs and ignores the rest.
+    # The plugin and Medusa add fields between versions; a snapshot keeps what the workflow needs.
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class LineItem(_Snapshot):
-    id: str
-    variant_id: str | None = None
-    product_id: str | None = None
-    variant_sku: str | None = None
-    title: str = ""
-    quantity: int
-    unit_price: Decimal = Decimal(0)
-
-
-class Order(_Snapshot):
-    """What the fulfillment workflow reads of an order (`GET /admin/orders/{id}` with `ORDER_FIELDS`)."""
-
-    id: OrderId
-    display_id: int | None = None
-    email: str | None = None
-    currency_code: str = ""
-    status: str = ""
-    payment_status: str | None = None
-    total: Decimal = Decimal(0)
-    items: list[LineItem] = Field(default_factory=list)
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("metadata", mode="before")
-    @classmethod
-    def _null_metadata_is_empty(cls, value: object) -> object:
-        # Medusa returns `"metadata": null` for an order nobody has annotated yet.
-        return {} if value is None else value
-
-    @field_validator("items", mode="before")
-    @classmethod
-    def _null_items_is_empty(cls, value: object) -> object:
-        return [] if value is None else value
-
-    def process_variables(self) -> dict[str, Any]:
-        """The variables the process starts with: identifiers and totals only, never secrets or addresses."""
-        return {
-            "order_id": self.id,
-            "display_id": self.display_id,
-            "email": self.email,
-            "currency_code": self.currency_code,
-            # JSON numbers, so FEEL expressions in the model can compare amounts.
-            "total": float(self.total),
-        }
+# --- the signed events ------------------------------------------------------------------------------------
 
 
 class WebhookEnvelope(BaseModel):
@@ -91,24 +68,121 @@ class WebhookEnvelope(BaseModel):
     type: str
 
 
-class OrderReference(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class OrderPlacedData(_Snapshot):
+    """What the plugin read of the placed order and signed: all the process starts with. The plugin signs
+    only after reading the order, so the function trusts it and makes no call to Medusa."""
 
     id: OrderId
+    display_id: int | None
+    currency_code: TextOrNull
+    total: Decimal
+    created_at: datetime
+    # The order's stored workflow status (None when no process has reported yet).
+    workflow_status: str | None
+
+    def process_variables(self) -> dict[str, Any]:
+        """The variables the process starts with: identifiers and totals, never customer data."""
+        return {
+            "order_id": self.id,
+            "display_id": self.display_id,
+            "currency_code": self.currency_code,
+            # JSON numbers, so FEEL expressions in the model can compare amounts.
+            "total": float(self.total),
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+class OrderCanceledData(_Snapshot):
+    id: OrderId
+    # Medusa's order status as the plugin read it before signing (`canceled` for a real cancellation).
+    status: str
 
 
 class OrderPlacedEvent(BaseModel):
-    """`{"type": "order.placed" | "order.canceled", "timestamp": "<ISO 8601>", "data": {"id": "order_..."}}`.
-
-    Only `data.id` is trusted: the order itself is always fetched from Medusa by that id.
-    """
+    """`{"type": "order.placed", "timestamp", "data": {...}}`."""
 
     model_config = ConfigDict(extra="ignore")
 
     type: str = ORDER_PLACED_EVENT
     timestamp: datetime | None = None
-    data: OrderReference
+    data: OrderPlacedData
+
+
+class OrderCanceledEvent(BaseModel):
+    """`{"type": "order.canceled", "timestamp", "data": {"id", "status"}}`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str = ORDER_CANCELED_EVENT
+    timestamp: datetime | None = None
+    data: OrderCanceledData
+
+
+# --- the plugin's order view ------------------------------------------------------------------------------
+
+
+class PaymentCollection(_Snapshot):
+    id: str
+    status: TextOrNull
+    amount: Decimal
+    authorized_amount: Decimal | None = None
+    captured_amount: Decimal | None = None
+    refunded_amount: Decimal | None = None
+
+
+class VariantInventoryItem(_Snapshot):
+    inventory_item_id: str
+    required_quantity: int = Field(default=1, ge=1)
+
+
+class Variant(_Snapshot):
+    manage_inventory: bool | None = None
+    inventory_items: ListOrNull[VariantInventoryItem] = Field(default_factory=list)
+
+
+class ItemDetail(_Snapshot):
+    fulfilled_quantity: int = 0
+
+
+class LineItem(_Snapshot):
+    id: str
+    title: TextOrNull = ""
+    variant_id: str | None = None
+    variant_sku: str | None = None
+    quantity: int
+    # Medusa keeps the order-specific part of a line item (e.g. the fulfilled quantity) in `detail`.
+    detail: ItemDetail | None = None
+    # None: a custom item, or a variant that was deleted since.
+    variant: Variant | None = None
 
     @property
-    def order_id(self) -> str:
-        return self.data.id
+    def open_quantity(self) -> int:
+        """Units not fulfilled yet: a fulfillment consumes its reservations."""
+        fulfilled = self.detail.fulfilled_quantity if self.detail else 0
+        return max(0, self.quantity - fulfilled)
+
+
+class Reservation(_Snapshot):
+    id: str = ""
+    line_item_id: str | None = None
+    inventory_item_id: str = ""
+    location_id: str | None = None
+    quantity: Decimal
+
+
+class OrderView(_Snapshot):
+    """The plugin's `view` answer: the order as the worker needs it for every step, in one read. No email,
+    address or name: the worker decides on payment and stock; the mail is rendered inside Medusa."""
+
+    id: OrderId
+    display_id: int | None = None
+    status: TextOrNull
+    currency_code: TextOrNull
+    total: Decimal
+    created_at: datetime | None = None
+    payment_status: str | None
+    payment_collections: ListOrNull[PaymentCollection]
+    items: ListOrNull[LineItem]
+    reservations: ListOrNull[Reservation]
+    # The order's workflow keys (`workflow_status`, ...), as the status route stored them.
+    workflow: Annotated[dict[str, Any], BeforeValidator(_dict_if_null)] = Field(default_factory=dict)

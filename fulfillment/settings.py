@@ -9,7 +9,6 @@ request. Secret values never appear in that line.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Final, Literal, Self, TypeVar
 
 from pydantic import (
@@ -64,10 +63,9 @@ def _webhook_secrets(value: SecretStr) -> SecretStr:
     return value
 
 
-def _medusa_api_key(value: SecretStr) -> SecretStr:
-    if not value.get_secret_value().startswith("sk_"):
-        raise ValueError("must be a Medusa secret API key (sk_...), not a publishable key")
-    return value
+def first_secret(value: SecretStr) -> str:
+    """The secret to sign with: the first one listed (the newest during a rotation)."""
+    return split_secrets(value.get_secret_value())[0]
 
 
 Secret = Annotated[SecretStr, BeforeValidator(_resolve)]
@@ -85,10 +83,12 @@ class _Settings(BaseSettings):
 
 
 class MedusaSettings(_Settings):
+    """Where the plugin's signed routes are; each caller adds its own secret for them (no Medusa API key:
+    no admin credential leaves Medusa)."""
+
     medusa_backend_url: HttpUrl
-    medusa_api_key: Annotated[Secret, AfterValidator(_medusa_api_key)]
     medusa_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    # Attempts per Admin API call on connect errors, timeouts and 5xx (1 = no retry).
+    # Attempts per call of a plugin route on connect errors, timeouts, 429 and 5xx (1 = no retry).
     medusa_max_attempts: int = Field(default=3, ge=1, le=10)
 
 
@@ -137,12 +137,14 @@ class FunctionSettings(_Settings):
     http_body_deadline_seconds: float = Field(default=10.0, gt=0, le=300)
 
 
-class WebhookSettings(MedusaSettings, EngineSettings, FunctionSettings):
+class WebhookSettings(EngineSettings, FunctionSettings):
+    """No Medusa setting: the signed event carries what the process needs, so the webhook never calls it."""
+
     order_webhook_secret: WebhookSecrets
     # How long Zeebe keeps the "order-placed" message buffered. While it is buffered a redelivery with the
-    # same message id is refused by Zeebe itself; after it, the workflow marker in the order's metadata
-    # (written when the first job starts) catches redeliveries. So this is the dedup window that covers the
-    # time before the first status lands in Medusa.
+    # same message id is refused by Zeebe itself; after it, the workflow status the plugin read and signed
+    # into the event catches redeliveries. So this is the dedup window that covers the time before the
+    # first status lands in Medusa.
     order_message_ttl_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
 
     @property
@@ -152,38 +154,34 @@ class WebhookSettings(MedusaSettings, EngineSettings, FunctionSettings):
 
 class StatusSettings(MedusaSettings, FunctionSettings):
     status_update_secret: WebhookSecrets
+    # Signs the calls of the plugin's status route (its option `statusSecret`).
+    medusa_status_secret: WebhookSecrets
 
     @property
     def status_update_secrets(self) -> list[str]:
         return split_secrets(self.status_update_secret.get_secret_value())
+
+    @property
+    def medusa_signing_secret(self) -> str:
+        return first_secret(self.medusa_status_secret)
 
 
 class WorkerSettings(MedusaSettings, EngineSettings):
     status_update_url: HttpUrl
     status_update_secret: WebhookSecrets
     status_update_use_id_token: bool = False
+    # Signs the calls of the plugin's view and cancel routes (its option `workerSecret`).
+    medusa_worker_secret: WebhookSecrets
     worker_max_runtime_seconds: float = Field(default=0, ge=0)
     worker_max_jobs: int = Field(default=32, ge=1, le=1000)
-    notification_outbox_dir: Path = Path(".run/outbox")
-    # Hand customer mail to Medusa's Notification Module through the plugin (the shop's own provider sends
-    # it, at most once per order and template across worker instances) instead of SMTP or the outbox.
-    notification_via_medusa: bool = False
-    smtp_host: str | None = None
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    smtp_from: str | None = None
-    smtp_username: str | None = None
-    smtp_password: Secret | None = None
-
-    @model_validator(mode="after")
-    def _smtp_complete(self) -> Self:
-        if self.smtp_host and not self.smtp_from:
-            raise ValueError("SMTP_FROM is required with SMTP_HOST")
-        return self
 
     @property
     def status_update_signing_secret(self) -> str:
-        """The secret to sign with: the first one listed (the newest during a rotation)."""
-        return split_secrets(self.status_update_secret.get_secret_value())[0]
+        return first_secret(self.status_update_secret)
+
+    @property
+    def medusa_signing_secret(self) -> str:
+        return first_secret(self.medusa_worker_secret)
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

@@ -3,7 +3,8 @@
 One call to the plugin's status route per status: it sends the workflow's keys and the stored statuses
 they may replace (`workflow.replaceable_statuses`); the route compares and writes under a per-order lock
 of Medusa's Locking Module, so concurrent writers, in one process or many, cannot interleave. Only the
-workflow's keys are written; whatever other writers stored on the order survives.
+workflow's keys are written; whatever other writers stored on the order survives. A customer mail asked
+for with the status travels in the same call, and Medusa sends it only once the status is recorded.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fulfillment.medusa import MedusaClient
+from fulfillment.medusa import MedusaClient, NotificationReceipt
 from fulfillment.workflow import (
     KEY_STATUS,
     StatusUpdate,
@@ -32,6 +33,8 @@ class StatusOutcome:
     applied: bool
     workflow_status: str | None  # the status stored on the order after this call
     reason: NotAppliedReason | None = None
+    # What became of the mail asked for with the status (None: none was asked for).
+    notification: NotificationReceipt | None = None
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -41,6 +44,8 @@ class StatusOutcome:
         }
         if self.reason:
             body["reason"] = self.reason
+        if self.notification is not None:
+            body["notification"] = self.notification.model_dump(mode="json")
         return body
 
 
@@ -51,8 +56,8 @@ def record_status(medusa: MedusaClient, update: StatusUpdate) -> StatusOutcome:
     error: retrying can never succeed and the worker must not retry forever. Raises OrderNotFound and
     MedusaUnavailable.
     """
-    written = medusa.write_workflow_status(
-        update.order_id, metadata_for(update), replaceable_statuses(update.status)
+    written = medusa.write_status(
+        update.order_id, metadata_for(update), replaceable_statuses(update.status), update.notification
     )
     stored = written.metadata.get(KEY_STATUS)
     if written.applied:
@@ -65,8 +70,21 @@ def record_status(medusa: MedusaClient, update: StatusUpdate) -> StatusOutcome:
             "status not applied",
             extra={"reason": written.reason, "stored_status": stored, "update_status": update.status.value},
         )
+    if update.notification is not None and written.notification is not None:
+        logger.info(
+            "customer mail %s",
+            "sent" if written.notification.sent else "not sent",
+            extra={
+                "template": update.notification.template.value,
+                "mail_reason": written.notification.reason,
+            },
+        )
     return StatusOutcome(
-        update.order_id, written.applied, None if stored is None else str(stored), written.reason
+        update.order_id,
+        written.applied,
+        None if stored is None else str(stored),
+        written.reason,
+        written.notification,
     )
 
 

@@ -33,6 +33,7 @@ KEY_STEP: Final = "workflow_step"
 WORKFLOW_KEYS: Final = (KEY_INSTANCE, KEY_STATUS, KEY_MESSAGE, KEY_LAST_UPDATED, KEY_STEP)
 
 MESSAGE_MAX_LENGTH: Final = 1000
+NOTIFICATION_REASON_MAX_LENGTH: Final = 500
 
 
 class JobType(StrEnum):
@@ -52,14 +53,14 @@ class BpmnErrorCode(StrEnum):
 class WorkflowStatus(StrEnum):
     """Where an order is in the process. `rank` orders them; terminal ones are final."""
 
-    STARTED = "started"
     AWAITING_PAYMENT = "awaiting_payment"
     PAYMENT_VERIFIED = "payment_verified"
     INVENTORY_RESERVED = "inventory_reserved"
     COMPLETED = "completed"
     PAYMENT_FAILED = "payment_failed"
     OUT_OF_STOCK = "out_of_stock"
-    FAILED = "failed"
+    # Medusa refused to cancel a failed order (a fulfillment exists, or it is completed): for staff.
+    CANCEL_REFUSED = "cancel_refused"
     CANCELED = "canceled"
 
     @property
@@ -73,7 +74,6 @@ class WorkflowStatus(StrEnum):
 
 TERMINAL_RANK: Final = 100
 _RANKS: Final[Mapping[WorkflowStatus, int]] = {
-    WorkflowStatus.STARTED: 10,
     # Waiting for the customer's payment: re-reported on every re-check (a repeat is refused as stale).
     WorkflowStatus.AWAITING_PAYMENT: 15,
     WorkflowStatus.PAYMENT_VERIFIED: 20,
@@ -81,9 +81,36 @@ _RANKS: Final[Mapping[WorkflowStatus, int]] = {
     WorkflowStatus.COMPLETED: TERMINAL_RANK,
     WorkflowStatus.PAYMENT_FAILED: TERMINAL_RANK,
     WorkflowStatus.OUT_OF_STOCK: TERMINAL_RANK,
-    WorkflowStatus.FAILED: TERMINAL_RANK,
+    WorkflowStatus.CANCEL_REFUSED: TERMINAL_RANK,
     WorkflowStatus.CANCELED: TERMINAL_RANK,
 }
+
+
+class MailTemplate(StrEnum):
+    """The customer mails the plugin sends (the shop's notification provider renders them)."""
+
+    ORDER_CONFIRMATION = "order-confirmation"
+    ORDER_CANCELED_PAYMENT = "order-canceled-payment"
+    ORDER_CANCELED_STOCK = "order-canceled-stock"
+
+
+class MailData(BaseModel):
+    """What the worker adds to a mail: at most the reason. The plugin adds the order's own data (display id,
+    items, total, what happened to the money) and its email, so no customer data travels."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str | None = Field(default=None, min_length=1, max_length=NOTIFICATION_REASON_MAX_LENGTH)
+
+
+class Notification(BaseModel):
+    """The customer mail that goes with a status: sent by Medusa once the status is recorded, at most once
+    per order and template (docs/contracts.md, the plugin's status route)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    template: MailTemplate
+    data: MailData = Field(default_factory=MailData)
 
 
 class StatusUpdate(BaseModel):
@@ -97,6 +124,7 @@ class StatusUpdate(BaseModel):
     message: str = Field(max_length=MESSAGE_MAX_LENGTH)
     step: str | None = Field(default=None, max_length=100)
     occurred_at: datetime | None = None
+    notification: Notification | None = None
 
     @field_validator("process_instance_key", mode="before")
     @classmethod
@@ -115,11 +143,6 @@ class StatusUpdate(BaseModel):
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59 is past the last representable moment
             raise ValueError("must be a moment between the years 1 and 9999 in UTC") from None
-
-
-def has_workflow_marker(metadata: Mapping[str, Any]) -> bool:
-    """True when a process has already been started for the order (its metadata carries a status)."""
-    return bool(metadata.get(KEY_STATUS))
 
 
 def replaceable_statuses(status: WorkflowStatus) -> list[str | None]:

@@ -14,7 +14,6 @@ import contextlib
 import logging
 import signal
 import socket
-import sys
 import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -34,11 +33,10 @@ from tenacity import (
 
 from fulfillment.engine import UNAVAILABLE_ERRORS, create_channel
 from fulfillment.logs import setup_logging
-from fulfillment.settings import EXIT_BAD_SETTINGS, load_settings
+from fulfillment.settings import load_settings
 from fulfillment.workflow import BPMN_PATH, PROCESS_ID
 from worker_job.back_pressure import BackPressureAdapter
 from worker_job.config import WorkerJobSettings
-from worker_job.notification import MedusaNotifier, Notifier, Outbox, OutboxNotifier, SmtpNotifier
 from worker_job.order_reads import OrderReader
 from worker_job.policy import BusinessPolicy
 from worker_job.services import Services
@@ -56,32 +54,13 @@ HEALTH_CHECK_TIMEOUT_SECONDS: Final = 10.0
 POLL_RETRY_DELAY_SECONDS: Final = 1
 
 
-def build_notifier(settings: WorkerJobSettings, medusa: OrderReader) -> Notifier:
-    outbox = Outbox(settings.notification_outbox_dir)
-    if settings.notification_via_medusa:
-        return MedusaNotifier(outbox, medusa)
-    if not settings.smtp_host:
-        return OutboxNotifier(outbox)
-    assert settings.smtp_from is not None  # enforced by the settings
-    return SmtpNotifier(
-        outbox,
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        sender=settings.smtp_from,
-        username=settings.smtp_username,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-    )
-
-
 def build_services(settings: WorkerJobSettings) -> Services:
     id_tokens = IdTokenSource(settings.status_update_url) if settings.status_update_use_id_token else None
-    medusa = OrderReader.from_settings(settings)
     return Services(
-        medusa=medusa,
+        medusa=OrderReader.from_settings(settings, settings.medusa_signing_secret),
         status=StatusReporter(
             settings.status_update_url, settings.status_update_signing_secret, id_tokens=id_tokens
         ),
-        notifier=build_notifier(settings, medusa),
         policy=BusinessPolicy(
             payment_recheck_interval=settings.payment_recheck_interval,
             payment_max_wait=settings.payment_max_wait,
@@ -300,26 +279,11 @@ async def serve(settings: WorkerJobSettings) -> int:
         services.status.close()
 
 
-def check_outbox(settings: WorkerJobSettings) -> None:
-    """Stops at start (one line, exit 2, like any bad setting) when notifications could not be recorded."""
-    try:
-        Outbox(settings.notification_outbox_dir).check_writable()
-    except OSError as exc:
-        print(
-            f"invalid settings: NOTIFICATION_OUTBOX_DIR: {settings.notification_outbox_dir} is not writable "
-            f"({exc.strerror or exc})",
-            file=sys.stderr,
-            flush=True,
-        )
-        raise SystemExit(EXIT_BAD_SETTINGS) from None
-
-
 def main() -> int:
     setup_logging("worker_job")
     # httpx logs every request at INFO; the handlers log what matters about each call.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = load_settings(WorkerJobSettings)
-    check_outbox(settings)
     logger.info(
         "worker starting",
         extra={"process_id": PROCESS_ID, "max_runtime_s": settings.worker_max_runtime_seconds},

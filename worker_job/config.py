@@ -14,9 +14,9 @@ class WorkerJobSettings(WorkerSettings):
     # Base of the exponential backoff between attempts of a failed job (doubling, capped).
     worker_retry_backoff_seconds: float = Field(default=5.0, ge=0, le=600)
     worker_max_retry_backoff_seconds: float = Field(default=300.0, ge=0, le=3600)
-    # How long a technical fault (Medusa, the status function or SMTP unreachable) is retried with that
-    # backoff before the job fails for good and becomes an incident: outages shorter than this never reach
-    # a person, and never a customer.
+    # How long a technical fault (Medusa or the status function unreachable, or the plugin refusing our
+    # secret) is retried with that backoff before the job fails for good and becomes an incident: outages
+    # shorter than this never reach a person, and never a customer.
     worker_outage_window_seconds: float = Field(default=3600.0, gt=0, le=7 * 86400)
     # Business policy overrides (the model's task headers apply when unset): ISO 8601 durations or seconds.
     payment_recheck_interval: timedelta | None = Field(default=None, gt=timedelta(0))

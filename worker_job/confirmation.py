@@ -1,38 +1,39 @@
-"""The `send-notification` job: record the order completed, then tell the customer it is confirmed."""
+"""The `send-notification` job: record the order completed, with the confirmation mail in the same write.
+
+No read of the order: the status route decides under the order's lock, answers `order_canceled` for an
+order staff canceled since its last read (so a canceled order is never confirmed to its customer), and
+Medusa sends the mail only once the status is recorded, at most once per order and template, so a job run
+again after a lost answer mails nobody twice.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from fulfillment.workflow import JobType, WorkflowStatus
-from worker_job.job_context import JobContext
-from worker_job.notification import CONFIRMATION_TEMPLATE, confirmation
-from worker_job.outcomes import order_canceled, stop_if_canceled
+from fulfillment.workflow import JobType, MailTemplate, Notification, WorkflowStatus
+from worker_job.job_context import JobContext, mail_template
+from worker_job.outcomes import order_canceled
 from worker_job.services import Services
 
 logger = logging.getLogger(__name__)
 
 
 def send_notification(ctx: JobContext, services: Services) -> dict[str, Any]:
-    order = services.medusa.get_order(ctx.order_id)
-    stop_if_canceled(ctx.order_id, order.status)
-    template = ctx.header("template", CONFIRMATION_TEMPLATE)
-    # Recorded before the mail: the status route decides under the order's lock and answers
-    # order_canceled for an order staff canceled since the read above (which may be a reused answer), so
-    # a canceled order is never confirmed to its customer.
+    template = mail_template(ctx, MailTemplate.ORDER_CONFIRMATION)
     receipt = services.status.report(
         order_id=ctx.order_id,
         process_instance_key=ctx.process_instance_key,
         status=WorkflowStatus.COMPLETED,
-        message=f"order confirmed; the customer is mailed ({template})",
+        message=f"order confirmed; the customer is mailed ({template.value})",
         step=JobType.SEND_NOTIFICATION.value,
+        notification=Notification(template=template),
     )
     if receipt.order_canceled or receipt.workflow_status == WorkflowStatus.CANCELED.value:
         raise order_canceled(ctx.order_id)
     if receipt.workflow_status != WorkflowStatus.COMPLETED.value:
-        # Another outcome is already recorded (a second process for the order): the customer hears it.
+        # Another outcome is already recorded (a second process for the order): the customer hears that.
         logger.warning("no confirmation mail: the order's recorded status is not completed")
         return {"notification_sent": None, "notification_repeated": False}
-    sent_now = services.notifier.send(confirmation(order, template))
-    return {"notification_sent": template, "notification_repeated": not sent_now}
+    repeated = receipt.notification is not None and receipt.notification.reason == "duplicate"
+    return {"notification_sent": template.value, "notification_repeated": repeated}

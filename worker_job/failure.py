@@ -1,10 +1,19 @@
-"""fail-order: records the terminal status the model names, cancels the order in Medusa when the model says
-so, and tells the customer what really happened.
+"""fail-order: ends a failed order in the terminal status the model names, and tells the customer only what
+really happened.
 
-Headers of the model's task: `cancel_order` ("true": Medusa's cancel workflow releases the reservations
-and cancels the payment authorizations), `notify` ("true": mail the customer with `template`). The status
-is written first (the route refuses writes to a canceled order), then the cancel, then the mail: each step
-is idempotent, so a retry after a technical fault repeats nothing the customer sees.
+Headers of the model's task: `cancel_order` ("true": the order is canceled in Medusa first) and `notify`
+("true": the customer gets the mail `template`). With `cancel_order` the plugin's cancel route runs
+Medusa's cancel workflow before anything is recorded, so the status never says canceled before Medusa did:
+
+- canceled (now or before): the failure status (`payment_failed`, `out_of_stock`) is written with the
+  mail folded into that one write; the plugin's mail says what happened to the money.
+- refused (a fulfillment exists, the order is completed): `cancel_refused` with Medusa's reason, for staff,
+  at once and without a mail. Retrying could never change Medusa's answer, so the job completes.
+
+Without `cancel_order` the order is held for staff: the failure status, and a mail only with `notify`.
+Each step is idempotent: a job run again after a lost answer cancels nothing twice (`already_canceled`)
+and mails nobody twice (the plugin sends a template at most once per order). A technical fault, a 401 of
+the plugin among them, fails the job and is retried like any outage; it is never read as an outcome.
 """
 
 from __future__ import annotations
@@ -12,11 +21,15 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
-from fulfillment.medusa import OrderNotFound
-from fulfillment.orders import MEDUSA_CANCELED_STATUS
-from fulfillment.workflow import JobType, WorkflowStatus
-from worker_job.job_context import JobContext, MissingJobVariable
-from worker_job.notification import FAILURE_TEMPLATE, failure
+from fulfillment.medusa import CancelOutcome
+from fulfillment.workflow import (
+    NOTIFICATION_REASON_MAX_LENGTH,
+    JobType,
+    MailData,
+    Notification,
+    WorkflowStatus,
+)
+from worker_job.job_context import JobContext, MissingJobVariable, mail_template
 from worker_job.services import Services
 
 logger = logging.getLogger(__name__)
@@ -32,42 +45,71 @@ def failure_status(ctx: JobContext) -> WorkflowStatus:
         status = WorkflowStatus(raw or "")
     except ValueError:
         raise MissingJobVariable(f"failure_status must name a workflow status, got {raw!r}") from None
-    if not status.terminal or status is WorkflowStatus.COMPLETED:
+    if not status.terminal or status in (WorkflowStatus.COMPLETED, WorkflowStatus.CANCEL_REFUSED):
         raise MissingJobVariable(f"failure_status must be a terminal failure status, got {status.value!r}")
     return status
 
 
+def failure_reason(ctx: JobContext) -> str:
+    """The reason the model names for the customer (without the worker's technical detail)."""
+    return ctx.text_variable("failure_reason") or DEFAULT_REASON
+
+
 def failure_message(ctx: JobContext) -> str:
-    reason = ctx.text_variable("failure_reason") or DEFAULT_REASON
+    """The reason with the cause the worker attached to the BPMN error, for staff."""
     detail = ctx.text_variable(DETAIL_VARIABLE)
-    return f"{reason} ({detail})" if detail else reason
+    return f"{failure_reason(ctx)} ({detail})" if detail else failure_reason(ctx)
 
 
 def _flag(ctx: JobContext, name: str) -> bool:
     return ctx.header(name, "false").strip().lower() == "true"
 
 
+def _mail(ctx: JobContext) -> Notification | None:
+    if not _flag(ctx, "notify"):
+        return None
+    reason = failure_reason(ctx)[:NOTIFICATION_REASON_MAX_LENGTH]
+    return Notification(template=mail_template(ctx), data=MailData(reason=reason))
+
+
+def _money(cancel: CancelOutcome) -> str:
+    if cancel.captured_amount <= 0:
+        return "no money was captured"
+    return f"{cancel.refunded_amount} of {cancel.captured_amount} captured is refunded"
+
+
 def fail_order(ctx: JobContext, services: Services) -> dict[str, Any]:
     status = failure_status(ctx)
-    cancel = _flag(ctx, "cancel_order")
+    mail = _mail(ctx)  # a wrong template header fails the job before Medusa is asked anything
     message = failure_message(ctx)
+    if _flag(ctx, "cancel_order"):
+        cancel = services.medusa.cancel_order(ctx.order_id)
+        if cancel.outcome == "refused":
+            return _cancel_refused(ctx, services, message, cancel)
+        logger.info("order canceled in Medusa", extra={"cancel_outcome": cancel.outcome})
+        message = f"{message} The order is canceled in Medusa; {_money(cancel)}."
+    _report(ctx, services, status, message, mail)
+    return {"failure_reported": status.value, "order_canceled": _flag(ctx, "cancel_order")}
+
+
+def _cancel_refused(
+    ctx: JobContext, services: Services, message: str, cancel: CancelOutcome
+) -> dict[str, Any]:
+    reason = cancel.reason or "no reason given"
+    logger.warning("Medusa refused to cancel the failed order", extra={"reason": reason})
+    refused = f"{message} Medusa refused to cancel the order: {reason}"
+    _report(ctx, services, WorkflowStatus.CANCEL_REFUSED, refused, None)
+    return {"failure_reported": WorkflowStatus.CANCEL_REFUSED.value, "order_canceled": False}
+
+
+def _report(
+    ctx: JobContext, services: Services, status: WorkflowStatus, message: str, mail: Notification | None
+) -> None:
     services.status.report(
         order_id=ctx.order_id,
         process_instance_key=ctx.process_instance_key,
         status=status,
-        message=f"{message} The order is canceled in Medusa." if cancel else message,
+        message=message,
         step=JobType.FAIL_ORDER.value,
+        notification=mail,
     )
-    try:
-        order = services.medusa.get_order(ctx.order_id)
-    except OrderNotFound:
-        logger.warning("order is gone from Medusa: nothing to cancel, no notification")
-        return {"failure_reported": status.value}
-    if cancel and order.status != MEDUSA_CANCELED_STATUS:
-        services.medusa.cancel_order(ctx.order_id)
-        logger.info("order canceled in Medusa: reservations and authorizations released")
-    if _flag(ctx, "notify"):
-        reason = ctx.text_variable("failure_reason") or DEFAULT_REASON
-        template = ctx.header("template", FAILURE_TEMPLATE)
-        services.notifier.send(failure(order, reason, template, canceled=cancel))
-    return {"failure_reported": status.value, "order_canceled": cancel}

@@ -1,8 +1,8 @@
 """reserve-inventory: Medusa's reservations must cover every line item whose inventory it manages.
 
 Medusa reserves stock when the cart is completed (one reservation per line item and inventory item,
-quantity x required quantity). This step checks those reservations and never reserves again: a second
-reservation would hold the stock twice.
+quantity x required quantity). This step checks those reservations, which come with the order's view (no
+call of its own), and never reserves again: a second reservation would hold the stock twice.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
+from fulfillment.orders import LineItem, OrderView, Reservation
 from fulfillment.workflow import BpmnErrorCode, JobType, WorkflowStatus
 from worker_job.job_context import JobContext
-from worker_job.order_reads import OrderInventory, StockedLineItem
 from worker_job.outcomes import BusinessOutcome, stop_if_canceled
 from worker_job.services import Services
 
@@ -26,14 +24,6 @@ logger = logging.getLogger(__name__)
 
 # Reservations of a line item that are not tied to a known inventory item are counted under this key.
 ANY_INVENTORY_ITEM = ""
-
-
-class Reservation(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    line_item_id: str | None = None
-    inventory_item_id: str = ANY_INVENTORY_ITEM
-    quantity: Decimal
 
 
 @dataclass(frozen=True)
@@ -50,7 +40,7 @@ class Shortage:
         return f"{what}{item}: {self.reserved} of {self.needed} reserved"
 
 
-def needs_stock(item: StockedLineItem) -> bool:
+def needs_stock(item: LineItem) -> bool:
     """Whether Medusa manages this line item's inventory (and so must hold a reservation for it).
 
     A custom line item without a variant holds no stock. When the variant could not be read (deleted, or
@@ -63,7 +53,7 @@ def needs_stock(item: StockedLineItem) -> bool:
     return item.variant.manage_inventory
 
 
-def needed_per_inventory_item(item: StockedLineItem) -> dict[str, Decimal]:
+def needed_per_inventory_item(item: LineItem) -> dict[str, Decimal]:
     quantity = Decimal(item.open_quantity)
     if item.variant is None or not item.variant.inventory_items:
         return {ANY_INVENTORY_ITEM: quantity}
@@ -80,7 +70,7 @@ def reserved_per_line_item(reservations: Iterable[Reservation]) -> Mapping[str, 
     return reserved
 
 
-def find_shortages(items: Sequence[StockedLineItem], reservations: Iterable[Reservation]) -> list[Shortage]:
+def find_shortages(items: Sequence[LineItem], reservations: Iterable[Reservation]) -> list[Shortage]:
     reserved = reserved_per_line_item(reservations)
     shortages = []
     for item in items:
@@ -96,16 +86,15 @@ def find_shortages(items: Sequence[StockedLineItem], reservations: Iterable[Rese
     return shortages
 
 
-def stocked_items(order: OrderInventory) -> list[StockedLineItem]:
+def stocked_items(order: OrderView) -> list[LineItem]:
     return [item for item in order.items if needs_stock(item) and item.open_quantity > 0]
 
 
 def reserve_inventory(ctx: JobContext, services: Services) -> dict[str, Any]:
-    order = services.medusa.get_order_inventory(ctx.order_id)
+    order = services.medusa.recent_view(ctx.order_id)
     stop_if_canceled(ctx.order_id, order.status)
     items = stocked_items(order)
-    raw = services.medusa.list_reservations([item.id for item in items])
-    shortages = find_shortages(items, (Reservation.model_validate(r) for r in raw))
+    shortages = find_shortages(items, order.reservations)
     if shortages:
         reason = "not reserved: " + "; ".join(shortage.describe() for shortage in shortages)
         logger.info("stock missing", extra={"shortages": len(shortages), "reason": reason})

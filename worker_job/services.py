@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from worker_job.notification import Notifier
 from worker_job.order_reads import OrderReader
 from worker_job.policy import BusinessPolicy
 from worker_job.status_reporter import StatusReporter
@@ -14,5 +13,4 @@ from worker_job.status_reporter import StatusReporter
 class Services:
     medusa: OrderReader
     status: StatusReporter
-    notifier: Notifier
     policy: BusinessPolicy = field(default_factory=BusinessPolicy)

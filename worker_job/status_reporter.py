@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import httpx
+from pydantic import ValidationError
 
+from fulfillment.medusa import NotificationReceipt
 from fulfillment.signatures import sign_headers
-from fulfillment.workflow import StatusUpdate, WorkflowStatus
+from fulfillment.workflow import MESSAGE_MAX_LENGTH, Notification, StatusUpdate, WorkflowStatus
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +35,13 @@ class StatusReportFailed(Exception):
 
 @dataclass(frozen=True)
 class StatusReceipt:
-    """The status function's answer: whether it applied the report, why not, and the status stored now."""
+    """The status function's answer: whether it applied the report, why not, the status stored now, and
+    what became of the mail sent with it (None: none was asked for, or the answer did not say)."""
 
     applied: bool
     reason: str | None = None
     workflow_status: str | None = None
+    notification: NotificationReceipt | None = None
 
     @property
     def order_canceled(self) -> bool:
@@ -115,21 +119,33 @@ class StatusReporter:
         status: WorkflowStatus,
         message: str,
         step: str,
+        notification: Notification | None = None,
     ) -> StatusReceipt:
-        """Sends one state change and returns the status function's answer (not applied: stale, repeated,
-        or the order is canceled)."""
+        """Sends one state change, with the customer mail that goes with it, and returns the status
+        function's answer (not applied: stale, repeated, or the order is canceled).
+
+        Safe to send again after a lost answer: the mail is sent once the status is recorded, at most once
+        per order and template, so a repeated report never mails twice.
+        """
         update = StatusUpdate(
             order_id=order_id,
             process_instance_key=str(process_instance_key),
             status=status,
-            message=message,
+            # Cut, never refused: a long cause (many missing items, Medusa's reason) must not fail the job.
+            message=message[:MESSAGE_MAX_LENGTH],
             step=step,
             occurred_at=datetime.now(UTC),
+            notification=notification,
         )
         receipt = _receipt(self._post(update))
         logger.info(
             "status reported",
-            extra={"workflow_status": status.value, "step": step, "applied": receipt.applied},
+            extra={
+                "workflow_status": status.value,
+                "step": step,
+                "applied": receipt.applied,
+                "mail_sent": receipt.notification.sent if receipt.notification else None,
+            },
         )
         return receipt
 
@@ -171,4 +187,12 @@ def _receipt(response: httpx.Response) -> StatusReceipt:
         applied=body.get("applied") is True,
         reason=reason if isinstance(reason, str) else None,
         workflow_status=stored if isinstance(stored, str) else None,
+        notification=_notification_receipt(body.get("notification")),
     )
+
+
+def _notification_receipt(answer: object) -> NotificationReceipt | None:
+    try:
+        return NotificationReceipt.model_validate(answer)
+    except ValidationError:
+        return None

@@ -5,7 +5,7 @@ Medusa client serves them all. Every job runs with `order_id` and `process_insta
 lines. A BusinessError becomes a BPMN error (with the cause as `failure_detail`, plus the variables of a
 BusinessOutcome); any other exception is a technical fault: the job is failed with a capped exponential
 backoff and its retries unchanged for as long as the outage window lasts (the first failure's time travels
-as a task-local variable), so an outage of Medusa, the status function or SMTP shorter than the window
+as a task-local variable), so an outage of Medusa or the status function shorter than the window
 never raises an incident; after the window the job fails with no retries left, an incident for a person.
 
 No `from __future__ import annotations` here: pyzeebe recognises the Job parameter by comparing the

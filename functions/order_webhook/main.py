@@ -1,12 +1,11 @@
-"""Cloud Function `order_webhook`: Medusa's signed `order.placed` webhook starts the fulfillment process;
-`order.canceled` stops it.
+"""Cloud Function `order_webhook`: the plugin's signed `order.placed` event starts the fulfillment process;
+`order.canceled` stops it. The signed event carries what the process needs: no call to Medusa.
 
 Contract (docs/contracts.md): 202 {"order_id", "status": "started" | "duplicate"} for order.placed;
 202 {"order_id", "status": "canceled" | "duplicate" | "not_canceled"} for order.canceled; 202
 {"status": "ignored"} for other event types; 400 invalid body; 401 bad signature; 405 not POST; 408
-body too slow; 413 over 64 KiB; 415 not JSON; 422 order not found in Medusa; 503 + Retry-After when
-Medusa or the engine cannot be used. The request checks and the error answers are fulfillment/http.py's,
-shared with `status_update`.
+body too slow; 413 over 64 KiB; 415 not JSON; 503 + Retry-After when the engine cannot be used. The
+request checks and the error answers are fulfillment/http.py's, shared with `status_update`.
 
 Settings load at import (once per instance); a missing or malformed one stops the instance at start with
 one line naming it. The engine connection opens on the first request, in the serving process.
@@ -24,35 +23,41 @@ from fulfillment import http
 from fulfillment.engine import EngineBridge
 from fulfillment.intake import start_fulfillment, stop_fulfillment
 from fulfillment.logs import bind, setup_logging
-from fulfillment.medusa import MedusaClient
-from fulfillment.orders import ORDER_CANCELED_EVENT, ORDER_PLACED_EVENT, OrderPlacedEvent, WebhookEnvelope
+from fulfillment.orders import (
+    ORDER_CANCELED_EVENT,
+    ORDER_PLACED_EVENT,
+    OrderCanceledEvent,
+    OrderPlacedEvent,
+    WebhookEnvelope,
+)
 from fulfillment.settings import WebhookSettings, load_settings
 
 setup_logging("order-webhook")
 logger = logging.getLogger("order_webhook")
 
 SETTINGS = load_settings(WebhookSettings)
-MEDUSA = MedusaClient.from_settings(SETTINGS)
 ENGINE = EngineBridge.from_settings(SETTINGS, message_ttl_seconds=SETTINGS.order_message_ttl_seconds)
 
 
 @functions_framework.http
 @http.signed_json_endpoint(
-    SETTINGS.order_webhook_secrets,
-    order_not_found_status=422,
-    body_deadline_seconds=SETTINGS.http_body_deadline_seconds,
+    SETTINGS.order_webhook_secrets, body_deadline_seconds=SETTINGS.http_body_deadline_seconds
 )
 def order_webhook(payload: dict[str, Any]) -> flask.Response:
     event_type = http.validate(WebhookEnvelope, payload).type
-    if event_type not in (ORDER_PLACED_EVENT, ORDER_CANCELED_EVENT):
-        # `event` and `outcome` feed the log-based metrics (terraform/monitoring.tf).
-        logger.info("order webhook ignored", extra={"event": "webhook_handled", "outcome": "ignored"})
-        return http.json_response(202, {"status": "ignored"})
-    order_id = http.validate(OrderPlacedEvent, payload).order_id
-    with bind(order_id=order_id):
-        if event_type == ORDER_CANCELED_EVENT:
-            status: str = stop_fulfillment(order_id, MEDUSA, ENGINE)
-        else:
-            status = start_fulfillment(order_id, MEDUSA, ENGINE)
-        logger.info("order webhook accepted", extra={"event": "webhook_handled", "outcome": status})
-        return http.json_response(202, {"order_id": order_id, "status": status})
+    if event_type == ORDER_PLACED_EVENT:
+        placed = http.validate(OrderPlacedEvent, payload).data
+        with bind(order_id=placed.id):
+            return _accepted(placed.id, start_fulfillment(placed, ENGINE))
+    if event_type == ORDER_CANCELED_EVENT:
+        canceled = http.validate(OrderCanceledEvent, payload).data
+        with bind(order_id=canceled.id):
+            return _accepted(canceled.id, stop_fulfillment(canceled, ENGINE))
+    # `event` and `outcome` feed the log-based metrics (terraform/monitoring.tf).
+    logger.info("order webhook ignored", extra={"event": "webhook_handled", "outcome": "ignored"})
+    return http.json_response(202, {"status": "ignored"})
+
+
+def _accepted(order_id: str, status: str) -> flask.Response:
+    logger.info("order webhook accepted", extra={"event": "webhook_handled", "outcome": status})
+    return http.json_response(202, {"order_id": order_id, "status": status})

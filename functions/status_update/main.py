@@ -1,10 +1,11 @@
-"""Cloud Function `status_update`: a worker's signed status report is written into the order's metadata.
+"""Cloud Function `status_update`: a worker's signed status report is written into the order's metadata
+through the plugin's status route (signed with MEDUSA_STATUS_SECRET), with the customer mail it asks for.
 
-Contract (docs/contracts.md): 200 {"order_id", "applied": true | false, "workflow_status"} where
-workflow_status is the status stored on the order afterwards; 400 invalid body or unknown status; 401 bad
-signature; 404 order not found; 405 not POST; 408 body too slow; 413 over 64 KiB; 415 not JSON; 503 +
-Retry-After when Medusa cannot be used. The request checks and the error answers are fulfillment/http.py's,
-shared with `order_webhook`.
+Contract (docs/contracts.md): 200 {"order_id", "applied": true | false, "workflow_status", "reason"?,
+"notification"?} where workflow_status is the status stored on the order afterwards and notification what
+became of the mail; 400 invalid body or unknown status; 401 bad signature; 404 order not found; 405 not
+POST; 408 body too slow; 413 over 64 KiB; 415 not JSON; 503 + Retry-After when Medusa cannot be used. The
+request checks and the error answers are fulfillment/http.py's, shared with `order_webhook`.
 
 A stale or backward update and an update of a canceled order (Medusa refuses to change those) are answered
 200 with "applied": false and a "reason" ("stale" or "order_canceled"): the report was handled, and a
@@ -30,14 +31,12 @@ setup_logging("status-update")
 logger = logging.getLogger("status_update")
 
 SETTINGS = load_settings(StatusSettings)
-MEDUSA = MedusaClient.from_settings(SETTINGS)
+MEDUSA = MedusaClient.from_settings(SETTINGS, SETTINGS.medusa_signing_secret)
 
 
 @functions_framework.http
 @http.signed_json_endpoint(
-    SETTINGS.status_update_secrets,
-    order_not_found_status=404,
-    body_deadline_seconds=SETTINGS.http_body_deadline_seconds,
+    SETTINGS.status_update_secrets, body_deadline_seconds=SETTINGS.http_body_deadline_seconds
 )
 def status_update(payload: dict[str, Any]) -> flask.Response:
     update = http.validate(StatusUpdate, payload)

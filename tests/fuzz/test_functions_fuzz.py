@@ -2,13 +2,15 @@
 
 Each case is one request to `order_webhook` or `status_update`: a valid signed request, or one broken in a
 single way (method, content type, size, nesting, framing, signature headers, secret, timestamp, body after
-signing, body that is signed but not what the contract asks for). Medusa is a fake on loopback that counts
-the requests it gets and answers as the case says (a good order, 404, 409, a proxy's HTML page, a body
-without an order, 500, 401); the engine's port is closed. The properties:
+signing, body that is signed but not what the contract asks for). Medusa is a fake of the plugin's status
+route on loopback that counts the requests it gets, checks their signature with the status function's
+secret, and answers as the case says (a good answer, 404, 409, a proxy's HTML page, an answer of another
+shape, 500, 401); the engine's port is closed. The properties:
 
 - no answer is 5xx, except 503 + Retry-After for a valid request (Medusa or the engine cannot be used);
 - an invalid request gets a 4xx and never reaches Medusa (the counter does not move) nor the engine (it is
   never answered `engine_unavailable`);
+- the order webhook never calls Medusa at all, whatever it is sent;
 - neither function logs an unexpected error.
 
 The figures (cases per function and kind, answers by status, 5xx count) are printed at the end.
@@ -40,27 +42,39 @@ from integration.served import (  # tests/ is on the path, as for every tier
     read_answer_head,
     start_function,
 )
+from pydantic import BaseModel
 
 from devstack.parts import free_port
 from fulfillment.http import MAX_BODY_BYTES, MAX_JSON_DEPTH
-from fulfillment.orders import OrderPlacedEvent
-from fulfillment.signatures import sign_headers
-from fulfillment.workflow import StatusUpdate, WorkflowStatus
+from fulfillment.orders import OrderCanceledEvent, OrderPlacedEvent
+from fulfillment.signatures import InvalidSignature, sign_headers, verify
+from fulfillment.workflow import MailTemplate, StatusUpdate, WorkflowStatus
 
 pytestmark = pytest.mark.integration
 
 CASES: Final = int(os.environ.get("FUZZ_CASES", "10000"))
 FUNCTIONS: Final = ("order_webhook", "status_update")
-MEDUSA_ANSWERS: Final = ("order", "not_found", "conflict", "html", "no_order", "server_error", "unauthorized")
+MEDUSA_ANSWERS: Final = (
+    "written",
+    "not_found",
+    "conflict",
+    "html",
+    "other_shape",
+    "server_error",
+    "unauthorized",
+)
+MEDUSA_STATUS_SECRET: Final = "whsec_" + base64.b64encode(b"fuzz-medusa-status-route-secret!").decode()
 
 
 # The fake Medusa -----------------------------------------------------------------------------------------
 class FakeMedusa:
-    """Counts every request and answers as `answer` says ("order" = what a healthy Medusa answers)."""
+    """Counts every request and answers as `answer` says ("written" = what a healthy status route answers
+    to a request signed with the status function's secret)."""
 
     def __init__(self) -> None:
         self.requests = 0
-        self.answer = "order"
+        self.bad_signatures = 0
+        self.answer = "written"
         self._lock = threading.Lock()
         fake = self
 
@@ -85,53 +99,40 @@ class FakeMedusa:
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         with self._lock:
             self.requests += 1
-        length = int(request.headers.get("content-length") or 0)
-        sent = json.loads(request.rfile.read(length) or b"{}")
-        order_id = request.path.split("?")[0].rstrip("/").split("/")[-1]
-        if request.path.startswith("/admin/fulfillment-workflow/"):
-            order_id = request.path.split("/")[4]
-        status, content_type, body = self._answer(request.path, order_id, sent)
+        raw = request.rfile.read(int(request.headers.get("content-length") or 0))
+        status, content_type, body = self._answer(request, raw)
         request.send_response(status)
         request.send_header("content-type", content_type)
         request.send_header("content-length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)
 
-    def _answer(self, path: str, order_id: str, sent: dict[str, Any]) -> tuple[int, str, bytes]:
+    def _answer(self, request: BaseHTTPRequestHandler, raw: bytes) -> tuple[int, str, bytes]:
+        try:
+            verify([MEDUSA_STATUS_SECRET], dict(request.headers.items()), raw)
+        except InvalidSignature:
+            with self._lock:
+                self.bad_signatures += 1
+            return 401, "application/json", b'{"message":"Unauthorized"}'
         answers: dict[str, tuple[int, str, bytes]] = {
             "not_found": (404, "application/json", b'{"type":"not_found","message":"Order not found"}'),
             "conflict": (409, "application/json", b'{"message":"conflict for buyer@example.com"}'),
             "html": (200, "text/html", b"<html>proxy login for buyer@example.com</html>"),
-            "no_order": (200, "application/json", b'{"orders":[]}'),
+            "other_shape": (200, "application/json", b'{"orders":[]}'),
             "server_error": (500, "application/json", b'{"message":"boom"}'),
             "unauthorized": (401, "application/json", b'{"message":"Unauthorized"}'),
         }
         if self.answer in answers:
             return answers[self.answer]
-        if path.startswith("/admin/fulfillment-workflow/"):
-            metadata = sent.get("metadata") or {}
-            payload: dict[str, Any] = {"applied": True, "reason": None, "metadata": metadata}
-        else:
-            payload = {"order": _order(order_id, sent.get("metadata"))}
+        sent = json.loads(raw)
+        payload: dict[str, Any] = {"applied": True, "reason": None, "metadata": sent.get("metadata") or {}}
+        if "notification" in sent:
+            payload["notification"] = {"sent": True, "reason": None}
         return 200, "application/json", json.dumps(payload).encode()
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def _order(order_id: str, metadata: object) -> dict[str, Any]:
-    return {
-        "id": order_id,
-        "display_id": 1,
-        "email": "buyer@example.com",
-        "currency_code": "eur",
-        "status": "pending",
-        "payment_status": "authorized",
-        "total": 10,
-        "metadata": metadata if isinstance(metadata, dict) else None,
-        "items": [],
-    }
 
 
 # Served functions ----------------------------------------------------------------------------------------
@@ -155,8 +156,9 @@ def medusa() -> Iterator[FakeMedusa]:
 @pytest.fixture(scope="module")
 def targets(medusa: FakeMedusa, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Target]]:
     common = {
+        # The webhook gets the Medusa URL too (a shared template): it must never use it.
         "MEDUSA_BACKEND_URL": medusa.url,
-        "MEDUSA_API_KEY": "sk_fuzz",
+        "MEDUSA_STATUS_SECRET": MEDUSA_STATUS_SECRET,
         "MEDUSA_MAX_ATTEMPTS": "1",
         "MEDUSA_TIMEOUT_SECONDS": "5",
         "ZEEBE_ADDRESS": f"127.0.0.1:{free_port()}",  # closed: the engine cannot be reached
@@ -191,7 +193,7 @@ class Case:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     raw: bytes | None = None  # sent as is over a socket (broken framing)
-    medusa_answer: str = "order"
+    medusa_answer: str = "written"
 
 
 order_ids = st.from_regex(r"\Aorder_[A-Za-z0-9]{1,30}\Z")
@@ -208,12 +210,31 @@ timestamps = st.one_of(
 )
 
 
+workflow_statuses = st.none() | st.sampled_from([status.value for status in WorkflowStatus])
+
+
 @st.composite
 def webhook_payloads(draw: st.DrawFn) -> dict[str, Any]:
-    payload: dict[str, Any] = {"type": "order.placed", "data": {"id": draw(order_ids)}}
+    """An event as the plugin signs it: order.placed with what it read, order.canceled with the status."""
+    order_id = draw(order_ids)
+    payload: dict[str, Any] = {
+        "type": "order.placed",
+        "data": {
+            "id": order_id,
+            "display_id": draw(st.none() | st.integers(1, 10**6)),
+            "currency_code": draw(st.sampled_from(["eur", "usd", "jpy"])),
+            "total": draw(st.integers(0, 10**6) | st.decimals(0, 10**6, places=2).map(float)),
+            "created_at": draw(timestamps),
+            "workflow_status": draw(workflow_statuses),
+        },
+    }
     if draw(st.booleans()):
         payload["timestamp"] = draw(timestamps)
-    if draw(st.integers(0, 9)) == 0:
+    kind = draw(st.integers(0, 9))
+    if kind < 3:
+        status = draw(st.sampled_from(["canceled", "pending", "completed"]))
+        payload = {**payload, "type": "order.canceled", "data": {"id": order_id, "status": status}}
+    elif kind == 3:
         payload["type"] = draw(st.sampled_from(["order.updated", "customer.created", ""]))
     return payload
 
@@ -230,16 +251,33 @@ def status_payloads(draw: st.DrawFn) -> dict[str, Any]:
         payload["step"] = draw(st.text(max_size=20))
     if draw(st.booleans()):
         payload["occurred_at"] = draw(timestamps)
+    if draw(st.booleans()):
+        reason = draw(st.none() | st.text(max_size=40))
+        payload["notification"] = {
+            "template": draw(st.sampled_from([template.value for template in MailTemplate])),
+            "data": {} if reason is None else {"reason": reason},
+        }
     return payload
+
+
+WEBHOOK_EVENTS: Final[dict[str, type[BaseModel]]] = {
+    "order.placed": OrderPlacedEvent,
+    "order.canceled": OrderCanceledEvent,
+}
 
 
 def is_valid(function: str, payload: object) -> bool:
     """What the contract accepts (the models are the contract's executable form)."""
     if not isinstance(payload, dict):
         return False
-    model = OrderPlacedEvent if function == "order_webhook" else StatusUpdate
-    if function == "order_webhook" and payload.get("type") != "order.placed":
-        return isinstance(payload.get("type"), str)  # other event types: 202 ignored
+    model: type[BaseModel] = StatusUpdate
+    if function == "order_webhook":
+        event_type = payload.get("type")
+        if not isinstance(event_type, str):
+            return False
+        if event_type not in WEBHOOK_EVENTS:
+            return True  # other event types: 202 ignored
+        model = WEBHOOK_EVENTS[event_type]
     try:
         model.model_validate(payload)
     except ValueError:
@@ -467,6 +505,8 @@ def test_no_bad_request_gets_a_5xx_or_reaches_medusa_or_the_engine(
             assert 400 <= status < 500, context
             assert reached_medusa == 0, context
             assert not answer or answer.get("error") != "engine_unavailable", context
+        if case.function == "order_webhook":
+            assert reached_medusa == 0, context
 
     try:
         check()
@@ -477,3 +517,4 @@ def test_no_bad_request_gets_a_5xx_or_reaches_medusa_or_the_engine(
             print(f"\n{figures.report()}; {time.monotonic() - started:.0f} s")
     assert figures.cases.total() >= CASES
     assert figures.server_errors == 0
+    assert medusa.bad_signatures == 0, "the status function signed with a secret the plugin refuses"

@@ -51,19 +51,19 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[worker_tier.Eng
     launched.stop()
 
 
-def _webhook(engine: worker_tier.Engine, medusa: worker_tier.FakeMedusa, log: Path) -> Any:
-    settings = {
-        "MEDUSA_BACKEND_URL": medusa.url,
-        "MEDUSA_API_KEY": worker_tier.API_KEY,
-        "MEDUSA_MAX_ATTEMPTS": "1",
-        "ORDER_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "ZEEBE_ADDRESS": engine.grpc_address,
-    }
+def _webhook(engine: worker_tier.Engine, log: Path) -> Any:
+    settings = {"ORDER_WEBHOOK_SECRET": WEBHOOK_SECRET, "ZEEBE_ADDRESS": engine.grpc_address}
     return serve_function("order_webhook", settings, log_path=log)
 
 
-def _send_order_placed(webhook: ServedFunction, order_id: str) -> httpx.Response:
-    body = json.dumps({"type": "order.placed", "timestamp": "2026-11-29T20:00:00Z", "data": {"id": order_id}})
+def _send_order_placed(
+    webhook: ServedFunction, medusa: worker_tier.FakeMedusa, order_id: str
+) -> httpx.Response:
+    """The event as the plugin signs it after reading the order."""
+    order = medusa.orders[order_id]
+    data = {key: order[key] for key in ("id", "display_id", "currency_code", "total", "created_at")}
+    data["workflow_status"] = order["metadata"].get("workflow_status")
+    body = json.dumps({"type": "order.placed", "timestamp": "2026-11-29T20:00:00Z", "data": data})
     headers = {"content-type": "application/json", **sign_headers(WEBHOOK_SECRET, body.encode())}
     return httpx.post(webhook.url, content=body, headers=headers, timeout=30)
 
@@ -82,8 +82,8 @@ def test_the_webhook_answers_503_with_retry_after_when_every_command_is_refused(
     launched, saturated = _start_engine(tmp_path / "engine.log", "1")
     medusa.add_order("order_saturated1")
     try:
-        with _webhook(saturated, medusa, tmp_path / "order_webhook.log") as webhook:
-            response = _send_order_placed(webhook, "order_saturated1")
+        with _webhook(saturated, tmp_path / "order_webhook.log") as webhook:
+            response = _send_order_placed(webhook, medusa, "order_saturated1")
             assert response.status_code == 503, response.text
             assert int(response.headers["Retry-After"]) > 0
             assert response.json()["error"] == "engine_unavailable"
@@ -106,10 +106,10 @@ def test_orders_started_through_back_pressure_all_finish_with_every_job_complete
     _deploy_the_model(engine)
 
     refused = 0
-    with _webhook(engine, medusa, tmp_path / "order_webhook.log") as webhook:
+    with _webhook(engine, tmp_path / "order_webhook.log") as webhook:
         for order_id in orders:
             # The shop's subscriber sends again after a 503 (Retry-After); here at once, to keep it short.
-            while (response := _send_order_placed(webhook, order_id)).status_code == 503:
+            while (response := _send_order_placed(webhook, medusa, order_id)).status_code == 503:
                 assert "Retry-After" in response.headers
                 refused += 1
             assert (response.status_code, response.json()["status"]) == (202, "started"), response.text

@@ -2,8 +2,9 @@
 
 Medusa and the engine point at closed ports here: these tests cover everything a function decides before
 or without them (method, type, size, signature, body, event type, unreachable dependencies, start-up with
-bad settings). The full path with a real Medusa and the local engine is in tests/e2e. The EngineBridge is
-checked against the real local engine at the end.
+bad settings). The webhook has no Medusa setting at all: a listener on a Medusa URL in its environment
+checks that it never calls one. The full path with a real Medusa and the local engine is in tests/e2e. The
+EngineBridge is checked against the real local engine at the end.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -28,13 +31,53 @@ from .served import ServedFunction, run_until_exit, start_function
 pytestmark = pytest.mark.integration
 
 ORDER_ID = "order_01JABCDEF0123456789XYZABCD"
-EVENT = {"type": "order.placed", "timestamp": "2026-11-28T08:00:00Z", "data": {"id": ORDER_ID}}
+PLACED = {
+    "id": ORDER_ID,
+    "display_id": 7,
+    "currency_code": "eur",
+    "total": 42.5,
+    "created_at": "2026-11-28T07:59:58.000Z",
+    "workflow_status": None,
+}
+EVENT = {"type": "order.placed", "timestamp": "2026-11-28T08:00:00Z", "data": PLACED}
 REPORT = {
     "order_id": ORDER_ID,
     "process_instance_key": "2251799813685249",
-    "status": "started",
+    "status": "payment_verified",
     "message": "x",
 }
+
+
+class CountingListener:
+    """A loopback HTTP server that only counts the requests it gets (and answers 500)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self._count()
+
+            def do_POST(self) -> None:
+                self._count()
+
+            def _count(self) -> None:
+                listener.requests += 1
+                self.send_response(500)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def new_secret() -> str:
@@ -51,11 +94,19 @@ def base_settings() -> dict[str, str]:
     # Nothing listens on these ports: Medusa and the engine are unreachable.
     return {
         "MEDUSA_BACKEND_URL": f"http://127.0.0.1:{free_port()}",
-        "MEDUSA_API_KEY": "sk_integration_test",
+        "MEDUSA_STATUS_SECRET": new_secret(),
         "MEDUSA_MAX_ATTEMPTS": "2",
         "MEDUSA_TIMEOUT_SECONDS": "2",
         "ZEEBE_ADDRESS": f"127.0.0.1:{free_port()}",
+        "ZEEBE_REQUEST_TIMEOUT_SECONDS": "2",
     }
+
+
+@pytest.fixture(scope="module")
+def medusa_listener() -> Iterator[CountingListener]:
+    listener = CountingListener()
+    yield listener
+    listener.close()
 
 
 def _served(
@@ -68,9 +119,18 @@ def _served(
 
 @pytest.fixture(scope="module")
 def webhook(
-    base_settings: dict[str, str], secrets: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    base_settings: dict[str, str],
+    secrets: dict[str, str],
+    medusa_listener: CountingListener,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServedFunction]:
-    settings = {**base_settings, "ORDER_WEBHOOK_SECRET": secrets["webhook"]}
+    # A Medusa URL left in its environment (e.g. a shared template): the webhook must not use it.
+    settings = {
+        "MEDUSA_BACKEND_URL": medusa_listener.url,
+        "ZEEBE_ADDRESS": base_settings["ZEEBE_ADDRESS"],
+        "ZEEBE_REQUEST_TIMEOUT_SECONDS": "2",
+        "ORDER_WEBHOOK_SECRET": secrets["webhook"],
+    }
     yield from _served("order_webhook", settings, tmp_path_factory)
 
 
@@ -177,7 +237,10 @@ def test_invalid_json_is_400(any_function: Case) -> None:
 def test_bad_order_id_is_400(any_function: Case, bad_id: object) -> None:
     function, secret, payload = any_function
     assert isinstance(payload, dict)
-    payload = {**payload, "data": {"id": bad_id}} if "data" in payload else {**payload, "order_id": bad_id}
+    if "data" in payload:
+        payload = {**payload, "data": {**payload["data"], "id": bad_id}}
+    else:
+        payload = {**payload, "order_id": bad_id}
     response = signed_post(function.url, secret, payload)
     assert (response.status_code, error_of(response)) == (400, "invalid_body")
 
@@ -195,11 +258,33 @@ def test_unknown_status_is_400(status: ServedFunction, secrets: dict[str, str]) 
     assert "status" in response.json()["message"]
 
 
-def test_unreachable_medusa_is_503_with_retry_after(any_function: Case) -> None:
-    function, secret, payload = any_function
-    response = signed_post(function.url, secret, payload)
+def test_unreachable_medusa_is_503_with_retry_after(status: ServedFunction, secrets: dict[str, str]) -> None:
+    response = signed_post(status.url, secrets["status"], REPORT)
     assert (response.status_code, error_of(response)) == (503, "medusa_unavailable")
     assert int(response.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize(
+    "event",
+    [EVENT, {"type": "order.canceled", "data": {"id": ORDER_ID, "status": "canceled"}}],
+    ids=["placed", "canceled"],
+)
+def test_the_webhook_never_calls_medusa_and_an_unreachable_engine_is_503(
+    webhook: ServedFunction, secrets: dict[str, str], medusa_listener: CountingListener, event: object
+) -> None:
+    response = signed_post(webhook.url, secrets["webhook"], event)
+    assert (response.status_code, error_of(response)) == (503, "engine_unavailable")
+    assert int(response.headers["retry-after"]) > 0
+    assert medusa_listener.requests == 0
+
+
+def test_a_signed_duplicate_is_answered_without_the_engine(
+    webhook: ServedFunction, secrets: dict[str, str]
+) -> None:
+    # The plugin read a workflow status: a process ran for the order. Neither Medusa nor the engine is asked.
+    event = {**EVENT, "data": {**PLACED, "workflow_status": "completed"}}
+    response = signed_post(webhook.url, secrets["webhook"], event)
+    assert (response.status_code, response.json()) == (202, {"order_id": ORDER_ID, "status": "duplicate"})
 
 
 def test_logs_are_json_lines_with_severity_and_order_id(
@@ -207,19 +292,19 @@ def test_logs_are_json_lines_with_severity_and_order_id(
 ) -> None:
     signed_post(webhook.url, secrets["webhook"], EVENT)
     entries = [json.loads(line) for line in webhook.output().splitlines() if line.startswith("{")]
-    answered = [e for e in entries if e["message"] == "answered 503 medusa_unavailable"]
+    answered = [e for e in entries if e["message"] == "answered 503 engine_unavailable"]
     assert answered, webhook.output()
     assert answered[-1]["severity"] == "WARNING"
     assert answered[-1]["order_id"] == ORDER_ID
-    assert "ConnectError" in answered[-1]["cause"]
+    assert answered[-1]["medusa_status"] is None
 
 
 @pytest.mark.parametrize(
     ("function", "missing"),
     [
         ("order_webhook", "ORDER_WEBHOOK_SECRET"),
-        ("order_webhook", "MEDUSA_API_KEY"),
         ("status_update", "STATUS_UPDATE_SECRET"),
+        ("status_update", "MEDUSA_STATUS_SECRET"),
         ("status_update", "MEDUSA_BACKEND_URL"),
     ],
 )
@@ -261,13 +346,7 @@ def test_bridge_publishes_once_then_reports_duplicate(engine_address: str) -> No
     settings = EngineSettings(zeebe_address=engine_address)
     bridge = EngineBridge.from_settings(settings, message_ttl_seconds=60)
     try:
-        variables = {
-            "order_id": ORDER_ID,
-            "display_id": 1,
-            "email": "a@b.c",
-            "currency_code": "eur",
-            "total": 1,
-        }
+        variables = {"order_id": ORDER_ID, "display_id": 1, "currency_code": "eur", "total": 1}
         assert bridge.publish_order_placed(ORDER_ID, variables) == "started"
         assert bridge.publish_order_placed(ORDER_ID, variables) == "duplicate"
         assert bridge.publish_order_placed("order_other", variables) == "started"

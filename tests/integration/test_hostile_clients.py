@@ -43,7 +43,7 @@ def function(
     settings = {
         # Nothing listens on these ports: a request that got this far would be answered 503.
         "MEDUSA_BACKEND_URL": f"http://127.0.0.1:{free_port()}",
-        "MEDUSA_API_KEY": "sk_hostile_clients",
+        "MEDUSA_STATUS_SECRET": new_secret(),
         "ZEEBE_ADDRESS": f"127.0.0.1:{free_port()}",
         "ORDER_WEBHOOK_SECRET" if name == "order_webhook" else "STATUS_UPDATE_SECRET": new_secret(),
         "HTTP_BODY_DEADLINE_SECONDS": str(BODY_DEADLINE_SECONDS),

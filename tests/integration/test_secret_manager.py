@@ -40,7 +40,7 @@ pytestmark = pytest.mark.integration
 PROJECT = "shop-prod"
 SERVICE = "google.cloud.secretmanager.v1.SecretManagerService"
 REST_ACCESS_PATH = re.compile(r"^/v1/(projects/[^/]+/secrets/[^/]+/versions/[^/:]+):access$")
-SETTING_PREFIXES = ("MEDUSA_", "ZEEBE_", "CAMUNDA_", "ORDER_", "STATUS_", "WORKER_", "SMTP_", "NOTIFICATION_")
+SETTING_PREFIXES = ("MEDUSA_", "ZEEBE_", "CAMUNDA_", "ORDER_", "STATUS_", "WORKER_")
 
 
 def reference(secret: str, version: str = "1") -> str:
@@ -151,7 +151,7 @@ SERVERS = {"rest": serve_rest, "grpc": serve_grpc}
 # Fixtures
 # ---------------------------------------------------------------------------------------------------------
 STATUS_SECRET = "whsec_" + base64.b64encode(b"status-update-signing-key-32byte").decode()
-MEDUSA_KEY = "sk_medusa_secret_key_from_secret_manager"
+MEDUSA_STATUS_SECRET = "whsec_" + base64.b64encode(b"medusa-status-route-signing-key!").decode()
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def store() -> SecretStore:
     return SecretStore(
         values={
             reference("status-update-secret", "2"): f"{STATUS_SECRET}\n".encode(),
-            reference("medusa-api-key"): f"{MEDUSA_KEY}\n".encode(),
+            reference("medusa-status-secret"): f"{MEDUSA_STATUS_SECRET}\n".encode(),
         }
     )
 
@@ -184,7 +184,7 @@ def status_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         if name.startswith(SETTING_PREFIXES):
             monkeypatch.delenv(name)
     monkeypatch.setenv("MEDUSA_BACKEND_URL", "https://shop.example.com")
-    monkeypatch.setenv("MEDUSA_API_KEY", reference("medusa-api-key"))
+    monkeypatch.setenv("MEDUSA_STATUS_SECRET", reference("medusa-status-secret"))
     monkeypatch.setenv("STATUS_UPDATE_SECRET", reference("status-update-secret", "2"))
     return monkeypatch
 
@@ -193,8 +193,8 @@ def status_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 # Tests
 # ---------------------------------------------------------------------------------------------------------
 def test_reference_resolves_to_the_stored_value(secret_manager: SecretStore) -> None:
-    assert secrets.resolve_secret(reference("medusa-api-key")) == MEDUSA_KEY
-    assert secret_manager.calls == Counter({reference("medusa-api-key"): 1})
+    assert secrets.resolve_secret(reference("medusa-status-secret")) == MEDUSA_STATUS_SECRET
+    assert secret_manager.calls == Counter({reference("medusa-status-secret"): 1})
 
 
 def test_each_reference_is_read_once_per_instance(
@@ -203,11 +203,11 @@ def test_each_reference_is_read_once_per_instance(
     first = load_settings(StatusSettings)
     again = load_settings(StatusSettings)  # e.g. a second module importing the settings
     for settings in (first, again):
-        assert settings.medusa_api_key.get_secret_value() == MEDUSA_KEY
+        assert settings.medusa_signing_secret == MEDUSA_STATUS_SECRET
         assert settings.status_update_secrets == [STATUS_SECRET]
-    assert secrets.resolve_secret(reference("medusa-api-key")) == MEDUSA_KEY
+    assert secrets.resolve_secret(reference("medusa-status-secret")) == MEDUSA_STATUS_SECRET
     assert secret_manager.calls == Counter(
-        {reference("medusa-api-key"): 1, reference("status-update-secret", "2"): 1}
+        {reference("medusa-status-secret"): 1, reference("status-update-secret", "2"): 1}
     )
 
 
@@ -223,6 +223,6 @@ def test_missing_secret_stops_start_with_one_line_naming_the_setting(
     assert len(lines) == 1, lines
     assert lines[0].startswith("invalid settings: STATUS_UPDATE_SECRET:")
     assert missing in lines[0]
-    assert MEDUSA_KEY not in lines[0]
+    assert MEDUSA_STATUS_SECRET not in lines[0]
     assert STATUS_SECRET not in lines[0]
     assert secret_manager.calls[missing] == 1

@@ -2,10 +2,12 @@
 
 Real parts: `python -m localzeebe` (engine, gRPC on loopback), `python -m worker_job` (the worker),
 functions/status_update served by the real functions-framework, and the engine bridge the order webhook
-uses to publish "order-placed". Medusa's Admin API is a small loopback stand-in (FakeMedusa below): the
+uses to publish "order-placed". Medusa with the plugin is a small loopback stand-in (FakeMedusa below): the
 worker tier checks the worker's decisions, retries and lifecycle, and the e2e tier runs the same paths
-against a real Medusa 2.x. The stand-in speaks the documented shapes (Basic auth with the sk_ key, `order`
-envelopes, the plugin's compare-and-set status route, reservations filtered by line_item_id).
+against a real Medusa 2.x. The stand-in speaks the plugin's routes as docs/contracts.md has them: signed
+POSTs to `/fulfillment-workflow/orders/{id}/view|cancel|status`, each verified with its one caller's secret
+(401 for any other), the compare-and-set of the status route, and the mail that goes with a status, sent
+once it is recorded and at most once per order and template.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -33,6 +34,7 @@ import pytest
 from devstack.parts import free_port
 from fulfillment.engine import EngineBridge
 from fulfillment.settings import EngineSettings
+from fulfillment.signatures import InvalidSignature, verify
 from fulfillment.workflow import WorkflowStatus
 from localzeebe.launcher import LocalEngine
 
@@ -41,11 +43,14 @@ from .served import serve_function
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-API_KEY = "sk_worker_integration"
+WORKER_SECRET = "whsec_" + base64.b64encode(b"worker-integration-plugin-secret").decode()
+MEDUSA_STATUS_SECRET = "whsec_" + base64.b64encode(b"status-function-plugin-secret-32").decode()
 STATUS_SECRET = "whsec_" + base64.b64encode(b"worker-integration-status-secret").decode()
 READY_TIMEOUT = 30.0
 FLOW_TIMEOUT = 45.0
 FULFILLED = ["payment_verified", "inventory_reserved", "completed"]
+# The statuses the plugin's status route takes for a canceled order (they end a process unfulfilled).
+ENDS_UNFULFILLED = {"canceled", "payment_failed", "out_of_stock", "cancel_refused"}
 
 
 # --- Medusa stand-in -------------------------------------------------------------------------------------
@@ -53,15 +58,22 @@ FULFILLED = ["payment_verified", "inventory_reserved", "completed"]
 
 @dataclass
 class FakeMedusa:
-    """Orders, reservations and metadata writes, served on loopback like Medusa's Admin API."""
+    """Orders, their views, cancels, status writes and mails, served on loopback like the plugin's routes."""
 
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
-    reservations: list[dict[str, Any]] = field(default_factory=list)
     metadata_writes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    payment_reads: list[str] = field(default_factory=list)
-    payment_read_delay_seconds: dict[str, float] = field(default_factory=dict)
+    # (order id, action) of every call the plugin accepted, in order.
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    refused_secrets: list[str] = field(default_factory=list)
+    # Orders whose view was asked for (recorded before any delay), and how long to hold such an answer.
+    view_requests: list[str] = field(default_factory=list)
+    view_delay_seconds: dict[str, float] = field(default_factory=dict)
     failing_writes: dict[str, int] = field(default_factory=dict)
+    # Orders Medusa will not cancel (a fulfillment exists), with Medusa's reason.
+    uncancelable: dict[str, str] = field(default_factory=dict)
     cancellations: list[str] = field(default_factory=list)
+    # (order id, status written with it, notification) of every mail sent.
+    mails: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
@@ -74,44 +86,9 @@ class FakeMedusa:
         reserved_quantity: int | None = 2,
     ) -> None:
         line_item_id = f"ordli_{order_id.removeprefix('order_')}"
-        self.orders[order_id] = {
-            "id": order_id,
-            "display_id": len(self.orders) + 1,
-            "email": "buyer@example.com",
-            "currency_code": "eur",
-            "status": "pending",
-            "payment_status": payment_status,
-            "total": 30.0,
-            "metadata": None,
-            "items": [
-                {
-                    "id": line_item_id,
-                    "title": "Mug",
-                    "variant_id": "variant_mug",
-                    "product_id": "prod_mug",
-                    "variant_sku": "MUG",
-                    "quantity": 2,
-                    "unit_price": 15.0,
-                    "detail": {"fulfilled_quantity": 0},
-                    "variant": {
-                        "id": "variant_mug",
-                        "manage_inventory": True,
-                        "inventory_items": [{"inventory_item_id": "iitem_mug", "required_quantity": 1}],
-                    },
-                }
-            ],
-            "payment_collections": [
-                {
-                    "id": f"pay_col_{order_id}",
-                    "status": payment_status,
-                    "amount": 30.0,
-                    "authorized_amount": authorized_amount,
-                    "captured_amount": 0,
-                }
-            ],
-        }
+        reservations = []
         if reserved_quantity:
-            self.reservations.append(
+            reservations.append(
                 {
                     "id": f"res_{order_id}",
                     "line_item_id": line_item_id,
@@ -120,6 +97,41 @@ class FakeMedusa:
                     "quantity": reserved_quantity,
                 }
             )
+        self.orders[order_id] = {
+            "id": order_id,
+            "display_id": len(self.orders) + 1,
+            "status": "pending",
+            "currency_code": "eur",
+            "total": 30.0,
+            "created_at": "2026-11-28T08:00:00.000Z",
+            "payment_status": payment_status,
+            "payment_collections": [
+                {
+                    "id": f"pay_col_{order_id}",
+                    "status": payment_status,
+                    "amount": 30.0,
+                    "authorized_amount": authorized_amount,
+                    "captured_amount": 0,
+                    "refunded_amount": 0,
+                }
+            ],
+            "items": [
+                {
+                    "id": line_item_id,
+                    "title": "Mug",
+                    "variant_id": "variant_mug",
+                    "variant_sku": "MUG",
+                    "quantity": 2,
+                    "detail": {"fulfilled_quantity": 0},
+                    "variant": {
+                        "manage_inventory": True,
+                        "inventory_items": [{"inventory_item_id": "iitem_mug", "required_quantity": 1}],
+                    },
+                }
+            ],
+            "reservations": reservations,
+            "metadata": {"gift_note": "kept"},
+        }
 
     def statuses(self, order_id: str) -> list[str]:
         with self.lock:
@@ -127,92 +139,127 @@ class FakeMedusa:
 
     def metadata(self, order_id: str) -> dict[str, Any]:
         with self.lock:
-            return dict(self.orders[order_id]["metadata"] or {})
+            return dict(self.orders[order_id]["metadata"])
+
+    def calls_for(self, order_id: str) -> list[str]:
+        with self.lock:
+            return [action for oid, action in self.calls if oid == order_id]
+
+    def mails_for(self, order_id: str) -> list[tuple[str, dict[str, Any]]]:
+        with self.lock:
+            return [(status, mail) for oid, status, mail in self.mails if oid == order_id]
+
+    # The routes (called by the handler under self.lock) -------------------------------------------------
+
+    def view(self, order: dict[str, Any]) -> dict[str, Any]:
+        view = {key: value for key, value in order.items() if key != "metadata"}
+        view["workflow"] = {k: v for k, v in order["metadata"].items() if k.startswith("workflow_")}
+        return {"order": view}
+
+    def cancel(self, order: dict[str, Any]) -> dict[str, Any]:
+        """Medusa's cancel workflow: refused with a reason, or the order canceled with its reservations
+        released and its payment canceled."""
+        answer: dict[str, Any] = {"reason": None, "captured_amount": 0, "refunded_amount": 0}
+        if order["id"] in self.uncancelable:
+            return {**answer, "outcome": "refused", "reason": self.uncancelable[order["id"]]}
+        if order["status"] == "canceled":
+            return {**answer, "outcome": "already_canceled"}
+        order["status"] = "canceled"
+        order["reservations"] = []
+        for collection in order["payment_collections"]:
+            collection["status"] = "canceled"
+        self.cancellations.append(order["id"])
+        return {**answer, "outcome": "canceled"}
+
+    def write_status(self, order: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        """The compare-and-set of the workflow keys, and the mail once the status is recorded."""
+        stored = order["metadata"].get("workflow_status")
+        written = body["metadata"]["workflow_status"]
+        canceled = order["status"] == "canceled" and written not in ENDS_UNFULFILLED
+        applied = not canceled and stored in body["replaces"]
+        if applied:
+            order["metadata"] = {**order["metadata"], **body["metadata"]}
+            self.metadata_writes.append((order["id"], dict(body["metadata"])))
+        workflow = {k: v for k, v in order["metadata"].items() if k.startswith("workflow_")}
+        reason = None if applied else ("order_canceled" if canceled else "stale")
+        answer: dict[str, Any] = {"applied": applied, "reason": reason, "metadata": workflow}
+        if "notification" in body:
+            answer["notification"] = self._mail(
+                order, body["notification"], recorded=applied or stored == written
+            )
+        return answer
+
+    def _mail(self, order: dict[str, Any], mail: dict[str, Any], *, recorded: bool) -> dict[str, Any]:
+        if not recorded:
+            return {"sent": False, "reason": "not_recorded"}
+        marker = f"workflow_mail_{mail['template']}"
+        if order["metadata"].get(marker):
+            return {"sent": False, "reason": "duplicate"}
+        order["metadata"][marker] = True
+        self.mails.append((order["id"], order["metadata"]["workflow_status"], mail))
+        return {"sent": True, "reason": None}
+
+
+# Each route accepts exactly one caller's secret.
+ROUTE_SECRETS = {"view": WORKER_SECRET, "cancel": WORKER_SECRET, "status": MEDUSA_STATUS_SECRET}
 
 
 def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
-    expected_auth = "Basic " + base64.b64encode(f"{API_KEY}:".encode()).decode()
-
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *_: Any) -> None:
             pass
 
-        def _send(self, status: int, body: dict[str, Any]) -> None:
-            payload = json.dumps(body).encode()
+        def _send(self, status: int, body: dict[str, Any] | str) -> None:
+            page = isinstance(body, str)
+            payload = (body if isinstance(body, str) else json.dumps(body)).encode()
             self.send_response(status)
-            self.send_header("content-type", "application/json")
+            self.send_header("content-type", "text/html" if page else "application/json")
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
 
-        def _authorized(self) -> bool:
-            if self.headers.get("authorization") != expected_auth:
-                self._send(401, {"message": "Unauthorized"})
-                return False
-            return True
-
-        def do_GET(self) -> None:
-            if not self._authorized():
-                return
-            url = urlsplit(self.path)
-            if url.path == "/admin/reservations":
-                wanted = set(parse_qs(url.query).get("line_item_id", []))
-                with medusa.lock:
-                    found = [r for r in medusa.reservations if r["line_item_id"] in wanted]
-                self._send(200, {"reservations": found, "count": len(found), "offset": 0, "limit": 100})
-                return
-            match = re.fullmatch(r"/admin/orders/(order_\w+)", url.path)
-            if not match or match.group(1) not in medusa.orders:
-                self._send(404, {"type": "not_found", "message": f"Order id not found: {url.path}"})
-                return
-            order_id = match.group(1)
-            fields = parse_qs(url.query).get("fields", [""])[0]
-            if "payment_collections" in fields:  # the worker's order read (it serves every step)
-                with medusa.lock:
-                    medusa.payment_reads.append(order_id)
-                time.sleep(medusa.payment_read_delay_seconds.get(order_id, 0))
-            with medusa.lock:
-                self._send(200, {"order": medusa.orders[order_id]})
-
         def do_POST(self) -> None:
-            """The plugin's status route: compare the stored status with `replaces`, then merge the keys;
-            and Medusa's cancel, which releases the order's reservations."""
-            if not self._authorized():
+            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+            match = re.fullmatch(r"/fulfillment-workflow/orders/(order_\w+)/(view|cancel|status)", self.path)
+            if not match:
+                self._send(404, f"<pre>Cannot POST {self.path}</pre>")  # Express's own page
                 return
-            path = urlsplit(self.path).path
-            cancel = re.fullmatch(r"/admin/orders/(order_\w+)/cancel", path)
-            if cancel and cancel.group(1) in medusa.orders:
+            order_id, action = match.groups()
+            try:
+                verify([ROUTE_SECRETS[action]], dict(self.headers.items()), raw)
+            except InvalidSignature:
                 with medusa.lock:
-                    order = medusa.orders[cancel.group(1)]
-                    order["status"] = "canceled"
-                    medusa.cancellations.append(order["id"])
-                    line_items = {item["id"] for item in order["items"]}
-                    medusa.reservations[:] = [
-                        r for r in medusa.reservations if r["line_item_id"] not in line_items
-                    ]
-                    self._send(200, {"order": order})
+                    medusa.refused_secrets.append(action)
+                self._send(401, {"message": "Unauthorized"})
                 return
-            match = re.fullmatch(r"/admin/fulfillment-workflow/orders/(order_\w+)/status", path)
-            if not match or match.group(1) not in medusa.orders:
-                self._send(404, {"type": "not_found", "message": f"Order id not found: {path}"})
+            body = json.loads(raw)
+            if (body.get("action"), body.get("order_id")) != (action, order_id):
+                self._send(400, {"message": "the body does not name this route and order"})
                 return
-            order_id = match.group(1)
-            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            self._answer(order_id, action, body)
+
+        def _answer(self, order_id: str, action: str, body: dict[str, Any]) -> None:
+            if order_id not in medusa.orders:
+                self._send(404, {"type": "not_found", "message": f"Order id not found: {order_id}"})
+                return
+            if action == "view":
+                with medusa.lock:
+                    medusa.view_requests.append(order_id)
+                time.sleep(medusa.view_delay_seconds.get(order_id, 0))
             with medusa.lock:
-                if medusa.failing_writes.get(order_id, 0) > 0:
+                if action == "status" and medusa.failing_writes.get(order_id, 0) > 0:
                     medusa.failing_writes[order_id] -= 1
                     self._send(503, {"message": "database unavailable"})
                     return
+                medusa.calls.append((order_id, action))
                 order = medusa.orders[order_id]
-                stored = order["metadata"] or {}
-                canceled = order["status"] == "canceled" and body["metadata"]["workflow_status"] != "canceled"
-                applied = not canceled and stored.get("workflow_status") in body["replaces"]
-                if applied:
-                    order["metadata"] = {**stored, **body["metadata"]}
-                    medusa.metadata_writes.append((order_id, dict(body["metadata"])))
-                workflow = {k: v for k, v in order["metadata"].items() if k.startswith("workflow_")}
-                reason = None if applied else ("order_canceled" if canceled else "stale")
-                self._send(200, {"applied": applied, "reason": reason, "metadata": workflow})
+                if action == "view":
+                    answer = medusa.view(order)
+                elif action == "cancel":
+                    answer = medusa.cancel(order)
+                else:
+                    answer = medusa.write_status(order, body)
+                self._send(200, answer)
 
     return Handler
 
@@ -312,7 +359,7 @@ def status_function(medusa: FakeMedusa, tmp_path: Path) -> Iterator[str]:
     """functions/status_update served by the real functions-framework, writing into the Medusa stand-in."""
     settings = {
         "MEDUSA_BACKEND_URL": medusa.url,
-        "MEDUSA_API_KEY": API_KEY,
+        "MEDUSA_STATUS_SECRET": MEDUSA_STATUS_SECRET,
         "STATUS_UPDATE_SECRET": STATUS_SECRET,
         "MEDUSA_MAX_ATTEMPTS": "1",
     }
@@ -363,11 +410,10 @@ def start_worker(
             **os.environ,
             "ZEEBE_ADDRESS": engine.grpc_address,
             "MEDUSA_BACKEND_URL": medusa.url,
-            "MEDUSA_API_KEY": API_KEY,
+            "MEDUSA_WORKER_SECRET": WORKER_SECRET,
             "MEDUSA_MAX_ATTEMPTS": "1",
             "STATUS_UPDATE_URL": status_function,
             "STATUS_UPDATE_SECRET": STATUS_SECRET,
-            "NOTIFICATION_OUTBOX_DIR": str(tmp_path / "outbox"),
             "WORKER_RETRY_BACKOFF_SECONDS": "0.2",
             "WORKER_POLL_TIMEOUT_SECONDS": "2",
             **settings,
@@ -406,15 +452,11 @@ def visited(instance: dict[str, Any]) -> list[str]:
     return [entry["element_id"] for entry in instance["history"]]
 
 
-def outbox(tmp_path: Path) -> dict[str, dict[str, Any]]:
-    return {path.name: json.loads(path.read_text()) for path in sorted((tmp_path / "outbox").glob("*.json"))}
-
-
 # --- the flows -------------------------------------------------------------------------------------------
 
 
-def test_happy_path_completes_with_status_reports_in_order(
-    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any, tmp_path: Path
+def test_happy_path_completes_in_four_medusa_calls_with_the_mail_in_the_last(
+    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any
 ) -> None:
     medusa.add_order("order_happy1")
     worker = start_worker()
@@ -428,19 +470,19 @@ def test_happy_path_completes_with_status_reports_in_order(
         assert not instance["incidents"]
         assert medusa.metadata("order_happy1")["workflow_instance"] == str(instance["key"])
     assert medusa.statuses("order_happy1") == FULFILLED
-    # One read of the order serves all three steps.
-    assert medusa.payment_reads.count("order_happy1") == 1
+    # One view serves all three steps; the confirmation travels with the `completed` write.
+    assert medusa.calls_for("order_happy1") == ["view", "status", "status", "status"]
+    assert medusa.mails_for("order_happy1") == [("completed", {"template": "order-confirmation", "data": {}})]
     metadata = medusa.metadata("order_happy1")
     assert metadata["workflow_instance"].isdigit()
     assert metadata["workflow_step"] == "send-notification"
-    mail = outbox(tmp_path)["order_happy1.order-confirmation.json"]
-    assert mail["to"] == "buyer@example.com"
-    assert "2 x Mug" in mail["body"]
+    assert metadata["gift_note"] == "kept"
+    assert medusa.refused_secrets == []
     assert worker.process.poll() is None
 
 
-def test_a_failed_payment_ends_payment_failed_cancels_the_order_and_tells_the_customer(
-    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any, tmp_path: Path
+def test_a_failed_payment_is_canceled_first_then_recorded_with_the_mail(
+    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any
 ) -> None:
     medusa.add_order("order_unpaid1", payment_status="canceled", authorized_amount=0)
     start_worker()
@@ -452,13 +494,37 @@ def test_a_failed_payment_ends_payment_failed_cancels_the_order_and_tells_the_cu
         assert instance["state"] == "COMPLETED"
         assert {"PaymentNotAuthorized", "FailOrderPayment", "OrderFailedPayment"} <= set(visited(instance))
         assert "ReserveInventory" not in visited(instance)
+    # The failure status is written only after Medusa canceled the order.
+    assert medusa.calls_for("order_unpaid1") == ["view", "cancel", "status"]
     assert medusa.statuses("order_unpaid1") == ["payment_failed"]
     message = medusa.metadata("order_unpaid1")["workflow_message"]
     assert "payment status is 'canceled'" in message
+    assert "canceled in Medusa" in message
     assert medusa.cancellations == ["order_unpaid1"]
-    mails = outbox(tmp_path)
-    assert list(mails) == ["order_unpaid1.order-canceled-payment.json"]
-    assert "has been canceled" in mails["order_unpaid1.order-canceled-payment.json"]["subject"]
+    [(status, mail)] = medusa.mails_for("order_unpaid1")
+    assert status == "payment_failed"
+    assert mail["template"] == "order-canceled-payment"
+    assert set(mail["data"]) == {"reason"}
+
+
+def test_a_cancel_medusa_refuses_is_cancel_refused_at_once_without_a_mail(
+    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any
+) -> None:
+    medusa.add_order("order_shipped1", payment_status="canceled", authorized_amount=0)
+    medusa.uncancelable["order_shipped1"] = "All fulfillments must be canceled before canceling an order"
+    worker = start_worker()
+
+    publish("order_shipped1")
+    instance = wait_for_outcome(engine, medusa, "order_shipped1")
+
+    if instance is not None:
+        assert instance["state"] == "COMPLETED"
+        assert not instance["incidents"]
+    assert medusa.statuses("order_shipped1") == ["cancel_refused"]
+    assert "All fulfillments must be canceled" in medusa.metadata("order_shipped1")["workflow_message"]
+    assert medusa.calls_for("order_shipped1") == ["view", "cancel", "status"], "asked once, never retried"
+    assert medusa.mails_for("order_shipped1") == []
+    assert not [e for e in worker.lines() if e.get("event") == "job_failed"]
 
 
 def test_partial_authorization_is_not_enough(
@@ -475,7 +541,7 @@ def test_partial_authorization_is_not_enough(
 
 
 def test_missing_reservation_ends_out_of_stock_held_for_staff(
-    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any, tmp_path: Path
+    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any
 ) -> None:
     medusa.add_order("order_nostock1", reserved_quantity=1)
     start_worker()
@@ -490,8 +556,37 @@ def test_missing_reservation_ends_out_of_stock_held_for_staff(
         "Mug (inventory item iitem_mug): 1 of 2 reserved"
         in medusa.metadata("order_nostock1")["workflow_message"]
     )
-    assert outbox(tmp_path) == {}, "the default stock policy (hold) mails nobody"
+    assert medusa.mails_for("order_nostock1") == [], "the default stock policy (hold) mails nobody"
     assert medusa.cancellations == []
+    assert medusa.calls_for("order_nostock1") == ["view", "status", "status"], (
+        "the stock check reuses the view"
+    )
+
+
+def test_a_plugin_refusing_the_worker_secret_is_an_outage_then_the_order_completes(
+    medusa: FakeMedusa, engine: Engine, start_worker: Callable[..., WorkerRun], publish: Any
+) -> None:
+    medusa.add_order("order_badkey1")
+    # The worker signs with the status function's secret: the plugin's view route answers 401.
+    wrong = start_worker(MEDUSA_WORKER_SECRET=MEDUSA_STATUS_SECRET)
+
+    publish("order_badkey1")
+    wrong.wait_for_log(lambda e: e.get("event") == "job_failed" and e.get("error_type") == "MedusaAuthError")
+    faults = [e for e in wrong.lines() if e.get("event") == "job_failed"]
+    assert {e["job_type"] for e in faults} == {"verify-payment"}
+    assert all(e["retries_left"] > 0 for e in faults), "retried like any outage, no incident yet"
+    assert medusa.statuses("order_badkey1") == [], "no outcome: nothing recorded, nobody mailed"
+    assert medusa.calls_for("order_badkey1") == []
+    assert "view" in medusa.refused_secrets
+    stop_process(wrong.process)
+
+    # The secret is fixed: the same job, retried, carries the order to the end.
+    start_worker()
+    instance = wait_for_outcome(engine, medusa, "order_badkey1")
+    if instance is not None:
+        assert instance["state"] == "COMPLETED"
+        assert not instance["incidents"]
+    assert medusa.statuses("order_badkey1") == FULFILLED
 
 
 def test_a_failed_status_report_fails_the_job_and_the_retry_completes_it(
@@ -534,15 +629,15 @@ def test_sigterm_lets_jobs_in_flight_finish_and_exits_zero(
     orders = [f"order_term{n}" for n in range(4)]
     for order_id in orders:
         medusa.add_order(order_id)
-        medusa.payment_read_delay_seconds[order_id] = 1.5
+        medusa.view_delay_seconds[order_id] = 1.5
     worker = start_worker()
     for order_id in orders:
         publish(order_id)
     # Every verify-payment job is running: each has asked for its order and waits 1.5 s for the answer.
     deadline = time.monotonic() + READY_TIMEOUT
-    while set(medusa.payment_reads) != set(orders) and time.monotonic() < deadline:
+    while set(medusa.view_requests) != set(orders) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert set(medusa.payment_reads) == set(orders)
+    assert set(medusa.view_requests) == set(orders)
 
     worker.process.send_signal(signal.SIGTERM)
     started = time.monotonic()
@@ -561,7 +656,7 @@ def test_sigterm_lets_jobs_in_flight_finish_and_exits_zero(
         assert medusa.statuses(order_id)[:1] == ["payment_verified"], order_id
 
     # Nothing was lost: a new worker carries every order to the end, and no step ran twice.
-    medusa.payment_read_delay_seconds.clear()
+    medusa.view_delay_seconds.clear()
     second = start_worker()
     for order_id in orders:
         instance = wait_for_outcome(engine, medusa, order_id)

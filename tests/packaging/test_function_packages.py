@@ -29,12 +29,16 @@ FUNCTIONS = ("order_webhook", "status_update")
 PIP_TIMEOUT_SECONDS = 600
 SERVE_TIMEOUT_SECONDS = 60
 
-# Settings each function loads at import (fulfillment/settings.py). Nothing listens on port 9: the
-# functions only connect on a real request, which these tests never let get that far.
-COMMON_SETTINGS = {"MEDUSA_BACKEND_URL": "http://127.0.0.1:9", "MEDUSA_API_KEY": "sk_packaging_test"}
+# Settings each function loads at import (fulfillment/settings.py; an empty value gets a fresh secret).
+# Nothing listens on port 9: the functions only connect on a real request, which these tests never let get
+# that far. The webhook has no Medusa setting.
 FUNCTION_SETTINGS = {
     "order_webhook": {"ORDER_WEBHOOK_SECRET": "", "ZEEBE_ADDRESS": "127.0.0.1:9"},
-    "status_update": {"STATUS_UPDATE_SECRET": ""},
+    "status_update": {
+        "MEDUSA_BACKEND_URL": "http://127.0.0.1:9",
+        "MEDUSA_STATUS_SECRET": "",
+        "STATUS_UPDATE_SECRET": "",
+    },
 }
 
 
@@ -75,8 +79,7 @@ def test_zips_are_reproducible(zips: dict[str, Path], tmp_path: Path) -> None:
 
 def settings_env(function: str) -> dict[str, str]:
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-    values = {**COMMON_SETTINGS, **FUNCTION_SETTINGS[function]}
-    values = {name: value or secret for name, value in values.items()}
+    values = {name: value or secret for name, value in FUNCTION_SETTINGS[function].items()}
     # Only what a Cloud Functions instance would have: no PYTHONPATH, so nothing leaks in from the repo.
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(Path.home()), **values}
 

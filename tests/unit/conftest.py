@@ -8,7 +8,7 @@ import pytest
 
 from .helpers import new_webhook_secret
 
-_OUR_PREFIXES = ("MEDUSA_", "ZEEBE_", "CAMUNDA_", "ORDER_", "STATUS_", "WORKER_", "SMTP_", "NOTIFICATION_")
+_OUR_PREFIXES = ("MEDUSA_", "ZEEBE_", "CAMUNDA_", "ORDER_", "STATUS_", "WORKER_")
 
 
 @pytest.fixture

@@ -19,14 +19,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 ORDER_ID = "order_01JABCDEF0123456789XYZABCD"
 MEDUSA_URL = "http://medusa.test"
-API_KEY = "sk_test_0123456789"
 
 
 def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
 
-def status_update(status: WorkflowStatus = WorkflowStatus.STARTED, **overrides: object) -> StatusUpdate:
+def status_update(
+    status: WorkflowStatus = WorkflowStatus.PAYMENT_VERIFIED, **overrides: object
+) -> StatusUpdate:
     fields: dict[str, object] = {
         "order_id": ORDER_ID,
         "process_instance_key": "2251799813685249",
@@ -37,33 +38,18 @@ def status_update(status: WorkflowStatus = WorkflowStatus.STARTED, **overrides: 
     return StatusUpdate.model_validate(fields)
 
 
-def order_json(order_id: str = ORDER_ID, **overrides: object) -> dict[str, object]:
-    """An order as `GET /admin/orders/{id}?fields=...` returns it (trimmed to what the client asks for)."""
-    order: dict[str, object] = {
+def placed_data(order_id: str = ORDER_ID, **overrides: object) -> dict[str, object]:
+    """The `data` of an `order.placed` event as the plugin signs it after reading the order."""
+    data: dict[str, object] = {
         "id": order_id,
         "display_id": 7,
-        "email": "buyer@example.com",
         "currency_code": "eur",
-        "status": "pending",
-        "payment_status": "authorized",
         "total": 42.5,
-        "metadata": None,
-        "items": [
-            {
-                "id": "ordli_01",
-                "variant_id": "variant_01",
-                "product_id": "prod_01",
-                "variant_sku": "SKU-1",
-                "title": "Mug",
-                "quantity": 2,
-                "unit_price": 21.25,
-                "total": 42.5,
-            }
-        ],
-        "shipping_address": {"city": "Berlin"},
+        "created_at": "2026-11-28T08:00:00.000Z",
+        "workflow_status": None,
     }
-    order.update(overrides)
-    return order
+    data.update(overrides)
+    return data
 
 
 def load_function(name: str) -> types.ModuleType:

@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 SECRET = "whsec_" + base64.b64encode(b"lazy-imports-test-secret-0123456").decode()
 SETTINGS = {
     "MEDUSA_BACKEND_URL": "http://127.0.0.1:9",
-    "MEDUSA_API_KEY": "sk_lazy_imports",
+    "MEDUSA_STATUS_SECRET": SECRET,
+    "MEDUSA_WORKER_SECRET": SECRET,
     "ORDER_WEBHOOK_SECRET": SECRET,
     "STATUS_UPDATE_SECRET": SECRET,
     "STATUS_UPDATE_URL": "http://127.0.0.1:9/status",

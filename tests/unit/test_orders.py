@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from fulfillment.orders import Order, OrderPlacedEvent, WebhookEnvelope, is_order_id
+from fulfillment.orders import OrderCanceledEvent, OrderPlacedEvent, WebhookEnvelope, is_order_id
 
-from .helpers import ORDER_ID, order_json
+from .helpers import ORDER_ID, placed_data
 
 
 @pytest.mark.parametrize("good", [ORDER_ID, "order_1"])
@@ -23,42 +23,62 @@ def test_order_ids_refused(bad: object) -> None:
     assert not is_order_id(bad)
 
 
-def test_order_snapshot_from_admin_api() -> None:
-    order = Order.model_validate(order_json())
-    assert order.id == ORDER_ID
-    assert order.metadata == {}
-    assert order.total == Decimal("42.5")
-    assert order.items[0].variant_sku == "SKU-1"
-    assert order.items[0].quantity == 2
+def test_the_placed_event_carries_what_the_process_needs() -> None:
+    event = OrderPlacedEvent.model_validate({"type": "order.placed", "data": placed_data()})
+    assert event.data.total == Decimal("42.5")
+    assert event.data.workflow_status is None
 
 
-def test_process_variables_carry_no_addresses() -> None:
-    variables = Order.model_validate(order_json()).process_variables()
+def test_the_placed_event_takes_a_null_currency_as_the_plugin_may_send_it() -> None:
+    event = OrderPlacedEvent.model_validate({"type": "order.placed", "data": placed_data(currency_code=None)})
+    assert event.data.currency_code == ""
+
+
+def test_process_variables_carry_no_customer_data() -> None:
+    data = placed_data(email="buyer@example.com", shipping_address={"city": "Berlin"})
+    variables = OrderPlacedEvent.model_validate(
+        {"type": "order.placed", "data": data}
+    ).data.process_variables()
     assert variables == {
         "order_id": ORDER_ID,
         "display_id": 7,
-        "email": "buyer@example.com",
         "currency_code": "eur",
         "total": 42.5,
+        "created_at": "2026-11-28T08:00:00+00:00",
     }
 
 
 def test_order_placed_event_ignores_unknown_fields() -> None:
     event = OrderPlacedEvent.model_validate(
-        {
-            "type": "order.placed",
-            "timestamp": "2026-11-28T08:00:00Z",
-            "data": {"id": ORDER_ID, "x": 1},
-            "y": 2,
-        }
+        {"type": "order.placed", "timestamp": "2026-11-28T08:00:00Z", "data": placed_data(x=1), "y": 2}
     )
-    assert event.order_id == ORDER_ID
+    assert event.data.id == ORDER_ID
 
 
-@pytest.mark.parametrize("data", [{}, {"id": "nope"}, {"id": 5}, None])
-def test_order_placed_event_requires_an_order_id(data: object) -> None:
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        None,
+        placed_data(id="nope"),
+        placed_data(id=5),
+        {"id": ORDER_ID},
+        {key: value for key, value in placed_data().items() if key != "workflow_status"},
+        {key: value for key, value in placed_data().items() if key != "total"},
+    ],
+)
+def test_order_placed_event_requires_the_data_the_plugin_read(data: object) -> None:
     with pytest.raises(ValidationError):
         OrderPlacedEvent.model_validate({"type": "order.placed", "data": data})
+
+
+def test_order_canceled_event_carries_the_status_the_plugin_read() -> None:
+    event = OrderCanceledEvent.model_validate(
+        {"type": "order.canceled", "data": {"id": ORDER_ID, "status": "canceled"}}
+    )
+    assert (event.data.id, event.data.status) == (ORDER_ID, "canceled")
+    with pytest.raises(ValidationError):
+        OrderCanceledEvent.model_validate({"type": "order.canceled", "data": {"id": ORDER_ID}})
 
 
 def test_envelope_reads_only_the_type() -> None:

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from pydantic_settings import BaseSettings
 
 from fulfillment import secrets
 from fulfillment.settings import (
@@ -14,14 +15,29 @@ from fulfillment.settings import (
     load_settings,
 )
 
-from .helpers import API_KEY, MEDUSA_URL, new_webhook_secret
+from .helpers import MEDUSA_URL, new_webhook_secret
 
 
 @pytest.fixture
 def webhook_env(clean_env: pytest.MonkeyPatch, webhook_secret: str) -> pytest.MonkeyPatch:
-    clean_env.setenv("MEDUSA_BACKEND_URL", MEDUSA_URL + "/")
-    clean_env.setenv("MEDUSA_API_KEY", API_KEY)
     clean_env.setenv("ORDER_WEBHOOK_SECRET", webhook_secret)
+    return clean_env
+
+
+@pytest.fixture
+def status_env(clean_env: pytest.MonkeyPatch, webhook_secret: str) -> pytest.MonkeyPatch:
+    clean_env.setenv("MEDUSA_BACKEND_URL", MEDUSA_URL + "/")
+    clean_env.setenv("MEDUSA_STATUS_SECRET", new_webhook_secret())
+    clean_env.setenv("STATUS_UPDATE_SECRET", webhook_secret)
+    return clean_env
+
+
+@pytest.fixture
+def worker_env(clean_env: pytest.MonkeyPatch, webhook_secret: str) -> pytest.MonkeyPatch:
+    clean_env.setenv("MEDUSA_BACKEND_URL", MEDUSA_URL)
+    clean_env.setenv("MEDUSA_WORKER_SECRET", new_webhook_secret())
+    clean_env.setenv("STATUS_UPDATE_URL", "http://127.0.0.1:8082")
+    clean_env.setenv("STATUS_UPDATE_SECRET", webhook_secret)
     return clean_env
 
 
@@ -36,7 +52,6 @@ def bad_settings_line(cls: type, capsys: pytest.CaptureFixture[str]) -> str:
 
 def test_webhook_settings_with_defaults(webhook_env: pytest.MonkeyPatch, webhook_secret: str) -> None:
     settings = load_settings(WebhookSettings)
-    assert settings.medusa_backend_url == MEDUSA_URL
     assert settings.zeebe_address == "localhost:26500"
     assert settings.engine_mode == "insecure"
     assert settings.order_message_ttl_seconds == 3600
@@ -49,28 +64,50 @@ def test_several_webhook_secrets_for_rotation(webhook_env: pytest.MonkeyPatch, w
     assert load_settings(WebhookSettings).order_webhook_secrets == [webhook_secret, other]
 
 
-@pytest.mark.parametrize("missing", ["MEDUSA_BACKEND_URL", "MEDUSA_API_KEY", "ORDER_WEBHOOK_SECRET"])
+def test_the_webhook_has_no_medusa_setting() -> None:
+    assert not [name for name in WebhookSettings.model_fields if name.startswith("medusa")]
+
+
+@pytest.mark.parametrize("cls", [WebhookSettings, StatusSettings, WorkerSettings])
+def test_no_part_holds_a_medusa_api_key(cls: type[BaseSettings]) -> None:
+    assert "medusa_api_key" not in cls.model_fields
+
+
+def test_a_leftover_medusa_api_key_is_ignored(status_env: pytest.MonkeyPatch) -> None:
+    status_env.setenv("MEDUSA_API_KEY", "sk_left_over")
+    assert "sk_left_over" not in repr(load_settings(StatusSettings).model_dump())
+
+
+@pytest.mark.parametrize(
+    ("cls", "env", "missing"),
+    [
+        (WebhookSettings, "webhook_env", "ORDER_WEBHOOK_SECRET"),
+        (StatusSettings, "status_env", "MEDUSA_BACKEND_URL"),
+        (StatusSettings, "status_env", "MEDUSA_STATUS_SECRET"),
+        (StatusSettings, "status_env", "STATUS_UPDATE_SECRET"),
+        (WorkerSettings, "worker_env", "MEDUSA_WORKER_SECRET"),
+        (WorkerSettings, "worker_env", "STATUS_UPDATE_URL"),
+    ],
+)
 def test_missing_setting_is_one_line_naming_it(
-    webhook_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], missing: str
+    request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str], cls: type, env: str, missing: str
 ) -> None:
-    webhook_env.delenv(missing)
-    line = bad_settings_line(WebhookSettings, capsys)
+    environment: pytest.MonkeyPatch = request.getfixturevalue(env)
+    environment.delenv(missing)
+    line = bad_settings_line(cls, capsys)
     assert missing in line
 
 
 def test_empty_setting_counts_as_missing(
-    webhook_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    status_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    webhook_env.setenv("MEDUSA_API_KEY", "")
-    assert "MEDUSA_API_KEY" in bad_settings_line(WebhookSettings, capsys)
+    status_env.setenv("MEDUSA_STATUS_SECRET", "")
+    assert "MEDUSA_STATUS_SECRET" in bad_settings_line(StatusSettings, capsys)
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("MEDUSA_BACKEND_URL", "localhost:9000"),
-        ("MEDUSA_API_KEY", "pk_publishable"),
-        ("MEDUSA_TIMEOUT_SECONDS", "-1"),
         ("ZEEBE_ADDRESS", "localhost"),
         ("ORDER_WEBHOOK_SECRET", "not-a-whsec"),
         ("ORDER_WEBHOOK_SECRET", "whsec_AA"),
@@ -83,6 +120,24 @@ def test_malformed_setting_is_named_without_its_value(
 ) -> None:
     webhook_env.setenv(name, value)
     line = bad_settings_line(WebhookSettings, capsys)
+    assert name in line
+    assert value not in line
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MEDUSA_BACKEND_URL", "localhost:9000"),
+        ("MEDUSA_TIMEOUT_SECONDS", "-1"),
+        ("MEDUSA_STATUS_SECRET", "sk_a_medusa_api_key"),
+        ("MEDUSA_STATUS_SECRET", "whsec_c2hvcnQtc2VjcmV0LXZhbHVlLTIzYnk="),
+    ],
+)
+def test_malformed_medusa_setting_is_named_without_its_value(
+    status_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, value: str
+) -> None:
+    status_env.setenv(name, value)
+    line = bad_settings_line(StatusSettings, capsys)
     assert name in line
     assert value not in line
 
@@ -125,12 +180,22 @@ def test_secret_manager_reference_resolved(
 
 
 def test_unreadable_secret_reference_is_named(
-    webhook_env: pytest.MonkeyPatch, secret_manager: FakeSecretManager, capsys: pytest.CaptureFixture[str]
+    status_env: pytest.MonkeyPatch, secret_manager: FakeSecretManager, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    webhook_env.setenv("MEDUSA_API_KEY", "projects/p/secrets/medusa-key/versions/latest")
-    line = bad_settings_line(WebhookSettings, capsys)
-    assert "MEDUSA_API_KEY" in line
+    status_env.setenv("MEDUSA_STATUS_SECRET", "projects/p/secrets/medusa-status/versions/latest")
+    line = bad_settings_line(StatusSettings, capsys)
+    assert "MEDUSA_STATUS_SECRET" in line
     assert "Permission denied" in line
+
+
+def test_the_medusa_secrets_may_be_secret_manager_references(
+    worker_env: pytest.MonkeyPatch, secret_manager: FakeSecretManager
+) -> None:
+    newest, older = new_webhook_secret(), new_webhook_secret()
+    reference = "projects/p/secrets/medusa-worker/versions/3"
+    secret_manager.values[reference] = f"{newest} {older}"
+    worker_env.setenv("MEDUSA_WORKER_SECRET", reference)
+    assert load_settings(WorkerSettings).medusa_signing_secret == newest
 
 
 def test_engine_modes(clean_env: pytest.MonkeyPatch) -> None:
@@ -160,45 +225,40 @@ def test_incomplete_engine_credentials_are_named(
     assert named in bad_settings_line(EngineSettings, capsys)
 
 
-def test_status_settings(clean_env: pytest.MonkeyPatch, webhook_secret: str) -> None:
-    clean_env.setenv("MEDUSA_BACKEND_URL", MEDUSA_URL)
-    clean_env.setenv("MEDUSA_API_KEY", API_KEY)
-    clean_env.setenv("STATUS_UPDATE_SECRET", webhook_secret)
-    assert load_settings(StatusSettings).status_update_secrets == [webhook_secret]
+def test_status_settings(status_env: pytest.MonkeyPatch, webhook_secret: str) -> None:
+    newest = new_webhook_secret()
+    status_env.setenv("MEDUSA_STATUS_SECRET", f"{newest}, {new_webhook_secret()}")
+    settings = load_settings(StatusSettings)
+    assert settings.medusa_backend_url == MEDUSA_URL
+    assert settings.status_update_secrets == [webhook_secret]
+    assert settings.medusa_signing_secret == newest
 
 
-def test_worker_settings_defaults_and_signing_secret(
-    clean_env: pytest.MonkeyPatch, webhook_secret: str
+def test_worker_settings_defaults_and_signing_secrets(
+    worker_env: pytest.MonkeyPatch, webhook_secret: str
 ) -> None:
-    clean_env.setenv("MEDUSA_BACKEND_URL", MEDUSA_URL)
-    clean_env.setenv("MEDUSA_API_KEY", API_KEY)
-    clean_env.setenv("STATUS_UPDATE_URL", "http://127.0.0.1:8082")
-    clean_env.setenv("STATUS_UPDATE_SECRET", f"{webhook_secret} {new_webhook_secret()}")
+    worker_secret = new_webhook_secret()
+    worker_env.setenv("STATUS_UPDATE_SECRET", f"{webhook_secret} {new_webhook_secret()}")
+    worker_env.setenv("MEDUSA_WORKER_SECRET", f"{worker_secret} {new_webhook_secret()}")
     settings = load_settings(WorkerSettings)
     assert settings.status_update_signing_secret == webhook_secret
+    assert settings.medusa_signing_secret == worker_secret
     assert settings.worker_max_jobs == 32
     assert settings.worker_max_runtime_seconds == 0
     assert settings.status_update_use_id_token is False
-    assert str(settings.notification_outbox_dir) == ".run/outbox"
 
 
-def test_worker_smtp_needs_a_sender(
-    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], webhook_secret: str
-) -> None:
-    clean_env.setenv("MEDUSA_BACKEND_URL", MEDUSA_URL)
-    clean_env.setenv("MEDUSA_API_KEY", API_KEY)
-    clean_env.setenv("STATUS_UPDATE_URL", "http://127.0.0.1:8082")
-    clean_env.setenv("STATUS_UPDATE_SECRET", webhook_secret)
-    clean_env.setenv("SMTP_HOST", "smtp.example")
-    assert "SMTP_FROM" in bad_settings_line(WorkerSettings, capsys)
+@pytest.mark.parametrize(
+    "removed", ["notification_outbox_dir", "notification_via_medusa", "smtp_host", "smtp_from"]
+)
+def test_the_worker_has_no_mail_settings(removed: str) -> None:
+    assert removed not in WorkerSettings.model_fields
 
 
 def test_a_short_status_secret_stops_the_status_function_naming_it(
-    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    status_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    clean_env.setenv("MEDUSA_BACKEND_URL", MEDUSA_URL)
-    clean_env.setenv("MEDUSA_API_KEY", API_KEY)
-    clean_env.setenv("STATUS_UPDATE_SECRET", "whsec_AA")
+    status_env.setenv("STATUS_UPDATE_SECRET", "whsec_AA")
     line = bad_settings_line(StatusSettings, capsys)
     assert line.startswith("invalid settings: STATUS_UPDATE_SECRET:")
     assert "at least 24 bytes" in line

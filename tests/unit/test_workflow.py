@@ -6,9 +6,10 @@ import pytest
 from pydantic import ValidationError
 
 from fulfillment.workflow import (
+    MailTemplate,
+    Notification,
     StatusUpdate,
     WorkflowStatus,
-    has_workflow_marker,
     metadata_for,
     replaceable_statuses,
 )
@@ -20,7 +21,6 @@ T0 = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 
 def test_ranks_order_the_happy_path_and_failures_are_terminal() -> None:
     happy = [
-        WorkflowStatus.STARTED,
         WorkflowStatus.AWAITING_PAYMENT,
         WorkflowStatus.PAYMENT_VERIFIED,
         WorkflowStatus.INVENTORY_RESERVED,
@@ -28,24 +28,36 @@ def test_ranks_order_the_happy_path_and_failures_are_terminal() -> None:
     assert [s.rank for s in happy] == sorted(s.rank for s in happy)
     assert all(not s.terminal for s in happy)
     terminal = {s for s in WorkflowStatus if s.terminal}
-    assert terminal == {"completed", "payment_failed", "out_of_stock", "failed", "canceled"}
+    assert terminal == {"completed", "payment_failed", "out_of_stock", "cancel_refused", "canceled"}
     assert all(s.rank > WorkflowStatus.INVENTORY_RESERVED.rank for s in terminal)
 
 
+def test_the_process_writes_the_statuses_of_the_contract_and_no_others() -> None:
+    # The model never writes `started` or `failed` (removed): the plugin's widgets list the same set.
+    assert {s.value for s in WorkflowStatus} == {
+        "awaiting_payment",
+        "payment_verified",
+        "inventory_reserved",
+        "completed",
+        "payment_failed",
+        "out_of_stock",
+        "cancel_refused",
+        "canceled",
+    }
+
+
 def test_first_status_replaces_only_an_order_without_status() -> None:
-    assert replaceable_statuses(WorkflowStatus.STARTED) == [None]
+    assert replaceable_statuses(WorkflowStatus.AWAITING_PAYMENT) == [None]
 
 
 def test_forward_moves_replace_every_lower_non_terminal_status() -> None:
     assert replaceable_statuses(WorkflowStatus.INVENTORY_RESERVED) == [
         None,
-        "started",
         "awaiting_payment",
         "payment_verified",
     ]
     assert replaceable_statuses(WorkflowStatus.COMPLETED) == [
         None,
-        "started",
         "awaiting_payment",
         "payment_verified",
         "inventory_reserved",
@@ -102,7 +114,29 @@ def test_naive_occurred_at_is_taken_as_utc() -> None:
     assert update.occurred_at == T0
 
 
-def test_marker_is_the_stored_status() -> None:
-    assert has_workflow_marker({"workflow_status": "started"})
-    assert not has_workflow_marker({"workflow_message": "x"})
-    assert not has_workflow_marker({"workflow_status": ""})
+def test_a_notification_is_a_known_template_and_at_most_a_reason() -> None:
+    update = status_update(
+        WorkflowStatus.PAYMENT_FAILED,
+        notification={"template": "order-canceled-payment", "data": {"reason": "Not paid."}},
+    )
+    assert update.notification == Notification.model_validate(
+        {"template": MailTemplate.ORDER_CANCELED_PAYMENT, "data": {"reason": "Not paid."}}
+    )
+    assert status_update(notification={"template": "order-confirmation"}).notification == Notification(
+        template=MailTemplate.ORDER_CONFIRMATION
+    )
+
+
+@pytest.mark.parametrize(
+    "notification",
+    [
+        {"template": "order-failed"},
+        {"template": "order-confirmation", "data": {"to": "buyer@example.com"}},
+        {"template": "order-confirmation", "subject": "Hi"},
+        {"template": "order-canceled-stock", "data": {"reason": "x" * 501}},
+        {"template": "order-canceled-stock", "data": {"reason": ""}},
+    ],
+)
+def test_a_notification_that_is_not_the_contracts_is_refused(notification: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        status_update(notification=notification)

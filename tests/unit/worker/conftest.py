@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 import respx
 
-from worker_job.notification import Outbox, OutboxNotifier
 from worker_job.order_reads import OrderReader
 from worker_job.services import Services
 from worker_job.status_reporter import StatusReporter
 
-from ..helpers import API_KEY, MEDUSA_URL, new_webhook_secret
-from .factories import STATUS_URL, StatusLog
+from ..helpers import MEDUSA_URL, new_webhook_secret
+from .factories import STATUS_URL, PluginRoute, StatusLog, plugin_url
 
 
 @pytest.fixture
 def status_secret() -> str:
+    return new_webhook_secret()
+
+
+@pytest.fixture
+def worker_secret() -> str:
+    """MEDUSA_WORKER_SECRET: the plugin's view and cancel routes accept only this one."""
     return new_webhook_secret()
 
 
@@ -35,15 +40,25 @@ def status_log(http: respx.MockRouter, status_secret: str) -> StatusLog:
     return log
 
 
-@pytest.fixture
-def outbox_dir(tmp_path: Path) -> Path:
-    return tmp_path / "outbox"
+PluginServer = Callable[..., PluginRoute]
 
 
 @pytest.fixture
-def services(status_log: StatusLog, status_secret: str, outbox_dir: Path) -> Iterator[Services]:
-    reader = OrderReader(MEDUSA_URL, API_KEY, max_attempts=1)
+def plugin(http: respx.MockRouter, worker_secret: str) -> PluginServer:
+    """Serves one of the plugin's signed routes: `plugin("view", httpx.Response(...), ...)`."""
+
+    def serve(action: str, *answers: httpx.Response) -> PluginRoute:
+        route = PluginRoute(worker_secret, action, *answers)
+        http.post(plugin_url(action)).mock(side_effect=route)
+        return route
+
+    return serve
+
+
+@pytest.fixture
+def services(status_log: StatusLog, status_secret: str, worker_secret: str) -> Iterator[Services]:
+    reader = OrderReader(MEDUSA_URL, worker_secret, max_attempts=1)
     reporter = StatusReporter(STATUS_URL, status_secret)
-    yield Services(medusa=reader, status=reporter, notifier=OutboxNotifier(Outbox(outbox_dir)))
+    yield Services(medusa=reader, status=reporter)
     reader.close()
     reporter.close()

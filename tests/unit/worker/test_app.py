@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
-import pytest
+import respx
 
+from fulfillment.signatures import verify
 from worker_job.app import (
     EXIT_ENGINE_UNREACHABLE,
     EXIT_FATAL,
     EXIT_OK,
     Lifecycle,
-    build_notifier,
-    check_outbox,
+    build_services,
     task_limits,
 )
 from worker_job.config import WorkerJobSettings
-from worker_job.notification import MedusaNotifier, OutboxNotifier, SmtpNotifier
-from worker_job.order_reads import OrderReader
 
-from ..helpers import API_KEY, MEDUSA_URL, new_webhook_secret
+from ..helpers import MEDUSA_URL, ORDER_ID, new_webhook_secret
+from .factories import order_view
 
 
 def settings(**overrides: Any) -> WorkerJobSettings:
     values: dict[str, Any] = {
         "medusa_backend_url": MEDUSA_URL,
-        "medusa_api_key": API_KEY,
+        "medusa_worker_secret": new_webhook_secret(),
         "status_update_url": "https://status.test/",
         "status_update_secret": new_webhook_secret(),
         "worker_health_interval_seconds": 0.05,
@@ -145,41 +143,21 @@ def test_limits_leave_room_to_poll_while_jobs_run() -> None:
     assert task_limits(settings(worker_max_jobs=1)).max_jobs_to_activate == 1
 
 
-def test_notifier_is_the_outbox_unless_smtp_or_medusa_is_configured(tmp_path: Path) -> None:
-    medusa = OrderReader("http://medusa.test", "sk_test")
-    outbox_only = build_notifier(settings(notification_outbox_dir=tmp_path), medusa)
-    smtp = build_notifier(
-        settings(notification_outbox_dir=tmp_path, smtp_host="smtp.test", smtp_from="s@x.io"), medusa
-    )
-    via_medusa = build_notifier(
-        settings(notification_outbox_dir=tmp_path, notification_via_medusa=True), medusa
-    )
+def test_the_worker_signs_its_plugin_calls_with_the_first_worker_secret() -> None:
+    newest, older = new_webhook_secret(), new_webhook_secret()
+    services = build_services(settings(medusa_worker_secret=f"{newest} {older}"))
+    with respx.mock(assert_all_called=True) as http:
+        route = http.post(f"{MEDUSA_URL}/fulfillment-workflow/orders/{ORDER_ID}/view")
+        route.respond(200, json={"order": order_view()})
 
-    assert isinstance(outbox_only, OutboxNotifier)
-    assert isinstance(smtp, SmtpNotifier)
-    assert isinstance(via_medusa, MedusaNotifier)
-    medusa.close()
+        services.medusa.view_order(ORDER_ID)
+
+    request = route.calls.last.request
+    verify([newest], dict(request.headers), request.content)
+    assert "authorization" not in request.headers, "no Medusa API key"
+    services.medusa.close()
+    services.status.close()
 
 
 def loop_time() -> float:
     return asyncio.get_running_loop().time()
-
-
-def test_an_unwritable_outbox_stops_the_worker_at_start(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    blocked = tmp_path / "a-file"
-    blocked.write_text("not a directory")
-
-    with pytest.raises(SystemExit) as stopped:
-        check_outbox(settings(notification_outbox_dir=blocked / "outbox"))
-
-    assert stopped.value.code == 2
-    (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith("invalid settings: NOTIFICATION_OUTBOX_DIR:")
-
-
-def test_a_writable_outbox_is_created_and_left_clean(tmp_path: Path) -> None:
-    check_outbox(settings(notification_outbox_dir=tmp_path / "outbox"))
-
-    assert list((tmp_path / "outbox").iterdir()) == []

@@ -1,27 +1,43 @@
-"""fail-order: the terminal status named by the model, the reason, and a failure notification."""
+"""fail-order: cancel first, then the terminal status with the mail folded in; a refused cancel is
+`cancel_refused` at once, without a mail; a plugin that refuses our secret is an outage, not an outcome."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
+import httpx
 import pytest
 import respx
 
+from fulfillment.medusa import MedusaAuthError
 from worker_job.failure import fail_order, failure_message, failure_status
-from worker_job.job_context import MissingJobVariable
+from worker_job.job_context import JobContext, MissingJobVariable
 from worker_job.services import Services
+from worker_job.status_reporter import StatusReportFailed
 
-from ..helpers import ORDER_ID
-from .factories import ORDER_URL, StatusLog, make_context, shop_order
+from .conftest import PluginServer
+from .factories import STATUS_URL, StatusLog, cancel_answer, make_context
+
+CANCEL_PAYMENT = {"template": "order-canceled-payment", "cancel_order": "true", "notify": "true"}
+PAYMENT_REASON = "The payment was not completed for the order total."
 
 
-@pytest.mark.parametrize("status", ["payment_failed", "out_of_stock", "failed"])
+def payment_failure(headers: dict[str, str] | None = None) -> JobContext:
+    return make_context(
+        "fail-order",
+        headers=CANCEL_PAYMENT if headers is None else headers,
+        failure_status="payment_failed",
+        failure_reason=PAYMENT_REASON,
+        failure_detail="payment status is 'canceled'",
+    )
+
+
+@pytest.mark.parametrize("status", ["payment_failed", "out_of_stock"])
 def test_failure_statuses_of_the_model_are_accepted(status: str) -> None:
     assert failure_status(make_context("fail-order", failure_status=status)).value == status
 
 
-@pytest.mark.parametrize("status", [None, "", "started", "inventory_reserved", "completed", "lost"])
+@pytest.mark.parametrize(
+    "status", [None, "", "started", "failed", "inventory_reserved", "completed", "cancel_refused", "lost"]
+)
 def test_anything_but_a_failure_status_is_a_modelling_error(status: str | None) -> None:
     with pytest.raises(MissingJobVariable):
         failure_status(make_context("fail-order", failure_status=status))
@@ -39,49 +55,85 @@ def test_message_adds_the_cause_the_worker_attached_to_the_bpmn_error() -> None:
     assert failure_message(detailed) == "Payment was not authorized. (payment status is 'awaiting')"
 
 
-def test_a_canceling_path_reports_then_cancels_in_medusa_then_tells_the_truth(
-    http: respx.MockRouter, services: Services, status_log: StatusLog, outbox_dir: Path
+def test_a_canceling_path_cancels_first_then_records_the_status_with_the_mail(
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(200, json=shop_order())
-    cancel = http.post(f"{ORDER_URL}/cancel").respond(200, json=shop_order(status="canceled"))
-    context = make_context(
-        "fail-order",
-        headers={"template": "order-canceled-payment", "cancel_order": "true", "notify": "true"},
-        failure_status="payment_failed",
-        failure_reason="The payment was not completed for the order total.",
-    )
+    cancel = plugin("cancel", cancel_answer("canceled", captured=42.5, refunded=42.5))
 
-    result = fail_order(context, services)
+    result = fail_order(payment_failure(), services)
 
+    called = [call.request.url.path.rsplit("/", 1)[-1] for call in http.calls]
+    assert called == ["cancel", "status_update"], "the failure status only after Medusa canceled"
+    assert cancel.calls == 1
     assert result == {"failure_reported": "payment_failed", "order_canceled": True}
-    assert status_log.statuses == ["payment_failed"]
-    assert status_log.bodies[0]["step"] == "fail-order"
-    assert "canceled in Medusa" in status_log.bodies[0]["message"]
-    assert cancel.call_count == 1
-    (mail,) = outbox_dir.glob("*.json")
-    assert mail.name == f"{ORDER_ID}.order-canceled-payment.json"
-    sent = json.loads(mail.read_text())
-    assert "has been canceled" in sent["subject"]
-    assert "authorization on your payment method has been released" in sent["body"]
+    (report,) = status_log.bodies
+    assert report["status"] == "payment_failed"
+    assert report["step"] == "fail-order"
+    assert report["notification"] == {
+        "template": "order-canceled-payment",
+        "data": {"reason": PAYMENT_REASON},
+    }
+    assert "canceled in Medusa; 42.5 of 42.5 captured is refunded" in report["message"]
+    assert "payment status is 'canceled'" in report["message"]
 
 
-def test_a_retry_does_not_cancel_an_order_that_is_already_canceled(
-    http: respx.MockRouter, services: Services, status_log: StatusLog, outbox_dir: Path
+def test_an_order_canceled_before_is_recorded_and_mailed_like_one_canceled_now(
+    plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(200, json=shop_order(status="canceled"))
-    cancel = http.post(f"{ORDER_URL}/cancel").respond(400, json={"message": "already canceled"})
-    context = make_context("fail-order", headers={"cancel_order": "true"}, failure_status="payment_failed")
+    plugin("cancel", cancel_answer("already_canceled"))
 
-    fail_order(context, services)
+    fail_order(payment_failure(), services)
 
-    assert not cancel.called
+    (report,) = status_log.bodies
+    assert report["status"] == "payment_failed"
+    assert "no money was captured" in report["message"]
+    assert status_log.mails == [{"template": "order-canceled-payment", "data": {"reason": PAYMENT_REASON}}]
 
 
-def test_the_hold_path_keeps_the_order_open_and_mails_nobody(
-    http: respx.MockRouter, services: Services, status_log: StatusLog, outbox_dir: Path
+def test_a_refused_cancel_is_cancel_refused_at_once_with_medusas_reason_and_no_mail(
+    plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(200, json=shop_order())
-    cancel = http.post(f"{ORDER_URL}/cancel").respond(200, json=shop_order(status="canceled"))
+    reason = "All fulfillments must be canceled before canceling an order"
+    cancel = plugin("cancel", cancel_answer("refused", reason=reason))
+
+    result = fail_order(payment_failure(), services)
+
+    assert result == {"failure_reported": "cancel_refused", "order_canceled": False}
+    assert cancel.calls == 1, "a refusal is an answer, never retried"
+    (report,) = status_log.bodies
+    assert report["status"] == "cancel_refused"
+    assert reason in report["message"]
+    assert "notification" not in report
+    assert status_log.mails == []
+
+
+def test_a_job_run_again_after_a_lost_answer_mails_once(
+    plugin: PluginServer, services: Services, status_log: StatusLog
+) -> None:
+    plugin("cancel", cancel_answer("canceled"), cancel_answer("already_canceled"))
+
+    fail_order(payment_failure(), services)
+    fail_order(payment_failure(), services)
+
+    assert status_log.statuses == ["payment_failed", "payment_failed"]
+    assert len(status_log.mails) == 1
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_plugin_refusing_the_worker_secret_is_an_outage_not_an_outcome(
+    http: respx.MockRouter, services: Services, status_log: StatusLog, status: int
+) -> None:
+    http.post(url__regex=r"/cancel$").respond(status, json={"message": "Unauthorized"})
+
+    with pytest.raises(MedusaAuthError):
+        fail_order(payment_failure(), services)
+
+    assert status_log.bodies == [], "no status, no mail: the job fails and is retried"
+
+
+def test_the_hold_path_records_the_status_without_cancel_or_mail(
+    http: respx.MockRouter, services: Services, status_log: StatusLog
+) -> None:
     context = make_context(
         "fail-order",
         headers={"cancel_order": "false", "notify": "false"},
@@ -91,16 +143,44 @@ def test_the_hold_path_keeps_the_order_open_and_mails_nobody(
 
     assert fail_order(context, services)["order_canceled"] is False
     assert status_log.statuses == ["out_of_stock"]
-    assert not cancel.called
-    assert not outbox_dir.exists()
+    assert "notification" not in status_log.bodies[0]
+    assert [call.request.url.host for call in http.calls] == ["status.test"], "no call to Medusa"
 
 
-def test_handler_still_reports_when_the_order_is_gone(
-    http: respx.MockRouter, services: Services, status_log: StatusLog, outbox_dir: Path
+def test_a_held_order_is_mailed_only_when_the_model_says_notify(
+    services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(404, json={"type": "not_found", "message": "Order id not found"})
+    context = make_context(
+        "fail-order",
+        headers={"cancel_order": "false", "notify": "true", "template": "order-canceled-stock"},
+        failure_status="out_of_stock",
+        failure_reason="Some items are not in stock.",
+    )
 
-    fail_order(make_context("fail-order", failure_status="failed"), services)
+    fail_order(context, services)
 
-    assert status_log.statuses == ["failed"]
-    assert not outbox_dir.exists()
+    assert status_log.mails == [
+        {"template": "order-canceled-stock", "data": {"reason": "Some items are not in stock."}}
+    ]
+
+
+@pytest.mark.parametrize("template", [None, "order-failed"])
+def test_a_mail_without_a_known_template_is_a_modelling_error_before_any_call(
+    http: respx.MockRouter, services: Services, template: str | None
+) -> None:
+    headers = {"cancel_order": "true", "notify": "true", **({"template": template} if template else {})}
+
+    with pytest.raises(MissingJobVariable, match="template"):
+        fail_order(payment_failure(headers), services)
+
+    assert not http.calls
+
+
+def test_a_status_function_that_cannot_be_reached_fails_the_job_after_the_cancel(
+    http: respx.MockRouter, plugin: PluginServer, services: Services
+) -> None:
+    plugin("cancel", cancel_answer("canceled"))
+    http.post(STATUS_URL).mock(side_effect=httpx.ConnectError("refused"))
+
+    with pytest.raises(StatusReportFailed):
+        fail_order(payment_failure(), services)

@@ -5,20 +5,26 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from pyzeebe.errors import BusinessError
 
-from worker_job.inventory import Reservation, find_shortages, reserve_inventory, stocked_items
-from worker_job.order_reads import OrderInventory
+from fulfillment.orders import OrderView, Reservation
+from worker_job.inventory import find_shortages, reserve_inventory, stocked_items
 from worker_job.services import Services
 
 from ..helpers import ORDER_ID
-from .factories import ORDER_URL, RESERVATIONS_URL, StatusLog, make_context, reservation, stocked_item
+from .conftest import PluginServer
+from .factories import StatusLog, inventory_order, make_context, reservation, stocked_item
 
 
-def order(*items: dict[str, Any]) -> OrderInventory:
-    return OrderInventory.model_validate({"id": ORDER_ID, "status": "pending", "items": list(items)})
+def order(*items: dict[str, Any]) -> OrderView:
+    return OrderView.model_validate(inventory_order(list(items), [])["order"])
+
+
+def view(items: list[dict[str, Any]], reservations: list[dict[str, Any]]) -> httpx.Response:
+    return httpx.Response(200, json=inventory_order(items, reservations))
 
 
 def shortages(items: list[dict[str, Any]], reservations: list[dict[str, Any]]) -> list[str]:
@@ -100,28 +106,36 @@ def test_quantities_are_decimals() -> None:
     assert parsed.quantity == Decimal(2)
 
 
-def test_handler_checks_reservations_of_the_stocked_items_and_reports(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+def test_handler_checks_the_reservations_of_the_view_and_reports(
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
     items = [stocked_item("ordli_a", 2), stocked_item("ordli_digital", 1, manage_inventory=False)]
-    http.get(ORDER_URL).respond(200, json={"order": {"id": ORDER_ID, "items": items}})
-    query = http.get(RESERVATIONS_URL).respond(
-        200, json={"reservations": [reservation("ordli_a", 2)], "count": 1, "offset": 0, "limit": 100}
-    )
+    plugin("view", view(items, [reservation("ordli_a", 2)]))
 
     result = reserve_inventory(make_context("reserve-inventory"), services)
 
     assert result == {"stocked_line_items": 1}
-    assert query.calls.last.request.url.params.get_list("line_item_id") == ["ordli_a"]
     assert status_log.statuses == ["inventory_reserved"]
     assert status_log.bodies[0]["message"] == "reservations cover 1 stocked line item(s)"
+    medusa_calls = [call.request.url.path for call in http.calls if call.request.url.host == "medusa.test"]
+    assert medusa_calls == [f"/fulfillment-workflow/orders/{ORDER_ID}/view"], "no other read"
+
+
+def test_handler_reuses_the_view_the_payment_step_read(
+    plugin: PluginServer, services: Services, status_log: StatusLog
+) -> None:
+    route = plugin("view", view([stocked_item("ordli_a", 1)], [reservation("ordli_a", 1)]))
+    services.medusa.view_order(ORDER_ID)
+
+    reserve_inventory(make_context("reserve-inventory"), services)
+
+    assert route.calls == 1
 
 
 def test_handler_throws_stock_missing_without_reporting(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+    plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(200, json={"order": {"id": ORDER_ID, "items": [stocked_item("ordli_a", 2)]}})
-    http.get(RESERVATIONS_URL).respond(200, json={"reservations": [], "count": 0})
+    plugin("view", view([stocked_item("ordli_a", 2)], []))
 
     with pytest.raises(BusinessError) as raised:
         reserve_inventory(make_context("reserve-inventory"), services)
@@ -131,27 +145,22 @@ def test_handler_throws_stock_missing_without_reporting(
     assert status_log.statuses == []
 
 
-def test_handler_never_creates_reservations(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+def test_an_order_canceled_meanwhile_ends_as_canceled(plugin: PluginServer, services: Services) -> None:
+    canceled = inventory_order([stocked_item("ordli_a", 1)], [])
+    canceled["order"]["status"] = "canceled"
+    plugin("view", httpx.Response(200, json=canceled))
+
+    with pytest.raises(BusinessError) as raised:
+        reserve_inventory(make_context("reserve-inventory"), services)
+
+    assert raised.value.error_code == "ORDER_CANCELED"
+
+
+def test_an_order_without_stocked_items_needs_no_reservation(
+    plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(200, json={"order": {"id": ORDER_ID, "items": [stocked_item("ordli_a", 1)]}})
-    http.get(RESERVATIONS_URL).respond(200, json={"reservations": [reservation("ordli_a", 1)], "count": 1})
-    creations = http.post(RESERVATIONS_URL).respond(200, json={})
+    plugin("view", view([stocked_item("ordli_d", 1, manage_inventory=False)], []))
 
     reserve_inventory(make_context("reserve-inventory"), services)
 
-    assert not creations.called
-    assert all(call.request.method == "GET" for call in http.calls if "/admin/" in call.request.url.path)
-
-
-def test_an_order_without_stocked_items_asks_medusa_for_no_reservations(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
-) -> None:
-    digital = stocked_item("ordli_d", 1, manage_inventory=False)
-    http.get(ORDER_URL).respond(200, json={"order": {"id": ORDER_ID, "items": [digital]}})
-    query = http.get(RESERVATIONS_URL).respond(200, json={"reservations": [], "count": 0})
-
-    reserve_inventory(make_context("reserve-inventory"), services)
-
-    assert not query.called
     assert status_log.bodies[0]["message"] == "no line item needs reserved stock"

@@ -12,23 +12,34 @@ import pytest
 import respx
 from pyzeebe.errors import BusinessError
 
-from worker_job.order_reads import OrderPayment
-from worker_job.payment import PaymentDataMissing, check_payment, parse_statuses, verify_payment
+from fulfillment.orders import OrderView
+from worker_job.payment import check_payment, parse_statuses, verify_payment
 from worker_job.policy import BusinessPolicy
 from worker_job.services import Services
 from worker_job.status_reporter import StatusReportFailed
 
-from .factories import ORDER_URL, STATUS_URL, StatusLog, make_context, payment_order
+from .conftest import PluginServer
+from .factories import STATUS_URL, StatusLog, make_context, payment_order
 
 ACCEPTED = parse_statuses("authorized,captured")
 
 
-def snapshot(**kwargs: Any) -> OrderPayment:
-    return OrderPayment.model_validate(payment_order(**kwargs)["order"])
+def snapshot(**kwargs: Any) -> OrderView:
+    return OrderView.model_validate(payment_order(**kwargs)["order"])
 
 
 def collection(status: str, authorized: float, captured: float = 0) -> dict[str, Any]:
-    return {"status": status, "amount": 42.5, "authorized_amount": authorized, "captured_amount": captured}
+    return {
+        "id": f"pay_col_{status}",
+        "status": status,
+        "amount": 42.5,
+        "authorized_amount": authorized,
+        "captured_amount": captured,
+    }
+
+
+def view(**kwargs: Any) -> httpx.Response:
+    return httpx.Response(200, json=payment_order(**kwargs))
 
 
 def test_authorized_payment_covering_the_total_passes() -> None:
@@ -76,13 +87,6 @@ def test_amounts_are_compared_exactly_not_as_floats() -> None:
     assert check_payment(order, ACCEPTED).authorized
 
 
-def test_missing_payment_collections_is_a_technical_error_not_a_business_one() -> None:
-    order = OrderPayment.model_validate({**payment_order()["order"], "payment_collections": None})
-
-    with pytest.raises(PaymentDataMissing):
-        check_payment(order, ACCEPTED)
-
-
 def test_the_model_can_narrow_the_accepted_statuses() -> None:
     check = check_payment(snapshot(), parse_statuses(" captured , "))
 
@@ -91,9 +95,9 @@ def test_the_model_can_narrow_the_accepted_statuses() -> None:
 
 
 def test_handler_reads_the_order_once_then_reports_payment_verified(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    medusa = http.get(ORDER_URL).respond(200, json=payment_order())
+    route = plugin("view", view())
 
     result = verify_payment(make_context(), services)
 
@@ -101,17 +105,14 @@ def test_handler_reads_the_order_once_then_reports_payment_verified(
     assert status_log.statuses == ["payment_verified"]
     assert {body["step"] for body in status_log.bodies} == {"verify-payment"}
     assert status_log.bodies[0]["process_instance_key"] == "2251799813685301"
-    assert medusa.call_count == 1
-    fields = medusa.calls.last.request.url.params["fields"]
-    assert "*payment_collections" in fields
-    assert "payment_status" in fields
+    assert route.calls == 1
 
 
 @pytest.mark.parametrize("pending", ["not_paid", "awaiting", "requires_action"])
 def test_an_unpaid_order_awaits_payment_with_a_deadline_and_the_recheck_interval(
-    http: respx.MockRouter, services: Services, status_log: StatusLog, pending: str
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog, pending: str
 ) -> None:
-    http.get(ORDER_URL).respond(200, json=payment_order(payment_status=pending))
+    plugin("view", view(payment_status=pending))
     headers = {"payment_recheck_interval": "PT15M", "payment_max_wait": "P3D"}
     before = datetime.now(UTC)
 
@@ -125,9 +126,9 @@ def test_an_unpaid_order_awaits_payment_with_a_deadline_and_the_recheck_interval
 
 
 def test_a_recheck_keeps_the_first_deadline(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="not_paid"))
+    plugin("view", view(payment_status="not_paid"))
     deadline = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
 
     result = verify_payment(make_context(payment_deadline=deadline), services)
@@ -136,9 +137,9 @@ def test_a_recheck_keeps_the_first_deadline(
 
 
 def test_an_order_never_paid_by_its_deadline_is_a_payment_failure(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="not_paid"))
+    plugin("view", view(payment_status="not_paid"))
     passed = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
 
     with pytest.raises(BusinessError) as raised:
@@ -150,9 +151,9 @@ def test_an_order_never_paid_by_its_deadline_is_a_payment_failure(
 
 
 def test_the_settings_override_the_models_recheck_interval(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="awaiting"))
+    plugin("view", view(payment_status="awaiting"))
     quick = replace(services, policy=BusinessPolicy(payment_recheck_interval=timedelta(seconds=2)))
 
     result = verify_payment(make_context(headers={"payment_recheck_interval": "PT15M"}), quick)
@@ -161,23 +162,21 @@ def test_the_settings_override_the_models_recheck_interval(
 
 
 def test_a_zero_total_order_is_verified_without_a_payment(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="not_paid", total=0))
+    plugin("view", view(payment_status="not_paid", total=0))
 
     assert verify_payment(make_context(), services)["payment_outcome"] == "verified"
     assert status_log.statuses == ["payment_verified"]
 
 
 def test_a_refunded_order_whose_total_medusa_reports_as_zero_is_a_payment_failure(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
     # Medusa 2.21 after a full refund of a captured payment: the order's total reads 0.
     refunded = {"id": "pay_col_1", "status": "completed", "amount": 30, "authorized_amount": 30}
     refunded |= {"captured_amount": 30, "refunded_amount": 30}
-    http.get(ORDER_URL).respond(
-        200, json=payment_order(payment_status="refunded", total=0, collections=[refunded])
-    )
+    plugin("view", view(payment_status="refunded", total=0, collections=[refunded]))
 
     with pytest.raises(BusinessError) as raised:
         verify_payment(make_context(), services)
@@ -188,9 +187,9 @@ def test_a_refunded_order_whose_total_medusa_reports_as_zero_is_a_payment_failur
 
 
 def test_a_failed_payment_throws_payment_not_authorized_without_a_report(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="canceled"))
+    plugin("view", view(payment_status="canceled"))
 
     with pytest.raises(BusinessError) as raised:
         verify_payment(make_context(), services)
@@ -201,9 +200,9 @@ def test_a_failed_payment_throws_payment_not_authorized_without_a_report(
 
 
 def test_an_order_canceled_in_medusa_ends_as_canceled_not_as_a_payment_failure(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    http.get(ORDER_URL).respond(200, json=payment_order(payment_status="canceled", status="canceled"))
+    plugin("view", view(payment_status="canceled", status="canceled"))
 
     with pytest.raises(BusinessError) as raised:
         verify_payment(make_context(), services)
@@ -211,26 +210,24 @@ def test_an_order_canceled_in_medusa_ends_as_canceled_not_as_a_payment_failure(
     assert raised.value.error_code == "ORDER_CANCELED"
 
 
-def test_a_status_function_outage_fails_the_job(http: respx.MockRouter, services: Services) -> None:
+def test_a_status_function_outage_fails_the_job(
+    http: respx.MockRouter, plugin: PluginServer, services: Services
+) -> None:
     http.post(STATUS_URL).mock(return_value=httpx.Response(503, json={"error": "medusa_unavailable"}))
-    http.get(ORDER_URL).respond(200, json=payment_order())
+    plugin("view", view())
 
     with pytest.raises(StatusReportFailed, match="503"):
         verify_payment(make_context(), services)
 
 
 def test_a_retried_payment_check_reads_the_order_afresh(
-    http: respx.MockRouter, services: Services, status_log: StatusLog
+    http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    medusa = http.get(ORDER_URL)
-    medusa.side_effect = [
-        httpx.Response(200, json=payment_order(payment_status="canceled")),
-        httpx.Response(200, json=payment_order()),
-    ]
+    route = plugin("view", view(payment_status="canceled"), view())
     with pytest.raises(BusinessError):
         verify_payment(make_context(), services)
 
     verify_payment(make_context(), services)
 
-    assert medusa.call_count == 2
+    assert route.calls == 2
     assert status_log.statuses == ["payment_verified"]

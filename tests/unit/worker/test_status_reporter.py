@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from fulfillment.workflow import WorkflowStatus
+from fulfillment.workflow import MESSAGE_MAX_LENGTH, MailTemplate, Notification, WorkflowStatus
 from worker_job.status_reporter import IdTokenSource, StatusReporter, StatusReportFailed, token_expiry
 
 from ..helpers import ORDER_ID
@@ -39,7 +39,7 @@ def fake_jwt(exp: int) -> str:
     return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part({'aud': STATUS_URL, 'exp': exp})}.c2ln"
 
 
-def report(reporter: StatusReporter, status: WorkflowStatus = WorkflowStatus.STARTED) -> bool:
+def report(reporter: StatusReporter, status: WorkflowStatus = WorkflowStatus.AWAITING_PAYMENT) -> bool:
     return reporter.report(
         order_id=ORDER_ID, process_instance_key=42, status=status, message="hello", step="verify-payment"
     ).applied
@@ -57,6 +57,55 @@ def test_report_is_a_signed_status_update(status_log: StatusLog, make_reporter: 
     assert body["occurred_at"].endswith("Z")
 
 
+def test_the_mail_travels_with_the_status_and_its_receipt_comes_back(
+    status_log: StatusLog, make_reporter: MakeReporter
+) -> None:
+    reporter = make_reporter()
+    mail = Notification(template=MailTemplate.ORDER_CONFIRMATION)
+
+    receipt = reporter.report(
+        order_id=ORDER_ID,
+        process_instance_key=42,
+        status=WorkflowStatus.COMPLETED,
+        message="done",
+        step="send-notification",
+        notification=mail,
+    )
+
+    assert status_log.bodies[0]["notification"] == {"template": "order-confirmation", "data": {}}
+    assert receipt.notification is not None
+    assert (receipt.notification.sent, receipt.notification.reason) == (True, None)
+
+
+def test_a_report_without_a_mail_sends_none_and_gets_no_receipt(
+    status_log: StatusLog, make_reporter: MakeReporter
+) -> None:
+    reporter = make_reporter()
+
+    receipt = reporter.report(
+        order_id=ORDER_ID,
+        process_instance_key=42,
+        status=WorkflowStatus.PAYMENT_VERIFIED,
+        message="m",
+        step="s",
+    )
+
+    assert "notification" not in status_log.bodies[0]
+    assert receipt.notification is None
+
+
+def test_a_long_message_is_cut_not_refused(status_log: StatusLog, make_reporter: MakeReporter) -> None:
+    make_reporter().report(
+        order_id=ORDER_ID,
+        process_instance_key=42,
+        status=WorkflowStatus.OUT_OF_STOCK,
+        message="x" * 5000,
+        step="s",
+    )
+
+    assert len(status_log.bodies[0]["message"]) == MESSAGE_MAX_LENGTH
+
+
 def test_retries_of_one_state_change_keep_their_message_id(
     http: respx.MockRouter, make_reporter: MakeReporter
 ) -> None:
@@ -68,7 +117,7 @@ def test_retries_of_one_state_change_keep_their_message_id(
     report(reporter, WorkflowStatus.PAYMENT_VERIFIED)
 
     ids = [call.request.headers["webhook-id"] for call in route.calls]
-    assert ids[0] == ids[1] == "msg_42_started"
+    assert ids[0] == ids[1] == "msg_42_awaiting_payment"
     assert ids[2] == "msg_42_payment_verified"
 
 

@@ -191,7 +191,7 @@ async def test_every_job_type_of_the_model_is_registered_with_the_limits() -> No
     channel = grpc.aio.insecure_channel("127.0.0.1:9")
     worker = ZeebeWorker(channel)
 
-    register_tasks(worker, Services(medusa=None, status=None, notifier=None), LIMITS)  # type: ignore[arg-type]
+    register_tasks(worker, Services(medusa=None, status=None), LIMITS)  # type: ignore[arg-type]
 
     assert sorted(task.type for task in worker.tasks) == [
         "fail-order",
@@ -212,4 +212,4 @@ async def test_every_job_type_of_the_model_is_registered_with_the_limits() -> No
 def test_registered_functions_receive_the_job_and_ignore_extra_variables() -> None:
     run = job_function(next(iter(HANDLERS)), lambda ctx, services: {"ok": True}, services=None)  # type: ignore[arg-type]
 
-    assert run(make_job(), order_id=ORDER_ID, failure_status="failed") == {"ok": True}
+    assert run(make_job(), order_id=ORDER_ID, failure_status="payment_failed") == {"ok": True}
