@@ -3,14 +3,12 @@
 project_id             = "example-shop-prod"
 region                 = "europe-west1"
 name_prefix            = "fulfillment"
-medusa_backend_url     = "https://shop-admin.example.com"
+medusa_backend_url     = "https://shop-backend.example.com"
 zeebe_client_id        = "example-client-id"
 camunda_cluster_id     = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 camunda_cluster_region = "bru-2"
 worker_image_tag       = "2026.11.28-1"
-smtp_host              = "smtp.example.com"
-smtp_from              = "orders@example.com"
-smtp_username          = "orders@example.com"
 secret_versions = {
   ORDER_WEBHOOK_SECRET = "2"
+  MEDUSA_WORKER_SECRET = "3"
 }

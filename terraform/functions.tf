@@ -69,7 +69,7 @@ resource "google_cloudfunctions2_function" "status" {
   project     = var.project_id
   name        = local.function_names.status
   location    = var.region
-  description = "Receives signed workflow status updates from the worker and writes them into the order's metadata in Medusa."
+  description = "Receives signed workflow status updates from the worker and records them through the plugin's signed status route in Medusa."
 
   build_config {
     runtime           = "python312"

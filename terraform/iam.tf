@@ -5,7 +5,7 @@ resource "google_service_account" "webhook" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-webhook"
   display_name = "order_webhook function"
-  description  = "Runtime identity of the order_webhook function: reads its secrets, calls Medusa and Zeebe."
+  description  = "Runtime identity of the order_webhook function: reads its secrets, publishes to Zeebe; never calls Medusa."
 
   depends_on = [google_project_service.required]
 }
@@ -14,7 +14,7 @@ resource "google_service_account" "status" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-status"
   display_name = "status_update function"
-  description  = "Runtime identity of the status_update function: reads its secrets, writes order metadata in Medusa."
+  description  = "Runtime identity of the status_update function: reads its secrets, calls the plugin's status route in Medusa."
 
   depends_on = [google_project_service.required]
 }
@@ -23,7 +23,7 @@ resource "google_service_account" "worker" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-worker"
   display_name = "Zeebe worker job"
-  description  = "Runtime identity of the worker Cloud Run job: reads its secrets, invokes status_update."
+  description  = "Runtime identity of the worker Cloud Run job: reads its secrets, calls the plugin's view and cancel routes, invokes status_update."
 
   depends_on = [google_project_service.required]
 }

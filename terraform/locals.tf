@@ -9,12 +9,9 @@ locals {
   }
   worker_job_name = "${var.name_prefix}-worker"
 
-  smtp_enabled = var.smtp_host != ""
-
+  # The webhook makes no call to Medusa (the plugin signs the data the process needs into the event), so it
+  # gets no Medusa setting at all.
   webhook_env_candidates = {
-    MEDUSA_BACKEND_URL             = var.medusa_backend_url
-    MEDUSA_TIMEOUT_SECONDS         = tostring(var.medusa_timeout_seconds)
-    MEDUSA_MAX_ATTEMPTS            = tostring(var.medusa_max_attempts)
     ZEEBE_ADDRESS                  = var.zeebe_address
     ZEEBE_CLIENT_ID                = var.zeebe_client_id
     ZEEBE_AUTHORIZATION_SERVER_URL = var.zeebe_authorization_server_url
@@ -67,36 +64,32 @@ locals {
     PAYMENT_RECHECK_INTERVAL         = var.business_policy.payment_recheck_interval == null ? "" : var.business_policy.payment_recheck_interval
     PAYMENT_MAX_WAIT                 = var.business_policy.payment_max_wait == null ? "" : var.business_policy.payment_max_wait
     STOCK_POLICY                     = var.business_policy.stock_policy == null ? "" : var.business_policy.stock_policy
-    NOTIFICATION_VIA_MEDUSA          = var.notification_via_medusa ? "true" : ""
-    # Cloud Run's file system is in memory and per task: the outbox is a debugging aid, SMTP delivers.
-    NOTIFICATION_OUTBOX_DIR = "/tmp/outbox"
-    SMTP_HOST               = var.smtp_host
-    SMTP_PORT               = local.smtp_enabled ? tostring(var.smtp_port) : ""
-    SMTP_FROM               = var.smtp_from
-    SMTP_USERNAME           = var.smtp_username
   }
   worker_env = { for name, value in local.worker_env_candidates : name => value if value != "" }
 
   # Secret settings: environment variable name => Secret Manager secret id. Only references travel
-  # through Terraform; the values are added with gcloud (README).
-  secret_ids_candidates = {
+  # through Terraform; the shop adds the values with gcloud (README, "Secrets"). Each plugin-route secret
+  # (MEDUSA_*_SECRET) and ORDER_WEBHOOK_SECRET is read by one component only: the plugin tells its callers
+  # apart by the secret they sign with.
+  secret_ids = {
     ORDER_WEBHOOK_SECRET = "${var.name_prefix}-order-webhook-secret"
     STATUS_UPDATE_SECRET = "${var.name_prefix}-status-update-secret"
-    MEDUSA_API_KEY       = "${var.name_prefix}-medusa-api-key"
+    MEDUSA_WORKER_SECRET = "${var.name_prefix}-medusa-worker-secret"
+    MEDUSA_STATUS_SECRET = "${var.name_prefix}-medusa-status-secret"
     ZEEBE_CLIENT_SECRET  = "${var.name_prefix}-zeebe-client-secret"
-    SMTP_PASSWORD        = "${var.name_prefix}-smtp-password"
-  }
-  secret_ids = {
-    for name, secret_id in local.secret_ids_candidates : name => secret_id
-    if name != "SMTP_PASSWORD" || var.smtp_username != ""
   }
   secret_versions = { for name in keys(local.secret_ids) : name => lookup(var.secret_versions, name, "1") }
 
-  webhook_secret_env = ["ORDER_WEBHOOK_SECRET", "MEDUSA_API_KEY", "ZEEBE_CLIENT_SECRET"]
-  status_secret_env  = ["STATUS_UPDATE_SECRET", "MEDUSA_API_KEY"]
+  webhook_secret_env = ["ORDER_WEBHOOK_SECRET", "ZEEBE_CLIENT_SECRET"]
+  status_secret_env  = ["STATUS_UPDATE_SECRET", "MEDUSA_STATUS_SECRET"]
+  worker_secret_env  = ["STATUS_UPDATE_SECRET", "MEDUSA_WORKER_SECRET", "ZEEBE_CLIENT_SECRET"]
 
-  worker_secret_env_candidates = ["STATUS_UPDATE_SECRET", "MEDUSA_API_KEY", "ZEEBE_CLIENT_SECRET", "SMTP_PASSWORD"]
-  worker_secret_env            = [for name in local.worker_secret_env_candidates : name if contains(keys(local.secret_ids), name)]
+  # The plugin option in the shop's medusa-config.ts that must hold the same value as each secret.
+  medusa_plugin_options = {
+    webhookSecret = "ORDER_WEBHOOK_SECRET"
+    workerSecret  = "MEDUSA_WORKER_SECRET"
+    statusSecret  = "MEDUSA_STATUS_SECRET"
+  }
 
   worker_image = "${var.region}-docker.pkg.dev/${var.project_id}/${google_artifact_registry_repository.worker.repository_id}/worker${startswith(var.worker_image_tag, "sha256:") ? "@" : ":"}${var.worker_image_tag}"
 }

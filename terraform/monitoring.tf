@@ -223,7 +223,7 @@ resource "google_monitoring_alert_policy" "stalled_orders" {
   severity              = "CRITICAL"
 
   documentation {
-    content   = "Fewer orders reached a terminal status (completed, payment_failed, out_of_stock, failed, canceled) in the last ${var.stalled_order_lookback_minutes} minutes than started in that window up to ${var.stalled_order_minutes} minutes ago. Check the worker job, the engine and the order's workflow_status in Medusa. ${local.alert_documentation}"
+    content   = "Fewer orders reached a terminal status (completed, payment_failed, out_of_stock, cancel_refused, canceled) in the last ${var.stalled_order_lookback_minutes} minutes than started in that window up to ${var.stalled_order_minutes} minutes ago. Check the worker job, the engine and the order's workflow_status in Medusa. ${local.alert_documentation}"
     mime_type = "text/markdown"
   }
 

@@ -23,6 +23,11 @@ output "secret_ids" {
   value       = { for name, secret in google_secret_manager_secret.setting : name => secret.secret_id }
 }
 
+output "medusa_plugin_secrets" {
+  description = "Secret Manager secret id per option of the Medusa plugin: the option must hold the same value as the secret (README, step 6). Ids only, never values."
+  value       = { for option, setting in local.medusa_plugin_options : option => google_secret_manager_secret.setting[setting].secret_id }
+}
+
 output "service_accounts" {
   description = "Service account email per component."
   value = {

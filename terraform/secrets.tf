@@ -1,5 +1,6 @@
 # Secret containers only. No google_secret_manager_secret_version here: a version's value would be
-# stored in the Terraform state in plain text. Add versions with gcloud (README, "Secrets").
+# stored in the Terraform state in plain text. The shop adds versions with gcloud and copies the plugin's
+# secrets into the plugin's options (README, "Secrets").
 resource "google_secret_manager_secret" "setting" {
   for_each = local.secret_ids
 
@@ -17,7 +18,9 @@ resource "google_secret_manager_secret" "setting" {
   depends_on = [google_project_service.required]
 }
 
-# Per-secret read access that matches what each component reads, nothing project-wide.
+# Per-secret read access that matches what each component reads, nothing project-wide. The plugin tells
+# its callers apart by their secrets, so the worker alone reads MEDUSA_WORKER_SECRET and the status
+# function alone MEDUSA_STATUS_SECRET.
 resource "google_secret_manager_secret_iam_member" "webhook" {
   for_each = toset(local.webhook_secret_env)
 

@@ -70,17 +70,17 @@ variable "kms_key_name" {
 # Medusa
 # ---------------------------------------------------------------------------------------------------
 variable "medusa_backend_url" {
-  description = "Base URL of the Medusa v2 backend (MEDUSA_BACKEND_URL), reachable from Google Cloud."
+  description = "Base URL of the Medusa v2 backend (MEDUSA_BACKEND_URL) whose plugin routes the worker and the status function call, reachable from Google Cloud. The order webhook never calls Medusa."
   type        = string
 
   validation {
     condition     = can(regex("^https://[^/\\s]+(/.*)?$", var.medusa_backend_url))
-    error_message = "medusa_backend_url must be an https:// URL: the Admin API key travels in every request."
+    error_message = "medusa_backend_url must be an https:// URL: signed requests and order data travel over it."
   }
 }
 
 variable "medusa_timeout_seconds" {
-  description = "Timeout of one Medusa Admin API request in seconds (MEDUSA_TIMEOUT_SECONDS)."
+  description = "Timeout of one request to the plugin's routes in Medusa, in seconds (MEDUSA_TIMEOUT_SECONDS)."
   type        = number
   default     = 10
 
@@ -91,7 +91,7 @@ variable "medusa_timeout_seconds" {
 }
 
 variable "medusa_max_attempts" {
-  description = "Attempts per Medusa Admin API call on connect errors, timeouts and 5xx (MEDUSA_MAX_ATTEMPTS; 1 = no retry)."
+  description = "Attempts per call to the plugin's routes in Medusa on connect errors, timeouts, 429 and 5xx (MEDUSA_MAX_ATTEMPTS; 1 = no retry)."
   type        = number
   default     = 3
 
@@ -209,9 +209,9 @@ variable "secret_versions" {
   validation {
     condition = alltrue([
       for name in keys(var.secret_versions) :
-      contains(["ORDER_WEBHOOK_SECRET", "STATUS_UPDATE_SECRET", "MEDUSA_API_KEY", "ZEEBE_CLIENT_SECRET", "SMTP_PASSWORD"], name)
+      contains(["ORDER_WEBHOOK_SECRET", "STATUS_UPDATE_SECRET", "MEDUSA_WORKER_SECRET", "MEDUSA_STATUS_SECRET", "ZEEBE_CLIENT_SECRET"], name)
     ])
-    error_message = "secret_versions keys must be among ORDER_WEBHOOK_SECRET, STATUS_UPDATE_SECRET, MEDUSA_API_KEY, ZEEBE_CLIENT_SECRET, SMTP_PASSWORD."
+    error_message = "secret_versions keys must be among ORDER_WEBHOOK_SECRET, STATUS_UPDATE_SECRET, MEDUSA_WORKER_SECRET, MEDUSA_STATUS_SECRET, ZEEBE_CLIENT_SECRET."
   }
 }
 
@@ -495,64 +495,6 @@ variable "scheduler_time_zone" {
   validation {
     condition     = can(regex("^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", var.scheduler_time_zone))
     error_message = "scheduler_time_zone must be a tz database name such as Etc/UTC or Europe/Berlin."
-  }
-}
-
-# ---------------------------------------------------------------------------------------------------
-# Notifications (optional SMTP; without smtp_host the worker writes notifications to its outbox dir)
-# ---------------------------------------------------------------------------------------------------
-variable "smtp_host" {
-  description = "SMTP server for customer notifications (SMTP_HOST). Empty: no mail is sent, notifications are written to the worker's outbox directory (ephemeral on Cloud Run)."
-  type        = string
-  default     = ""
-
-  validation {
-    condition     = var.smtp_host == "" || can(regex("^[A-Za-z0-9.-]+$", var.smtp_host))
-    error_message = "smtp_host must be empty or a host name."
-  }
-}
-
-variable "notification_via_medusa" {
-  description = "Hand customer notifications to Medusa's Notification Module through the plugin (NOTIFICATION_VIA_MEDUSA): the shop's own email provider sends them, at most once per order and template across worker tasks. Needs a notification provider for the email channel in the shop. false: SMTP (smtp_host), which remembers what it sent per worker task only. Takes precedence over smtp_host."
-  type        = bool
-  default     = true
-
-  validation {
-    condition     = var.notification_via_medusa != null
-    error_message = "notification_via_medusa must be true or false."
-  }
-}
-
-variable "smtp_port" {
-  description = "SMTP port (SMTP_PORT)."
-  type        = number
-  default     = 587
-
-  validation {
-    condition     = var.smtp_port >= 1 && var.smtp_port <= 65535
-    error_message = "smtp_port must be a TCP port."
-  }
-}
-
-variable "smtp_from" {
-  description = "Sender address of notifications (SMTP_FROM)."
-  type        = string
-  default     = ""
-
-  validation {
-    condition     = var.smtp_from == "" || can(regex("^[^@\\s]+@[^@\\s]+$", var.smtp_from))
-    error_message = "smtp_from must be empty or an email address."
-  }
-}
-
-variable "smtp_username" {
-  description = "SMTP user (SMTP_USERNAME). When set, the SMTP_PASSWORD secret is created and given to the worker."
-  type        = string
-  default     = ""
-
-  validation {
-    condition     = can(regex("^[^\\s]*$", var.smtp_username))
-    error_message = "smtp_username must not contain spaces."
   }
 }
 

@@ -52,14 +52,6 @@ resource "google_cloud_run_v2_job" "worker" {
 
   lifecycle {
     precondition {
-      condition     = var.smtp_host == "" || var.smtp_from != ""
-      error_message = "smtp_from is required with smtp_host."
-    }
-    precondition {
-      condition     = var.smtp_username == "" || var.smtp_host != ""
-      error_message = "smtp_username is set but smtp_host is empty: the worker would never use the SMTP password."
-    }
-    precondition {
       condition     = var.worker_task_timeout_seconds - var.worker_shutdown_margin_seconds >= 300
       error_message = "worker_task_timeout_seconds minus worker_shutdown_margin_seconds must leave the worker at least 300 s to run."
     }

@@ -1,10 +1,10 @@
 """Monitoring in terraform/monitoring.tf watches what the code really logs, and pages where it should.
 
-The code runs (both functions with Medusa mocked by respx and a fake engine, the worker's job-failure
-handler), its JSON log lines are collected, and every log-based metric's filter is evaluated against them
-with a small evaluator for the part of the Cloud Logging query language the filters use (`AND` of
-`field="value"`, `field=value` and `field=("a" OR "b")`). Each metric must match the lines meant for it and
-no other, and every label it extracts must be present in those lines.
+The code runs (the order webhook with a fake engine, the status function with the plugin's status route
+mocked by respx, the worker's job-failure handler), its JSON log lines are collected, and every log-based
+metric's filter is evaluated against them with a small evaluator for the part of the Cloud Logging query
+language the filters use (`AND` of `field="value"`, `field=value` and `field=("a" OR "b")`). Each metric
+must match the lines meant for it and no other, and every label it extracts must be present in those lines.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ import pytest
 import respx
 from pyzeebe import Job
 
-from fulfillment.intake import Publication
+from fulfillment.intake import EngineUnavailable, Publication
 from fulfillment.logs import setup_logging
-from fulfillment.medusa import MedusaClient
 from worker_job.tasks import TaskLimits, exception_handler
 
 from .paths import REPO_ROOT
@@ -39,6 +38,7 @@ STATUS_SERVICE: Final = f"{PREFIX}-status-update"
 WORKER_JOB: Final = f"{PREFIX}-worker"
 MEDUSA_URL: Final = "http://medusa.test"
 ORDER_ID: Final = "order_01JMONITORING0000000000001"
+ENGINE_DOWN_ORDER_ID: Final = "order_01JMONITORING0000000000002"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -59,20 +59,25 @@ class FakeEngine:
         self.seen: set[str] = set()
 
     def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication:
+        if order_id == ENGINE_DOWN_ORDER_ID:
+            raise EngineUnavailable("gateway unreachable")
         if order_id in self.seen:
             return "duplicate"
         self.seen.add(order_id)
         return "started"
 
+    def publish_order_canceled(self, order_id: str) -> Publication:
+        return self.publish_order_placed(f"{order_id}.canceled", {})
 
-def load(name: str, monkeypatch: pytest.MonkeyPatch, secret: str, stream: io.StringIO) -> types.ModuleType:
-    from unit.helpers import API_KEY, load_function  # the unit tier's way to import a function
 
-    monkeypatch.setenv("MEDUSA_BACKEND_URL", MEDUSA_URL)
-    monkeypatch.setenv("MEDUSA_API_KEY", API_KEY)
-    monkeypatch.setenv("ORDER_WEBHOOK_SECRET" if name == "order_webhook" else "STATUS_UPDATE_SECRET", secret)
+def load(
+    name: str, monkeypatch: pytest.MonkeyPatch, settings: Mapping[str, str], stream: io.StringIO
+) -> types.ModuleType:
+    from unit.helpers import load_function  # the unit tier's way to import a function
+
+    for setting, value in settings.items():
+        monkeypatch.setenv(setting, value)
     module = load_function(name)
-    monkeypatch.setattr(module, "MEDUSA", MedusaClient(MEDUSA_URL, API_KEY, max_attempts=1))
     setup_logging(name.replace("_", "-"), stream=stream)
     return module
 
@@ -81,24 +86,37 @@ def lines(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
 
 
+def placed(order_id: str) -> dict[str, Any]:
+    """An order.placed event as the plugin signs it (docs/contracts.md): the webhook never asks Medusa."""
+    data = {
+        "id": order_id,
+        "display_id": 7,
+        "currency_code": "eur",
+        "total": 42.5,
+        "created_at": "2026-11-28T08:00:00.000Z",
+        "workflow_status": None,
+    }
+    return {"type": "order.placed", "timestamp": "2026-11-28T08:00:01.000Z", "data": data}
+
+
 def webhook_lines(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    from unit.helpers import call_function, new_webhook_secret, order_json, signed
+    from unit.helpers import call_function, new_webhook_secret, signed
 
     stream = io.StringIO()
     secret = new_webhook_secret()
-    module = load("order_webhook", monkeypatch, secret, stream)
+    module = load("order_webhook", monkeypatch, {"ORDER_WEBHOOK_SECRET": secret}, stream)
     monkeypatch.setattr(module, "ENGINE", FakeEngine())
-    event = {"type": "order.placed", "data": {"id": ORDER_ID}}
-    with respx.mock(base_url=MEDUSA_URL) as medusa:
-        route = medusa.get(f"/admin/orders/{ORDER_ID}")
-        route.respond(json={"order": order_json(ORDER_ID)})
-        for payload in (event, event, {"type": "customer.created", "data": {}}):
-            body, headers = signed(secret, payload)
-            call_function(module.order_webhook, body, headers=headers)
-        call_function(module.order_webhook, b"{}", headers={"webhook-id": "x"})  # unsigned: 401
-        route.respond(503, json={"message": "down"})
-        body, headers = signed(secret, event)
-        call_function(module.order_webhook, body, headers=headers)  # Medusa down: 503
+    # started, duplicate, ignored, then an engine outage: 503
+    events = (
+        placed(ORDER_ID),
+        placed(ORDER_ID),
+        {"type": "customer.created", "data": {}},
+        placed(ENGINE_DOWN_ORDER_ID),
+    )
+    for payload in events:
+        body, headers = signed(secret, payload)
+        call_function(module.order_webhook, body, headers=headers)
+    call_function(module.order_webhook, b"{}", headers={"webhook-id": "x"})  # unsigned: 401
     return lines(stream)
 
 
@@ -107,24 +125,36 @@ def status_lines(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
     stream = io.StringIO()
     secret = new_webhook_secret()
-    module = load("status_update", monkeypatch, secret, stream)
+    settings = {
+        "STATUS_UPDATE_SECRET": secret,
+        "MEDUSA_BACKEND_URL": MEDUSA_URL,
+        "MEDUSA_STATUS_SECRET": new_webhook_secret(),
+        "MEDUSA_MAX_ATTEMPTS": "1",
+    }
+    module = load("status_update", monkeypatch, settings, stream)
     stored: dict[str, Any] = {}
 
     def status_route(request: Any) -> respx.MockResponse:
         # The plugin's compare-and-set: write only over one of the statuses the request may replace.
         sent = json.loads(request.content)
-        applied = stored.get("workflow_status") in sent["replaces"]
+        applied = stored.get("workflow_status") in (sent["replaces"] or [None])
         if applied:
             stored.update(sent["metadata"])
         reason = None if applied else "stale"
         return respx.MockResponse(json={"applied": applied, "reason": reason, "metadata": dict(stored)})
 
+    def report(status: str) -> None:
+        update = {"order_id": ORDER_ID, "process_instance_key": "1", "status": status, "message": status}
+        body, headers = signed(secret, update)
+        call_function(module.status_update, body, headers=headers)
+
     with respx.mock(base_url=MEDUSA_URL) as medusa:
-        medusa.post(f"/admin/fulfillment-workflow/orders/{ORDER_ID}/status").mock(side_effect=status_route)
-        for status in ("started", "completed", "started"):  # the last is refused: stale
-            report = {"order_id": ORDER_ID, "process_instance_key": "1", "status": status, "message": status}
-            body, headers = signed(secret, report)
-            call_function(module.status_update, body, headers=headers)
+        route = medusa.post(f"/fulfillment-workflow/orders/{ORDER_ID}/status")
+        route.mock(side_effect=status_route)
+        for status in ("payment_verified", "completed", "payment_verified"):  # the last is refused: stale
+            report(status)
+        route.mock(return_value=respx.MockResponse(503, json={"message": "down"}))
+        report("completed")  # Medusa down: 503
     return lines(stream)
 
 
@@ -292,9 +322,18 @@ def test_refused_requests_name_the_status_and_the_error(
     terraform_config: TerraformConfig, entries: list[LogEntry]
 ) -> None:
     found = matched(terraform_config, "refused_requests", entries)
-    assert sorted(zip(values_of(found, "http_status"), values_of(found, "error"), strict=True)) == [
-        ("401", "invalid_signature"),
-        ("503", "medusa_unavailable"),
+    refused = [
+        (
+            entry.resource["labels"]["service_name"],
+            _as_text(entry.payload["http_status"]),
+            entry.payload["error"],
+        )
+        for entry in found
+    ]
+    assert sorted(refused) == [
+        (WEBHOOK_SERVICE, "401", "invalid_signature"),
+        (WEBHOOK_SERVICE, "503", "engine_unavailable"),
+        (STATUS_SERVICE, "503", "medusa_unavailable"),
     ]
 
 
@@ -306,9 +345,9 @@ def test_status_updates_tell_applied_refused_and_terminal(
         (e.payload["status"], e.payload["applied"], e.payload["reason"], e.payload["terminal"]) for e in found
     ]
     assert seen == [
-        ("started", True, "", False),
+        ("payment_verified", True, "", False),
         ("completed", True, "", True),
-        ("started", False, "stale", False),
+        ("payment_verified", False, "stale", False),
     ]
 
 

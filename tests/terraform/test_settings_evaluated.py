@@ -38,24 +38,39 @@ SETTINGS_CLASSES: Mapping[str, type[BaseSettings]] = {
     "status": StatusSettings,
     "worker": WorkerJobSettings,
 }
-WHSEC = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+
+
+def whsec(seed: bytes) -> str:
+    return "whsec_" + base64.b64encode(seed * 32).decode()
+
+
 SECRET_VALUES = {
-    "ORDER_WEBHOOK_SECRET": WHSEC,
-    "STATUS_UPDATE_SECRET": WHSEC,
-    "MEDUSA_API_KEY": "sk_evaluated_settings_test",
+    "ORDER_WEBHOOK_SECRET": whsec(b"o"),
+    "STATUS_UPDATE_SECRET": whsec(b"u"),
+    "MEDUSA_WORKER_SECRET": whsec(b"w"),
+    "MEDUSA_STATUS_SECRET": whsec(b"s"),
     "ZEEBE_CLIENT_SECRET": "zeebe-client-secret",
-    "SMTP_PASSWORD": "smtp-password",
 }
-SETTING_PREFIXES = ("MEDUSA_", "ZEEBE_", "CAMUNDA_", "ORDER_", "STATUS_", "WORKER_", "SMTP_", "NOTIFICATION_")
-SELF_MANAGED_WITHOUT_SMTP = (
+# Cleared before each load, so only what Terraform gives a component reaches its settings.
+SETTING_PREFIXES = (
+    "MEDUSA_",
+    "ZEEBE_",
+    "CAMUNDA_",
+    "ORDER_",
+    "STATUS_",
+    "WORKER_",
+    "PAYMENT_",
+    "STOCK_",
+    "SMTP_",
+    "NOTIFICATION_",
+)
+MEDUSA_URL = "https://shop-backend.example.com"  # ci.tfvars
+SELF_MANAGED = (
     "camunda_cluster_id=",
     "camunda_cluster_region=",
     "zeebe_address=zeebe.shop.example:443",
     "zeebe_authorization_server_url=https://login.shop.example/oauth/token",
     "zeebe_token_audience=zeebe-api",
-    "smtp_host=",
-    "smtp_from=",
-    "smtp_username=",
     'worker_tuning={poll_timeout_seconds=4, name="fulfillment-worker"}',
 )
 
@@ -91,13 +106,13 @@ def evaluate(module: ProviderFreeModule, *assignments: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def saas_with_smtp(module: ProviderFreeModule) -> dict[str, Any]:
+def saas(module: ProviderFreeModule) -> dict[str, Any]:
     return evaluate(module)
 
 
 @pytest.fixture(scope="module")
-def self_managed_without_smtp(module: ProviderFreeModule) -> dict[str, Any]:
-    return evaluate(module, *SELF_MANAGED_WITHOUT_SMTP)
+def self_managed(module: ProviderFreeModule) -> dict[str, Any]:
+    return evaluate(module, *SELF_MANAGED)
 
 
 @pytest.fixture
@@ -119,65 +134,81 @@ def load(component: str, evaluated: Mapping[str, Any], monkeypatch: pytest.Monke
 
 @pytest.mark.parametrize("component", EVALUATED)
 def test_saas_deployment_settings_load(
-    saas_with_smtp: dict[str, Any], clean_env: pytest.MonkeyPatch, component: str
+    saas: dict[str, Any], clean_env: pytest.MonkeyPatch, component: str
 ) -> None:
-    settings = load(component, saas_with_smtp, clean_env)
-    assert settings.medusa_backend_url == "https://shop-admin.example.com"
+    settings = load(component, saas, clean_env)
     if component != "status":
         assert settings.engine_mode == "saas"
 
 
 @pytest.mark.parametrize("component", EVALUATED)
 def test_self_managed_deployment_settings_load(
-    self_managed_without_smtp: dict[str, Any], clean_env: pytest.MonkeyPatch, component: str
+    self_managed: dict[str, Any], clean_env: pytest.MonkeyPatch, component: str
 ) -> None:
-    settings = load(component, self_managed_without_smtp, clean_env)
+    settings = load(component, self_managed, clean_env)
     if component != "status":
         assert settings.engine_mode == "oauth"
         assert settings.zeebe_address == "zeebe.shop.example:443"
 
 
-def test_worker_gets_its_cloud_settings(
-    saas_with_smtp: dict[str, Any], clean_env: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("component", "secret"), [("status", "MEDUSA_STATUS_SECRET"), ("worker", "MEDUSA_WORKER_SECRET")]
+)
+def test_the_components_that_call_the_plugin_get_medusa_and_their_own_secret(
+    saas: dict[str, Any], clean_env: pytest.MonkeyPatch, component: str, secret: str
 ) -> None:
-    worker = saas_with_smtp["worker_env"]
+    medusa_settings = {name for name in saas[f"{component}_env"] if name.startswith("MEDUSA_")}
+    assert medusa_settings == {"MEDUSA_BACKEND_URL", "MEDUSA_TIMEOUT_SECONDS", "MEDUSA_MAX_ATTEMPTS"}
+    assert [name for name in saas[f"{component}_secret_env"] if name.startswith("MEDUSA_")] == [secret]
+    settings = load(component, saas, clean_env)
+    assert settings.medusa_backend_url == MEDUSA_URL
+    assert getattr(settings, secret.lower()).get_secret_value() == SECRET_VALUES[secret]
+
+
+def test_the_webhook_gets_no_medusa_setting(saas: dict[str, Any], self_managed: dict[str, Any]) -> None:
+    for evaluated in (saas, self_managed):
+        given = [*evaluated["webhook_env"], *evaluated["webhook_secret_env"]]
+        assert [name for name in given if name.startswith("MEDUSA_")] == []
+
+
+def test_worker_gets_its_cloud_settings(saas: dict[str, Any], clean_env: pytest.MonkeyPatch) -> None:
+    worker = saas["worker_env"]
     assert worker["STATUS_UPDATE_URL"] == STUB_URL.format("google_cloudfunctions2_function", "status")
     assert worker["STATUS_UPDATE_USE_ID_TOKEN"] == "true"
     assert worker["WORKER_MAX_RUNTIME_SECONDS"] == "3780"  # default task timeout 3900 s minus 120 s
-    settings = load("worker", saas_with_smtp, clean_env)
+    settings = load("worker", saas, clean_env)
     assert settings.status_update_use_id_token is True
-    assert settings.smtp_host == "smtp.example.com"
-    assert settings.smtp_password.get_secret_value() == SECRET_VALUES["SMTP_PASSWORD"]
 
 
-def test_unset_options_are_left_out_not_empty(
-    saas_with_smtp: dict[str, Any], self_managed_without_smtp: dict[str, Any]
-) -> None:
-    for evaluated in (saas_with_smtp, self_managed_without_smtp):
+def test_the_worker_has_no_mail_relay(saas: dict[str, Any], self_managed: dict[str, Any]) -> None:
+    """Mail goes with the status write through the plugin to Medusa's Notification Module."""
+    for evaluated in (saas, self_managed):
+        given = [*evaluated["worker_env"], *evaluated["worker_secret_env"]]
+        assert [name for name in given if name.startswith(("SMTP_", "NOTIFICATION_"))] == []
+
+
+def test_unset_options_are_left_out_not_empty(saas: dict[str, Any], self_managed: dict[str, Any]) -> None:
+    for evaluated in (saas, self_managed):
         for component in EVALUATED:
             assert "" not in evaluated[f"{component}_env"].values()
-    assert "ZEEBE_ADDRESS" not in saas_with_smtp["webhook_env"]
-    assert "CAMUNDA_CLUSTER_ID" not in self_managed_without_smtp["worker_env"]
-    assert "WORKER_POLL_TIMEOUT_SECONDS" not in saas_with_smtp["worker_env"]
-    assert self_managed_without_smtp["worker_env"]["WORKER_POLL_TIMEOUT_SECONDS"] == "4"
+    assert "ZEEBE_ADDRESS" not in saas["webhook_env"]
+    assert "CAMUNDA_CLUSTER_ID" not in self_managed["worker_env"]
+    assert "WORKER_POLL_TIMEOUT_SECONDS" not in saas["worker_env"]
+    assert self_managed["worker_env"]["WORKER_POLL_TIMEOUT_SECONDS"] == "4"
 
 
-def test_smtp_password_exists_only_with_an_smtp_user(
-    saas_with_smtp: dict[str, Any], self_managed_without_smtp: dict[str, Any]
-) -> None:
-    assert "SMTP_PASSWORD" in saas_with_smtp["secret_ids"]
-    assert "SMTP_PASSWORD" in saas_with_smtp["worker_secret_env"]
-    assert "SMTP_PASSWORD" not in self_managed_without_smtp["secret_ids"]
-    assert "SMTP_PASSWORD" not in self_managed_without_smtp["worker_secret_env"]
-    assert "SMTP_HOST" not in self_managed_without_smtp["worker_env"]
-
-
-def test_secret_versions_are_pinned_per_setting(saas_with_smtp: dict[str, Any]) -> None:
-    assert saas_with_smtp["secret_versions"] == {
-        "ORDER_WEBHOOK_SECRET": "2",  # ci.tfvars raises it, as a rotation would
+def test_secret_versions_are_pinned_per_setting(saas: dict[str, Any]) -> None:
+    assert saas["secret_versions"] == {
+        "ORDER_WEBHOOK_SECRET": "2",  # ci.tfvars raises these two, as a rotation would
+        "MEDUSA_WORKER_SECRET": "3",
         "STATUS_UPDATE_SECRET": "1",
-        "MEDUSA_API_KEY": "1",
+        "MEDUSA_STATUS_SECRET": "1",
         "ZEEBE_CLIENT_SECRET": "1",
-        "SMTP_PASSWORD": "1",
     }
-    assert saas_with_smtp["secret_ids"]["MEDUSA_API_KEY"] == "fulfillment-medusa-api-key"
+    assert saas["secret_ids"] == {
+        "ORDER_WEBHOOK_SECRET": "fulfillment-order-webhook-secret",
+        "STATUS_UPDATE_SECRET": "fulfillment-status-update-secret",
+        "MEDUSA_WORKER_SECRET": "fulfillment-medusa-worker-secret",
+        "MEDUSA_STATUS_SECRET": "fulfillment-medusa-status-secret",
+        "ZEEBE_CLIENT_SECRET": "fulfillment-zeebe-client-secret",
+    }

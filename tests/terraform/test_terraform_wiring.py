@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import pytest
 
 from . import wiring
-from .paths import FUNCTIONS_DIR
+from .paths import FUNCTIONS_DIR, TERRAFORM_DIR
 from .wiring import WORKER, SettingsSpec, TerraformConfig
 
 
@@ -35,28 +35,67 @@ def test_components_are_the_two_functions_and_the_worker(terraform_config: Terra
     assert {component.service_account for component in found.values()} == {"webhook", "status", "worker"}
 
 
+# The secrets table of terraform/README.md ("3. Add the secret values"): secret => the service accounts
+# that may read it.
+SECRET_READERS = {
+    "ORDER_WEBHOOK_SECRET": {"webhook"},
+    "MEDUSA_WORKER_SECRET": {"worker"},
+    "MEDUSA_STATUS_SECRET": {"status"},
+    "STATUS_UPDATE_SECRET": {"worker", "status"},
+    "ZEEBE_CLIENT_SECRET": {"webhook", "worker"},
+}
+PLUGIN_OPTIONS = {
+    "webhookSecret": "ORDER_WEBHOOK_SECRET",
+    "workerSecret": "MEDUSA_WORKER_SECRET",
+    "statusSecret": "MEDUSA_STATUS_SECRET",
+}
+
+
 def test_secret_settings_per_component_match_the_plan(terraform_config: TerraformConfig) -> None:
-    """The accessor grants as the deployment guide documents them (README, "Secrets")."""
+    """The secrets each component gets, as the deployment guide documents them (README, step 3)."""
     found = wiring.components(terraform_config)
-    assert found["order_webhook"].secret_env == {
-        "ORDER_WEBHOOK_SECRET",
-        "MEDUSA_API_KEY",
-        "ZEEBE_CLIENT_SECRET",
-    }
-    assert found["status_update"].secret_env == {"STATUS_UPDATE_SECRET", "MEDUSA_API_KEY"}
-    assert found[WORKER].secret_env == {
-        "STATUS_UPDATE_SECRET",
-        "MEDUSA_API_KEY",
-        "ZEEBE_CLIENT_SECRET",
-        "SMTP_PASSWORD",
-    }
+    assert found["order_webhook"].secret_env == {"ORDER_WEBHOOK_SECRET", "ZEEBE_CLIENT_SECRET"}
+    assert found["status_update"].secret_env == {"STATUS_UPDATE_SECRET", "MEDUSA_STATUS_SECRET"}
+    assert found[WORKER].secret_env == {"STATUS_UPDATE_SECRET", "MEDUSA_WORKER_SECRET", "ZEEBE_CLIENT_SECRET"}
+
+
+def test_each_secret_is_readable_by_its_consumers_only(terraform_config: TerraformConfig) -> None:
+    assert set(terraform_config.locals["secret_ids"]) == set(SECRET_READERS)
+    assert wiring.secret_readers(terraform_config) == SECRET_READERS
+
+
+def test_no_medusa_admin_key_in_terraform(terraform_config: TerraformConfig) -> None:
+    """Neither the config nor its guide holds, names or asks for a Medusa secret API key."""
+    assert wiring.check_no_medusa_admin_key(terraform_config) == []
+    assert "MEDUSA_API_KEY" not in terraform_config.locals["secret_ids"]
+    for component in wiring.components(terraform_config).values():
+        assert "MEDUSA_API_KEY" not in component.plain_env | component.secret_env, component.name
+
+
+def test_the_webhook_gets_no_medusa_setting(terraform_config: TerraformConfig) -> None:
+    assert wiring.check_webhook_has_no_medusa_setting(terraform_config) == []
+    found = wiring.components(terraform_config)
+    for component in ("status_update", WORKER):
+        assert "MEDUSA_BACKEND_URL" in found[component].plain_env, component
+
+
+def test_each_plugin_option_is_tied_to_its_secret(terraform_config: TerraformConfig) -> None:
+    """The output medusa_plugin_secrets and the README's secrets table pair each option with its secret."""
+    assert terraform_config.locals["medusa_plugin_options"] == PLUGIN_OPTIONS
+    output = (TERRAFORM_DIR / "outputs.tf").read_text(encoding="utf-8")
+    assert "local.medusa_plugin_options" in output
+    readme_rows = [
+        line for line in terraform_config.documents["README.md"].splitlines() if line.startswith("|")
+    ]
+    for option, setting in PLUGIN_OPTIONS.items():
+        assert any(f"(`{setting}`)" in row and f"`{option}`" in row for row in readme_rows), option
 
 
 def test_settings_specs_see_the_secrets(settings_specs: Mapping[str, SettingsSpec]) -> None:
     """Guards the derivation itself: SecretStr settings are recognised as secrets."""
-    assert {"ORDER_WEBHOOK_SECRET", "MEDUSA_API_KEY", "ZEEBE_CLIENT_SECRET"} <= settings_specs[
-        "order_webhook"
-    ].secret_names
+    assert {"ORDER_WEBHOOK_SECRET", "ZEEBE_CLIENT_SECRET"} <= settings_specs["order_webhook"].secret_names
+    assert "MEDUSA_STATUS_SECRET" in settings_specs["status_update"].secret_names
+    assert "MEDUSA_WORKER_SECRET" in settings_specs[WORKER].secret_names
     assert "MEDUSA_BACKEND_URL" in settings_specs["status_update"].required
     assert "MEDUSA_BACKEND_URL" not in settings_specs["status_update"].secret_names
 

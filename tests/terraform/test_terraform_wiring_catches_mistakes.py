@@ -69,12 +69,12 @@ PLAINTEXT_SECRET_ENV = replace(
 
 SECRET_VERSION_IN_STATE = add_file(
     """
-resource "google_secret_manager_secret_version" "medusa_api_key" {
-  secret      = google_secret_manager_secret.setting["MEDUSA_API_KEY"].id
-  secret_data = var.medusa_api_key
+resource "google_secret_manager_secret_version" "medusa_worker_secret" {
+  secret      = google_secret_manager_secret.setting["MEDUSA_WORKER_SECRET"].id
+  secret_data = var.medusa_worker_secret
 }
 
-variable "medusa_api_key" {
+variable "medusa_worker_secret" {
   type      = string
   sensitive = true
 }
@@ -107,8 +107,8 @@ def test_plaintext_secret_env_var_is_caught(
 def test_secret_version_with_a_value_is_caught(tmp_path: Path) -> None:
     config = broken_copy(tmp_path, SECRET_VERSION_IN_STATE)
     problems = wiring.check_no_secret_values(config)
-    assert any("google_secret_manager_secret_version.medusa_api_key" in problem for problem in problems)
-    assert any("variable medusa_api_key" in problem for problem in problems)
+    assert any("google_secret_manager_secret_version.medusa_worker_secret" in problem for problem in problems)
+    assert any("variable medusa_worker_secret" in problem for problem in problems)
 
 
 def test_grant_on_a_secret_the_component_does_not_read_is_caught(tmp_path: Path) -> None:
@@ -120,7 +120,10 @@ def test_grant_on_a_secret_the_component_does_not_read_is_caught(tmp_path: Path)
         "service account status may read" in problem and "ORDER_WEBHOOK_SECRET" in problem
         for problem in problems
     )
-    assert any("service account status reads ['STATUS_UPDATE_SECRET']" in problem for problem in problems)
+    assert any(
+        "service account status reads ['MEDUSA_STATUS_SECRET', 'STATUS_UPDATE_SECRET']" in problem
+        for problem in problems
+    )
 
 
 def test_missing_setting_is_caught(tmp_path: Path, settings_specs: Mapping[str, SettingsSpec]) -> None:
@@ -289,7 +292,9 @@ def test_secret_env_reading_another_setting_is_caught(tmp_path: Path) -> None:
     swapped = "google_secret_manager_secret.setting[secret_environment_variables.value].secret_id"
     config = broken_copy(
         tmp_path,
-        replace("functions.tf", swapped, 'google_secret_manager_secret.setting["MEDUSA_API_KEY"].secret_id'),
+        replace(
+            "functions.tf", swapped, 'google_secret_manager_secret.setting["MEDUSA_STATUS_SECRET"].secret_id'
+        ),
     )
     problems = wiring.check_secret_references(config)
     assert any("webhook: secret_environment_variables.value reads secret" in problem for problem in problems)
@@ -316,3 +321,83 @@ def test_threads_that_do_not_follow_the_concurrency_are_caught(tmp_path: Path) -
     )
     problems = wiring.check_threads_match_concurrency(config)
     assert any("google_cloudfunctions2_function.status: THREADS" in problem for problem in problems)
+
+
+@pytest.mark.parametrize(
+    ("breaker", "where"),
+    [
+        (
+            replace(
+                "locals.tf",
+                "    ZEEBE_CLIENT_SECRET  = ",
+                '    MEDUSA_API_KEY       = "${var.name_prefix}-medusa-api-key"\n    ZEEBE_CLIENT_SECRET  = ',
+            ),
+            "locals.tf:",
+        ),
+        (add_file('variable "medusa_admin_token" {\n  default = "sk_0123456789abcdef"\n}\n'), "broken.tf:"),
+        (
+            replace(
+                "README.md",
+                "## Troubleshooting",
+                "## Troubleshooting\n\nSet MEDUSA_API_KEY to the shop's key.\n",
+            ),
+            "README.md:",
+        ),
+    ],
+    ids=["secret-in-config", "key-literal", "key-in-guide"],
+)
+def test_a_medusa_admin_key_brought_back_is_caught(tmp_path: Path, breaker: Breaker, where: str) -> None:
+    problems = wiring.check_no_medusa_admin_key(broken_copy(tmp_path, breaker))
+    assert problems
+    assert all(problem.startswith(where) for problem in problems), problems
+
+
+def test_a_plugin_secret_shared_by_two_components_is_caught(tmp_path: Path) -> None:
+    """Granted and wired consistently, so the per-component checks pass; the status function could still
+    sign cancels as the worker."""
+    config = broken_copy(
+        tmp_path,
+        replace(
+            "locals.tf",
+            'status_secret_env  = ["STATUS_UPDATE_SECRET", "MEDUSA_STATUS_SECRET"]',
+            'status_secret_env  = ["STATUS_UPDATE_SECRET", "MEDUSA_STATUS_SECRET", "MEDUSA_WORKER_SECRET"]',
+        ),
+    )
+    assert wiring.check_secret_access(config) == []
+    assert wiring.check_one_reader_per_party_secret(config) == [
+        "MEDUSA_WORKER_SECRET must be readable by worker_job's service account alone, "
+        "readers: ['status', 'worker']"
+    ]
+
+
+def test_a_webhook_reading_the_status_secret_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path,
+        replace(
+            "locals.tf",
+            'webhook_secret_env = ["ORDER_WEBHOOK_SECRET", "ZEEBE_CLIENT_SECRET"]',
+            'webhook_secret_env = ["ORDER_WEBHOOK_SECRET", "ZEEBE_CLIENT_SECRET", "MEDUSA_STATUS_SECRET"]',
+        ),
+    )
+    assert any("MEDUSA_STATUS_SECRET" in p for p in wiring.check_one_reader_per_party_secret(config))
+    problems = wiring.check_webhook_has_no_medusa_setting(config)
+    assert problems == [
+        "google_cloudfunctions2_function.webhook: "
+        "gets MEDUSA_STATUS_SECRET, but the order webhook never calls Medusa"
+    ]
+
+
+def test_a_medusa_url_on_the_webhook_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path,
+        replace(
+            "locals.tf",
+            "webhook_env_candidates = {",
+            "webhook_env_candidates = {\n    MEDUSA_BACKEND_URL = var.medusa_backend_url",
+        ),
+    )
+    problems = wiring.check_webhook_has_no_medusa_setting(config)
+    assert problems == [
+        "google_cloudfunctions2_function.webhook: "
+        "gets MEDUSA_BACKEND_URL, but the order webhook never calls Medusa"
+    ]

@@ -49,8 +49,25 @@ SECRET_ACCESSOR: Final = "roles/secretmanager.secretAccessor"
 INGRESS_VALUES: Final = frozenset({"ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"})
 # Settings that hold credentials even where their type does not say so.
 KNOWN_SECRET_SETTINGS: Final = frozenset(
-    {"ORDER_WEBHOOK_SECRET", "STATUS_UPDATE_SECRET", "MEDUSA_API_KEY", "ZEEBE_CLIENT_SECRET", "SMTP_PASSWORD"}
+    {
+        "ORDER_WEBHOOK_SECRET",
+        "STATUS_UPDATE_SECRET",
+        "MEDUSA_WORKER_SECRET",
+        "MEDUSA_STATUS_SECRET",
+        "ZEEBE_CLIENT_SECRET",
+    }
 )
+# Secrets that stand for one party: the plugin tells its callers apart by the secret a request is signed
+# with, and the order webhook trusts events signed with its secret as the plugin's. Each may be read by its
+# component alone (docs/contracts.md, "Plugin routes the cloud side calls").
+ONE_READER_SECRETS: Final = {
+    "ORDER_WEBHOOK_SECRET": PUBLIC_ENTRY_POINT,
+    "MEDUSA_WORKER_SECRET": WORKER,
+    "MEDUSA_STATUS_SECRET": "status_update",
+}
+# A Medusa admin credential in any form: a secret API key (sk_...) or a setting, secret or variable for one.
+# The cloud side calls only the plugin's signed routes, so none belongs anywhere in terraform/.
+ADMIN_KEY_MARKS: Final = (re.compile(r"\bsk_", re.I), re.compile(r"api[-_]key", re.I))
 # Settings the function server reads, not our settings classes: functions-framework runs THREADS threads.
 FUNCTION_SERVER_SETTINGS: Final = frozenset({"THREADS"})
 SECRET_LITERALS: Final = (
@@ -75,7 +92,8 @@ class UnresolvableError(ValueError):
 # ---------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TerraformConfig:
-    texts: Mapping[str, str]
+    texts: Mapping[str, str]  # the .tf and .tfvars files
+    documents: Mapping[str, str]  # every other file in the directory: README.md, the Cloud Build config
     resources: Mapping[str, Mapping[str, Body]]
     data: Mapping[str, Mapping[str, Body]]
     locals: Mapping[str, Any]
@@ -94,6 +112,11 @@ class TerraformConfig:
 
 def parse_config(directory: Path) -> TerraformConfig:
     texts: dict[str, str] = {}
+    documents = {
+        path.name: path.read_text(encoding="utf-8")
+        for path in sorted(directory.iterdir())
+        if path.is_file() and not path.name.startswith(".") and path.suffix not in (".tf", ".tfvars")
+    }
     resources: dict[str, dict[str, Body]] = {}
     data: dict[str, dict[str, Body]] = {}
     locals_: dict[str, Any] = {}
@@ -109,7 +132,7 @@ def parse_config(directory: Path) -> TerraformConfig:
             locals_.update(block)
         for block in parsed.get("variable", []):
             variables.update(block)
-    return TerraformConfig(texts, resources, data, locals_, variables)
+    return TerraformConfig(texts, documents, resources, data, locals_, variables)
 
 
 @functools.lru_cache(maxsize=256)
@@ -398,6 +421,36 @@ def check_secret_access(config: TerraformConfig) -> Problems:
     return problems
 
 
+def secret_readers(config: TerraformConfig) -> dict[str, set[str]]:
+    """Secret setting -> the service accounts with an accessor grant on it."""
+    readers: dict[str, set[str]] = {}
+    for account, secrets in _secret_grants(config, []).items():
+        for secret in secrets:
+            readers.setdefault(secret, set()).add(account)
+    return readers
+
+
+def check_one_reader_per_party_secret(config: TerraformConfig) -> Problems:
+    """The plugin's secrets and the webhook's are readable by their one component only (ONE_READER_SECRETS):
+    a second reader could sign as that party, e.g. the status function cancelling orders as the worker."""
+    try:
+        readers = secret_readers(config)
+        found = components(config)
+    except UnresolvableError as exc:
+        return [f"secret readers: {exc}"]
+    problems: Problems = []
+    for secret, component_name in ONE_READER_SECRETS.items():
+        component = found.get(component_name)
+        expected = {component.service_account} if component and component.service_account else set()
+        actual = readers.get(secret, set())
+        if not expected or actual != expected:
+            problems.append(
+                f"{secret} must be readable by {component_name}'s service account alone, "
+                f"readers: {sorted(actual)}"
+            )
+    return problems
+
+
 def _roles_in(body: Body) -> str:
     """Roles inside policy documents (bindings blocks), flattened for a substring test."""
     return " ".join(str(binding.get("role", "")) for binding in body.get("binding", []))
@@ -618,6 +671,31 @@ def check_no_secret_values(config: TerraformConfig) -> Problems:
     return problems
 
 
+def check_no_medusa_admin_key(config: TerraformConfig) -> Problems:
+    """No Medusa admin credential anywhere in terraform/, in the config or its documents (ADMIN_KEY_MARKS)."""
+    problems: Problems = []
+    for file_name, text in sorted({**config.texts, **config.documents}.items()):
+        for number, line in enumerate(text.splitlines(), start=1):
+            for pattern in ADMIN_KEY_MARKS:
+                for match in pattern.finditer(line):
+                    problems.append(
+                        f"{file_name}:{number}: {match.group(0)!r}: the cloud side holds no Medusa API key"
+                    )
+    return problems
+
+
+def check_webhook_has_no_medusa_setting(config: TerraformConfig) -> Problems:
+    """The order webhook makes no call to Medusa: the plugin signs what the process needs into the event."""
+    webhook = components(config).get(PUBLIC_ENTRY_POINT)
+    if webhook is None:
+        return ["the order webhook function is missing"]
+    return [
+        f"{webhook.address}: gets {name}, but the order webhook never calls Medusa"
+        for name in sorted(webhook.plain_env | webhook.secret_env)
+        if name.startswith("MEDUSA_")
+    ]
+
+
 def check_service_accounts(config: TerraformConfig) -> Problems:
     """One service account of our own per component; no default accounts, no basic or admin roles."""
     problems: Problems = []
@@ -740,6 +818,9 @@ ALL_CHECKS: Final = (
     "check_env_matches_settings",
     "check_threads_match_concurrency",
     "check_secret_access",
+    "check_one_reader_per_party_secret",
+    "check_no_medusa_admin_key",
+    "check_webhook_has_no_medusa_setting",
     "check_public_access",
     "check_private_functions",
     "check_ingress",
