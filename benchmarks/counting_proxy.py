@@ -1,10 +1,11 @@
-"""A counting reverse proxy in front of Medusa: every Admin API call the functions and the worker make.
+"""A counting reverse proxy in front of Medusa: every call the functions and the worker make to it.
 
 Run as its own process (so counting never competes with the benchmark's clients for one interpreter):
 
     python benchmarks/counting_proxy.py --port 9100 --upstream http://127.0.0.1:9000
 
-Each call is classified (status writes, order reads, other) and counted under the current phase, which the
+Each call is classified by the plugin route it reaches (view, cancel, status write; anything else is
+`other`, which the cloud side should never make) and counted under the current phase, which the
 benchmark names with `POST /__bench/phase {"name": ...}`. Status writes that store a terminal
 `workflow_status` are recorded with the moment their answer came back (`time.monotonic()`, which is one
 clock for every process on Linux), so the benchmark learns when an order reached its end state without
@@ -23,33 +24,31 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Final
-from urllib.parse import parse_qs
 
 CONTROL_PREFIX: Final = "/__bench/"
-TERMINAL_STATUSES: Final = frozenset({"completed", "payment_failed", "out_of_stock", "failed"})
-_ORDER_PATH: Final = re.compile(r"^/admin/orders/(order_[A-Za-z0-9]+)$")
-_STATUS_ROUTE: Final = re.compile(r"^/admin/fulfillment-workflow/orders/(order_[A-Za-z0-9]+)/status$")
+TERMINAL_STATUSES: Final = frozenset({"completed", "payment_failed", "out_of_stock", "cancel_refused"})
+# The plugin's signed routes, the only calls the cloud side makes (docs/contracts.md).
+_PLUGIN_ROUTE: Final = re.compile(r"^/fulfillment-workflow/orders/(order_[A-Za-z0-9]+)/(view|cancel|status)$")
 
+# Kinds of calls, and the part that makes each (the route's secret belongs to one caller).
+VIEW: Final = "view"
+CANCEL: Final = "cancel"
 STATUS_WRITE: Final = "status_write"
-ORDER_READ: Final = "order_read"
 OTHER: Final = "other"
+CALLER: Final = {VIEW: "worker", CANCEL: "worker", STATUS_WRITE: "status_update", OTHER: "unexpected"}
+_ROUTE_KIND: Final = {"view": VIEW, "cancel": CANCEL, "status": STATUS_WRITE}
 
 
 def classify(method: str, path: str) -> tuple[str, str | None]:
-    """(kind, order id or None) of one Admin API call."""
-    for pattern in (_STATUS_ROUTE, _ORDER_PATH):
-        match = pattern.match(path)
-        if match and method == "POST":
-            return STATUS_WRITE, match.group(1)
-    match = _ORDER_PATH.match(path)
-    if match and method == "GET":
-        return ORDER_READ, match.group(1)
+    """(kind, order id or None) of one call to Medusa."""
+    match = _PLUGIN_ROUTE.match(path)
+    if match and method == "POST":
+        return _ROUTE_KIND[match.group(2)], match.group(1)
     return OTHER, None
 
 
 def written_status(body: bytes) -> str | None:
-    """The workflow_status a status write stores (both the metadata POST and the plugin route send it
-    under "metadata")."""
+    """The workflow_status a status write stores (under "metadata")."""
     try:
         payload = json.loads(body)
     except ValueError:
@@ -73,8 +72,8 @@ class Tally:
     seconds: dict[str, dict[str, float]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(float))
     )
-    # Every read exactly as sent (path and query), so Medusa's read ceiling can replay the same reads.
-    gets: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # The orders each phase read through the view route, so Medusa's ceiling can replay the same reads.
+    views: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     errors: Counter[str] = field(default_factory=Counter)
     # order id -> (status, monotonic time the write's answer arrived)
     terminal_writes: dict[str, tuple[str, float]] = field(default_factory=dict)
@@ -82,13 +81,11 @@ class Tally:
     def record(
         self, method: str, url: str, kind: str, order_id: str | None, status: int, seconds: float
     ) -> None:
-        path, _, query = url.partition("?")
+        path = url.partition("?")[0]
         call = f"{method} {path if order_id is None else path.replace(order_id, '{id}')}"
-        if kind == ORDER_READ:  # reads of one order differ by the fields they ask for
-            call += " fields=" + parse_qs(query).get("fields", [""])[0]
         self.calls[self.phase][kind] += 1
-        if method == "GET":
-            self.gets[self.phase].append(url)
+        if kind == VIEW and order_id:
+            self.views[self.phase].append(order_id)
         self.paths[self.phase][call] += 1
         self.seconds[self.phase][call] += seconds
         if order_id:
@@ -106,7 +103,7 @@ class Tally:
             },
             "paths": {phase: dict(paths) for phase, paths in self.paths.items()},
             "seconds": {phase: dict(seconds) for phase, seconds in self.seconds.items()},
-            "gets": dict(self.gets),
+            "views": dict(self.views),
             "errors": dict(self.errors),
             "terminal_writes": {order: list(seen) for order, seen in self.terminal_writes.items()},
         }
