@@ -32,7 +32,7 @@ class Driver:
         assert stack.seed is not None
         self.stack = stack
         self.seed = stack.seed
-        self.admin = AdminApi(stack.medusa_url, api_key=stack.seed.api_key)
+        self.admin = AdminApi(stack.medusa_url, token=stack.admin_token)
         self.engine = EngineView(stack.engine_http_url)
         self.http = httpx.Client(timeout=30)
 
@@ -232,8 +232,20 @@ def status_update(
     }
 
 
-def order_placed_body(order_id: str, event_type: str = "order.placed") -> bytes:
-    payload = {"type": event_type, "timestamp": "2026-01-01T00:00:00Z", "data": {"id": order_id}}
+def order_placed_body(
+    order_id: str, event_type: str = "order.placed", *, workflow_status: str | None = None
+) -> bytes:
+    """An `order.placed` event as the plugin signs it after reading the order (docs/contracts.md); the
+    amounts are only what the process starts with, the worker reads the order itself."""
+    data = {
+        "id": order_id,
+        "display_id": 1,
+        "currency_code": "eur",
+        "total": 10.0,
+        "created_at": "2026-01-01T00:00:00Z",
+        "workflow_status": workflow_status,
+    }
+    payload = {"type": event_type, "timestamp": "2026-01-01T00:00:00Z", "data": data}
     return json.dumps(payload).encode()
 
 

@@ -1,18 +1,16 @@
 """At most one mail per order and template across worker instances, through Medusa's Notification Module.
 
-A job can run twice: the worker that ran it first died after sending the mail and before completing the
-job, and the engine hands the job to another worker once its timeout passed. Here the first run is the
-real handler code in this test process (worker A, with its own outbox: another Cloud Run task's `/tmp`),
-which records `completed`, mails, and never completes the job; the second run is the stack's worker
-process (B). Both hand the mail to Medusa through the plugin's notification route; B's is refused, so the
-customer gets one mail.
+A job can run twice: the worker that ran it first died after its status write (which carries the mail)
+and before completing the job, and the engine hands the job to another worker once its timeout passed.
+Here the first run is the real handler code in this test process (worker A), which records `completed`
+with the confirmation and never completes the job; the second run is the stack's worker process (B). B's
+write finds `completed` already stored and the mail's marker set, so the customer gets one mail.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -24,7 +22,6 @@ from devstack.stack import Stack
 from worker_job.confirmation import send_notification
 from worker_job.inventory import reserve_inventory
 from worker_job.job_context import JobContext
-from worker_job.notification import MedusaNotifier, Outbox
 from worker_job.order_reads import OrderReader
 from worker_job.payment import verify_payment
 from worker_job.services import Services
@@ -34,19 +31,15 @@ from .support import Driver, poll
 
 pytestmark = pytest.mark.e2e
 
-VIA_MEDUSA = {"NOTIFICATION_VIA_MEDUSA": "true"}
-
-
 class FirstWorker:
     """Worker A: activates jobs over the gateway and runs the project's handlers in this process."""
 
-    def __init__(self, stack: Stack, outbox: Path) -> None:
-        assert stack.seed is not None
+    def __init__(self, stack: Stack) -> None:
         assert stack.secrets is not None
         self.gateway = pb_grpc.GatewayStub(grpc.insecure_channel(stack.engine_address))
-        self.medusa = OrderReader(stack.medusa_url, stack.seed.api_key)
+        self.medusa = OrderReader(stack.medusa_url, stack.secrets.medusa_worker)
         self.status = StatusReporter(stack.status_update_url, stack.secrets.status_update)
-        self.services = Services(self.medusa, self.status, MedusaNotifier(Outbox(outbox), self.medusa))
+        self.services = Services(self.medusa, self.status)
 
     def activate(self, job_type: str, order_id: str, timeout_ms: int) -> Any:
         request = pb.ActivateJobsRequest(
@@ -91,26 +84,27 @@ class FirstWorker:
 
 
 @pytest.fixture
-def first_worker(stack: Stack, tmp_path: Path) -> Iterator[FirstWorker]:
-    worker = FirstWorker(stack, tmp_path / "outbox-a")
+def first_worker(stack: Stack) -> Iterator[FirstWorker]:
+    worker = FirstWorker(stack)
     yield worker
     worker.close()
 
 
 def test_a_job_run_again_on_a_second_worker_process_sends_no_second_mail(
-    stack: Stack, driver: Driver, first_worker: FirstWorker, tmp_path: Path
+    stack: Stack, driver: Driver, first_worker: FirstWorker
 ) -> None:
     stack.stop_part("worker")
     try:
         order = driver.place_order()
         first_worker.run_and_complete("verify-payment", order.id)
         first_worker.run_and_complete("reserve-inventory", order.id)
-        # Worker A takes the notification job for 3 s, records completed, mails, and dies without a word.
+        # Worker A takes the notification job for 3 s, records completed with the mail, and dies silently.
         job = first_worker.activate("send-notification", order.id, timeout_ms=3_000)
-        send_notification(first_worker.context(job), first_worker.services)
-        assert (tmp_path / "outbox-a" / f"{order.id}.order-confirmation.json").exists(), "worker A mailed"
+        result = send_notification(first_worker.context(job), first_worker.services)
+        assert result == {"notification_sent": "order-confirmation", "notification_repeated": False}
+        assert driver.mails(order.id) == ["order-confirmation"], "Medusa mailed for worker A"
 
-        stack.start_worker(VIA_MEDUSA)  # worker B gets the job once A's timeout has passed
+        stack.start_worker()  # worker B gets the job once A's timeout has passed
 
         metadata = driver.wait_for_status(order.id, timeout=60)
     finally:
@@ -122,6 +116,6 @@ def test_a_job_run_again_on_a_second_worker_process_sends_no_second_mail(
     notifications = driver.admin.get("/admin/notifications", to=order.email, limit=100)["notifications"]
     mine = [n for n in notifications if (n.get("data") or {}).get("order_id") == order.id]
     assert [n["template"] for n in mine] == ["order-confirmation"], mine
-    assert not (stack.outbox_dir / f"{order.id}.order-confirmation.json").exists(), "worker B sent nothing"
-    worker_b = stack.group.get("worker").log_path.read_text()
-    assert "already sent by Medusa" in worker_b
+    assert driver.mails(order.id) == ["order-confirmation"], "worker B's write mailed nobody"
+    (instance,) = driver.instances(order.id)
+    assert driver.engine.instance(instance["key"])["variables"]["notification_repeated"] is True

@@ -80,17 +80,6 @@ def test_untrusted_or_malformed_delivery_is_answered_and_starts_nothing(
     assert driver.instances(guarded_order.id) == []
 
 
-def test_unknown_order_is_422_and_starts_nothing(driver: Driver, guarded_webhook: GuardedWebhook) -> None:
-    unknown = "order_01UNKNOWN0000000000000000"
-    body = order_placed_body(unknown)
-
-    response = driver.post_webhook(body, guarded_webhook.headers(body))
-
-    assert response.status_code == 422, response.text
-    assert response.json()["error"]
-    assert driver.instances(unknown) == []
-
-
 def test_the_guarded_order_still_starts_once_a_valid_delivery_arrives(
     driver: Driver, guarded_webhook: GuardedWebhook, guarded_order: PlacedOrder
 ) -> None:
