@@ -6,7 +6,7 @@ export const RUNNING_STATUSES = ["started", "awaiting_payment", "payment_verifie
 export const COMPLETED_STATUS = "completed" as const
 /** Ended because staff canceled the order in Medusa: final, but nothing for staff to act on. */
 export const CANCELED_STATUS = "canceled" as const
-export const FAILURE_STATUSES = ["payment_failed", "out_of_stock", "failed"] as const
+export const FAILURE_STATUSES = ["payment_failed", "out_of_stock", "cancel_refused", "failed"] as const
 /** Waiting for the customer's payment, on purpose: never "stalled". */
 export const AWAITING_PAYMENT_STATUS = "awaiting_payment" as const
 
