@@ -73,7 +73,7 @@ describe("verifySignature", () => {
     })
   })
 
-  it("refuses a body Medusa did not keep (not sent as JSON)", () => {
+  it("refuses a body Medusa did not keep (a type its parsers do not read)", () => {
     assert.equal(verifySignature(undefined, signed(BODY, [WORKER]), [WORKER]).ok, false)
   })
 })

@@ -34,9 +34,9 @@ export function verifySignature(
     }
     signed[name] = value
   }
-  // A body Medusa did not keep (not sent as JSON) cannot be verified: it is refused like a bad signature.
+  // A body Medusa's parsers did not read (no body, or a type they do not parse) cannot be verified.
   if (rawBody === undefined) {
-    return { ok: false, problem: "the body is not application/json" }
+    return { ok: false, problem: "no body Medusa kept to verify" }
   }
   let problem = "no signature matches"
   for (const secret of secrets) {
