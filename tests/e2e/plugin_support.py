@@ -52,8 +52,8 @@ class PluginRoutes:
         unless `signed_by` names another caller or gives a secret, or `headers` replaces the signature."""
         raw = json.dumps(body if body is not None else {"action": route, "order_id": order_id}).encode()
         if headers is None:
-            secret = self.secrets.get(signed_by or ROUTE_CALLER[route], signed_by or "")
-            headers = sign_headers(secret, raw)
+            caller_or_secret = signed_by or ROUTE_CALLER[route]
+            headers = sign_headers(self.secrets.get(caller_or_secret, caller_or_secret), raw)
         return self.http.post(
             f"/fulfillment-workflow/orders/{order_id}/{route}",
             content=raw,
