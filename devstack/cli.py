@@ -15,6 +15,7 @@ from types import FrameType
 from rich.console import Console
 
 from devstack.admin import AdminApi
+from devstack.medusa import ADMIN_EMAIL, AdminLogin, admin_jwt
 from devstack.plugin import install_plugin
 from devstack.processes import StartupError, running_parts, stop_recorded
 from devstack.seed import SeedResult
@@ -70,13 +71,20 @@ def _print_usage(stack: Stack, seed: SeedResult) -> None:
 
 [bold]Place an order and watch it:[/]
   python -m devstack order
-[bold]Look at one order:[/]
-  curl -s -u {seed.api_key}: '{stack.medusa_url}/admin/orders/ORDER_ID?fields=id,display_id,metadata'
+[bold]Look at one order[/] (as the admin user: a token from its login, valid for a day):
+  TOKEN=$(curl -s -H 'content-type: application/json' -d '{_login_json(stack.admin_login)}' \\
+    {stack.medusa_url}/auth/user/emailpass | jq -r .token)
+  curl -s -H "authorization: Bearer $TOKEN" \\
+    '{stack.medusa_url}/admin/orders/ORDER_ID?fields=id,display_id,metadata'
   python -m localzeebe inspect --url {stack.engine_http_url} --correlation-key ORDER_ID
 """,
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _login_json(login: AdminLogin) -> str:
+    return json.dumps({"email": login.email, "password": login.password})
 
 
 def _admin_line(stack: Stack) -> str:
@@ -136,10 +144,19 @@ def cmd_order(run_dir: Path, quantity: int) -> int:
         order = shop.place_order(seed.variant_id, quantity=quantity)
     _say(f"placed order #{order.display_id} {order.id}")
     watched = [WatchedOrder(order, time.monotonic())]
-    with AdminApi(state["medusa_url"], api_key=seed.api_key) as admin:
+    with AdminApi(state["medusa_url"], token=_admin_token(run_dir, state["medusa_url"])) as admin:
         watch(admin, watched, console)
     console.print_json(data=watched[0].metadata)
     return 0 if watched[0].terminal else 1
+
+
+def _admin_token(run_dir: Path, medusa_url: str) -> str:
+    """Logs in as the stack's admin user, with the password `up` keeps in the run directory."""
+    password = json.loads((run_dir / "secrets.json").read_text())["admin_password"]
+    token = admin_jwt(medusa_url, AdminLogin(ADMIN_EMAIL, password))
+    if token is None:
+        raise StartupError(f"Medusa at {medusa_url} refused the login of {ADMIN_EMAIL}")
+    return token
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -132,7 +132,7 @@ def run_demo(stack: Stack, console: Console) -> bool:
     """Places the orders and watches them; True when every order completed."""
     assert stack.seed is not None
     orders = place_orders(stack, console)
-    with AdminApi(stack.medusa_url, api_key=stack.seed.api_key) as admin:
+    with AdminApi(stack.medusa_url, token=stack.admin_token) as admin:
         watch(admin, orders, console)
     engine = EngineView(stack.engine_http_url)
     try:

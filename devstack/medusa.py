@@ -164,11 +164,16 @@ class Medusa:
         return token
 
     def _login(self, login: AdminLogin) -> str | None:
-        response = httpx.post(
-            f"{self.url}/auth/user/emailpass",
-            json={"email": login.email, "password": login.password},
-            timeout=30,
-        )
-        if response.status_code == 200:
-            return str(response.json()["token"])
-        return None
+        return admin_jwt(self.url, login)
+
+
+def admin_jwt(medusa_url: str, login: AdminLogin) -> str | None:
+    """A user's token for the Admin API (24 h), or None when Medusa refuses the login."""
+    response = httpx.post(
+        f"{medusa_url}/auth/user/emailpass",
+        json={"email": login.email, "password": login.password},
+        timeout=30,
+    )
+    if response.status_code == 200:
+        return str(response.json()["token"])
+    return None

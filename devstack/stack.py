@@ -49,8 +49,8 @@ class Ports:
 
 @dataclass(frozen=True)
 class WebhookRetry:
-    """The subscriber's retry policy and the reconciliation job's timing: the plugin's environment
-    fallbacks ORDER_WEBHOOK_* (medusa/plugin/src/lib/options.ts)."""
+    """The subscriber's retry policy and the reconciliation job's timing, as ORDER_WEBHOOK_* variables that
+    the demo shop's medusa-config.ts passes to the plugin's options `retry` and `reconciliation`."""
 
     max_attempts: int = 10
     base_ms: int = 1_000
@@ -76,8 +76,13 @@ def new_webhook_secret() -> str:
 
 @dataclass(frozen=True)
 class Secrets:
+    """One secret per signed path (docs/contracts.md): the plugin signs its events for order_webhook, the
+    worker signs its reports to status_update, and each caller of the plugin's routes has its own."""
+
     order_webhook: str = field(default_factory=new_webhook_secret)
     status_update: str = field(default_factory=new_webhook_secret)
+    medusa_worker: str = field(default_factory=new_webhook_secret)
+    medusa_status: str = field(default_factory=new_webhook_secret)
     jwt: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     cookie: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
@@ -105,8 +110,8 @@ class Stack:
         say: Callable[[str], None] = print,
     ) -> None:
         self.run_dir = run_dir.resolve()
-        # Where the functions and the worker reach Medusa's Admin API: Medusa itself unless something is
-        # put in between (the benchmark's counting proxy).
+        # Where the status function and the worker reach the plugin's routes: Medusa itself unless something
+        # is put in between (the benchmark's counting proxy).
         self.medusa_client_url = medusa_client_url
         self.ports = ports or Ports()
         self.webhook_retry = webhook_retry or WebhookRetry()
@@ -150,6 +155,11 @@ class Stack:
     @property
     def outbox_dir(self) -> Path:
         return self.run_dir / "outbox"
+
+    @property
+    def shop_events_log(self) -> Path:
+        """The demo shop's own order subscribers write a line per event here (medusa/backend)."""
+        return self.run_dir / "shop-events.jsonl"
 
     @property
     def engine_data_dir(self) -> Path:
@@ -232,6 +242,11 @@ class Stack:
             "MEDUSA_DISABLE_TELEMETRY": "true",
             "ORDER_WEBHOOK_URL": self.order_webhook_url,
             "ORDER_WEBHOOK_SECRET": self.secrets.order_webhook,
+            "MEDUSA_WORKER_SECRET": self.secrets.medusa_worker,
+            "MEDUSA_STATUS_SECRET": self.secrets.medusa_status,
+            # The demo shop's Notification Module provider writes each customer mail here.
+            "NOTIFICATION_OUTBOX_DIR": str(self.outbox_dir),
+            "SHOP_EVENTS_LOG": str(self.shop_events_log),
         }
 
     def _medusa(self) -> Medusa:
@@ -245,19 +260,19 @@ class Stack:
         medusa.build_admin()
         medusa.start()
         self.admin_token = medusa.admin_token(self.admin_login)
-        self.say("seeding the store (region, stock, shipping, product, API keys)...")
+        self.say("seeding the store (region, stock, shipping, product, publishable key)...")
         self.seed = seed(self.medusa_url, self.admin_token, self.run_dir / "seed.json")
 
     def start_medusa(self) -> ManagedProcess:
         """Starts Medusa again after `stop_part("medusa")`: the plugin, migrations and seed are kept."""
         return self._medusa().start()
 
-    def _medusa_client_env(self) -> dict[str, str]:
-        assert self.seed is not None
+    def _medusa_client_env(self, secret_name: str, secret: str) -> dict[str, str]:
+        """What a caller of the plugin's routes needs: where Medusa is, and its own secret (no admin key)."""
         return {
             **self._base_env(),
             "MEDUSA_BACKEND_URL": self.medusa_client_url or self.medusa_url,
-            "MEDUSA_API_KEY": self.seed.api_key,
+            secret_name: secret,
         }
 
     def start_engine(self) -> ManagedProcess:
@@ -281,25 +296,28 @@ class Stack:
         return process
 
     def order_webhook_env(self) -> dict[str, str]:
+        """No Medusa setting: the signed event carries what the process needs."""
         assert self.secrets is not None
         return {
-            **self._medusa_client_env(),
+            **self._base_env(),
             "ZEEBE_ADDRESS": self.engine_address,
             "ORDER_WEBHOOK_SECRET": self.secrets.order_webhook,
         }
 
     def status_update_env(self) -> dict[str, str]:
         assert self.secrets is not None
-        return {**self._medusa_client_env(), "STATUS_UPDATE_SECRET": self.secrets.status_update}
+        return {
+            **self._medusa_client_env("MEDUSA_STATUS_SECRET", self.secrets.medusa_status),
+            "STATUS_UPDATE_SECRET": self.secrets.status_update,
+        }
 
     def worker_env(self) -> dict[str, str]:
         assert self.secrets is not None
         return {
-            **self._medusa_client_env(),
+            **self._medusa_client_env("MEDUSA_WORKER_SECRET", self.secrets.medusa_worker),
             "ZEEBE_ADDRESS": self.engine_address,
             "STATUS_UPDATE_URL": self.status_update_url,
             "STATUS_UPDATE_SECRET": self.secrets.status_update,
-            "NOTIFICATION_OUTBOX_DIR": str(self.outbox_dir),
         }
 
     def start_order_webhook(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:

@@ -11,12 +11,63 @@ function required(name: string): string {
   return value
 }
 
+type Options = Record<string, unknown>
+
 /**
- * The plugin's options. A shop writes them here as an object; this demo shop takes them as JSON from
- * FULFILLMENT_WORKFLOW_OPTIONS (empty by default: the plugin then reads ORDER_WEBHOOK_URL, ... itself).
+ * The fulfillment workflow plugin's options, as a shop passes them: from its own environment (the plugin
+ * reads none itself). An unset variable leaves the option unset (its default, or that part off). The
+ * tests may add options as JSON in FULFILLMENT_WORKFLOW_OPTIONS, which win, group by group.
  */
-function fulfillmentWorkflowOptions(): Record<string, unknown> {
-  return JSON.parse(process.env.FULFILLMENT_WORKFLOW_OPTIONS || "{}")
+function fulfillmentWorkflowOptions(): Options {
+  const env = process.env
+  const fromEnvironment: Options = {
+    webhookUrl: env.ORDER_WEBHOOK_URL,
+    webhookSecret: env.ORDER_WEBHOOK_SECRET,
+    workerSecret: env.MEDUSA_WORKER_SECRET,
+    statusSecret: env.MEDUSA_STATUS_SECRET,
+    retry: {
+      maxAttempts: env.ORDER_WEBHOOK_MAX_ATTEMPTS,
+      baseDelayMs: env.ORDER_WEBHOOK_RETRY_BASE_MS,
+      maxDelayMs: env.ORDER_WEBHOOK_RETRY_MAX_MS,
+      timeoutMs: env.ORDER_WEBHOOK_TIMEOUT_MS,
+    },
+    reconciliation: reconciliationOptions(),
+    operateUrl: env.CAMUNDA_OPERATE_URL,
+  }
+  return mergeGroups(fromEnvironment, JSON.parse(env.FULFILLMENT_WORKFLOW_OPTIONS || "{}"))
+}
+
+/** An interval of 0 turns the reconciliation job off. */
+function reconciliationOptions(): Options {
+  const env = process.env
+  const interval = env.ORDER_WEBHOOK_RECONCILE_INTERVAL_MS
+  return {
+    ...(interval === "0" ? { enabled: false } : { intervalMs: interval }),
+    minAgeMs: env.ORDER_WEBHOOK_RECONCILE_MIN_AGE_MS,
+    lookbackMs: env.ORDER_WEBHOOK_RECONCILE_LOOKBACK_MS,
+  }
+}
+
+function mergeGroups(base: Options, over: Options): Options {
+  const merged: Options = { ...base }
+  for (const [key, value] of Object.entries(over)) {
+    const below = merged[key]
+    merged[key] = isGroup(below) && isGroup(value) ? { ...below, ...value } : value
+  }
+  return merged
+}
+
+function isGroup(value: unknown): value is Options {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+}
+
+/**
+ * Medusa's role-based access control is behind the feature flag MEDUSA_FF_RBAC. defineConfig picks its
+ * default modules before Medusa reads its feature flags, so a shop that turns the flag on registers the
+ * RBAC module itself.
+ */
+function rbacModules(): { resolve: string }[] {
+  return ["true", "1"].includes(process.env.MEDUSA_FF_RBAC ?? "") ? [{ resolve: "@medusajs/medusa/rbac" }] : []
 }
 
 // No redisUrl: Medusa then runs its event bus, workflow engine, cache and locking in process. That is
@@ -35,15 +86,24 @@ module.exports = defineConfig({
     // plain HTTP. This shop serves its admin on http://127.0.0.1 only; a shop behind HTTPS leaves it out.
     cookieOptions: { secure: false },
   },
-  // Customer mail goes through Medusa's Notification Module (the worker's NOTIFICATION_VIA_MEDUSA=true);
-  // the local provider logs it. A shop configures its own email provider here (SendGrid, Resend, ...).
+  // The customer mails of the fulfillment workflow go through Medusa's Notification Module on the `email`
+  // channel. This shop's provider writes each mail as a file into NOTIFICATION_OUTBOX_DIR
+  // (src/modules/outbox-notification); a real shop registers its mail service's provider here instead
+  // (SendGrid, Resend, ...).
   modules: [
     {
       resolve: "@medusajs/medusa/notification",
       options: {
-        providers: [{ resolve: "@medusajs/medusa/notification-local", id: "local", options: { channels: ["email"] } }],
+        providers: [
+          {
+            resolve: "./src/modules/outbox-notification",
+            id: "outbox",
+            options: { channels: ["email"], directory: process.env.NOTIFICATION_OUTBOX_DIR },
+          },
+        ],
       },
     },
+    ...rbacModules(),
   ],
   plugins: [
     {

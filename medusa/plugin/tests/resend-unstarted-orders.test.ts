@@ -6,7 +6,7 @@ import { DEFAULT_MESSAGE_TTL_MS, resolveOptions } from "../src/lib/options"
 
 describe("reconciliation", () => {
   it("resends only orders whose first message Zeebe still buffers, so a resend never starts a second process", () => {
-    const { lookbackMs, minAgeMs } = resolveOptions({}, {}).reconciliation
+    const { lookbackMs, minAgeMs } = resolveOptions({}).reconciliation
     assert.ok(lookbackMs < DEFAULT_MESSAGE_TTL_MS, `lookback ${lookbackMs} ms`)
     assert.ok(minAgeMs < lookbackMs)
   })

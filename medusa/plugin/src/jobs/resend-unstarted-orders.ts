@@ -61,7 +61,7 @@ export default async function resendUnstartedOrders(container: MedusaContainer):
     }
     // One quick attempt each: the next run retries whatever still fails.
     await sendOrderPlacedWebhookWorkflow(container).run({
-      input: { order_id: order.id, placed_at: order.created_at, single_attempt: true },
+      input: { order_id: order.id, single_attempt: true },
     })
   }
 }

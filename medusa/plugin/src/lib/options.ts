@@ -1,10 +1,8 @@
 /**
- * The plugin's options: what a shop writes under `plugins: [{ resolve, options }]` in medusa-config.ts.
- *
- * Every option falls back to an environment variable (the names the plugin used before it had options),
- * so a plugin registered with empty options works from the environment alone. Options win over the
- * environment. Both are validated with zod when Medusa loads the plugin; the first problem stops Medusa
- * with an error that names the option and its environment variable, never the value (it may be a secret).
+ * The plugin's options: what a shop writes under `plugins: [{ resolve, options }]` in medusa-config.ts,
+ * and the only place the plugin reads its settings from (no environment variable is read inside the
+ * plugin: the shop decides where each value comes from). Validated with zod when Medusa loads the plugin;
+ * the first problem stops Medusa with an error that names the option, never the value (it may be a secret).
  */
 import { z } from "@medusajs/framework/zod"
 
@@ -18,25 +16,28 @@ export const MAX_DELIVERY_ATTEMPTS = 100
 
 const positiveInt = z.coerce.number().int().positive()
 const nonNegativeInt = z.coerce.number().int().nonnegative()
-/** The receiving function refuses secrets of fewer bytes (Standard Webhooks asks for 24 to 64). */
+/** The cloud side refuses secrets of fewer bytes (Standard Webhooks asks for 24 to 64). */
 const MIN_SECRET_BYTES = 24
 
-const webhookSecret = z
+const whsecSecret = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, "must be a whsec_... secret (base64 after the prefix)")
   .refine((secret) => Buffer.from(secret.slice("whsec_".length), "base64").length >= MIN_SECRET_BYTES, {
     message: `must carry at least ${MIN_SECRET_BYTES} bytes after the whsec_ prefix`,
   })
 
+/** One secret, or several during a rotation: a list, or one string with spaces or commas between them. */
 const secretsSchema = z
   .union([z.string(), z.array(z.string())])
   .transform((value) => (Array.isArray(value) ? value : value.split(/[\s,]+/)).filter(Boolean))
-  .pipe(z.array(webhookSecret))
+  .pipe(z.array(whsecSecret))
 
 const optionsSchema = z
   .object({
     webhookUrl: z.string().url().optional(),
     webhookSecret: secretsSchema.optional(),
+    workerSecret: secretsSchema.optional(),
+    statusSecret: secretsSchema.optional(),
     retry: z
       .object({
         maxAttempts: positiveInt.max(MAX_DELIVERY_ATTEMPTS).default(10),
@@ -44,7 +45,8 @@ const optionsSchema = z
         maxDelayMs: positiveInt.default(60_000),
         timeoutMs: positiveInt.default(10_000),
       })
-      .strict(),
+      .strict()
+      .prefault({}),
     reconciliation: z
       .object({
         enabled: z.boolean().default(true),
@@ -56,7 +58,8 @@ const optionsSchema = z
       .refine((value) => value.minAgeMs < value.lookbackMs, {
         message: "minAgeMs must be below lookbackMs",
         path: ["minAgeMs"],
-      }),
+      })
+      .prefault({}),
     operateUrl: z.string().url().optional(),
     stalledAfterMinutes: positiveInt.default(30),
     emitOrderUpdated: z.boolean().default(false),
@@ -71,6 +74,8 @@ export type ReconciliationOptions = PluginOptions["reconciliation"]
 export type PluginOptionsInput = Partial<{
   webhookUrl: string
   webhookSecret: string | string[]
+  workerSecret: string | string[]
+  statusSecret: string | string[]
   retry: Partial<RetryOptions>
   reconciliation: Partial<ReconciliationOptions>
   operateUrl: string
@@ -78,37 +83,19 @@ export type PluginOptionsInput = Partial<{
   emitOrderUpdated: boolean
 }>
 
-/** Option path → the environment variable it falls back to. */
-export const ENVIRONMENT_FALLBACKS: Readonly<Record<string, string>> = {
-  webhookUrl: "ORDER_WEBHOOK_URL",
-  webhookSecret: "ORDER_WEBHOOK_SECRET",
-  "retry.maxAttempts": "ORDER_WEBHOOK_MAX_ATTEMPTS",
-  "retry.baseDelayMs": "ORDER_WEBHOOK_RETRY_BASE_MS",
-  "retry.maxDelayMs": "ORDER_WEBHOOK_RETRY_MAX_MS",
-  "retry.timeoutMs": "ORDER_WEBHOOK_TIMEOUT_MS",
-  "reconciliation.intervalMs": "ORDER_WEBHOOK_RECONCILE_INTERVAL_MS",
-  "reconciliation.minAgeMs": "ORDER_WEBHOOK_RECONCILE_MIN_AGE_MS",
-  "reconciliation.lookbackMs": "ORDER_WEBHOOK_RECONCILE_LOOKBACK_MS",
-  operateUrl: "CAMUNDA_OPERATE_URL",
-  stalledAfterMinutes: "ORDER_WORKFLOW_STALLED_AFTER_MINUTES",
-  emitOrderUpdated: "ORDER_WORKFLOW_EMIT_ORDER_UPDATED",
-}
-
 export class PluginOptionsError extends Error {
   constructor(readonly option: string, problem: string) {
-    const fallback = ENVIRONMENT_FALLBACKS[option]
-    super(`${PLUGIN_NAME}: invalid option ${option}${fallback ? ` (or ${fallback})` : ""}: ${problem}`)
+    super(`${PLUGIN_NAME}: invalid option ${option}: ${problem}`)
     this.name = "PluginOptionsError"
   }
 }
 
-/** Validates `raw` (the plugin's options) with the environment as fallback; throws PluginOptionsError. */
-export function resolveOptions(raw: unknown = {}, env: NodeJS.ProcessEnv = process.env): PluginOptions {
+/** Validates `raw` (the plugin's options as the shop registered them); throws PluginOptionsError. */
+export function resolveOptions(raw: unknown = {}): PluginOptions {
   if (raw !== undefined && (typeof raw !== "object" || raw === null || Array.isArray(raw))) {
     throw new PluginOptionsError("options", "must be an object")
   }
-  const given = withoutMedusaKeys((raw ?? {}) as Record<string, unknown>)
-  const parsed = optionsSchema.safeParse(withEnvironment(given, env))
+  const parsed = optionsSchema.safeParse(withoutUnset(withoutMedusaKeys((raw ?? {}) as Record<string, unknown>)))
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     // A list's index says nothing to the reader of the error ("webhookSecret", not "webhookSecret.1").
@@ -125,59 +112,21 @@ function withoutMedusaKeys(raw: Record<string, unknown>): Record<string, unknown
   return Object.fromEntries(Object.entries(raw).filter(([key]) => !MEDUSA_MODULE_KEYS.has(key)))
 }
 
-function withEnvironment(given: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const read = (path: string): string | undefined => fromEnvironment(env, path)
-  const reconciliation = groupWithEnvironment(given, env, "reconciliation", ["intervalMs", "minAgeMs", "lookbackMs"])
-  // Before options existed, an interval of 0 disabled the job: the environment keeps that meaning.
-  if (reconciliation.enabled === undefined && reconciliation.intervalMs === "0") {
-    reconciliation.enabled = false
-    delete reconciliation.intervalMs
+/**
+ * A shop passes `process.env.X` straight through: an unset variable arrives as undefined, an empty one as
+ * "". Both mean "not set" (the option's default, or the feature off), in the groups as well.
+ */
+function withoutUnset(raw: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined || value === "") continue
+    kept[key] = isPlainObject(value) ? withoutUnset(value) : value
   }
-  return {
-    ...given,
-    webhookUrl: given.webhookUrl ?? read("webhookUrl"),
-    webhookSecret: given.webhookSecret ?? read("webhookSecret"),
-    retry: groupWithEnvironment(given, env, "retry", ["maxAttempts", "baseDelayMs", "maxDelayMs", "timeoutMs"]),
-    reconciliation,
-    operateUrl: given.operateUrl ?? read("operateUrl"),
-    stalledAfterMinutes: given.stalledAfterMinutes ?? read("stalledAfterMinutes"),
-    emitOrderUpdated: given.emitOrderUpdated ?? booleanFromEnv(read("emitOrderUpdated")),
-  }
+  return kept
 }
 
-function fromEnvironment(env: NodeJS.ProcessEnv, path: string): string | undefined {
-  const value = env[ENVIRONMENT_FALLBACKS[path]]
-  return value === undefined || value === "" ? undefined : value
-}
-
-/** A nested group (`retry`, `reconciliation`): the given keys over the environment's, key by key. */
-function groupWithEnvironment(
-  given: Record<string, unknown>,
-  env: NodeJS.ProcessEnv,
-  group: string,
-  keys: string[]
-): Record<string, unknown> {
-  const fromEnv: Record<string, unknown> = {}
-  for (const key of keys) {
-    const value = fromEnvironment(env, `${group}.${key}`)
-    if (value !== undefined) {
-      fromEnv[key] = value
-    }
-  }
-  const own = given[group]
-  if (own === undefined) {
-    return fromEnv
-  }
-  // Anything but an object is left for the schema to refuse, by name.
-  return typeof own === "object" && own !== null && !Array.isArray(own) ? { ...fromEnv, ...own } : (own as Record<string, unknown>)
-}
-
-function booleanFromEnv(value: string | undefined): boolean | string | undefined {
-  if (value === undefined) {
-    return undefined
-  }
-  const lowered = value.toLowerCase()
-  return lowered === "true" || lowered === "1" ? true : lowered === "false" || lowered === "0" ? false : value
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date)
 }
 
 /** The webhook's destination, or null when the shop has not configured one (delivery is then off). */
@@ -185,4 +134,35 @@ export function webhookTarget(options: PluginOptions): { url: string; secrets: s
   return options.webhookUrl && options.webhookSecret?.length
     ? { url: options.webhookUrl, secrets: options.webhookSecret }
     : null
+}
+
+/** The callers of the plugin's signed routes, each with its own secret option. */
+export type SignedCaller = "worker" | "status"
+
+export const CALLER_OPTION: Readonly<Record<SignedCaller, "workerSecret" | "statusSecret">> = {
+  worker: "workerSecret",
+  status: "statusSecret",
+}
+
+/** The secrets a caller may sign with; empty when the shop set none (its routes then accept nobody). */
+export function callerSecrets(options: PluginOptions, caller: SignedCaller): string[] {
+  return options[CALLER_OPTION[caller]] ?? []
+}
+
+/** The signed routes each caller's secret opens. */
+export const CALLER_ROUTES: Readonly<Record<SignedCaller, readonly string[]>> = {
+  worker: ["view", "cancel"],
+  status: ["status"],
+}
+
+/** One line per caller whose secret option is unset: its routes answer 401 to everyone. */
+export function disabledRoutes(options: PluginOptions): string[] {
+  return (Object.keys(CALLER_OPTION) as SignedCaller[])
+    .filter((caller) => callerSecrets(options, caller).length === 0)
+    .map(
+      (caller) =>
+        `${PLUGIN_NAME}: option ${CALLER_OPTION[caller]} is not set: ` +
+        CALLER_ROUTES[caller].map((route) => `POST /fulfillment-workflow/orders/{id}/${route}`).join(" and ") +
+        " accept no request (401)"
+    )
 }

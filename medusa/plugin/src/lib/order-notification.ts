@@ -1,49 +1,61 @@
 /**
- * Hands a customer notification to Medusa's Notification Module (so the shop's own provider sends it) at
- * most once per order and template: under the same per-order lock as the status route, the order's marker
- * key is read; only without it is the notification created (with Medusa's idempotency key as well) and the
- * marker written. A worker that runs the same job again, on any instance, gets `sent: false`.
+ * Hands an order's customer mail to Medusa's Notification Module (the shop's provider for the `email`
+ * channel renders and sends it) at most once per order and template. The caller holds the order's lock
+ * (./order-status.ts): the order's marker key is checked; only without it is the notification created
+ * (with Medusa's idempotency key as well, which covers a crash between sending and writing the marker),
+ * and then the marker is written. A status function retrying the same write, on any instance, gets
+ * `duplicate`.
  */
 import type { MedusaContainer } from "@medusajs/framework/types"
-import { Modules } from "@medusajs/framework/utils"
+import { ContainerRegistrationKeys, Modules } from "@medusajs/framework/utils"
 
-import { idempotencyKey, mailMarkerKey, type NotificationSend } from "./notification-send"
-import { readOrder } from "./order-read"
-import { withOrderLock } from "./order-status"
+import {
+  idempotencyKey,
+  mailMarkerKey,
+  type MailOrder,
+  NOTIFICATION_CHANNEL,
+  type NotificationAnswer,
+  notificationData,
+  type NotificationRequest,
+} from "./notification"
+import { writeMetadata } from "./order-metadata"
 
-export interface NotificationAnswer {
-  sent: boolean
-  notification_id: string | null
+export interface MailResult {
+  answer: NotificationAnswer
+  /** The order's metadata afterwards (with the marker once the mail went out). */
+  metadata: Record<string, unknown>
 }
 
-export async function sendOrderNotification(
+export async function sendOrderMailOnce(
   container: MedusaContainer,
-  orderId: string,
-  send: NotificationSend
-): Promise<NotificationAnswer> {
-  return withOrderLock(container, orderId, () => sendOnce(container, orderId, send))
-}
-
-async function sendOnce(container: MedusaContainer, orderId: string, send: NotificationSend): Promise<NotificationAnswer> {
-  const order = await readOrder<{ id: string; metadata: Record<string, unknown> | null }>(container, orderId, [
-    "id",
-    "metadata",
-  ])
-  const marker = mailMarkerKey(send.template)
-  const earlier = order.metadata?.[marker]
+  order: MailOrder & { metadata: Record<string, unknown> },
+  request: NotificationRequest
+): Promise<MailResult> {
+  const marker = mailMarkerKey(request.template)
+  const earlier = order.metadata[marker]
   if (typeof earlier === "string" && earlier !== "") {
-    return { sent: false, notification_id: earlier }
+    return { answer: { sent: false, reason: "duplicate" }, metadata: order.metadata }
   }
-  const notification = await container.resolve(Modules.NOTIFICATION).createNotifications({
-    to: send.to,
-    channel: "email",
-    template: send.template,
-    data: { subject: send.subject, body: send.body, order_id: orderId },
-    resource_id: orderId,
-    resource_type: "order",
-    idempotency_key: idempotencyKey(orderId, send.template),
-  })
-  const id = notification?.id ?? idempotencyKey(orderId, send.template)
-  await container.resolve(Modules.ORDER).updateOrders(orderId, { metadata: { ...(order.metadata ?? {}), [marker]: id } })
-  return { sent: true, notification_id: id }
+  if (!order.email) {
+    container
+      .resolve(ContainerRegistrationKeys.LOGGER)
+      .error(`order ${order.id}: the ${request.template} mail was not sent, the order has no email address`)
+    return { answer: { sent: false, reason: "no_email" }, metadata: order.metadata }
+  }
+  const key = idempotencyKey(order.id, request.template)
+  const created = await container.resolve(Modules.NOTIFICATION).createNotifications([
+    {
+      to: order.email,
+      channel: NOTIFICATION_CHANNEL,
+      template: request.template,
+      data: { ...notificationData(order, request) },
+      resource_id: order.id,
+      resource_type: "order",
+      idempotency_key: key,
+    },
+  ])
+  // Nothing created: Medusa holds a notification with this key already (sent before the marker was written).
+  const sentNow = created.length > 0
+  const metadata = await writeMetadata(container, order.id, order.metadata, { [marker]: created[0]?.id ?? key })
+  return { answer: sentNow ? { sent: true, reason: null } : { sent: false, reason: "duplicate" }, metadata }
 }

@@ -55,6 +55,9 @@ const STEP_MARKS: Record<WorkflowStatus, readonly [StepMark, StepMark, StepMark]
   completed: ["done", "done", "done"],
   payment_failed: ["failed", "pending", "pending"],
   out_of_stock: ["done", "failed", "pending"],
+  // Payment or stock failed and Medusa refused to cancel the order (e.g. it has a fulfillment): the message
+  // says which, and staff decide; no step can be marked from the status alone.
+  cancel_refused: ["pending", "pending", "pending"],
   failed: ["done", "failed", "pending"],
   canceled: ["pending", "pending", "pending"],
 }

@@ -1,9 +1,9 @@
 /**
- * GET /admin/fulfillment-workflow/config: the resolved options the admin needs (never a secret).
+ * GET /admin/fulfillment-workflow/config: the resolved options an operator needs (never a secret).
  */
 import type { AuthenticatedMedusaRequest, MedusaResponse } from "@medusajs/framework/http"
 
-import { webhookTarget } from "../../../../lib/options"
+import { callerSecrets, webhookTarget } from "../../../../lib/options"
 import { pluginOptions } from "../../../../lib/settings"
 
 export async function GET(req: AuthenticatedMedusaRequest, res: MedusaResponse): Promise<void> {
@@ -12,6 +12,9 @@ export async function GET(req: AuthenticatedMedusaRequest, res: MedusaResponse):
     operate_url: options.operateUrl ?? null,
     stalled_after_minutes: options.stalledAfterMinutes,
     webhook_configured: webhookTarget(options) !== null,
+    // The signed routes whose caller's secret is set (the others answer 401 to everyone).
+    worker_routes_enabled: callerSecrets(options, "worker").length > 0,
+    status_route_enabled: callerSecrets(options, "status").length > 0,
     reconciliation: options.reconciliation,
   })
 }

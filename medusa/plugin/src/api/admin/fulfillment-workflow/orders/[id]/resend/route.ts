@@ -15,7 +15,7 @@ import { sendOrderPlacedWebhookWorkflow } from "../../../../../../workflows"
 export async function POST(req: AuthenticatedMedusaRequest, res: MedusaResponse): Promise<void> {
   const order = await orderRecord(req.scope, req.params.id)
   const { result: outcome } = await sendOrderPlacedWebhookWorkflow(req.scope).run({
-    input: { order_id: order.id, placed_at: order.created_at ?? undefined, single_attempt: true },
+    input: { order_id: order.id, single_attempt: true },
   })
   if (outcome.result !== "delivered") {
     res.status(502).json({ type: "webhook_not_delivered", message: failureMessage(outcome) })

@@ -1,0 +1,91 @@
+/**
+ * The order events the plugin signs and sends to the `order_webhook` function, built from the order as
+ * the plugin just read it (docs/contracts.md, "Order webhook"), so the function needs no call to Medusa.
+ * The subscribers, the reconciliation job and the admin's resend all send what these functions build.
+ *
+ * One `webhook-id` per order and event, whoever sends it and however often, so the receiver can tell a
+ * redelivery from a new event. No customer data (email, addresses, names) is in any body.
+ */
+import { readAmount } from "./money"
+import type { WebhookEvent } from "./webhook-sender"
+
+export const ORDER_PLACED = "order.placed"
+export const ORDER_CANCELED = "order.canceled"
+
+/** The order events the plugin forwards to the fulfillment workflow. */
+export type ForwardedEvent = typeof ORDER_PLACED | typeof ORDER_CANCELED
+
+/** The order's fields an event is built from. */
+export const EVENT_ORDER_FIELDS = [
+  "id",
+  "display_id",
+  "status",
+  "currency_code",
+  "total",
+  "created_at",
+  "canceled_at",
+  "metadata",
+]
+
+export interface EventOrder {
+  id: string
+  display_id?: number | null
+  status?: string | null
+  currency_code?: string | null
+  total?: unknown
+  created_at?: string | Date | null
+  canceled_at?: string | Date | null
+  metadata?: Record<string, unknown> | null
+}
+
+/** Medusa's status of a canceled order. */
+export const CANCELED_ORDER_STATUS = "canceled"
+
+/**
+ * `order.placed` with what the process needs: `workflow_status` is the status stored on the order (null
+ * before any process reported), so the receiver knows a redelivery for an order already under way.
+ * Its timestamp is the order's creation, so every sender signs the same body for one order.
+ */
+export function orderPlacedEvent(order: EventOrder): WebhookEvent {
+  const stored = order.metadata?.workflow_status
+  const placedAt = isoTime(order.created_at)
+  return {
+    id: `msg_order_placed_${order.id}`,
+    payload: {
+      type: ORDER_PLACED,
+      timestamp: placedAt,
+      data: {
+        id: order.id,
+        display_id: order.display_id ?? null,
+        currency_code: order.currency_code ?? null,
+        total: readAmount(order.total),
+        created_at: placedAt,
+        workflow_status: typeof stored === "string" && stored !== "" ? stored : null,
+      },
+    },
+  }
+}
+
+/** `order.canceled`, only for an order the plugin read as canceled; null for any other. */
+export function orderCanceledEvent(order: EventOrder): WebhookEvent | null {
+  if (order.status !== CANCELED_ORDER_STATUS) {
+    return null
+  }
+  return {
+    id: `msg_order_canceled_${order.id}`,
+    payload: {
+      type: ORDER_CANCELED,
+      timestamp: isoTime(order.canceled_at),
+      data: { id: order.id, status: CANCELED_ORDER_STATUS },
+    },
+  }
+}
+
+export function orderEvent(event: ForwardedEvent, order: EventOrder): WebhookEvent | null {
+  return event === ORDER_CANCELED ? orderCanceledEvent(order) : orderPlacedEvent(order)
+}
+
+function isoTime(value: string | Date | null | undefined): string {
+  const time = value ? new Date(value) : new Date()
+  return Number.isNaN(time.getTime()) ? new Date().toISOString() : time.toISOString()
+}
