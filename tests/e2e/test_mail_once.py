@@ -31,6 +31,7 @@ from .support import Driver, poll
 
 pytestmark = pytest.mark.e2e
 
+
 class FirstWorker:
     """Worker A: activates jobs over the gateway and runs the project's handlers in this process."""
 

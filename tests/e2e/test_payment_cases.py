@@ -72,13 +72,8 @@ def test_an_order_never_paid_is_canceled_in_medusa_and_the_mail_says_so(
 
     assert final["workflow_status"] == "payment_failed", final
     assert "canceled in Medusa" in final["workflow_message"]
-    # The status is written first (Medusa refuses writes to a canceled order), then the order is canceled.
-    poll(
-        lambda: driver.admin.order(order_id)["status"] == "canceled",
-        30,
-        lambda: f"order {order_id} to be canceled in Medusa",
-    )
-    poll(lambda: bool(driver.mails(order_id)), 30, lambda: f"the mail for {order_id}")
+    # The status says canceled only after Medusa canceled the order, and the mail went with the status.
+    assert driver.admin.order(order_id)["status"] == "canceled"
     assert held, "the converted order held stock before"
     assert driver.reservations(order_id) == [], "Medusa's cancel released the reservations"
     assert driver.mails(order_id) == ["order-canceled-payment"]

@@ -1,4 +1,4 @@
-"""The plugin's status route, called directly as the status function calls it (docs: medusa/plugin/README.md).
+"""The plugin's status route, called directly and signed as the status function calls it (docs/contracts.md).
 
 Every order here is placed while the webhook refuses the subscriber (`guarded_webhook`), so no process
 writes to it: the calls below are its only workflow writers.
@@ -6,17 +6,20 @@ writes to it: the calls below are its only workflow writers.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import pytest
+
+from fulfillment.signatures import sign_headers
 
 from .support import Driver, GuardedWebhook, log_lines, poll
 
 pytestmark = pytest.mark.e2e
 
 STARTED = {
-    "workflow_status": "started",
+    "workflow_status": "awaiting_payment",
     "workflow_instance": "2251799813699999",
     "workflow_message": "picked up",
     "last_updated": "2026-11-29T08:00:00+00:00",
@@ -24,11 +27,17 @@ STARTED = {
 
 
 def route(order_id: str) -> str:
-    return f"/admin/fulfillment-workflow/orders/{order_id}/status"
+    return f"/fulfillment-workflow/orders/{order_id}/status"
 
 
 def write(driver: Driver, order_id: str, body: Any) -> httpx.Response:
-    return driver.admin.client.post(route(order_id), json=body)
+    """A status write signed as the status function signs it; a dict body names its route and order."""
+    if isinstance(body, dict):
+        body = {"action": "status", "order_id": order_id, **body}
+    assert driver.stack.secrets is not None
+    raw = json.dumps(body).encode()
+    headers = {**sign_headers(driver.stack.secrets.medusa_status, raw), "content-type": "application/json"}
+    return driver.http.post(driver.stack.medusa_url + route(order_id), content=raw, headers=headers)
 
 
 def test_first_write_applies_and_keeps_every_other_key(
@@ -52,12 +61,17 @@ def test_a_write_whose_expectation_fails_is_stale_and_changes_nothing(
     order = guarded_webhook.place_order(driver)
     write(driver, order.id, {"metadata": STARTED, "replaces": [None]})
     completed = {**STARTED, "workflow_status": "completed", "workflow_message": "done"}
-    assert write(driver, order.id, {"metadata": completed, "replaces": ["started"]}).json()["applied"]
+    assert write(driver, order.id, {"metadata": completed, "replaces": ["awaiting_payment"]}).json()[
+        "applied"
+    ]
 
     late = write(
         driver,
         order.id,
-        {"metadata": {**STARTED, "workflow_status": "payment_verified"}, "replaces": [None, "started"]},
+        {
+            "metadata": {**STARTED, "workflow_status": "payment_verified"},
+            "replaces": [None, "awaiting_payment"],
+        },
     )
 
     assert late.status_code == 200
@@ -73,7 +87,7 @@ def test_a_canceled_order_is_not_written(driver: Driver, guarded_webhook: Guarde
     answer = write(
         driver,
         order.id,
-        {"metadata": {**STARTED, "workflow_status": "failed"}, "replaces": [None, "started"]},
+        {"metadata": {**STARTED, "workflow_status": "completed"}, "replaces": [None, "awaiting_payment"]},
     )
 
     assert answer.json() == {"applied": False, "reason": "order_canceled", "metadata": STARTED}
@@ -107,9 +121,9 @@ MALFORMED: list[Any] = [
     {"metadata": {**STARTED, "gift_note": "not a workflow key"}, "replaces": [None]},
     {"metadata": {"workflow_message": "no status"}, "replaces": [None]},
     {"metadata": {**STARTED, "workflow_status": {"nested": True}}, "replaces": [None]},
-    {"metadata": STARTED, "replaces": "started"},
+    {"metadata": STARTED, "replaces": "awaiting_payment"},
     {"metadata": STARTED, "replaces": [None], "extra": 1},
-    ["started"],
+    ["awaiting_payment"],
 ]
 
 
@@ -123,10 +137,11 @@ def test_malformed_bodies_are_400_and_write_nothing(driver: Driver, guarded_webh
     assert "workflow_status" not in driver.metadata(order.id)
 
 
-def test_without_credentials_is_401(driver: Driver) -> None:
+def test_without_a_signature_is_401(driver: Driver) -> None:
+    order_id = "order_01UNKNOWNUNKNOWNUNKNOWN0"
     answer = httpx.post(
-        driver.stack.medusa_url + route("order_01UNKNOWNUNKNOWNUNKNOWN0"),
-        json={"metadata": STARTED, "replaces": [None]},
+        driver.stack.medusa_url + route(order_id),
+        json={"action": "status", "order_id": order_id, "metadata": STARTED, "replaces": [None]},
         timeout=30,
     )
 
