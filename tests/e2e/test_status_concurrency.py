@@ -1,6 +1,6 @@
 """Two status functions writing conflicting statuses of one order at the same moment never move it back.
 
-Each trial resets the order to `started`, then sends two conflicting reports at once, each through its
+Each trial resets the order to `awaiting_payment`, then sends two conflicting reports at once, each through its
 own status_update process (as Cloud Functions scale out) against the real Medusa: the plugin's route
 compares and writes under a per-order lock, so the order always ends at the terminal or higher-ranked
 status, whatever the interleaving.
@@ -27,11 +27,11 @@ pytestmark = pytest.mark.e2e
 TRIALS = 50
 # (lower, winner): the order must end at the winner whichever report lands first.
 CONFLICTS = [
-    ("inventory_reserved", "failed"),
+    ("inventory_reserved", "cancel_refused"),
     ("payment_verified", "completed"),
     ("payment_verified", "inventory_reserved"),
     ("inventory_reserved", "out_of_stock"),
-    ("started", "payment_failed"),
+    ("awaiting_payment", "payment_failed"),
 ]
 
 
@@ -82,7 +82,7 @@ def test_conflicting_writes_at_once_always_end_at_the_terminal_or_higher_status(
     for trial in range(TRIALS):
         lower, winner = CONFLICTS[trial % len(CONFLICTS)]
         # Reset through Medusa's own Admin API (not the route, which would refuse to move back).
-        driver.admin.post(f"/admin/orders/{order.id}", {"metadata": {"workflow_status": "started"}})
+        driver.admin.post(f"/admin/orders/{order.id}", {"metadata": {"workflow_status": "awaiting_payment"}})
         now = datetime.now(UTC)
         reports = [status_update(order.id, lower, now), status_update(order.id, winner, now)]
         if trial % 2:
