@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -18,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from pyzeebe import ZeebeClient, create_insecure_channel
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from devstack.medusa import ADMIN_EMAIL, ADMIN_PATH, AdminLogin, Medusa
 from devstack.parts import free_ports, function_argv, port_open, without_project_settings
@@ -26,11 +25,31 @@ from devstack.plugin import install_plugin
 from devstack.postgres import Postgres, cluster_dir
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
 from devstack.seed import SeedResult, seed
-from fulfillment.workflow import BPMN_PATH
+from fulfillment.settings import ModelDeploySettings
 from localzeebe.launcher import EngineStartError, LocalEngine
+from worker_job.deploy_model import deploy_models
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PART_TIMEOUT_SECONDS = 60
+
+
+class _GivenSettingsOnly(ModelDeploySettings):
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def local_deploy_settings(engine_address: str, api_url: str) -> ModelDeploySettings:
+    """The model deploy step's settings for a local engine, and nothing from the environment: a developer's
+    real Camunda credentials in the shell never reach a local part."""
+    return _GivenSettingsOnly(zeebe_address=engine_address, camunda_api_url=api_url)
 
 
 @dataclass(frozen=True)
@@ -292,8 +311,12 @@ class Stack:
         except EngineStartError as error:
             raise StartupError(f"the engine did not start: {error}") from None
         process = self.group.adopt("engine", engine.process, engine.log_path)
-        asyncio.run(_deploy_process(self.engine_address))
+        # The deployment's model step, as production runs it (workers only check that it ran).
+        deploy_models(self.model_deploy_settings())
         return process
+
+    def model_deploy_settings(self) -> ModelDeploySettings:
+        return local_deploy_settings(self.engine_address, self.engine_http_url)
 
     def order_webhook_env(self) -> dict[str, str]:
         """No Medusa setting: the signed event carries what the process needs."""
@@ -316,6 +339,8 @@ class Stack:
         return {
             **self._medusa_client_env("MEDUSA_WORKER_SECRET", self.secrets.medusa_worker),
             "ZEEBE_ADDRESS": self.engine_address,
+            # The engine's HTTP port also serves the REST API subset the worker's start check uses.
+            "CAMUNDA_API_URL": self.engine_http_url,
             "STATUS_UPDATE_URL": self.status_update_url,
             "STATUS_UPDATE_SECRET": self.secrets.status_update,
         }
@@ -351,12 +376,3 @@ class Stack:
     def stop_part(self, name: str) -> int | None:
         """Stops one part (e.g. "order_webhook", "engine", "worker"); returns its exit code."""
         return self.group.stop(name)
-
-
-async def _deploy_process(address: str) -> None:
-    """Deploys bpmn/order-fulfillment.bpmn (the engine keeps the version when the content is unchanged)."""
-    channel = create_insecure_channel(grpc_address=address)
-    try:
-        await ZeebeClient(channel).deploy_resource(BPMN_PATH)
-    finally:
-        await channel.close()

@@ -41,15 +41,18 @@ from fulfillment.intake import EngineError as EngineError
 from fulfillment.intake import EngineUnavailable as EngineUnavailable
 from fulfillment.intake import Publication
 from fulfillment.logs import bind
-from fulfillment.settings import DEFAULT_CAMUNDA_REGION, EngineSettings
+from fulfillment.settings import (
+    CAMUNDA_SAAS_AUDIENCE,
+    CAMUNDA_SAAS_TOKEN_URL,
+    DEFAULT_CAMUNDA_REGION,
+    EngineSettings,
+)
 from fulfillment.workflow import CANCELED_MESSAGE_NAME, MESSAGE_NAME
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-CAMUNDA_SAAS_TOKEN_URL: Final = "https://login.cloud.camunda.io/oauth/token"  # noqa: S105 - a URL
-CAMUNDA_SAAS_AUDIENCE: Final = "zeebe.camunda.io"
 DEFAULT_MESSAGE_TTL_SECONDS: Final = 3600
 # gRPC's default reconnect backoff grows to 120 s, during which every call fails at once even though the
 # gateway is back; a function instance should notice a restarted gateway within seconds.

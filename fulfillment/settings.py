@@ -29,6 +29,10 @@ from fulfillment.signatures import check_secret, split_secrets
 EXIT_BAD_SETTINGS: Final = 2
 DEFAULT_ZEEBE_ADDRESS: Final = "localhost:26500"
 DEFAULT_CAMUNDA_REGION: Final = "bru-2"
+# Camunda 8 Run's and Docker Compose's REST address.
+DEFAULT_CAMUNDA_API_URL: Final = "http://localhost:8080"
+CAMUNDA_SAAS_TOKEN_URL: Final = "https://login.cloud.camunda.io/oauth/token"  # noqa: S105 - a URL
+CAMUNDA_SAAS_AUDIENCE: Final = "zeebe.camunda.io"
 
 _URL_ADAPTER: Final = TypeAdapter(AnyHttpUrl)
 
@@ -92,19 +96,17 @@ class MedusaSettings(_Settings):
     medusa_max_attempts: int = Field(default=3, ge=1, le=10)
 
 
-class EngineSettings(_Settings):
-    """No credentials = insecure local channel; client id + secret + authorization server URL = OAuth
-    (self-managed); client id + secret + cluster id = Camunda SaaS."""
+class CamundaClientSettings(_Settings):
+    """The OAuth client the gateway (gRPC) and Camunda's REST API both take. No credentials = no auth (a
+    local engine); client id + secret + authorization server URL = OAuth (self-managed); client id + secret
+    + cluster id = Camunda SaaS."""
 
-    zeebe_address: Annotated[str, AfterValidator(_host_port)] = DEFAULT_ZEEBE_ADDRESS
     zeebe_client_id: str | None = None
     zeebe_client_secret: Secret | None = None
     zeebe_authorization_server_url: HttpUrl | None = None
     zeebe_token_audience: str | None = None
     camunda_cluster_id: str | None = None
     camunda_cluster_region: str | None = None
-    # Deadline of one call to the gateway (e.g. PublishMessage).
-    zeebe_request_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     @model_validator(mode="after")
     def _complete_credentials(self) -> Self:
@@ -128,6 +130,46 @@ class EngineSettings(_Settings):
         if self.zeebe_client_id:
             return "oauth"
         return "insecure"
+
+
+class EngineSettings(CamundaClientSettings):
+    zeebe_address: Annotated[str, AfterValidator(_host_port)] = DEFAULT_ZEEBE_ADDRESS
+    # Deadline of one call to the gateway (e.g. PublishMessage).
+    zeebe_request_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+
+class CamundaApiSettings(CamundaClientSettings):
+    """Camunda's Orchestration Cluster REST API (`/v2`, Camunda 8.8+): the model deploy step's version
+    guard, the worker's start check, the incident checker. The same OAuth client as the gateway."""
+
+    # The API's base URL, without `/v2` (SaaS: derived from the cluster id and region when unset).
+    camunda_api_url: HttpUrl | None = None
+    # The token audience for the API; unset: ZEEBE_TOKEN_AUDIENCE, or on SaaS zeebe.camunda.io.
+    camunda_api_audience: str | None = None
+    camunda_api_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Attempts per API call on connect errors, timeouts, 429 and 5xx (1 = no retry).
+    camunda_api_max_attempts: int = Field(default=3, ge=1, le=10)
+
+    @property
+    def api_base_url(self) -> str:
+        if self.camunda_api_url:
+            return self.camunda_api_url
+        if self.camunda_cluster_id:
+            region = self.camunda_cluster_region or DEFAULT_CAMUNDA_REGION
+            return f"https://{region}.zeebe.camunda.io/{self.camunda_cluster_id}"
+        return DEFAULT_CAMUNDA_API_URL
+
+    @property
+    def api_token_url(self) -> str | None:
+        """Where the API's tokens come from; None: no credentials, no auth."""
+        if self.engine_mode == "insecure":
+            return None
+        return self.zeebe_authorization_server_url or CAMUNDA_SAAS_TOKEN_URL
+
+    @property
+    def api_audience(self) -> str | None:
+        saas_default = CAMUNDA_SAAS_AUDIENCE if self.engine_mode == "saas" else None
+        return self.camunda_api_audience or self.zeebe_token_audience or saas_default
 
 
 class FunctionSettings(_Settings):
@@ -166,7 +208,7 @@ class StatusSettings(MedusaSettings, FunctionSettings):
         return first_secret(self.medusa_status_secret)
 
 
-class WorkerSettings(MedusaSettings, EngineSettings):
+class WorkerSettings(MedusaSettings, EngineSettings, CamundaApiSettings):
     status_update_url: HttpUrl
     status_update_secret: WebhookSecrets
     status_update_use_id_token: bool = False
@@ -182,6 +224,10 @@ class WorkerSettings(MedusaSettings, EngineSettings):
     @property
     def medusa_signing_secret(self) -> str:
         return first_secret(self.medusa_worker_secret)
+
+
+class ModelDeploySettings(EngineSettings, CamundaApiSettings):
+    """The model deploy step: deploys through the gateway, reads the deployed versions through the API."""
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)

@@ -133,11 +133,28 @@ class _ProcessReader:
 
     def _check_process_extensions(self, extensions: XmlNode) -> None:
         for extension in extensions.elements(ZEEBE):
-            if extension.tag != "properties":
+            if extension.tag not in {"properties", "versionTag"}:
                 raise DeploymentError(
                     f"element '{self.node.attr('id')}' (line {extension.line}): "
                     f"unsupported extension <zeebe:{extension.tag}> on <process>"
                 )
+
+    def _version_tag(self) -> str | None:
+        """The process's `zeebe:versionTag` value. Zeebe refuses a second one ("Must have exactly one
+        'zeebe:versionTag' extension element when exists.", ExtensionElementDuplicationValidators), and its
+        `value` attribute is required (ZeebeVersionTagImpl)."""
+        extensions = self.node.first(BPMN, "extensionElements")
+        tags = list(extensions.elements(ZEEBE, "versionTag")) if extensions is not None else []
+        if len(tags) > 1:
+            raise _refuse(
+                self.node, "Must have exactly one 'zeebe:versionTag' extension element when exists."
+            )
+        if not tags:
+            return None
+        value = tags[0].attr("value")
+        if not value:
+            raise _refuse(self.node, "zeebe:versionTag needs a value")
+        return value
 
     def _read_flow(self, node: XmlNode) -> SequenceFlow:
         condition_node = node.first(BPMN, "conditionExpression")
@@ -344,7 +361,14 @@ class _ProcessReader:
             if start.message_name in message_starts:
                 raise _refuse(self.nodes[start.id], f"duplicate message start {start.message_name!r}")
             message_starts[start.message_name] = start.id
-        return Process(process_id, self.elements, none_starts[0] if none_starts else None, message_starts)
+        return Process(
+            process_id,
+            self.elements,
+            none_starts[0] if none_starts else None,
+            message_starts,
+            name=self.node.attr("name"),
+            version_tag=self._version_tag(),
+        )
 
 
 def parse_resource(content: bytes) -> list[Process]:

@@ -1,4 +1,7 @@
-"""A read-only view of the engine, as Operate gives: a small HTTP JSON endpoint and a CLI printer."""
+"""A read-only view of the engine, as Operate gives: a small HTTP JSON endpoint and a CLI printer.
+
+The same port serves the REST API subset under `/v2/` (localzeebe/rest_api.py).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from localzeebe.engine import Engine
+from localzeebe.rest_api import Answer, RestApi, problem
 from localzeebe.state import Incident, ProcessInstance
 
 log = logging.getLogger("localzeebe")
@@ -108,26 +112,61 @@ class InspectionApi:
         }
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    500: "Internal Server Error",
+    504: "Gateway Timeout",
+}
+MAX_BODY_BYTES = 1 << 20
+
+
+async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, bytes] | Answer:
+    """(method, target, body) of one request, or the answer to a malformed one."""
+    request_line = (await reader.readline()).decode("latin-1").split()
+    length = 0
+    while (line := await reader.readline()) not in {b"\r\n", b"\n", b""}:
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip()) if value.strip().isdigit() else -1
+    if len(request_line) < 2 or length < 0:
+        return problem(400, "Bad Request", "malformed request", "")
+    if length > MAX_BODY_BYTES:
+        return problem(413, "Content Too Large", f"a body of at most {MAX_BODY_BYTES} bytes", "")
+    body = await reader.readexactly(length) if length else b""
+    return request_line[0], request_line[1], body
+
+
+def _route(api: InspectionApi, rest: RestApi, method: str, target: str, body: bytes) -> Answer:
+    path = urlsplit(target).path
+    if path.startswith("/v2/"):
+        try:
+            return rest.handle(method, path, body)
+        except Exception as error:  # an answer, never a dropped connection, and the cause in the log
+            log.exception("REST API request %s %s failed", method, path)
+            return problem(500, "Internal Server Error", f"{type(error).__name__}: {error}", path)
+    if method != "GET":
+        return Answer(405, {"error": "METHOD_NOT_ALLOWED", "message": "the inspection API is read only"})
+    status, payload = api.handle(target)
+    return Answer(status, payload)
 
 
 async def _serve_client(
-    api: InspectionApi, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    api: InspectionApi, rest: RestApi, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
     try:
-        request_line = (await reader.readline()).decode("latin-1").split()
-        while (await reader.readline()) not in {b"\r\n", b"\n", b""}:
-            pass  # headers are not needed: every route is a plain GET
-        if len(request_line) < 2:
-            status, body = 400, {"error": "BAD_REQUEST", "message": "malformed request line"}
-        elif request_line[0] != "GET":
-            status, body = 405, {"error": "METHOD_NOT_ALLOWED", "message": "the inspection API is read only"}
-        else:
-            status, body = api.handle(request_line[1])
-        payload = json.dumps(body, default=str).encode()
+        request = await _read_request(reader)
+        answer = request if isinstance(request, Answer) else _route(api, rest, *request)
+        payload = b"" if answer.body is None else json.dumps(answer.body, default=str).encode()
         head = (
-            f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+            f"HTTP/1.1 {answer.status} {_REASONS[answer.status]}\r\n"
+            + (f"Content-Type: {answer.content_type}\r\n" if answer.body is not None else "")
+            + f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
         )
         writer.write(head.encode() + payload)
         await writer.drain()
@@ -140,8 +179,9 @@ async def _serve_client(
 
 
 async def start_http(engine: Engine, host: str, port: int) -> tuple[asyncio.Server, int]:
-    api = InspectionApi(engine)
-    server = await asyncio.start_server(lambda r, w: _serve_client(api, r, w), host, port)
+    """The inspection view (read only) and, under `/v2/`, the REST API subset (localzeebe/rest_api.py)."""
+    api, rest = InspectionApi(engine), RestApi(engine)
+    server = await asyncio.start_server(lambda r, w: _serve_client(api, rest, r, w), host, port)
     bound = int(server.sockets[0].getsockname()[1])
     return server, bound
 

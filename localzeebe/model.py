@@ -52,6 +52,9 @@ class Process:
     elements: dict[str, Element]
     none_start: str | None
     message_starts: dict[str, str]  # message name -> start event id
+    # The process's `name` attribute and its `zeebe:versionTag` (Zeebe 8.6+), as the REST API shows them.
+    name: str | None = None
+    version_tag: str | None = None
 
     def element(self, element_id: str) -> Element:
         return self.elements[element_id]

@@ -1,10 +1,11 @@
 """Wiring and lifecycle of the worker process.
 
-Start: settings (one line and exit 2 when one is wrong), JSON logs, the engine channel, the process model
-deployed (idempotent: an unchanged model keeps its version), then one pyzeebe worker with a task per job
-type. Stop: SIGTERM/SIGINT or the configured maximum runtime stop the activation of new jobs, let the jobs
-in flight finish and report, and exit 0. A gateway that stays unreachable, or a worker whose pollers died,
-ends the process with a non-zero code so the platform restarts it.
+Start: settings (one line and exit 2 when one is wrong), JSON logs, a check that the version of the process
+model this worker handles is deployed (worker_job/model_check.py; the deploy step deploys it, never the
+worker), the engine channel, then one pyzeebe worker with a task per job type. Stop: SIGTERM/SIGINT or
+the configured maximum runtime stop the activation of new jobs, let the jobs in flight finish and report,
+and exit 0. A gateway that stays unreachable, or a worker whose pollers died, ends the process with a
+non-zero code so the platform restarts it.
 """
 
 from __future__ import annotations
@@ -20,23 +21,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 import grpc
-from pyzeebe import ZeebeClient, ZeebeWorker
-from pyzeebe.errors import PyZeebeError
-from pyzeebe.grpc_internals.types import DeployResourceResponse
-from tenacity import (
-    AsyncRetrying,
-    before_sleep_log,
-    retry_if_exception_type,
-    stop_after_delay,
-    wait_exponential,
-)
+from pyzeebe import ZeebeWorker
 
-from fulfillment.engine import UNAVAILABLE_ERRORS, create_channel
+from fulfillment.engine import create_channel
 from fulfillment.logs import setup_logging
 from fulfillment.settings import load_settings
-from fulfillment.workflow import BPMN_PATH, PROCESS_ID
+from fulfillment.workflow import PROCESS_ID
 from worker_job.back_pressure import BackPressureAdapter
 from worker_job.config import WorkerJobSettings
+from worker_job.model_check import check_model_deployed
 from worker_job.order_reads import OrderReader
 from worker_job.policy import BusinessPolicy
 from worker_job.services import Services
@@ -80,31 +73,6 @@ def task_limits(settings: WorkerJobSettings) -> TaskLimits:
         max_retry_backoff_ms=int(settings.worker_max_retry_backoff_seconds * 1000),
         outage_window_ms=int(settings.worker_outage_window_seconds * 1000),
     )
-
-
-async def deploy_process(channel: grpc.aio.Channel, patience_seconds: float) -> None:
-    """Deploys the model; the engine keeps the existing version when the resource is unchanged.
-
-    An unreachable gateway is retried for `patience_seconds`; a rejected model is not retried.
-    """
-    client = ZeebeClient(channel, max_connection_retries=-1)
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception_type(UNAVAILABLE_ERRORS),
-        stop=stop_after_delay(patience_seconds),
-        wait=wait_exponential(multiplier=0.5, max=5),
-        before_sleep=before_sleep_log(logger, logging.WARNING),
-        reraise=True,
-    ):
-        with attempt:
-            deployment = await client.deploy_resource(str(BPMN_PATH))
-    for resource in deployment.deployments:
-        if isinstance(resource, DeployResourceResponse.ProcessMetadata):
-            logger.info(
-                "process %s deployed: version %s",
-                resource.bpmn_process_id,
-                resource.version,
-                extra={"process_definition_key": resource.process_definition_key},
-            )
 
 
 class FulfillmentWorker(ZeebeWorker):
@@ -261,14 +229,6 @@ async def serve(settings: WorkerJobSettings) -> int:
     services = build_services(settings)
     channel = create_channel(settings)
     try:
-        try:
-            await deploy_process(channel, settings.worker_unhealthy_exit_seconds)
-        except UNAVAILABLE_ERRORS as exc:
-            logger.error("the engine stayed unreachable while deploying the process: %r", exc)
-            return EXIT_ENGINE_UNREACHABLE
-        except PyZeebeError as exc:
-            logger.error("the engine refused the process model: %r", exc)
-            return EXIT_FATAL
         lifecycle = Lifecycle(create_worker(channel, settings, services), settings)
         lifecycle.install_signal_handlers()
         return await lifecycle.run()
@@ -288,4 +248,7 @@ def main() -> int:
         "worker starting",
         extra={"process_id": PROCESS_ID, "max_runtime_s": settings.worker_max_runtime_seconds},
     )
+    not_deployed = check_model_deployed(settings)
+    if not_deployed is not None:
+        return not_deployed
     return asyncio.run(serve(settings))

@@ -7,6 +7,7 @@ from typing import Final
 
 import pytest
 
+from fulfillment.process_model import VersionTag, handled_model
 from fulfillment.workflow import (
     BPMN_PATH,
     CANCELED_MESSAGE_NAME,
@@ -69,10 +70,19 @@ def target_of_boundary(process: ET.Element, boundary_id: str) -> ET.Element:
     return by_id(process)[flows[0].attrib["targetRef"]]
 
 
-def test_process_is_executable_for_camunda_8_5(root: ET.Element, process: ET.Element) -> None:
+def test_process_is_executable_for_camunda_8_8(root: ET.Element, process: ET.Element) -> None:
     assert process.attrib["id"] == PROCESS_ID
     assert process.attrib["isExecutable"] == "true"
-    assert root.attrib[f"{{{NS['modeler']}}}executionPlatformVersion"].startswith("8.5")
+    # 8.8: the REST API's searches that the deploy step, the worker's start check and the incident checker
+    # use (the version tag itself needs 8.6).
+    assert root.attrib[f"{{{NS['modeler']}}}executionPlatformVersion"].startswith("8.8")
+
+
+def test_the_process_carries_a_version_tag_of_dotted_numbers(process: ET.Element) -> None:
+    tags = process.findall("bpmn:extensionElements/zeebe:versionTag", NS)
+
+    assert len(tags) == 1
+    assert VersionTag.parse(tags[0].attrib["value"]) == handled_model().version_tag
 
 
 def test_started_by_the_order_placed_message_keyed_by_order_id(root: ET.Element, process: ET.Element) -> None:
@@ -234,7 +244,8 @@ def test_every_failure_status_in_the_model_is_a_terminal_failure(process: ET.Ele
 def test_every_element_is_named_and_drawn(root: ET.Element, process: ET.Element) -> None:
     drawn = {shape.attrib["bpmnElement"] for shape in root.iter(f"{{{NS['bpmndi']}}}BPMNShape")}
     drawn |= {edge.attrib["bpmnElement"] for edge in root.iter(f"{{{NS['bpmndi']}}}BPMNEdge")}
-    nodes = [e for e in process if e.tag != f"{{{NS['bpmn']}}}documentation"]
+    not_drawn = {f"{{{NS['bpmn']}}}documentation", f"{{{NS['bpmn']}}}extensionElements"}
+    nodes = [e for e in process if e.tag not in not_drawn]
 
     for element in nodes:
         assert element.attrib["id"] in drawn, element.attrib["id"]

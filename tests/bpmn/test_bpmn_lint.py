@@ -1,4 +1,4 @@
-"""The process model passes bpmnlint (recommended + Camunda 8.5 compatibility), and the lint gate works.
+"""The process model passes bpmnlint (recommended + Camunda 8.8 compatibility), and the lint gate works.
 
 The gate is checked against deliberately broken copies: a lint script that never fails would pass the
 real file too.

@@ -14,14 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import grpc
 import httpx
 import pytest
-from pyzeebe.proto import gateway_pb2 as pb
-from pyzeebe.proto.gateway_pb2_grpc import GatewayStub
 
 from fulfillment.signatures import sign_headers
-from fulfillment.workflow import BPMN_PATH
 from localzeebe.launcher import LocalEngine
 
 from . import test_worker as worker_tier
@@ -68,14 +64,6 @@ def _send_order_placed(
     return httpx.post(webhook.url, content=body, headers=headers, timeout=30)
 
 
-def _deploy_the_model(engine: worker_tier.Engine) -> None:
-    """Deploys before any order is sent (the worker deploys the same model later: deploying is never
-    limited, and the unchanged model keeps its version)."""
-    resource = pb.Resource(name=BPMN_PATH.name, content=BPMN_PATH.read_bytes())
-    with grpc.insecure_channel(engine.grpc_address) as channel:
-        GatewayStub(channel).DeployResource(pb.DeployResourceRequest(resources=[resource]), timeout=10)
-
-
 def test_the_webhook_answers_503_with_retry_after_when_every_command_is_refused(
     medusa: worker_tier.FakeMedusa, tmp_path: Path
 ) -> None:
@@ -103,7 +91,8 @@ def test_orders_started_through_back_pressure_all_finish_with_every_job_complete
         medusa.add_order(order_id)
     medusa.add_order("order_pressureunpaid", payment_status="canceled", authorized_amount=0)
     orders = [*fulfilled, "order_pressureunpaid"]
-    _deploy_the_model(engine)
+    # The deploy step, before any order is sent (deploying is never limited by back-pressure).
+    engine.deploy_model()
 
     refused = 0
     with _webhook(engine, tmp_path / "order_webhook.log") as webhook:

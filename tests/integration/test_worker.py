@@ -32,11 +32,13 @@ import httpx
 import pytest
 
 from devstack.parts import free_port
+from devstack.stack import local_deploy_settings
 from fulfillment.engine import EngineBridge
 from fulfillment.settings import EngineSettings
 from fulfillment.signatures import InvalidSignature, verify
 from fulfillment.workflow import WorkflowStatus
 from localzeebe.launcher import LocalEngine
+from worker_job.deploy_model import deploy_models
 
 from .served import serve_function
 
@@ -293,6 +295,18 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
 class Engine:
     grpc_address: str
     http_url: str | None  # the local engine's inspection view; None for a real Zeebe (ZEEBE_ADDRESS)
+    # Camunda's REST API (the worker's start check): the local engine serves it on its HTTP port.
+    api_url: str | None = None
+
+    @property
+    def camunda_api_url(self) -> str:
+        url = self.api_url or self.http_url
+        assert url is not None, "a real Zeebe needs CAMUNDA_API_URL"
+        return url
+
+    def deploy_model(self) -> None:
+        """The deployment's model step (workers only check that it ran)."""
+        deploy_models(local_deploy_settings(self.grpc_address, self.camunda_api_url))
 
     def instances(self, order_id: str) -> list[dict[str, Any]]:
         assert self.http_url is not None, "a real Zeebe has no inspection view"
@@ -323,15 +337,23 @@ def start_engine(
     log: Path, port: int = 0, http_port: int = 0, data_dir: Path | None = None
 ) -> tuple[LocalEngine, Engine]:
     launched = LocalEngine.start(port=port, http_port=http_port, data_dir=data_dir, log_path=log)
-    return launched, Engine(launched.grpc_address, launched.http_url)
+    running = Engine(launched.grpc_address, launched.http_url)
+    running.deploy_model()
+    return launched, running
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """The local engine, or the real Zeebe that ZEEBE_ADDRESS points at (insecure gateway)."""
+    """The local engine, or the real Zeebe that ZEEBE_ADDRESS points at (insecure gateway), with the model
+    deployed by the deploy step."""
     address = os.environ.get("ZEEBE_ADDRESS")
     if address:
-        yield Engine(address, None)
+        api_url = os.environ.get("CAMUNDA_API_URL")
+        if not api_url:
+            pytest.skip("ZEEBE_ADDRESS without CAMUNDA_API_URL: the worker checks its model through the API")
+        real = Engine(address, None, api_url)
+        real.deploy_model()
+        yield real
         return
     launched, running = start_engine(tmp_path_factory.mktemp("engine") / "engine.log")
     yield running
@@ -409,6 +431,7 @@ def start_worker(
         env = {
             **os.environ,
             "ZEEBE_ADDRESS": engine.grpc_address,
+            "CAMUNDA_API_URL": engine.camunda_api_url,
             "MEDUSA_BACKEND_URL": medusa.url,
             "MEDUSA_WORKER_SECRET": WORKER_SECRET,
             "MEDUSA_MAX_ATTEMPTS": "1",
@@ -699,7 +722,11 @@ def test_worker_keeps_working_across_an_engine_restart(
     launched, restartable = start_engine(log, grpc_port, http_port, data)
     bridge = EngineBridge.from_settings(EngineSettings(zeebe_address=restartable.grpc_address))
     try:
-        worker = start_worker(ZEEBE_ADDRESS=restartable.grpc_address, WORKER_HEALTH_INTERVAL_SECONDS="0.5")
+        worker = start_worker(
+            ZEEBE_ADDRESS=restartable.grpc_address,
+            CAMUNDA_API_URL=restartable.camunda_api_url,
+            WORKER_HEALTH_INTERVAL_SECONDS="0.5",
+        )
         medusa.add_order("order_before1")
         bridge.publish_order_placed("order_before1", {"order_id": "order_before1"})
         assert restartable.wait_until_ended("order_before1")["state"] == "COMPLETED"
@@ -724,6 +751,7 @@ def test_a_gateway_gone_for_longer_than_the_grace_ends_the_worker_non_zero(
     launched, doomed = start_engine(tmp_path / "doomed-engine.log")
     worker = start_worker(
         ZEEBE_ADDRESS=doomed.grpc_address,
+        CAMUNDA_API_URL=doomed.camunda_api_url,
         WORKER_HEALTH_INTERVAL_SECONDS="0.2",
         WORKER_UNHEALTHY_EXIT_SECONDS="1.5",
     )

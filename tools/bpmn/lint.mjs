@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 
 // The target engine version; keep in step with modeler:executionPlatformVersion in the BPMN files.
 export const LINT_CONFIG = {
-  extends: ["bpmnlint:recommended", "plugin:camunda-compat/camunda-cloud-8-5"],
+  extends: ["bpmnlint:recommended", "plugin:camunda-compat/camunda-cloud-8-8"],
 };
 
 const toolsRequire = createRequire(new URL("../node/package.json", import.meta.url));
