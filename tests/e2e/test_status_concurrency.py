@@ -1,9 +1,9 @@
 """Two status functions writing conflicting statuses of one order at the same moment never move it back.
 
-Each trial resets the order to `awaiting_payment`, then sends two conflicting reports at once, each through its
-own status_update process (as Cloud Functions scale out) against the real Medusa: the plugin's route
-compares and writes under a per-order lock, so the order always ends at the terminal or higher-ranked
-status, whatever the interleaving.
+Each trial resets the order to `awaiting_payment`, then sends two conflicting reports at once, each
+through its own status_update process (as Cloud Functions scale out) against the real Medusa: the
+plugin's route compares and writes under a per-order lock, so the order always ends at the terminal or
+higher-ranked status, whatever the interleaving.
 """
 
 from __future__ import annotations
