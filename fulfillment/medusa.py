@@ -5,6 +5,9 @@ leaves Medusa. Each body names its route and order (`{"action", "order_id", ...}
 covers the body only) and is signed per Standard Webhooks with the caller's secret, the first one listed:
 the worker's (`view`, `cancel`) or the status function's (`status`). See docs/contracts.md.
 
+A caller may share a TokenBucket (fulfillment/rate_limit.py): every attempt then waits for its token first,
+so the caller never sends Medusa more than the bucket's rate (the worker's MEDUSA_CALLS_PER_SECOND).
+
 Connect errors, timeouts, 429 and 5xx are retried with exponential backoff a bounded number of times and
 then raised as MedusaUnavailable; other answers become typed errors at once: 401/403 MedusaAuthError (the
 plugin does not accept our secret: a setup fault, never a business outcome), 404 OrderNotFound, 400
@@ -31,6 +34,7 @@ from tenacity import (
 )
 
 from fulfillment.orders import OrderView, is_order_id
+from fulfillment.rate_limit import NoSlotBeforeDeadline, TokenBucket
 from fulfillment.settings import MedusaSettings
 from fulfillment.signatures import sign_headers
 from fulfillment.workflow import Notification
@@ -127,8 +131,10 @@ class MedusaClient:
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,
         transport: httpx.BaseTransport | None = None,
+        rate_limit: TokenBucket | None = None,
     ) -> None:
         self._secret = secret
+        self._rate_limit = rate_limit
         self._max_attempts = max_attempts
         self._backoff_seconds = backoff_seconds
         # The whole retry budget stays below three timeouts so a caller answering an HTTP request
@@ -218,6 +224,7 @@ class MedusaClient:
         try:
             for attempt in retrying:
                 with attempt:
+                    self._wait_for_turn(path)
                     headers = sign_headers(self._secret, body, message_id)
                     response = self._http.post(path, content=body, headers=headers)
                     if response.status_code == 429 or response.status_code >= 500:
@@ -229,6 +236,16 @@ class MedusaClient:
         except _RETRYABLE_TRANSPORT_ERRORS as exc:
             raise MedusaUnavailable(f"POST {path}: {type(exc).__name__}: {exc}") from exc
         return response
+
+    def _wait_for_turn(self, path: str) -> None:
+        """Takes a token of the rate limit, waiting for it (never past the caller's deadline)."""
+        if self._rate_limit is None:
+            return
+        try:
+            self._rate_limit.acquire()
+        except NoSlotBeforeDeadline as exc:
+            # Not a fault of Medusa's, but handled like one: the job is tried again later.
+            raise MedusaUnavailable(f"POST {path}: {exc}") from exc
 
 
 def _route(order_id: str, action: Action) -> str:

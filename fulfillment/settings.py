@@ -215,7 +215,16 @@ class WorkerSettings(MedusaSettings, EngineSettings, CamundaApiSettings):
     # Signs the calls of the plugin's view and cancel routes (its option `workerSecret`).
     medusa_worker_secret: WebhookSecrets
     worker_max_runtime_seconds: float = Field(default=0, ge=0)
+    # Jobs one worker runs at once, all job types together (and the threads that run them).
     worker_max_jobs: int = Field(default=32, ge=1, le=1000)
+    # The most calls per second one worker makes to Medusa: the plugin's view and cancel routes, and the
+    # status reports (each is one call of the plugin's status route by the status function). Waits, never
+    # fails. README "Benchmarks" measured Medusa's ceiling (8 callers) at 34.1-37.5 order reads/s and
+    # 39.4-43.6 status writes/s; a worker makes 4 calls per order (one view, three status writes). 15/s
+    # (3.75 orders/s) keeps one worker under half of the lowest ceiling, leaving Medusa room for the shop's
+    # own traffic, and two workers together (30/s) still under it. Scale it with the instance count: the
+    # sum over all workers should stay below Medusa's ceiling.
+    medusa_calls_per_second: float = Field(default=15.0, gt=0, le=1000)
 
     @property
     def status_update_signing_secret(self) -> str:

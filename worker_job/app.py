@@ -2,10 +2,12 @@
 
 Start: settings (one line and exit 2 when one is wrong), JSON logs, a check that the version of the process
 model this worker handles is deployed (worker_job/model_check.py; the deploy step deploys it, never the
-worker), the engine channel, then one pyzeebe worker with a task per job type. Stop: SIGTERM/SIGINT or
-the configured maximum runtime stop the activation of new jobs, let the jobs in flight finish and report,
-and exit 0. A gateway that stays unreachable, or a worker whose pollers died, ends the process with a
-non-zero code so the platform restarts it.
+worker), the engine channel, then one pyzeebe worker with a task per job type. Run: the pollers keep
+polling through any engine outage (worker_job/polling.py), within one budget of running jobs shared by all
+job types (worker_job/capacity.py), and a heartbeat line says every WORKER_HEARTBEAT_SECONDS whether the
+worker is polling (worker_job/heartbeat.py). Stop: SIGTERM/SIGINT, or the end of the activation window
+that WORKER_MAX_RUNTIME_SECONDS leaves (worker_job/config.py), stop the activation of new jobs, let the
+jobs in hand finish and report, and exit 0. Only a worker whose pollers ended on their own exits non-zero.
 """
 
 from __future__ import annotations
@@ -16,43 +18,52 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 import grpc
-from pyzeebe import ZeebeWorker
+from pyzeebe import Job, ZeebeWorker
+from pyzeebe.worker.job_executor import JobExecutor
 
 from fulfillment.engine import create_channel
 from fulfillment.logs import setup_logging
+from fulfillment.rate_limit import TokenBucket
 from fulfillment.settings import load_settings
 from fulfillment.workflow import PROCESS_ID
 from worker_job.back_pressure import BackPressureAdapter
+from worker_job.capacity import JobBudget
 from worker_job.config import WorkerJobSettings
+from worker_job.gateway_link import GatewayLink
+from worker_job.heartbeat import Heartbeat
 from worker_job.model_check import check_model_deployed
 from worker_job.order_reads import OrderReader
 from worker_job.policy import BusinessPolicy
+from worker_job.polling import BudgetedPoller, BudgetedTaskState
 from worker_job.services import Services
 from worker_job.status_reporter import IdTokenSource, StatusReporter
-from worker_job.tasks import TaskLimits, register_tasks
+from worker_job.tasks import HANDLERS, TaskLimits, register_tasks
 
 logger = logging.getLogger("worker_job")
+
+# The maximum runtime counts from the start of the process (the platform's task timeout does too).
+PROCESS_STARTED: Final = time.monotonic()
 
 EXIT_OK: Final = 0
 EXIT_FATAL: Final = 1
 EXIT_ENGINE_UNREACHABLE: Final = 3
-HEALTH_CHECK_TIMEOUT_SECONDS: Final = 10.0
-# The pyzeebe poller sleeps this long when a task type is at its running-jobs limit (its default, 5 s,
-# stalls a busy worker).
-POLL_RETRY_DELAY_SECONDS: Final = 1
 
 
 def build_services(settings: WorkerJobSettings) -> Services:
     id_tokens = IdTokenSource(settings.status_update_url) if settings.status_update_use_id_token else None
+    # One limit for every call this worker makes to Medusa, directly or through the status function.
+    medusa_calls = TokenBucket(settings.medusa_calls_per_second)
     return Services(
-        medusa=OrderReader.from_settings(settings, settings.medusa_signing_secret),
+        medusa=OrderReader.from_settings(settings, settings.medusa_signing_secret, rate_limit=medusa_calls),
         status=StatusReporter(
-            settings.status_update_url, settings.status_update_signing_secret, id_tokens=id_tokens
+            settings.status_update_url,
+            settings.status_update_signing_secret,
+            id_tokens=id_tokens,
+            rate_limit=medusa_calls,
         ),
         policy=BusinessPolicy(
             payment_recheck_interval=settings.payment_recheck_interval,
@@ -63,10 +74,10 @@ def build_services(settings: WorkerJobSettings) -> Services:
 
 
 def task_limits(settings: WorkerJobSettings) -> TaskLimits:
-    # Activating half the running limit at a time leaves room to poll again while jobs run, so the poller
-    # never finds itself "at capacity" right after a fetch (pyzeebe's 5 s stall with equal limits).
+    # All job types share one budget of worker_max_jobs; one poll of a type asks for at most its fair
+    # share, so the long polls of the other types still find slots (a busy type polls again at once).
     return TaskLimits(
-        max_jobs_to_activate=max(1, settings.worker_max_jobs // 2),
+        max_jobs_to_activate=max(1, settings.worker_max_jobs // len(HANDLERS)),
         max_running_jobs=settings.worker_max_jobs,
         job_timeout_ms=int(settings.worker_job_timeout_seconds * 1000),
         retry_backoff_ms=int(settings.worker_retry_backoff_seconds * 1000),
@@ -76,7 +87,8 @@ def task_limits(settings: WorkerJobSettings) -> TaskLimits:
 
 
 class FulfillmentWorker(ZeebeWorker):
-    """pyzeebe's worker with a stop that neither keeps activating nor drops activated jobs.
+    """pyzeebe's worker with pollers that never give up, one job budget for all job types, and a stop
+    that neither keeps activating nor drops activated jobs.
 
     pyzeebe's stop() stops the pollers one after the other, waiting for each one's jobs while the others
     keep activating, and then cancels every long poll still open; jobs the engine handed to a cancelled
@@ -90,49 +102,62 @@ class FulfillmentWorker(ZeebeWorker):
         self,
         channel: grpc.aio.Channel,
         *,
-        max_connection_retries: int,
+        max_jobs: int,
         back_pressure_patience_seconds: float,
         **options: Any,
     ) -> None:
-        super().__init__(channel, max_connection_retries=max_connection_retries, **options)
-        self.zeebe_adapter = BackPressureAdapter(
-            channel, max_connection_retries, back_pressure_patience_seconds
-        )
+        # -1: pyzeebe never resets its error counter, so any finite limit closes the channel for good after
+        # that many errors over the life of the process; the pollers decide how to go on instead.
+        super().__init__(channel, max_connection_retries=-1, **options)
+        self.zeebe_adapter = BackPressureAdapter(channel, -1, back_pressure_patience_seconds)
+        self.budget = JobBudget(max_jobs)
+        self.link = GatewayLink()
+        self._pollers: list[BudgetedPoller] = []
+
+    @property
+    def job_types(self) -> list[str]:
+        return [task.type for task in self.tasks]
 
     def _init_tasks(self) -> None:
-        super()._init_tasks()
-        self._polls_ended: list[asyncio.Event] = []
-        for poller in self._job_pollers:
-            ended = asyncio.Event()
-            poller.poll = _signal_when_done(poller.poll, ended)  # type: ignore[method-assign]
-            self._polls_ended.append(ended)
+        self._job_executors, self._job_pollers, self._job_streamers = [], [], []
+        self._pollers = []
+        for task in self.tasks:
+            queue = asyncio.Queue[Job]()
+            state = BudgetedTaskState(self.budget)
+            poller = BudgetedPoller(
+                self.zeebe_adapter,
+                task,
+                queue,
+                worker_name=self.name,
+                request_timeout=self.request_timeout,
+                task_state=state,
+                link=self.link,
+            )
+            self._pollers.append(poller)
+            self._job_pollers.append(poller)
+            self._job_executors.append(JobExecutor(task, queue, state, self.zeebe_adapter))
 
     async def stop(self) -> None:
-        for poller in self._job_pollers:
+        for poller in self._pollers:
             poller.stop_event.set()
-        await asyncio.gather(*(ended.wait() for ended in getattr(self, "_polls_ended", [])))
+        self.budget.close()
+        await asyncio.gather(*(poller.ended.wait() for poller in self._pollers))
+        logger.info(
+            "activation stopped: every long poll has returned, no job is activated any more",
+            extra={"active_jobs": self.budget.jobs_in_hand},
+        )
         await super().stop()
 
 
-Poll = Callable[[], Coroutine[Any, Any, None]]
-
-
-def _signal_when_done(poll: Poll, ended: asyncio.Event) -> Poll:
-    async def poll_then_signal() -> None:
-        try:
-            await poll()
-        finally:
-            ended.set()
-
-    return poll_then_signal
-
-
 class Lifecycle:
-    """Runs the worker until a stop signal, the maximum runtime, or a fatal condition."""
+    """Runs the worker until a stop signal, the end of its activation window, or a fatal condition."""
 
-    def __init__(self, worker: ZeebeWorker, settings: WorkerJobSettings) -> None:
+    def __init__(
+        self, worker: FulfillmentWorker, settings: WorkerJobSettings, started_at: float = PROCESS_STARTED
+    ) -> None:
         self.worker = worker
         self.settings = settings
+        self.started_at = started_at
         self.stop_requested = asyncio.Event()
         self.stop_reason = ""
 
@@ -146,41 +171,41 @@ class Lifecycle:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
 
-    async def _stop_after_max_runtime(self) -> None:
-        await asyncio.sleep(self.settings.worker_max_runtime_seconds)
-        self.request_stop("maximum runtime reached")
+    async def _close_activation_window(self, window_seconds: float) -> None:
+        await asyncio.sleep(max(0.0, self.started_at + window_seconds - time.monotonic()))
+        self.request_stop(
+            f"activation window over: the jobs in hand time out before WORKER_MAX_RUNTIME_SECONDS "
+            f"({self.settings.worker_max_runtime_seconds:g} s) ends"
+        )
 
-    async def _watch_gateway(self) -> None:
-        """Returns (ending the run) when the gateway has been unreachable for longer than the grace."""
-        healthy_at = time.monotonic()
-        while True:
-            await asyncio.sleep(self.settings.worker_health_interval_seconds)
-            try:
-                await asyncio.wait_for(self.worker.healthcheck(), HEALTH_CHECK_TIMEOUT_SECONDS)
-            except Exception as exc:  # any failure to get an answer counts as unhealthy
-                unhealthy_for = time.monotonic() - healthy_at
-                logger.warning("gateway health check failed for %.0f s: %s", unhealthy_for, exc)
-                if unhealthy_for > self.settings.worker_unhealthy_exit_seconds:
-                    logger.error("gateway unreachable too long: exiting so the worker is restarted")
-                    return
-            else:
-                healthy_at = time.monotonic()
+    def heartbeat(self) -> Heartbeat:
+        return Heartbeat(
+            link=self.worker.link,
+            budget=self.worker.budget,
+            job_types=self.worker.job_types,
+            interval_seconds=self.settings.worker_heartbeat_seconds,
+            probe=self.worker.healthcheck,
+            stopping=self.stop_requested.is_set,
+        )
 
     async def run(self) -> int:
         work = asyncio.create_task(self.worker.work(), name="pyzeebe-worker")
         stop: asyncio.Task[object] = asyncio.create_task(self.stop_requested.wait(), name="stop-request")
-        watchdog: asyncio.Task[object] = asyncio.create_task(self._watch_gateway(), name="gateway-watchdog")
-        helpers = [stop, watchdog]
-        if self.settings.worker_max_runtime_seconds > 0:
-            helpers.append(asyncio.create_task(self._stop_after_max_runtime(), name="max-runtime"))
-        logger.info("worker started")
+        helpers: list[asyncio.Task[Any]] = [
+            stop,
+            asyncio.create_task(self.heartbeat().run(), name="heartbeat"),
+        ]
+        window = self.settings.activation_window_seconds
+        if window is not None:
+            helpers.append(asyncio.create_task(self._close_activation_window(window), name="window"))
+        logger.info(
+            "worker started",
+            extra={"job_types": self.worker.job_types, "max_jobs": self.worker.budget.capacity},
+        )
         try:
-            await asyncio.wait([work, *helpers], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([work, stop], return_when=asyncio.FIRST_COMPLETED)
             if stop.done():
                 return await self._drain(work)
-            if watchdog.done():
-                await self._drain(work)
-                return EXIT_ENGINE_UNREACHABLE
             logger.error("the pyzeebe worker stopped on its own: %r", _outcome(work))
             return EXIT_FATAL
         finally:
@@ -190,8 +215,9 @@ class Lifecycle:
 
     async def _drain(self, work: asyncio.Task[None]) -> int:
         logger.info(
-            "stopping (%s): no new jobs, waiting for the jobs in flight",
-            self.stop_reason or "gateway unreachable",
+            "stopping (%s): no new jobs, waiting for the jobs in hand",
+            self.stop_reason,
+            extra={"reason": self.stop_reason, "active_jobs": self.worker.budget.jobs_in_hand},
         )
         started = time.monotonic()
         await self.worker.stop()
@@ -204,15 +230,14 @@ def _outcome(task: asyncio.Task[None]) -> BaseException | None:
     return None if task.cancelled() else task.exception()
 
 
-def create_worker(channel: grpc.aio.Channel, settings: WorkerJobSettings, services: Services) -> ZeebeWorker:
+def create_worker(
+    channel: grpc.aio.Channel, settings: WorkerJobSettings, services: Services
+) -> FulfillmentWorker:
     worker = FulfillmentWorker(
         channel,
         name=settings.worker_name or f"{socket.gethostname()}-worker",
         request_timeout=int(settings.worker_poll_timeout_seconds * 1000),
-        # -1: pyzeebe never resets its error counter, so any finite limit ends polling for good after that
-        # many errors over the life of the process; the watchdog decides when to give up instead.
-        max_connection_retries=-1,
-        poll_retry_delay=POLL_RETRY_DELAY_SECONDS,
+        max_jobs=settings.worker_max_jobs,
         # Past the job timeout the engine hands the job to a worker again: no point insisting longer.
         back_pressure_patience_seconds=settings.worker_job_timeout_seconds,
     )

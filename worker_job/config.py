@@ -1,10 +1,24 @@
-"""The worker's settings: the shared WorkerSettings plus tuning knobs that only the worker process has."""
+"""The worker's settings: the shared WorkerSettings plus tuning knobs that only the worker process has.
+
+How the durations of a run relate (checked when the settings load):
+
+    activation window = WORKER_MAX_RUNTIME_SECONDS - WORKER_JOB_TIMEOUT_SECONDS - WORKER_POLL_TIMEOUT_SECONDS
+
+The worker opens its last long poll at the end of the activation window; that poll returns within the poll
+timeout, so every job it was handed times out (at the latest) when the maximum runtime ends, and nothing
+is activated in the last WORKER_JOB_TIMEOUT_SECONDS of the runtime (its last window). After the activation
+window the worker finishes the jobs in hand and exits 0, by the end of the maximum runtime.
+The platform's task timeout (Cloud Run) must be longer than the maximum runtime by the time the process
+needs to exit (a few seconds): a task is then never killed with jobs activated. A run polls for its
+activation window only, so the next run must start before that window ends (overlapping runs).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from fulfillment.settings import WorkerSettings
 from worker_job.policy import StockPolicy
@@ -24,11 +38,41 @@ class WorkerJobSettings(WorkerSettings):
     stock_policy: StockPolicy | None = None
     # How long the engine waits for a job's result before handing it to another worker.
     worker_job_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
-    # Liveness: the gateway is asked for its health this often; when it stays unreachable longer than the
-    # grace period the worker exits non-zero so the platform starts a fresh one.
-    worker_health_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # How long the start waits for the gateway while deploying the process model.
     worker_unhealthy_exit_seconds: float = Field(default=300.0, gt=0, le=86400)
     # Long-poll duration of one ActivateJobs request. A stop waits for the open long polls to return (so
     # no job handed out is stranded), so keep it well below the platform's grace period after SIGTERM.
     worker_poll_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # How often the worker logs `worker_heartbeat` (polling true only when a poll round trip succeeded
+    # within the interval, so it must be longer than one long poll).
+    worker_heartbeat_seconds: float = Field(default=60.0, gt=0, le=3600)
     worker_name: str | None = None
+
+    @property
+    def activation_window_seconds(self) -> float | None:
+        """How long after the start the worker may open a long poll; None when the runtime is unlimited."""
+        if not self.worker_max_runtime_seconds:
+            return None
+        jobs_of_last_poll_time_out_within = self.worker_job_timeout_seconds + self.worker_poll_timeout_seconds
+        return self.worker_max_runtime_seconds - jobs_of_last_poll_time_out_within
+
+    @model_validator(mode="after")
+    def _durations_fit(self) -> Self:
+        window = self.activation_window_seconds
+        if window is not None and window <= 0:
+            raise ValueError(
+                "WORKER_MAX_RUNTIME_SECONDS must be longer than WORKER_JOB_TIMEOUT_SECONDS plus "
+                "WORKER_POLL_TIMEOUT_SECONDS: the jobs of its last poll must time out before it ends"
+            )
+        if self.worker_heartbeat_seconds <= self.worker_poll_timeout_seconds:
+            raise ValueError("WORKER_HEARTBEAT_SECONDS must be longer than WORKER_POLL_TIMEOUT_SECONDS")
+        # Each running job waits at most this long for one Medusa call (one turn per other running job);
+        # a job makes at most three calls (view, cancel, status), so a quarter of its timeout each leaves
+        # time for the calls themselves.
+        longest_turn = self.worker_max_jobs / self.medusa_calls_per_second
+        if longest_turn > self.worker_job_timeout_seconds / 4:
+            raise ValueError(
+                "WORKER_MAX_JOBS / MEDUSA_CALLS_PER_SECOND (the longest wait for one Medusa call) must stay "
+                "under a quarter of WORKER_JOB_TIMEOUT_SECONDS"
+            )
+        return self

@@ -2,7 +2,8 @@
 
 A report that does not reach the status function raises StatusReportFailed; the job handler lets it
 propagate, so the job is failed and retried by the engine instead of completing with the order's metadata
-out of date.
+out of date. Each report is one call of the plugin's status route by the status function, so it takes a
+token of the worker's Medusa rate limit (the one its OrderReader uses) before it is sent.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 from pydantic import ValidationError
 
 from fulfillment.medusa import NotificationReceipt
+from fulfillment.rate_limit import NoSlotBeforeDeadline, TokenBucket
 from fulfillment.signatures import sign_headers
 from fulfillment.workflow import MESSAGE_MAX_LENGTH, Notification, StatusUpdate, WorkflowStatus
 
@@ -102,8 +104,10 @@ class StatusReporter:
         id_tokens: IdTokenSource | None = None,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         transport: httpx.BaseTransport | None = None,
+        rate_limit: TokenBucket | None = None,
     ) -> None:
         self._url = url
+        self._rate_limit = rate_limit
         self._secret = signing_secret
         self._id_tokens = id_tokens
         self._http = httpx.Client(timeout=timeout_seconds, transport=transport)
@@ -157,6 +161,7 @@ class StatusReporter:
         headers = {"content-type": "application/json", **sign_headers(self._secret, body, message_id)}
         if self._id_tokens is not None:
             headers["authorization"] = f"Bearer {self._identity_token()}"
+        self._wait_for_turn()
         try:
             response = self._http.post(self._url, content=body, headers=headers)
         except httpx.HTTPError as exc:
@@ -166,6 +171,14 @@ class StatusReporter:
                 f"status function answered {response.status_code}: {response.text[:300]}"
             )
         return response
+
+    def _wait_for_turn(self) -> None:
+        if self._rate_limit is None:
+            return
+        try:
+            self._rate_limit.acquire()
+        except NoSlotBeforeDeadline as exc:
+            raise StatusReportFailed(f"status report not sent: {exc}") from exc
 
     def _identity_token(self) -> str:
         assert self._id_tokens is not None

@@ -23,6 +23,7 @@ from pyzeebe.errors import BusinessError
 from pyzeebe.grpc_internals.zeebe_adapter import ZeebeAdapter
 
 from fulfillment.logs import bind
+from fulfillment.rate_limit import call_deadline
 from fulfillment.workflow import JobType
 from worker_job.cancellation import record_canceled
 from worker_job.confirmation import send_notification
@@ -146,9 +147,30 @@ def exception_handler(
     return handle
 
 
-def job_function(job_type: JobType, handler: Handler, services: Services) -> Callable[..., dict[str, Any]]:
+def job_deadline(
+    job: Job,
+    job_timeout_ms: int | None,
+    clocks: tuple[Callable[[], float], Callable[[], float]] = (time.monotonic, time.time),
+) -> float:
+    """The job's deadline on this machine's monotonic clock: the engine's deadline (Unix ms on the
+    engine's clock), never later than a job timeout from now, so a clock apart from the engine's cannot
+    stretch it. `clocks`: (monotonic, wall)."""
+    monotonic_now, wall_now = clocks[0](), clocks[1]()
+    ceiling = monotonic_now + job_timeout_ms / 1000 if job_timeout_ms is not None else float("inf")
+    if job.deadline <= 0:
+        return ceiling
+    return min(ceiling, monotonic_now + job.deadline / 1000 - wall_now)
+
+
+def job_function(
+    job_type: JobType, handler: Handler, services: Services, job_timeout_ms: int | None = None
+) -> Callable[..., dict[str, Any]]:
     def run(job: Job, **_fetched: Any) -> dict[str, Any]:
-        with bind(order_id=job.variables.get("order_id"), process_instance_key=job.process_instance_key):
+        with (
+            bind(order_id=job.variables.get("order_id"), process_instance_key=job.process_instance_key),
+            # A wait for a Medusa call slot ends with the job: the engine then hands it out again anyway.
+            call_deadline(job_deadline(job, job_timeout_ms)),
+        ):
             logger.info("job %s started (retries left %s)", job_type.value, job.retries)
             result = handler(JobContext.from_job(job), services)
             logger.info("job %s done", job_type.value)
@@ -168,4 +190,4 @@ def register_tasks(worker: ZeebeWorker, services: Services, limits: TaskLimits) 
             timeout_ms=limits.job_timeout_ms,
             max_jobs_to_activate=limits.max_jobs_to_activate,
             max_running_jobs=limits.max_running_jobs,
-        )(job_function(job_type, handler, services))
+        )(job_function(job_type, handler, services, limits.job_timeout_ms))

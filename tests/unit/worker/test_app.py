@@ -1,22 +1,28 @@
-"""Worker lifecycle decisions: stop on signal or max runtime, give up on a dead gateway, settings wiring."""
+"""Worker lifecycle decisions: stop on signal or at the end of the activation window, keep running while the
+engine is unreachable, settings wiring."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from typing import Any
 
+import pytest
 import respx
+from pydantic import ValidationError
 
 from fulfillment.signatures import verify
 from worker_job.app import (
-    EXIT_ENGINE_UNREACHABLE,
     EXIT_FATAL,
     EXIT_OK,
     Lifecycle,
     build_services,
     task_limits,
 )
+from worker_job.capacity import JobBudget
 from worker_job.config import WorkerJobSettings
+from worker_job.gateway_link import GatewayLink
 
 from ..helpers import MEDUSA_URL, ORDER_ID, new_webhook_secret
 from .factories import order_view
@@ -28,8 +34,6 @@ def settings(**overrides: Any) -> WorkerJobSettings:
         "medusa_worker_secret": new_webhook_secret(),
         "status_update_url": "https://status.test/",
         "status_update_secret": new_webhook_secret(),
-        "worker_health_interval_seconds": 0.05,
-        "worker_unhealthy_exit_seconds": 0.2,
     }
     values.update(overrides)
     return WorkerJobSettings(**values)
@@ -41,6 +45,9 @@ class FakeWorker:
     def __init__(self, *, healthy: bool = True, dies: bool = False) -> None:
         self.healthy = healthy
         self.dies = dies
+        self.link = GatewayLink()
+        self.budget = JobBudget(4)
+        self.job_types = ["verify-payment"]
         self.working = asyncio.Event()
         self.stopping = asyncio.Event()
         self.stopped = asyncio.Event()
@@ -67,7 +74,7 @@ class FakeWorker:
 
 
 def lifecycle(worker: FakeWorker, **overrides: Any) -> Lifecycle:
-    return Lifecycle(worker, settings(**overrides))  # type: ignore[arg-type]
+    return Lifecycle(worker, settings(**overrides), started_at=time.monotonic())  # type: ignore[arg-type]
 
 
 async def test_a_stop_request_drains_the_job_in_flight_and_exits_zero() -> None:
@@ -89,15 +96,25 @@ async def test_a_stop_request_drains_the_job_in_flight_and_exits_zero() -> None:
     assert run.stop_reason == "SIGTERM"
 
 
-async def test_maximum_runtime_stops_cleanly() -> None:
+async def test_the_end_of_the_activation_window_stops_cleanly() -> None:
     worker = FakeWorker()
     started = loop_time()
+    window = {"worker_max_runtime_seconds": 0.6, "worker_job_timeout_seconds": 0.2, "worker_max_jobs": 1}
+    run = lifecycle(
+        worker,
+        worker_poll_timeout_seconds=0.1,
+        worker_heartbeat_seconds=1,
+        medusa_calls_per_second=100,
+        **window,
+    )
 
-    code = await asyncio.wait_for(lifecycle(worker, worker_max_runtime_seconds=0.3).run(), 5)
+    code = await asyncio.wait_for(run.run(), 5)
 
     assert code == EXIT_OK
     assert worker.job_finished
-    assert 0.3 <= loop_time() - started < 2
+    # No activation after runtime - job timeout - poll timeout: the last jobs time out before the end.
+    assert 0.3 <= loop_time() - started < 0.6
+    assert run.stop_reason.startswith("activation window over")
 
 
 async def test_no_maximum_runtime_means_running_until_told() -> None:
@@ -110,23 +127,22 @@ async def test_no_maximum_runtime_means_running_until_told() -> None:
     assert await asyncio.wait_for(task, 5) == EXIT_OK
 
 
-async def test_a_gateway_unreachable_beyond_the_grace_ends_non_zero() -> None:
+async def test_an_unreachable_gateway_never_ends_the_worker() -> None:
     worker = FakeWorker(healthy=False)
-
-    code = await asyncio.wait_for(lifecycle(worker).run(), 5)
-
-    assert code == EXIT_ENGINE_UNREACHABLE
-    assert worker.job_finished  # still drained what was in flight
-
-
-async def test_a_healthy_gateway_keeps_the_worker_running() -> None:
-    run = lifecycle(FakeWorker(healthy=True))
+    worker.link.failed(ConnectionError("connection refused"), worker.link.now())
+    run = lifecycle(worker, worker_poll_timeout_seconds=0.01, worker_heartbeat_seconds=0.05)
+    beats = HeartbeatCounter(wanted=5)
+    logging.getLogger("worker_job.heartbeat").addHandler(beats)
     task = asyncio.create_task(run.run())
+    try:
+        await asyncio.wait_for(beats.enough.wait(), 5)
+    finally:
+        logging.getLogger("worker_job.heartbeat").removeHandler(beats)
 
-    await asyncio.sleep(0.6)  # three times the grace, many health checks
     assert not task.done()
+    assert beats.polling == [False] * len(beats.polling), "each beat says the worker is not polling"
     run.request_stop("test over")
-    await asyncio.wait_for(task, 5)
+    assert await asyncio.wait_for(task, 5) == EXIT_OK
 
 
 async def test_a_worker_that_dies_on_its_own_ends_non_zero() -> None:
@@ -135,12 +151,37 @@ async def test_a_worker_that_dies_on_its_own_ends_non_zero() -> None:
     assert code == EXIT_FATAL
 
 
-def test_limits_leave_room_to_poll_while_jobs_run() -> None:
+def test_one_poll_asks_for_a_fair_share_of_the_one_budget() -> None:
     limits = task_limits(settings(worker_max_jobs=32))
 
     assert limits.max_running_jobs == 32
-    assert limits.max_jobs_to_activate == 16
-    assert task_limits(settings(worker_max_jobs=1)).max_jobs_to_activate == 1
+    assert limits.max_jobs_to_activate == 6  # 32 slots shared by five job types
+    assert task_limits(settings(worker_max_jobs=3)).max_jobs_to_activate == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        (
+            {"worker_max_runtime_seconds": 120, "worker_job_timeout_seconds": 120},
+            "WORKER_MAX_RUNTIME_SECONDS",
+        ),
+        ({"worker_heartbeat_seconds": 5, "worker_poll_timeout_seconds": 5}, "WORKER_HEARTBEAT_SECONDS"),
+        ({"worker_max_jobs": 100, "medusa_calls_per_second": 2}, "MEDUSA_CALLS_PER_SECOND"),
+    ],
+)
+def test_durations_that_do_not_fit_together_are_refused(overrides: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValidationError, match=named):
+        settings(**overrides)
+
+
+def test_the_activation_window_leaves_one_job_timeout_and_one_long_poll() -> None:
+    limited = settings(
+        worker_max_runtime_seconds=3600, worker_job_timeout_seconds=120, worker_poll_timeout_seconds=5
+    )
+
+    assert limited.activation_window_seconds == 3475
+    assert settings().activation_window_seconds is None  # no maximum runtime
 
 
 def test_the_worker_signs_its_plugin_calls_with_the_first_worker_secret() -> None:
@@ -157,6 +198,22 @@ def test_the_worker_signs_its_plugin_calls_with_the_first_worker_secret() -> Non
     assert "authorization" not in request.headers, "no Medusa API key"
     services.medusa.close()
     services.status.close()
+
+
+class HeartbeatCounter(logging.Handler):
+    """Collects the `polling` field of heartbeat lines; `enough` is set after `wanted` of them."""
+
+    def __init__(self, wanted: int) -> None:
+        super().__init__()
+        self.wanted = wanted
+        self.polling: list[bool] = []
+        self.enough = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "event", None) == "worker_heartbeat":
+            self.polling.append(record.polling)  # type: ignore[attr-defined]
+            if len(self.polling) >= self.wanted:
+                self.enough.set()
 
 
 def loop_time() -> float:

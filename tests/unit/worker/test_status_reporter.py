@@ -10,6 +10,7 @@ import httpx
 import pytest
 import respx
 
+from fulfillment.rate_limit import TokenBucket, call_deadline
 from fulfillment.workflow import MESSAGE_MAX_LENGTH, MailTemplate, Notification, WorkflowStatus
 from worker_job.status_reporter import IdTokenSource, StatusReporter, StatusReportFailed, token_expiry
 
@@ -179,3 +180,33 @@ def test_no_id_token_fails_the_report_without_calling(
 
 def test_token_expiry_reads_the_exp_claim() -> None:
     assert token_expiry(fake_jwt(exp=1234)) == 1234.0
+
+
+def test_each_report_takes_a_token_of_the_workers_medusa_limit(
+    status_log: StatusLog, status_secret: str
+) -> None:
+    # Each report is one call of the plugin's status route (made by the status function).
+    sleeps: list[float] = []
+    bucket = TokenBucket(rate=5, clock=lambda: 0.0, sleep=sleeps.append)
+    reporter = StatusReporter(STATUS_URL, status_secret, rate_limit=bucket)
+
+    report(reporter)
+    report(reporter, WorkflowStatus.PAYMENT_VERIFIED)
+
+    assert len(status_log.bodies) == 2
+    assert sleeps == [pytest.approx(0.2)]
+    reporter.close()
+
+
+def test_a_report_without_a_slot_before_the_jobs_deadline_fails_unsent(
+    status_log: StatusLog, status_secret: str
+) -> None:
+    bucket = TokenBucket(rate=1, clock=lambda: 0.0, sleep=lambda _: None)
+    bucket.reserve(0.0)  # the next slot is a second away
+    reporter = StatusReporter(STATUS_URL, status_secret, rate_limit=bucket)
+
+    with call_deadline(0.5), pytest.raises(StatusReportFailed, match="deadline"):
+        report(reporter)
+
+    assert status_log.bodies == []
+    reporter.close()

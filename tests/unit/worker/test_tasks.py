@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -15,6 +16,7 @@ from pyzeebe import ZeebeWorker
 from pyzeebe.errors import BusinessError
 
 from fulfillment.logs import setup_logging
+from fulfillment.rate_limit import current_deadline
 from fulfillment.workflow import BpmnErrorCode
 from worker_job.job_context import MissingJobVariable
 from worker_job.outcomes import BusinessOutcome
@@ -25,6 +27,7 @@ from worker_job.tasks import (
     TaskLimits,
     exception_handler,
     fault_retry,
+    job_deadline,
     job_function,
     register_tasks,
 )
@@ -213,3 +216,29 @@ def test_registered_functions_receive_the_job_and_ignore_extra_variables() -> No
     run = job_function(next(iter(HANDLERS)), lambda ctx, services: {"ok": True}, services=None)  # type: ignore[arg-type]
 
     assert run(make_job(), order_id=ORDER_ID, failure_status="payment_failed") == {"ok": True}
+
+
+def test_a_jobs_deadline_is_the_engines_but_never_more_than_a_timeout_away() -> None:
+    clocks = (lambda: 100.0, lambda: 1_800_000_000.0)  # monotonic, wall
+    due_in_30_s = dataclasses.replace(make_job(), deadline=1_800_000_030_000)
+    due_in_an_hour = dataclasses.replace(make_job(), deadline=1_800_003_600_000)
+
+    assert job_deadline(due_in_30_s, 120_000, clocks) == pytest.approx(130.0)
+    assert job_deadline(due_in_an_hour, 120_000, clocks) == pytest.approx(220.0), "a clock far off"
+    assert job_deadline(make_job(), 120_000, clocks) == pytest.approx(220.0), "no deadline given"
+
+
+def test_the_handler_runs_within_the_jobs_deadline() -> None:
+    seen: list[float] = []
+
+    def handler(ctx: object, services: object) -> dict[str, Any]:
+        seen.append(current_deadline())
+        return {}
+
+    run = job_function(next(iter(HANDLERS)), handler, services=None, job_timeout_ms=60_000)  # type: ignore[arg-type]
+
+    before = time.monotonic()
+    run(make_job())
+
+    assert before + 60 <= seen[0] <= time.monotonic() + 60
+    assert current_deadline() == float("inf"), "bound only while the job runs"

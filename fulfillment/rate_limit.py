@@ -1,0 +1,93 @@
+"""A client-side limit on the rate of calls to Medusa: a token bucket that makes callers wait, never fail.
+
+The bucket holds `capacity` tokens and gains `rate` tokens per second. It is kept as the time at which the
+next token is free (the "virtual scheduling" form of a token bucket, GCRA): a caller reserves the next
+free slot under a lock and then sleeps until it, so callers are served in the order they asked, nothing
+polls, and over any span of `t` seconds at most `capacity + rate * t` calls start. With capacity 1 (the
+default) calls are simply spaced at least `1 / rate` apart.
+
+A wait is bounded by the deadline of the work it serves: a worker thread binds its job's deadline with
+`call_deadline(...)`, and a slot that would only come after it is not taken (`NoSlotBeforeDeadline`): past
+its deadline the engine hands the job to another worker anyway. With the worker's settings checked at start
+(worker_job/config.py) no wait comes near a job's timeout, so in practice the limit is only ever a wait.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Final
+
+_NO_DEADLINE: Final = float("inf")
+
+# The monotonic time by which the work this thread does must be done (a job's deadline); none outside a job.
+_deadline: contextvars.ContextVar[float] = contextvars.ContextVar("call_deadline", default=_NO_DEADLINE)
+
+
+@contextmanager
+def call_deadline(monotonic_deadline: float) -> Iterator[None]:
+    """Bounds every wait for a call slot inside the block by `monotonic_deadline` (time.monotonic())."""
+    token = _deadline.set(monotonic_deadline)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def current_deadline() -> float:
+    return _deadline.get()
+
+
+class NoSlotBeforeDeadline(Exception):
+    """The next free call slot comes after the deadline bound with `call_deadline`."""
+
+
+class TokenBucket:
+    """`rate` calls per second with bursts of at most `capacity`; thread-safe."""
+
+    def __init__(
+        self,
+        rate: float,
+        capacity: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0 or capacity < 1:
+            raise ValueError("a token bucket needs a positive rate and room for at least one token")
+        self.rate = rate
+        self.capacity = capacity
+        self._interval = 1.0 / rate
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        # When the bucket next holds a token if nobody took any meanwhile: a full bucket is one that has
+        # been refilling since `capacity` intervals ago.
+        self._next_free = -_NO_DEADLINE
+
+    def reserve(self, now: float, deadline: float = _NO_DEADLINE) -> float:
+        """The start time of the caller's slot (>= now), taken from the bucket; raises NoSlotBeforeDeadline
+        (taking nothing) when that slot would come after `deadline`."""
+        with self._lock:
+            # A bucket that sat idle holds at most `capacity` tokens: its backlog starts no earlier than that.
+            earliest = now - (self.capacity - 1) * self._interval
+            slot_base = max(self._next_free, earliest)
+            slot = max(now, slot_base)
+            if slot > deadline:
+                raise NoSlotBeforeDeadline(
+                    f"the next Medusa call slot is {slot - now:.2f} s away, after the job's deadline"
+                )
+            self._next_free = slot_base + self._interval
+            return slot
+
+    def acquire(self) -> float:
+        """Waits for a token, at most until the deadline bound with `call_deadline`; returns the wait."""
+        now = self._clock()
+        slot = self.reserve(now, current_deadline())
+        wait = slot - now
+        if wait > 0:
+            self._sleep(wait)
+        return wait
