@@ -34,9 +34,9 @@ resource "google_cloudfunctions2_function" "webhook" {
     max_instance_request_concurrency = var.webhook_function.concurrency
 
     dynamic "secret_environment_variables" {
-      for_each = toset(local.webhook_secret_env)
+      for_each = local.webhook_secret_env
       content {
-        key        = secret_environment_variables.value
+        key        = secret_environment_variables.key
         project_id = var.project_id
         secret     = google_secret_manager_secret.setting[secret_environment_variables.value].secret_id
         version    = local.secret_versions[secret_environment_variables.value]
@@ -44,19 +44,9 @@ resource "google_cloudfunctions2_function" "webhook" {
     }
   }
 
-  lifecycle {
-    precondition {
-      condition     = (var.camunda_cluster_id != "" && var.camunda_cluster_region != "") != (var.zeebe_address != "")
-      error_message = "Set either camunda_cluster_id and camunda_cluster_region (Camunda SaaS) or zeebe_address (self-managed), not both."
-    }
-    precondition {
-      condition     = var.zeebe_address == "" || var.zeebe_authorization_server_url != ""
-      error_message = "A self-managed zeebe_address needs zeebe_authorization_server_url (OAuth)."
-    }
-  }
-
   depends_on = [
     google_project_service.required,
+    terraform_data.guards,
     google_secret_manager_secret_iam_member.webhook,
     google_project_iam_member.builder_logs,
     google_artifact_registry_repository_iam_member.builder_pushes_function_images,
@@ -65,7 +55,6 @@ resource "google_cloudfunctions2_function" "webhook" {
 }
 
 resource "google_cloudfunctions2_function" "status" {
-  # checkov:skip=CKV_GCP_124:Private by IAM, not by network: only the worker's service account holds run.invoker and every request is signed (STATUS_UPDATE_SECRET). The worker job has no VPC egress by default; set status_ingress to ALLOW_INTERNAL_ONLY when it has.
   project     = var.project_id
   name        = local.function_names.status
   location    = var.region
@@ -86,21 +75,24 @@ resource "google_cloudfunctions2_function" "status" {
   }
 
   service_config {
-    available_memory                 = var.status_function.memory
-    timeout_seconds                  = var.status_function.timeout_seconds
-    min_instance_count               = var.status_function.min_instances
-    max_instance_count               = var.status_function.max_instances
-    available_cpu                    = var.status_function.cpu
-    ingress_settings                 = var.status_ingress
+    available_memory   = var.status_function.memory
+    timeout_seconds    = var.status_function.timeout_seconds
+    min_instance_count = var.status_function.min_instances
+    max_instance_count = var.status_function.max_instances
+    available_cpu      = var.status_function.cpu
+    # Private by network and by IAM: only traffic from the project's VPC (the worker's Direct VPC
+    # egress, worker.tf) reaches it, only the worker's service account may invoke it, and every request
+    # is signed (STATUS_UPDATE_SECRET).
+    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision   = true
     service_account_email            = google_service_account.status.email
     environment_variables            = local.status_env
     max_instance_request_concurrency = var.status_function.concurrency
 
     dynamic "secret_environment_variables" {
-      for_each = toset(local.status_secret_env)
+      for_each = local.status_secret_env
       content {
-        key        = secret_environment_variables.value
+        key        = secret_environment_variables.key
         project_id = var.project_id
         secret     = google_secret_manager_secret.setting[secret_environment_variables.value].secret_id
         version    = local.secret_versions[secret_environment_variables.value]

@@ -28,11 +28,20 @@ resource "google_service_account" "worker" {
   depends_on = [google_project_service.required]
 }
 
+resource "google_service_account" "incident_checker" {
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-incidents"
+  display_name = "Incident checker job"
+  description  = "Runtime identity of the incident checker Cloud Run job: reads its Camunda client secret; calls only Camunda's API."
+
+  depends_on = [google_project_service.required]
+}
+
 resource "google_service_account" "scheduler" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-scheduler"
   display_name = "Worker job scheduler"
-  description  = "Identity Cloud Scheduler uses to start executions of the worker job."
+  description  = "Identity Cloud Scheduler uses to start executions of the worker job and the incident checker."
 
   depends_on = [google_project_service.required]
 }
@@ -43,7 +52,7 @@ resource "google_service_account" "builder" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-builder"
   display_name = "Function builds"
-  description  = "Identity Cloud Build uses to build the two functions."
+  description  = "Identity Cloud Build uses to build the two functions (the worker image has its own builder)."
 
   depends_on = [google_project_service.required]
 }
@@ -66,4 +75,56 @@ resource "google_storage_bucket_iam_member" "builder_reads_sources" {
   bucket = google_storage_bucket.sources.name
   role   = "roles/storage.objectViewer"
   member = google_service_account.builder.member
+}
+
+# The worker image is built by Cloud Build as a service account of its own (README, step 4: `gcloud builds
+# submit --service-account`), not Cloud Build's default account: it may write build logs, read the build
+# sources gcloud stages under worker-builds/ in the sources bucket, and push to the worker repository only.
+resource "google_service_account" "worker_builder" {
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-worker-build"
+  display_name = "Worker image builds"
+  description  = "Identity Cloud Build uses to build the worker image and push it to the worker repository."
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_project_iam_member" "worker_builder_logs" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = google_service_account.worker_builder.member
+}
+
+resource "google_artifact_registry_repository_iam_member" "worker_builder_pushes_worker_images" {
+  project    = var.project_id
+  location   = google_artifact_registry_repository.worker.location
+  repository = google_artifact_registry_repository.worker.name
+  role       = "roles/artifactregistry.writer"
+  member     = google_service_account.worker_builder.member
+}
+
+resource "google_storage_bucket_iam_member" "worker_builder_reads_sources" {
+  bucket = google_storage_bucket.sources.name
+  role   = "roles/storage.objectViewer"
+  member = google_service_account.worker_builder.member
+}
+
+# Data Access audit logs for Secret Manager: every read of a secret value (AccessSecretVersion) and of
+# secret metadata is recorded with the identity that made it. Authoritative for this one service: it
+# replaces any other audit config of secretmanager.googleapis.com in the project.
+resource "google_project_iam_audit_config" "secret_manager" {
+  project = var.project_id
+  service = "secretmanager.googleapis.com"
+
+  audit_log_config {
+    log_type = "ADMIN_READ"
+  }
+
+  audit_log_config {
+    log_type = "DATA_READ"
+  }
+
+  audit_log_config {
+    log_type = "DATA_WRITE"
+  }
 }

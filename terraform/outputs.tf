@@ -9,8 +9,28 @@ output "status_update_url" {
 }
 
 output "worker_job_name" {
-  description = "Name of the worker Cloud Run job (gcloud run jobs execute NAME --region REGION starts one by hand)."
-  value       = google_cloud_run_v2_job.worker.name
+  description = "Name of the worker Cloud Run job (gcloud run jobs execute NAME --region REGION starts one by hand); null when worker_runtime = worker_pool."
+  value       = local.worker_on_job ? google_cloud_run_v2_job.worker[0].name : null
+}
+
+output "worker_pool_name" {
+  description = "Name of the worker pool (gcloud run worker-pools describe NAME --region REGION); null when worker_runtime = job."
+  value       = local.worker_on_pool ? google_cloud_run_v2_worker_pool.worker[0].name : null
+}
+
+output "incident_checker_job_name" {
+  description = "Name of the incident checker Cloud Run job (gcloud run jobs execute NAME --region REGION runs a check by hand)."
+  value       = google_cloud_run_v2_job.incident_checker.name
+}
+
+output "worker_builder_service_account" {
+  description = "Service account to build the worker image with: gcloud builds submit --service-account projects/PROJECT/serviceAccounts/EMAIL (README, step 4)."
+  value       = google_service_account.worker_builder.email
+}
+
+output "worker_build_staging_dir" {
+  description = "Where gcloud builds submit stages the worker's build sources (--gcs-source-staging-dir): the only bucket path the worker builder may read."
+  value       = "gs://${google_storage_bucket.sources.name}/worker-builds/source"
 }
 
 output "worker_image_repository" {
@@ -31,10 +51,12 @@ output "medusa_plugin_secrets" {
 output "service_accounts" {
   description = "Service account email per component."
   value = {
-    webhook   = google_service_account.webhook.email
-    status    = google_service_account.status.email
-    worker    = google_service_account.worker.email
-    scheduler = google_service_account.scheduler.email
-    builder   = google_service_account.builder.email
+    webhook          = google_service_account.webhook.email
+    status           = google_service_account.status.email
+    worker           = google_service_account.worker.email
+    incident_checker = google_service_account.incident_checker.email
+    scheduler        = google_service_account.scheduler.email
+    builder          = google_service_account.builder.email
+    worker_builder   = google_service_account.worker_builder.email
   }
 }

@@ -104,15 +104,45 @@ variable "medusa_max_attempts" {
 # ---------------------------------------------------------------------------------------------------
 # Camunda 8 / Zeebe. Either Camunda SaaS (camunda_cluster_id + camunda_cluster_region) or a
 # self-managed gateway with OAuth (zeebe_address + zeebe_authorization_server_url + zeebe_token_audience).
-# Both use zeebe_client_id and the ZEEBE_CLIENT_SECRET secret.
+# Each component has its own API client (camunda_client_ids) whose secret is its own secret.
 # ---------------------------------------------------------------------------------------------------
-variable "zeebe_client_id" {
-  description = "OAuth client id of the Camunda API client (ZEEBE_CLIENT_ID). Its secret goes into the ZEEBE_CLIENT_SECRET secret."
+variable "camunda_client_ids" {
+  description = "OAuth client id of each component's own Camunda API client (its ZEEBE_CLIENT_ID); each client's secret goes into that component's secret (WEBHOOK_, WORKER_, INCIDENT_CHECKER_CAMUNDA_CLIENT_SECRET). webhook: publishes messages; worker: activates and completes jobs; incident_checker: reads incidents (README, \"Camunda clients\", for the scopes on SaaS and self-managed). The client that deploys the model belongs to whoever deploys, not here."
+  type = object({
+    webhook          = string
+    worker           = string
+    incident_checker = string
+  })
+
+  validation {
+    condition     = alltrue([for id in values(var.camunda_client_ids) : length(trimspace(id)) > 0])
+    error_message = "camunda_client_ids needs a client id for webhook, worker and incident_checker: each reaches Camunda over the internet and must authenticate."
+  }
+
+  validation {
+    condition     = length(distinct(values(var.camunda_client_ids))) == 3
+    error_message = "camunda_client_ids must name three different clients: one per component, each with the narrowest permissions it needs."
+  }
+}
+
+variable "camunda_api_url" {
+  description = "Base URL of the Camunda REST API the incident checker asks for open incidents (CAMUNDA_API_URL): on SaaS the cluster's Operate or Orchestration Cluster API URL from the client credentials page, self-managed your Operate or Camunda REST API address."
   type        = string
 
   validation {
-    condition     = length(trimspace(var.zeebe_client_id)) > 0
-    error_message = "zeebe_client_id is required: the functions and the worker reach Zeebe over the internet and must authenticate."
+    condition     = can(regex("^https://[^/\\s]+(/.*)?$", var.camunda_api_url))
+    error_message = "camunda_api_url must be an https:// URL."
+  }
+}
+
+variable "camunda_api_audience" {
+  description = "OAuth audience of the token the incident checker requests for Camunda's REST API (CAMUNDA_API_AUDIENCE). Empty: the code's default for the target."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[^\\s]{0,255}$", var.camunda_api_audience))
+    error_message = "camunda_api_audience must not contain spaces (at most 255 characters)."
   }
 }
 
@@ -209,9 +239,9 @@ variable "secret_versions" {
   validation {
     condition = alltrue([
       for name in keys(var.secret_versions) :
-      contains(["ORDER_WEBHOOK_SECRET", "STATUS_UPDATE_SECRET", "MEDUSA_WORKER_SECRET", "MEDUSA_STATUS_SECRET", "ZEEBE_CLIENT_SECRET"], name)
+      contains(["ORDER_WEBHOOK_SECRET", "STATUS_UPDATE_SECRET", "MEDUSA_WORKER_SECRET", "MEDUSA_STATUS_SECRET", "WEBHOOK_CAMUNDA_CLIENT_SECRET", "WORKER_CAMUNDA_CLIENT_SECRET", "INCIDENT_CHECKER_CAMUNDA_CLIENT_SECRET"], name)
     ])
-    error_message = "secret_versions keys must be among ORDER_WEBHOOK_SECRET, STATUS_UPDATE_SECRET, MEDUSA_WORKER_SECRET, MEDUSA_STATUS_SECRET, ZEEBE_CLIENT_SECRET."
+    error_message = "secret_versions keys must be among ORDER_WEBHOOK_SECRET, STATUS_UPDATE_SECRET, MEDUSA_WORKER_SECRET, MEDUSA_STATUS_SECRET, WEBHOOK_CAMUNDA_CLIENT_SECRET, WORKER_CAMUNDA_CLIENT_SECRET, INCIDENT_CHECKER_CAMUNDA_CLIENT_SECRET."
   }
 }
 
@@ -305,20 +335,54 @@ variable "http_body_deadline_seconds" {
   }
 }
 
-variable "status_ingress" {
-  description = "Ingress of the status_update function. ALLOW_ALL keeps it reachable from the worker job over the internet; it stays private through IAM (only the worker's service account may invoke it) and signatures. Use ALLOW_INTERNAL_ONLY only when the worker job egresses through a VPC."
+# ---------------------------------------------------------------------------------------------------
+# Network: the worker's Direct VPC egress (README, "Network")
+# ---------------------------------------------------------------------------------------------------
+variable "vpc_network" {
+  description = "VPC network the worker sends all its traffic through (Direct VPC egress), so the status function, which accepts internal traffic only, can be reached. Name or self link; the network needs Cloud NAT for Camunda and Medusa."
   type        = string
-  default     = "ALLOW_ALL"
 
   validation {
-    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.status_ingress)
-    error_message = "status_ingress must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+    condition     = can(regex("^([a-z]([-a-z0-9]*[a-z0-9])?|projects/[^/]+/global/networks/[a-z]([-a-z0-9]*[a-z0-9])?)$", var.vpc_network))
+    error_message = "vpc_network must be a network name or projects/P/global/networks/NAME."
+  }
+}
+
+variable "vpc_subnetwork" {
+  description = "Subnetwork in var.region for the worker's Direct VPC egress, with Private Google Access enabled (requests to the status function then stay internal). Name or self link; give it at least a /26 (Cloud Run takes addresses per instance)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^([a-z]([-a-z0-9]*[a-z0-9])?|projects/[^/]+/regions/[^/]+/subnetworks/[a-z]([-a-z0-9]*[a-z0-9])?)$", var.vpc_subnetwork))
+    error_message = "vpc_subnetwork must be a subnetwork name or projects/P/regions/R/subnetworks/NAME."
   }
 }
 
 # ---------------------------------------------------------------------------------------------------
-# Worker job
+# Worker: a Cloud Run job (default) or a worker pool
 # ---------------------------------------------------------------------------------------------------
+variable "worker_runtime" {
+  description = "How the workers run: job (a Cloud Run job started every worker_start_interval_minutes, executions overlapping) or worker_pool (a Cloud Run worker pool of worker_pool_instances always-on instances). README, \"Worker: Cloud Run job or worker pool\"."
+  type        = string
+  default     = "job"
+
+  validation {
+    condition     = contains(["job", "worker_pool"], var.worker_runtime)
+    error_message = "worker_runtime must be job or worker_pool."
+  }
+}
+
+variable "worker_pool_instances" {
+  description = "Instances of the worker pool (worker_runtime = worker_pool), each one worker process. Two keep a worker polling while Cloud Run replaces the other."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.worker_pool_instances >= 1 && var.worker_pool_instances <= 100 && floor(var.worker_pool_instances) == var.worker_pool_instances
+    error_message = "worker_pool_instances must be a whole number between 1 and 100."
+  }
+}
+
 variable "worker_image_tag" {
   description = "Tag or digest (sha256:...) of the worker image pushed to the worker repository as worker:TAG (README: build and push)."
   type        = string
@@ -352,9 +416,9 @@ variable "worker_parallelism" {
 }
 
 variable "worker_task_timeout_seconds" {
-  description = "Cloud Run task timeout of one worker run. The worker stops taking jobs worker_shutdown_margin_seconds earlier (WORKER_MAX_RUNTIME_SECONDS) so it exits cleanly. Keep that runtime a little longer than the worker_schedule interval: executions then overlap briefly and a worker is always polling."
+  description = "Cloud Run task timeout of one worker execution (worker_runtime = job). The worker polls until worker_shutdown_margin_seconds before it (WORKER_MAX_RUNTIME_SECONDS, default 4200 - 300 = 3900 s = 65 minutes), then finishes its jobs and exits 0. That polling time must exceed twice worker_start_interval_minutes, so one missed start leaves no gap."
   type        = number
-  default     = 3900
+  default     = 4200
 
   validation {
     condition     = var.worker_task_timeout_seconds >= 600 && var.worker_task_timeout_seconds <= 86400
@@ -363,9 +427,9 @@ variable "worker_task_timeout_seconds" {
 }
 
 variable "worker_shutdown_margin_seconds" {
-  description = "How long before the task timeout the worker stops polling and finishes its running jobs."
+  description = "How long before the task timeout the worker stops activating jobs and finishes the ones it holds. At least the job timeout plus the poll timeout (guards.tf), so no task is killed with jobs activated."
   type        = number
-  default     = 120
+  default     = 300
 
   validation {
     condition     = var.worker_shutdown_margin_seconds >= 30 && var.worker_shutdown_margin_seconds <= 600
@@ -407,7 +471,7 @@ variable "worker_memory" {
 }
 
 variable "worker_max_jobs" {
-  description = "Jobs one worker process activates at a time (WORKER_MAX_JOBS)."
+  description = "Jobs one worker process activates and runs at a time (WORKER_MAX_JOBS); docs/capacity.md sizes it."
   type        = number
   default     = 32
 
@@ -476,25 +540,36 @@ variable "business_policy" {
   }
 }
 
-variable "worker_schedule" {
-  description = "Cron schedule (Cloud Scheduler) that starts a worker execution. Its interval should be a little shorter than the worker's runtime (task timeout minus margin) so executions overlap briefly; overlapping workers are competing consumers, so the overlap is harmless."
-  type        = string
-  default     = "0 * * * *"
+variable "worker_start_interval_minutes" {
+  description = "Minutes between two starts of a worker execution (worker_runtime = job; Cloud Scheduler, UTC). Executions poll longer than two intervals (worker_task_timeout_seconds), so they overlap and a missed start leaves no gap."
+  type        = number
+  default     = 30
 
   validation {
-    condition     = length(split(" ", trimspace(var.worker_schedule))) == 5
-    error_message = "worker_schedule must be a five-field cron expression."
+    condition     = contains([5, 10, 15, 20, 30, 60], var.worker_start_interval_minutes)
+    error_message = "worker_start_interval_minutes must be 5, 10, 15, 20, 30 or 60 (it must divide the hour)."
   }
 }
 
-variable "scheduler_time_zone" {
-  description = "Time zone of worker_schedule."
-  type        = string
-  default     = "Etc/UTC"
+variable "medusa_calls_per_second" {
+  description = "Calls to Medusa one worker process makes per second at most (MEDUSA_CALLS_PER_SECOND, a token bucket): with the number of workers, the bound on what the workers ask of Medusa (docs/capacity.md)."
+  type        = number
+  default     = 10
 
   validation {
-    condition     = can(regex("^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", var.scheduler_time_zone))
-    error_message = "scheduler_time_zone must be a tz database name such as Etc/UTC or Europe/Berlin."
+    condition     = var.medusa_calls_per_second > 0 && var.medusa_calls_per_second <= 1000
+    error_message = "medusa_calls_per_second must be above 0 and at most 1000."
+  }
+}
+
+variable "worker_heartbeat_seconds" {
+  description = "Seconds between two worker_heartbeat log lines (WORKER_HEARTBEAT_SECONDS). The \"no worker polling\" alert fires after 5 minutes without a polling heartbeat, so keep it well below 300."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.worker_heartbeat_seconds >= 10 && var.worker_heartbeat_seconds <= 120
+    error_message = "worker_heartbeat_seconds must be between 10 and 120 (the alert waits 300 s for a heartbeat)."
   }
 }
 
@@ -502,13 +577,35 @@ variable "scheduler_time_zone" {
 # Monitoring and alerts (monitoring.tf)
 # ---------------------------------------------------------------------------------------------------
 variable "alert_notification_channels" {
-  description = "Cloud Monitoring notification channels every alert policy notifies, as projects/P/notificationChannels/ID (create them once with gcloud or the console: e-mail, Slack, PagerDuty, ...). Empty: the alerts open incidents in the console only."
+  description = "Cloud Monitoring notification channels every alert policy notifies, as projects/P/notificationChannels/ID (create them once with gcloud or the console: e-mail, Slack, PagerDuty, ...). A plan without one fails unless alerts_without_notification is true."
   type        = list(string)
   default     = []
 
   validation {
     condition     = alltrue([for channel in var.alert_notification_channels : can(regex("^projects/[^/]+/notificationChannels/[0-9]+$", channel))])
     error_message = "alert_notification_channels entries must look like projects/P/notificationChannels/ID."
+  }
+}
+
+variable "runbook_url" {
+  description = "Where the alerts' documentation points for the runbook: docs/runbook.md of this repository, or its address in your own repository or wiki (each alert adds its section's #anchor)."
+  type        = string
+  default     = "docs/runbook.md"
+
+  validation {
+    condition     = length(trimspace(var.runbook_url)) > 0 && !strcontains(var.runbook_url, "#")
+    error_message = "runbook_url must name the runbook without an #anchor (each alert adds its own)."
+  }
+}
+
+variable "alerts_without_notification" {
+  description = "true: accept alert policies that notify nobody (incidents in the console only), e.g. for a test project. false (default): a plan without alert_notification_channels fails."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = var.alerts_without_notification == true || var.alerts_without_notification == false
+    error_message = "alerts_without_notification must be true or false."
   }
 }
 
@@ -523,14 +620,36 @@ variable "alert_5xx_per_5_minutes" {
   }
 }
 
+variable "alert_5xx_minutes" {
+  description = "How long a function must keep answering too many 5xx before the alert fires, in minutes: a short Medusa or engine blip, which senders retry, does not page."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.alert_5xx_minutes >= 1 && var.alert_5xx_minutes <= 60
+    error_message = "alert_5xx_minutes must be between 1 and 60."
+  }
+}
+
+variable "alert_webhook_refusals_per_10_minutes" {
+  description = "The order webhook alerts when it refuses more than this many requests with 401 (bad signature: the plugin's webhookSecret differs) or 400 (malformed event) in 10 minutes. The plugin does not retry those, so every refusal is an order that did not start."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.alert_webhook_refusals_per_10_minutes >= 0
+    error_message = "alert_webhook_refusals_per_10_minutes must be 0 or more."
+  }
+}
+
 variable "stalled_order_minutes" {
-  description = "An order started this many minutes ago should have reached a terminal status (the reservation step times out after 15 minutes)."
+  description = "An order started this many minutes ago should have reached a terminal status unless it waits for its payment (awaiting_payment, within the model's payment_max_wait): the other steps take seconds when Medusa and the engine answer."
   type        = number
   default     = 30
 
   validation {
-    condition     = var.stalled_order_minutes >= 20 && var.stalled_order_minutes <= 1440
-    error_message = "stalled_order_minutes must be between 20 (above the 15-minute reservation timer) and 1440."
+    condition     = var.stalled_order_minutes >= 10 && var.stalled_order_minutes <= 1440
+    error_message = "stalled_order_minutes must be between 10 and 1440."
   }
 }
 

@@ -188,6 +188,36 @@ async def worker_lines() -> list[dict[str, Any]]:
     return lines(stream)
 
 
+INCIDENT_CHECKER_JOB: Final = f"{PREFIX}-incidents"
+WORKER_POOL: Final = f"{PREFIX}-worker"
+# The lines the worker's heartbeat and the incident checker write, in the shape their contract fixes
+# (docs/runbook.md quotes them); the worker's and the checker's own tests assert that the code writes them.
+HEARTBEAT_LINES: Final = (
+    {"event": "worker_heartbeat", "polling": True, "active_jobs": 3, "job_types": ["verify-payment"]},
+    {"event": "worker_heartbeat", "polling": False, "active_jobs": 0, "job_types": ["verify-payment"]},
+)
+INCIDENT_CHECKER_LINES: Final = (
+    {
+        "event": "incident_open",
+        "incident_key": "2251799813685300",
+        "process_instance_key": "2251799813685249",
+        "bpmn_process_id": "order-fulfillment",
+        "error_type": "EXTRACT_VALUE_ERROR",
+        "error_message": "failed to evaluate expression 'payment_recheck_interval'",
+        "created_at": "2026-11-28T08:00:00.000Z",
+        "order_id": ORDER_ID,
+    },
+    {"event": "incident_check", "open_incidents": 1},
+    {"event": "incident_check_failed", "error": "Camunda's API unreachable: connection refused"},
+)
+
+
+def worker_resource(runtime: str) -> dict[str, Any]:
+    if runtime == "worker_pool":
+        return {"type": "cloud_run_worker_pool", "labels": {"worker_pool_name": WORKER_POOL}}
+    return {"type": "cloud_run_job", "labels": {"job_name": WORKER_JOB}}
+
+
 @pytest.fixture(scope="module")
 def entries() -> Iterator[list[LogEntry]]:
     import asyncio
@@ -197,8 +227,11 @@ def entries() -> Iterator[list[LogEntry]]:
             monkeypatch.delenv(name, raising=False)
         found = [LogEntry(function_resource(WEBHOOK_SERVICE), line) for line in webhook_lines(monkeypatch)]
         found += [LogEntry(function_resource(STATUS_SERVICE), line) for line in status_lines(monkeypatch)]
-        worker = {"type": "cloud_run_job", "labels": {"job_name": WORKER_JOB}}
+        worker = worker_resource("job")
         found += [LogEntry(worker, line) for line in asyncio.run(worker_lines())]
+        found += [LogEntry(worker, line) for line in HEARTBEAT_LINES]
+        checker = {"type": "cloud_run_job", "labels": {"job_name": INCIDENT_CHECKER_JOB}}
+        found += [LogEntry(checker, line) for line in INCIDENT_CHECKER_LINES]
         yield found
     setup_logging("tests")
 
@@ -206,11 +239,12 @@ def entries() -> Iterator[list[LogEntry]]:
 # ---------------------------------------------------------------------------------------------------------
 # Evaluating the config's filters
 # ---------------------------------------------------------------------------------------------------------
-def interpolate(config: TerraformConfig, text: str) -> str:
-    """Replaces ${local.a.b} and ${var.name_prefix} until none is left (the config's defaults)."""
+def interpolate(config: TerraformConfig, text: str, runtime: str = "job") -> str:
+    """Replaces ${local.a.b}, ${local.a[var.worker_runtime]} and ${var.name_prefix} until none is left (the
+    config's defaults, and the given worker runtime)."""
 
     def value(match: re.Match[str]) -> str:
-        path = match.group(1).split(".")
+        path = match.group(1).replace("[var.worker_runtime]", f".{runtime}").split(".")
         if path == ["var", "name_prefix"]:
             return PREFIX
         if path[0] == "local":
@@ -223,7 +257,7 @@ def interpolate(config: TerraformConfig, text: str) -> str:
         raise AssertionError(f"cannot interpolate {match.group(0)}")
 
     for _ in range(10):
-        text, count = re.subn(r"\$\{([a-z_.]+)\}", value, text)
+        text, count = re.subn(r"\$\{([a-z_.]+(?:\[var\.worker_runtime\])?)\}", value, text)
         if not count:
             return text
     raise AssertionError(f"interpolation does not end: {text}")
@@ -272,10 +306,11 @@ def metrics(config: TerraformConfig) -> dict[str, dict[str, Any]]:
     return {name: dict(body) for name, body in config.locals["log_metrics"].items()}
 
 
-def matched(config: TerraformConfig, name: str, entries: list[LogEntry]) -> list[LogEntry]:
-    return [
-        entry for entry in entries if matches(interpolate(config, metrics(config)[name]["filter"]), entry)
-    ]
+def matched(
+    config: TerraformConfig, name: str, entries: list[LogEntry], runtime: str = "job"
+) -> list[LogEntry]:
+    text = interpolate(config, metrics(config)[name]["filter"], runtime)
+    return [entry for entry in entries if matches(text, entry)]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -287,6 +322,10 @@ EXPECTED_METRICS: Final = {
     "status_updates",
     "job_failures",
     "jobs_out_of_retries",
+    "worker_heartbeats",
+    "open_incidents",
+    "incident_checks",
+    "incident_check_failures",
 }
 
 
@@ -363,39 +402,163 @@ def alerts(config: TerraformConfig) -> dict[str, dict[str, Any]]:
     return {name: dict(body) for name, body in config.of_type(ALERT).items()}
 
 
+ALERTS: Final = {
+    "function_5xx",
+    "worker_failing",
+    "jobs_out_of_retries",
+    "no_worker_polling",
+    "open_incidents",
+    "incident_checker_failing",
+    "webhook_refusals",
+    "stalled_orders",
+}
+
+
 def test_every_alert_notifies_the_configured_channels(terraform_config: TerraformConfig) -> None:
     found = alerts(terraform_config)
-    assert set(found) == {"function_5xx", "worker_failing", "jobs_out_of_retries", "stalled_orders"}
+    assert set(found) == ALERTS
     for name, body in found.items():
         assert body["notification_channels"] == "${var.alert_notification_channels}", name
-        assert "documentation" in body, name
 
 
-def test_the_5xx_alert_watches_both_functions(terraform_config: TerraformConfig) -> None:
+def runbook_anchors() -> set[str]:
+    """GitHub's anchors for the headings of docs/runbook.md."""
+    text = (REPO_ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^#{2,4} (.+)$", text, re.M)
+    return {re.sub(r"[^a-z0-9 -]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+@pytest.mark.parametrize("name", sorted(ALERTS))
+def test_every_alert_says_what_it_means_what_to_check_what_to_do_and_links_the_runbook(
+    terraform_config: TerraformConfig, name: str
+) -> None:
+    [documentation] = alerts(terraform_config)[name]["documentation"]
+    assert documentation["content"] == f"${{local.alert_documentation_text.{name}}}"
+    doc = terraform_config.locals["alert_documentation"][name]
+    for part in ("means", "check", "act"):
+        assert len(doc[part]) >= 40, f"{name}.{part} says too little"
+    assert doc["page"] in runbook_anchors(), f"docs/runbook.md has no section #{doc['page']}"
+    assert "${var.runbook_url}#${doc.page}" in terraform_config.locals["alert_documentation_text"]
+
+
+def test_a_plan_without_a_notification_channel_is_refused_unless_on_purpose(
+    terraform_config: TerraformConfig,
+) -> None:
+    """tests/terraform/test_variable_validation.py runs this guard; here: it is the one the config has."""
+    [guards] = terraform_config.of_type("terraform_data").values()
+    conditions = [rule["condition"] for rule in guards["lifecycle"][0]["precondition"]]
+    assert "${length(var.alert_notification_channels) > 0 || var.alerts_without_notification}" in conditions
+
+
+def condition(config: TerraformConfig, alert: str, kind: str, index: int = 0) -> dict[str, Any]:
+    return dict(alerts(config)[alert]["conditions"][index][kind][0])
+
+
+def test_the_5xx_alert_watches_both_functions_for_a_sustained_time(terraform_config: TerraformConfig) -> None:
     body = alerts(terraform_config)["function_5xx"]
     [dynamic] = [block["conditions"] for block in body["dynamic"] if "conditions" in block]
     assert dynamic["for_each"] == "${local.function_names}"
     assert set(terraform_config.locals["function_names"]) == {"webhook", "status"}
-    condition = dynamic["content"][0]["condition_threshold"][0]
+    threshold = dynamic["content"][0]["condition_threshold"][0]
     assert (
-        'response_code_class=\\"5xx\\"' in condition["filter"]
-        or 'response_code_class="5xx"' in condition["filter"]
+        'response_code_class=\\"5xx\\"' in threshold["filter"]
+        or 'response_code_class="5xx"' in threshold["filter"]
     )
-    assert "${conditions.value}" in condition["filter"]
+    assert "${conditions.value}" in threshold["filter"]
+    # A short blip (senders retry 503s) does not page: the rate must hold for alert_5xx_minutes (default 10).
+    assert threshold["duration"] == "${var.alert_5xx_minutes * 60}s"
+    assert terraform_config.variables["alert_5xx_minutes"]["default"] >= 5
 
 
 def test_the_worker_alert_watches_failed_task_attempts_and_executions(
     terraform_config: TerraformConfig,
 ) -> None:
-    filters = [
-        c["condition_threshold"][0]["filter"]
-        for c in alerts(terraform_config)["worker_failing"]["conditions"]
-    ]
+    body = alerts(terraform_config)["worker_failing"]
+    assert body["count"] == "${local.worker_on_job ? 1 : 0}"  # a worker pool has no executions
+    filters = [c["condition_threshold"][0]["filter"] for c in body["conditions"]]
     assert any("job/completed_task_attempt_count" in text for text in filters)
     assert any("job/completed_execution_count" in text for text in filters)
     for text in filters:
-        assert "google_cloud_run_v2_job.worker.name" in text
+        assert "local.worker_job_name" in text
         assert "failed" in text
+
+
+@pytest.mark.parametrize("runtime", ["job", "worker_pool"])
+def test_heartbeats_are_counted_for_either_worker_runtime(
+    terraform_config: TerraformConfig, entries: list[LogEntry], runtime: str
+) -> None:
+    pool_entries = [LogEntry(worker_resource("worker_pool"), line) for line in HEARTBEAT_LINES]
+    found = matched(terraform_config, "worker_heartbeats", [*entries, *pool_entries], runtime)
+    assert [entry.resource["type"] for entry in found] == [worker_resource(runtime)["type"]] * 2
+    assert values_of(found, "polling") == ["true", "false"]
+
+
+def test_no_worker_polling_fires_after_five_minutes_without_a_polling_heartbeat(
+    terraform_config: TerraformConfig,
+) -> None:
+    absent = condition(terraform_config, "no_worker_polling", "condition_absent")
+    assert 'google_logging_metric.counted["worker_heartbeats"].name' in absent["filter"]
+    assert (
+        'metric.labels.polling=\\"true\\"' in absent["filter"]
+        or 'metric.labels.polling="true"' in absent["filter"]
+    )
+    assert "local.worker_resource_type" in absent["filter"]
+    assert absent["duration"] == "300s"
+    # The heartbeat comes at least every 2 minutes, so a running worker never looks absent.
+    assert (
+        "var.worker_heartbeat_seconds"
+        in terraform_config.locals["worker_env_candidates"]["WORKER_HEARTBEAT_SECONDS"]
+    )
+
+
+def test_an_open_incident_alerts_within_ten_minutes(
+    terraform_config: TerraformConfig, entries: list[LogEntry]
+) -> None:
+    found = matched(terraform_config, "open_incidents", entries)
+    assert values_of(found, "error_type") == ["EXTRACT_VALUE_ERROR"]
+    threshold = condition(terraform_config, "open_incidents", "condition_threshold")
+    assert 'google_logging_metric.counted["open_incidents"].name' in threshold["filter"]
+    assert threshold["threshold_value"] == 0
+    assert threshold["comparison"] == "COMPARISON_GT"
+    # Seen by the next check (every 5 minutes), counted in the next 5-minute window: within 10 minutes.
+    assert terraform_config.locals["incident_check_schedule"] == "*/5 * * * *"
+    assert threshold["duration"] == "0s"
+    assert threshold["aggregations"][0]["alignment_period"] == "300s"
+
+
+def test_the_incident_checker_failing_alerts_three_ways(
+    terraform_config: TerraformConfig, entries: list[LogEntry]
+) -> None:
+    assert len(matched(terraform_config, "incident_check_failures", entries)) == 1
+    assert len(matched(terraform_config, "incident_checks", entries)) == 1
+    conditions = alerts(terraform_config)["incident_checker_failing"]["conditions"]
+    texts = [str(c) for c in conditions]
+    assert 'counted["incident_check_failures"]' in texts[0]
+    assert "job/completed_execution_count" in texts[1]
+    assert "local.incident_checker_job_name" in texts[1]
+    assert 'counted["incident_checks"]' in texts[2]
+    assert "condition_absent" in conditions[2]
+
+
+def test_webhook_refusals_alert_on_401_and_400_from_the_webhook_only(
+    terraform_config: TerraformConfig, entries: list[LogEntry]
+) -> None:
+    threshold = condition(terraform_config, "webhook_refusals", "condition_threshold")
+    assert 'google_logging_metric.counted["refused_requests"].name' in threshold["filter"]
+    assert "local.function_names.webhook" in threshold["filter"]
+    assert (
+        'monitoring.regex.full_match(\\"400|401\\")' in threshold["filter"]
+        or 'full_match("400|401")' in threshold["filter"]
+    )
+    # The code's refusals the alert counts: the webhook's 401 (its 503 and the status function's are not).
+    refused = matched(terraform_config, "refused_requests", entries)
+    counted = [
+        e
+        for e in refused
+        if e.resource["labels"]["service_name"] == WEBHOOK_SERVICE
+        and str(e.payload["http_status"]) in ("400", "401")
+    ]
+    assert [entry.payload["error"] for entry in counted] == ["invalid_signature"]
 
 
 def test_incident_and_stalled_order_alerts_use_the_metrics(terraform_config: TerraformConfig) -> None:
@@ -405,9 +568,18 @@ def test_incident_and_stalled_order_alerts_use_the_metrics(terraform_config: Ter
     query = found["stalled_orders"]["conditions"][0]["condition_prometheus_query_language"][0]["query"]
     # Started: the processes the order webhook started; finished: the terminal statuses that landed.
     assert 'local.promql_webhook_outcomes}{outcome="started"}' in query
-    assert query.count("local.promql_status_updates") == 1
     assert 'terminal="true",applied="true"' in query
     assert "offset ${var.stalled_order_minutes}m" in query
+    # Orders waiting for their payment are not stalled: those that entered the wait are subtracted.
+    assert 'status="awaiting_payment",applied="true"' in query
+    assert query.count("local.promql_status_updates") == 2
+
+
+def test_no_reservation_timer_is_described_anywhere(terraform_config: TerraformConfig) -> None:
+    """The model has no 15-minute reservation timer any more; the only timer is the payment re-check."""
+    for file_name, text in {**terraform_config.texts, **terraform_config.documents}.items():
+        assert "reservation timer" not in text, file_name
+        assert "reservation step times out" not in text, file_name
 
 
 def test_the_stalled_order_query_names_the_status_metric_as_promql_does(

@@ -113,7 +113,10 @@ def test_secret_version_with_a_value_is_caught(tmp_path: Path) -> None:
 
 def test_grant_on_a_secret_the_component_does_not_read_is_caught(tmp_path: Path) -> None:
     config = broken_copy(
-        tmp_path, replace("secrets.tf", "toset(local.status_secret_env)", "toset(local.webhook_secret_env)")
+        tmp_path,
+        replace(
+            "secrets.tf", "toset(values(local.status_secret_env))", "toset(values(local.webhook_secret_env))"
+        ),
     )
     problems = wiring.check_secret_access(config)
     assert any(
@@ -182,8 +185,10 @@ def test_entry_point_missing_from_main_is_caught(tmp_path: Path) -> None:
     ("breaker", "expected"),
     [
         (
-            replace("scheduler.tf", "jobs/${google_cloud_run_v2_job.worker.name}:run", "jobs/other-job:run"),
-            "is not the jobs:run endpoint",
+            replace(
+                "scheduler.tf", "jobs/${google_cloud_run_v2_job.worker[0].name}:run", "jobs/other-job:run"
+            ),
+            "is not the jobs:run endpoint of a job here",
         ),
         (
             add_file(
@@ -359,8 +364,9 @@ def test_a_plugin_secret_shared_by_two_components_is_caught(tmp_path: Path) -> N
         tmp_path,
         replace(
             "locals.tf",
-            'status_secret_env  = ["STATUS_UPDATE_SECRET", "MEDUSA_STATUS_SECRET"]',
-            'status_secret_env  = ["STATUS_UPDATE_SECRET", "MEDUSA_STATUS_SECRET", "MEDUSA_WORKER_SECRET"]',
+            'MEDUSA_STATUS_SECRET = "MEDUSA_STATUS_SECRET"\n  }',
+            'MEDUSA_STATUS_SECRET = "MEDUSA_STATUS_SECRET"\n'
+            '    MEDUSA_WORKER_SECRET = "MEDUSA_WORKER_SECRET"\n  }',
         ),
     )
     assert wiring.check_secret_access(config) == []
@@ -375,8 +381,8 @@ def test_a_webhook_reading_the_status_secret_is_caught(tmp_path: Path) -> None:
         tmp_path,
         replace(
             "locals.tf",
-            'webhook_secret_env = ["ORDER_WEBHOOK_SECRET", "ZEEBE_CLIENT_SECRET"]',
-            'webhook_secret_env = ["ORDER_WEBHOOK_SECRET", "ZEEBE_CLIENT_SECRET", "MEDUSA_STATUS_SECRET"]',
+            "webhook_secret_env = {",
+            'webhook_secret_env = {\n    MEDUSA_STATUS_SECRET = "MEDUSA_STATUS_SECRET"',
         ),
     )
     assert any("MEDUSA_STATUS_SECRET" in p for p in wiring.check_one_reader_per_party_secret(config))
@@ -401,3 +407,96 @@ def test_a_medusa_url_on_the_webhook_is_caught(tmp_path: Path) -> None:
         "google_cloudfunctions2_function.webhook: "
         "gets MEDUSA_BACKEND_URL, but the order webhook never calls Medusa"
     ]
+
+
+def test_a_status_function_open_to_the_internet_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path,
+        replace(
+            "functions.tf",
+            'ingress_settings                 = "ALLOW_INTERNAL_ONLY"',
+            'ingress_settings                 = "ALLOW_ALL"',
+        ),
+    )
+    assert wiring.check_ingress(config) == [
+        "google_cloudfunctions2_function.status: ingress 'ALLOW_ALL'; "
+        "only the worker calls it: ALLOW_INTERNAL_ONLY"
+    ]
+
+
+def test_a_worker_whose_status_calls_leave_the_vpc_is_caught(tmp_path: Path) -> None:
+    """With private-ranges-only egress the run.app URL is reached from outside: the internal-only status
+    function would refuse it."""
+    config = broken_copy(
+        tmp_path, replace("worker.tf", 'egress = "ALL_TRAFFIC"', 'egress = "PRIVATE_RANGES_ONLY"')
+    )
+    assert wiring.check_worker_vpc_egress(config) == [
+        "google_cloud_run_v2_job.worker: vpc_access egress 'PRIVATE_RANGES_ONLY', expected ALL_TRAFFIC"
+    ]
+
+
+def test_a_component_using_another_components_camunda_client_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path,
+        replace(
+            "locals.tf",
+            'ZEEBE_CLIENT_SECRET = "INCIDENT_CHECKER_CAMUNDA_CLIENT_SECRET"',
+            'ZEEBE_CLIENT_SECRET = "WORKER_CAMUNDA_CLIENT_SECRET"',
+        ),
+    )
+    assert wiring.check_secret_sources(config) == [
+        "google_cloud_run_v2_job.incident_checker: ZEEBE_CLIENT_SECRET reads secret "
+        "WORKER_CAMUNDA_CLIENT_SECRET, expected INCIDENT_CHECKER_CAMUNDA_CLIENT_SECRET"
+    ]
+    readers = wiring.check_one_reader_per_party_secret(config)
+    assert any(p.startswith("WORKER_CAMUNDA_CLIENT_SECRET must be readable by worker_job's") for p in readers)
+
+
+def test_a_checker_running_as_the_worker_is_caught(tmp_path: Path) -> None:
+    config = broken_copy(
+        tmp_path,
+        replace(
+            "incident_checker.tf",
+            "service_account = google_service_account.incident_checker.email",
+            "service_account = google_service_account.worker.email",
+        ),
+    )
+    problems = wiring.check_service_accounts(config)
+    # Whichever is seen first, the checker and the worker (job and pool) may not share an account.
+    assert problems
+    assert all("shares service account worker" in problem for problem in problems), problems
+    assert any("incident_checker" in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("breaker", "expected"),
+    [
+        (
+            replace(
+                "scheduler.tf",
+                'resource "google_cloud_scheduler_job" "worker" {\n  count = local.worker_on_job ? 1 : 0\n',
+                'resource "google_cloud_scheduler_job" "worker" {\n',
+            ),
+            "google_cloud_scheduler_job.worker: count None differs from google_cloud_run_v2_job.worker's",
+        ),
+        (
+            replace(
+                "scheduler.tf",
+                "jobs/${google_cloud_run_v2_job.incident_checker.name}:run",
+                "jobs/${google_cloud_run_v2_job.worker[0].name}:run",
+            ),
+            "google_cloud_run_v2_job.incident_checker: started by 0 schedulers, expected 1",
+        ),
+        (
+            replace("worker.tf", "count = local.worker_on_pool ? 1 : 0", "count = 1"),
+            "google_cloud_run_v2_worker_pool.worker: count 1 is not local.worker_on_pool ? 1 : 0",
+        ),
+    ],
+    ids=["trigger-without-its-job", "checker-never-started", "pool-always-on"],
+)
+def test_worker_runtime_and_trigger_mistakes_are_caught(
+    tmp_path: Path, breaker: Breaker, expected: str
+) -> None:
+    config = broken_copy(tmp_path, breaker)
+    problems = wiring.check_scheduler(config) + wiring.check_worker_runtimes(config)
+    assert expected in problems, problems

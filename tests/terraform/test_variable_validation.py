@@ -1,8 +1,9 @@
-"""The variables' validation rules, run by Terraform itself on a provider-free copy of variables.tf.
+"""The variables' validation rules and the cross-variable guards, run by Terraform itself on a
+provider-free copy of variables.tf and guards.tf.
 
-Terraform cannot load the Google provider offline, but a module that declares only variables needs no
-provider: `terraform init` and `plan` work here and evaluate every validation rule. See tfrun.py for
-which Terraform runs.
+Terraform cannot load the Google provider offline, but a module that declares only variables and a
+resource of Terraform's built-in provider (terraform_data) needs no download: `terraform init` and `plan`
+work here and evaluate every validation rule and precondition. See tfrun.py for which Terraform runs.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
     command = terraform_command()
     if command is None:
         pytest.skip(SKIP_REASON)
-    names = ("variables.tf", "ci.tfvars")
+    names = ("variables.tf", "guards.tf", "ci.tfvars")
     files = {name: (TERRAFORM_DIR / name).read_text(encoding="utf-8") for name in names}
     return provider_free_module(tmp_path_factory.mktemp("variables-only"), command, files).run
 
@@ -46,7 +47,17 @@ def test_ci_values_pass_every_rule(terraform: Terraform) -> None:
         ("project_id=Shop_Prod", "project_id must be a Google Cloud project id"),
         ("region=europe", "region must be a Google Cloud region"),
         ("medusa_backend_url=http://shop.example.com", "medusa_backend_url must be an https:// URL"),
-        ("zeebe_client_id=", "zeebe_client_id is required"),
+        ('camunda_client_ids={webhook="a",worker="",incident_checker="c"}', "needs a client id for webhook"),
+        ('camunda_client_ids={webhook="a",worker="a",incident_checker="c"}', "three different clients"),
+        ("camunda_api_url=http://operate.example.com", "camunda_api_url must be an https:// URL"),
+        ("vpc_network=My_Network", "vpc_network must be a network name"),
+        ("vpc_subnetwork=projects/p/subnetworks/x", "vpc_subnetwork must be a subnetwork name"),
+        ("worker_runtime=pool", "worker_runtime must be job or worker_pool"),
+        ("worker_pool_instances=0", "worker_pool_instances must be a whole number between 1 and 100"),
+        ("worker_start_interval_minutes=25", "worker_start_interval_minutes must be 5, 10, 15, 20, 30 or 60"),
+        ("worker_heartbeat_seconds=300", "worker_heartbeat_seconds must be between 10 and 120"),
+        ("medusa_calls_per_second=0", "medusa_calls_per_second must be above 0"),
+        ("runbook_url=docs/runbook.md#top", "runbook_url must name the runbook without an #anchor"),
         ("zeebe_address=zeebe-gateway", "zeebe_address must be empty or host:port"),
         ("worker_image_tag=latest", "worker_image_tag must be an immutable tag"),
         ('secret_versions={"MEDUSA_WORKER_SECRET"="latest"}', "pinned version numbers"),
@@ -54,10 +65,8 @@ def test_ci_values_pass_every_rule(terraform: Terraform) -> None:
         ('secret_versions={"MEDUSA_API_KEY"="2"}', "secret_versions keys must be among"),
         ("webhook_function={min_instances=3,max_instances=2}", "0 <= min_instances <= max_instances"),
         ('status_function={memory="512MB"}', "status_function.memory must look like"),
-        ("status_ingress=PUBLIC", "status_ingress must be ALLOW_ALL"),
         ("worker_task_timeout_seconds=60", "worker_task_timeout_seconds must be between 600 and 86400"),
         ("worker_max_retries=11", "worker_max_retries must be between 0 and 10"),
-        ("worker_schedule=hourly", "five-field cron expression"),
         ("kms_key_name=my-key", "kms_key_name must be empty or projects/"),
         ("order_message_ttl_seconds=600", "order_message_ttl_seconds must be between 3600"),
     ],
@@ -66,6 +75,52 @@ def test_invalid_value_is_refused(terraform: Terraform, assignment: str, message
     result = plan(terraform, assignment)
     assert result.returncode != 0
     assert message in " ".join(result.stderr.split()), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("assignments", "message"),
+    [
+        (
+            ("alert_notification_channels=[]",),
+            "Set alert_notification_channels, or alerts_without_notification",
+        ),
+        (
+            ("zeebe_address=zeebe.shop.example:443",),
+            "Set either camunda_cluster_id and camunda_cluster_region",
+        ),
+        (
+            ("camunda_cluster_id=", "camunda_cluster_region=", "zeebe_address=zeebe.shop.example:443"),
+            "A self-managed zeebe_address needs zeebe_authorization_server_url",
+        ),
+        # 60-minute starts with 65 minutes of polling: a missed start would leave 55 minutes without a worker.
+        (("worker_start_interval_minutes=60",), "must exceed twice worker_start_interval_minutes"),
+        (("worker_shutdown_margin_seconds=60",), "at least the job timeout plus the poll timeout"),
+        (
+            ("worker_tuning={job_timeout_seconds=600}",),
+            "at least the job timeout plus the poll timeout",
+        ),
+        (("stalled_order_minutes=200",), "stalled_order_lookback_minutes must be at least twice"),
+    ],
+    ids=["no-channel", "saas-and-self-managed", "no-oauth", "gap", "margin", "job-timeout", "lookback"],
+)
+def test_guard_refuses_the_plan(terraform: Terraform, assignments: tuple[str, ...], message: str) -> None:
+    result = plan(terraform, *assignments)
+    assert result.returncode != 0
+    assert message in " ".join(result.stderr.split()), result.stderr
+
+
+@pytest.mark.parametrize(
+    "assignments",
+    [
+        ("alert_notification_channels=[]", "alerts_without_notification=true"),
+        ("worker_start_interval_minutes=60", "worker_task_timeout_seconds=7800"),
+        ("worker_runtime=worker_pool", "worker_start_interval_minutes=60"),  # no schedule in a worker pool
+    ],
+    ids=["alerts-in-the-console-on-purpose", "hourly-with-long-runs", "pool-ignores-the-schedule"],
+)
+def test_guard_accepts_a_consistent_plan(terraform: Terraform, assignments: tuple[str, ...]) -> None:
+    result = plan(terraform, *assignments)
+    assert result.returncode == 0, result.stderr
 
 
 def test_every_variable_is_described_and_validated(terraform_config: TerraformConfig) -> None:

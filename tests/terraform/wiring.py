@@ -33,6 +33,7 @@ PARSE_OPTIONS: Final = SerializationOptions(
 
 FUNCTION: Final = "google_cloudfunctions2_function"
 JOB: Final = "google_cloud_run_v2_job"
+WORKER_POOL: Final = "google_cloud_run_v2_worker_pool"
 SERVICE_ACCOUNT: Final = "google_service_account"
 SECRET: Final = "google_secret_manager_secret"
 SECRET_VERSION: Final = "google_secret_manager_secret_version"
@@ -42,7 +43,14 @@ RUN_SERVICE_MEMBER: Final = "google_cloud_run_v2_service_iam_member"
 RUN_JOB_MEMBER: Final = "google_cloud_run_v2_job_iam_member"
 
 PUBLIC_ENTRY_POINT: Final = "order_webhook"
+STATUS_ENTRY_POINT: Final = "status_update"
+# Components: the functions by entry point; the workers as a Cloud Run job or a worker pool (the two
+# deployments of one component, chosen by var.worker_runtime); the incident checker job.
 WORKER: Final = "worker_job"
+WORKER_POOL_COMPONENT: Final = "worker_pool"
+INCIDENT_CHECKER: Final = "incident_checker"
+JOB_COMPONENTS: Final = {"worker": WORKER, "incident_checker": INCIDENT_CHECKER}
+WORKER_DEPLOYMENTS: Final = frozenset({WORKER, WORKER_POOL_COMPONENT})
 PUBLIC_MEMBERS: Final = frozenset({"allUsers", "allAuthenticatedUsers"})
 INVOKER: Final = "roles/run.invoker"
 SECRET_ACCESSOR: Final = "roles/secretmanager.secretAccessor"
@@ -57,13 +65,24 @@ KNOWN_SECRET_SETTINGS: Final = frozenset(
         "ZEEBE_CLIENT_SECRET",
     }
 )
+# Each component's own Camunda client: its code reads the client's secret as ZEEBE_CLIENT_SECRET.
+CAMUNDA_CLIENT_SECRETS: Final = {
+    PUBLIC_ENTRY_POINT: "WEBHOOK_CAMUNDA_CLIENT_SECRET",
+    WORKER: "WORKER_CAMUNDA_CLIENT_SECRET",
+    WORKER_POOL_COMPONENT: "WORKER_CAMUNDA_CLIENT_SECRET",
+    INCIDENT_CHECKER: "INCIDENT_CHECKER_CAMUNDA_CLIENT_SECRET",
+}
 # Secrets that stand for one party: the plugin tells its callers apart by the secret a request is signed
-# with, and the order webhook trusts events signed with its secret as the plugin's. Each may be read by its
-# component alone (docs/contracts.md, "Plugin routes the cloud side calls").
+# with, the order webhook trusts events signed with its secret as the plugin's, and Camunda tells the
+# components apart by their clients. Each may be read by its component alone (docs/contracts.md, "Plugin
+# routes the cloud side calls"; terraform/README.md, "Camunda clients").
 ONE_READER_SECRETS: Final = {
     "ORDER_WEBHOOK_SECRET": PUBLIC_ENTRY_POINT,
     "MEDUSA_WORKER_SECRET": WORKER,
-    "MEDUSA_STATUS_SECRET": "status_update",
+    "MEDUSA_STATUS_SECRET": STATUS_ENTRY_POINT,
+    "WEBHOOK_CAMUNDA_CLIENT_SECRET": PUBLIC_ENTRY_POINT,
+    "WORKER_CAMUNDA_CLIENT_SECRET": WORKER,
+    "INCIDENT_CHECKER_CAMUNDA_CLIENT_SECRET": INCIDENT_CHECKER,
 }
 # A Medusa admin credential in any form: a secret API key (sk_...) or a setting, secret or variable for one.
 # The cloud side calls only the plugin's signed routes, so none belongs anywhere in terraform/.
@@ -158,6 +177,7 @@ def _merge_blocks(
 # Expressions
 # ---------------------------------------------------------------------------------------------------------
 _LOCAL_REF: Final = re.compile(r"\$\{(?:toset\()?local\.(\w+)\)?\}")
+_MAP_VALUES: Final = re.compile(r"\$\{toset\(values\(local\.(\w+)\)\)\}")
 _MAP_FILTER: Final = re.compile(
     r"\$\{\{\s*for (\w+), (\w+) in local\.(\w+)\s*:\s*\1\s*=>\s*\2(?:\s+if .*)?\}\}", re.S
 )
@@ -171,6 +191,12 @@ def resolve(config: TerraformConfig, value: Any) -> Any:
     """The literal behind a value: itself, or the local it refers to (through filters, see module doc)."""
     if not isinstance(value, str) or "${" not in value:
         return value
+    values_of = _MAP_VALUES.fullmatch(value.strip())
+    if values_of:
+        mapping = resolve(config, f"${{local.{values_of.group(1)}}}")
+        if not isinstance(mapping, Mapping):
+            raise UnresolvableError(f"local.{values_of.group(1)} is not a map")
+        return sorted({str(item) for item in mapping.values()})
     for pattern, group in ((_LOCAL_REF, 1), (_MAP_FILTER, 3), (_LIST_FILTER, 2)):
         match = pattern.fullmatch(value.strip())
         if match:
@@ -217,15 +243,17 @@ def _mentions(expression: Any, address: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Components: the two functions and the worker job, with what each gets
+# Components: the two functions, the worker (job or pool) and the incident checker, with what each gets
 # ---------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Component:
-    name: str  # the function's entry point, or WORKER for the job
+    name: str  # the function's entry point, WORKER / WORKER_POOL_COMPONENT, or the job's component name
     address: str
     service_account: str | None
     plain_env: frozenset[str]
     secret_env: frozenset[str]
+    # Secret environment variable -> the secret (a key of local.secret_ids) it is read from.
+    secret_sources: Mapping[str, str]
 
 
 def components(config: TerraformConfig) -> dict[str, Component]:
@@ -233,57 +261,96 @@ def components(config: TerraformConfig) -> dict[str, Component]:
     for name, body in config.of_type(FUNCTION).items():
         component = _function_component(config, f"{FUNCTION}.{name}", body)
         found[component.name] = component
-    jobs = config.of_type(JOB)
-    for name, body in jobs.items():
-        found[WORKER if len(jobs) == 1 else name] = _job_component(config, f"{JOB}.{name}", body)
+    for name, body in config.of_type(JOB).items():
+        component_name = JOB_COMPONENTS.get(name, name)
+        found[component_name] = _container_component(
+            config, component_name, f"{JOB}.{name}", _first(_first(body, "template"), "template")
+        )
+    for name, body in config.of_type(WORKER_POOL).items():
+        component_name = WORKER_POOL_COMPONENT if name == "worker" else name
+        found[component_name] = _container_component(
+            config, component_name, f"{WORKER_POOL}.{name}", _first(body, "template")
+        )
     return found
 
 
 def _function_component(config: TerraformConfig, address: str, body: Body) -> Component:
     service = _first(body, "service_config")
     plain = resolve(config, service.get("environment_variables", {}))
-    secret = {str(block.get("key")) for block in service.get("secret_environment_variables", [])}
+    sources: dict[str, str] = {}
+    for block in service.get("secret_environment_variables", []):
+        sources[str(block.get("key"))] = _literal_secret_key(block.get("secret"))
     for dynamic in _dynamic(service, "secret_environment_variables"):
         collection = resolve(config, dynamic["for_each"])
         content = _first(dynamic, "content")
-        secret |= _names_from_iteration(collection, content.get("key", ""), "secret_environment_variables")
+        sources |= _secret_sources(collection, content.get("key", ""), "secret_environment_variables")
     return Component(
         name=str(_first(body, "build_config").get("entry_point")),
         address=address,
         service_account=service_account_of(service.get("service_account_email")),
         plain_env=frozenset(plain),
-        secret_env=frozenset(secret),
+        secret_env=frozenset(sources),
+        secret_sources=sources,
     )
 
 
-def _job_component(config: TerraformConfig, address: str, body: Body) -> Component:
-    task = _first(_first(body, "template"), "template")
+def _container_component(config: TerraformConfig, name: str, address: str, task: Body) -> Component:
+    """A Cloud Run job's task template or a worker pool's template: containers with their env blocks."""
     plain: set[str] = set()
-    secret: set[str] = set()
+    sources: dict[str, str] = {}
     for container in task.get("containers", []):
         for env in container.get("env", []):
-            (secret if "value_source" in env else plain).add(str(env.get("name")))
+            if "value_source" in env:
+                ref = _first(_first(env, "value_source"), "secret_key_ref")
+                sources[str(env.get("name"))] = _literal_secret_key(ref.get("secret"))
+            else:
+                plain.add(str(env.get("name")))
         for dynamic in _dynamic(container, "env"):
             content = _first(dynamic, "content")
-            names = _names_from_iteration(
-                resolve(config, dynamic["for_each"]), content.get("name", ""), "env"
-            )
-            (secret if "value_source" in content else plain).update(names)
+            collection = resolve(config, dynamic["for_each"])
+            if "value_source" in content:
+                sources |= _secret_sources(collection, content.get("name", ""), "env")
+            else:
+                plain.update(_names_from_iteration(collection, content.get("name", ""), "env"))
     return Component(
-        name=WORKER,
+        name=name,
         address=address,
         service_account=service_account_of(task.get("service_account")),
         plain_env=frozenset(plain),
-        secret_env=frozenset(secret),
+        secret_env=frozenset(sources),
+        secret_sources=sources,
+    )
+
+
+def _secret_sources(collection: Any, name_expression: str, iterator: str) -> dict[str, str]:
+    """env name -> secret key for a dynamic block over a map (name = key, secret = value) or a list."""
+    if name_expression == f"${{{iterator}.key}}" and isinstance(collection, Mapping):
+        return {str(name): str(secret) for name, secret in collection.items()}
+    return {name: name for name in _names_from_iteration(collection, name_expression, iterator)}
+
+
+def _literal_secret_key(expression: Any) -> str:
+    match = re.fullmatch(rf'\$\{{{SECRET}\.\w+\["(\w+)"\]\.(?:secret_id|id)\}}', str(expression))
+    if match is None:
+        raise UnresolvableError(f"cannot tell which secret {expression!r} is")
+    return match.group(1)
+
+
+def _task_template(config: TerraformConfig, component: Component) -> Body:
+    resource_type, name = component.address.split(".")
+    body = config.of_type(resource_type)[name]
+    return (
+        _first(body, "template")
+        if resource_type == WORKER_POOL
+        else _first(_first(body, "template"), "template")
     )
 
 
 def plain_env_values(config: TerraformConfig, component: Component) -> Mapping[str, Any]:
     """The literal map behind a component's plain environment (values are expressions)."""
-    if component.name == WORKER:
-        task = _first(_first(config.of_type(JOB)[component.address.split(".")[1]], "template"), "template")
+    if not component.address.startswith(FUNCTION):
         values: dict[str, Any] = {}
-        for container in task.get("containers", []):
+        for container in _task_template(config, component).get("containers", []):
             values.update({env["name"]: env.get("value") for env in container.get("env", [])})
             for dynamic in _dynamic(container, "env"):
                 if "value_source" not in _first(dynamic, "content"):
@@ -368,13 +435,20 @@ def _top_level_functions(path: Path) -> set[str]:
     return {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
 
 
-def check_env_matches_settings(config: TerraformConfig, specs: Mapping[str, SettingsSpec]) -> Problems:
-    """Each component gets exactly the settings its code reads; secret settings only as secret references."""
+def check_env_matches_settings(
+    config: TerraformConfig, specs: Mapping[str, SettingsSpec], only: Iterable[str] | None = None
+) -> Problems:
+    """Each component gets exactly the settings its code reads; secret settings only as secret references.
+    `only` limits the check to some components (the others' code may not be importable)."""
     problems: Problems = []
     try:
         found = components(config)
     except UnresolvableError as exc:
         return [f"environment: {exc}"]
+    if only is not None:
+        wanted = set(only)
+        found = {name: component for name, component in found.items() if name in wanted}
+        specs = {name: spec for name, spec in specs.items() if name in wanted}
     for missing in sorted(set(specs) - set(found)):
         problems.append(f"no function or job for component {missing!r}")
     for name, component in sorted(found.items()):
@@ -410,7 +484,7 @@ def check_secret_access(config: TerraformConfig) -> Problems:
     expected: dict[str, set[str]] = {}
     for component in found.values():
         if component.service_account:
-            expected.setdefault(component.service_account, set()).update(component.secret_env)
+            expected.setdefault(component.service_account, set()).update(component.secret_sources.values())
     for account in sorted(set(granted) | set(expected)):
         extra = granted.get(account, set()) - expected.get(account, set())
         missing = expected.get(account, set()) - granted.get(account, set())
@@ -581,28 +655,50 @@ def _grants_on_function(
 
 
 def check_secret_references(config: TerraformConfig) -> Problems:
-    """Each secret environment variable reads the secret of the same setting, at a pinned version."""
+    """Each secret environment variable reads the secret its for_each entry names, at a pinned version."""
     problems: Problems = []
     for name, body in config.of_type(FUNCTION).items():
         service = _first(body, "service_config")
         for block in service.get("secret_environment_variables", []):
-            problems += _secret_ref_problems(f"{FUNCTION}.{name}", f'"{block.get("key")}"', block)
+            problems += _secret_ref_problems(f"{FUNCTION}.{name}", _quoted_secret(block), block)
         for dynamic in _dynamic(service, "secret_environment_variables"):
             content = _first(dynamic, "content")
-            problems += _secret_ref_problems(f"{FUNCTION}.{name}", _inner(content.get("key")), content)
-    for name, body in config.of_type(JOB).items():
-        task = _first(_first(body, "template"), "template")
+            problems += _secret_ref_problems(f"{FUNCTION}.{name}", _secret_index(content.get("key")), content)
+    for address, _component, task in _container_templates(config):
         for container in task.get("containers", []):
             for env in container.get("env", []):
                 if "value_source" in env:
                     ref = _first(_first(env, "value_source"), "secret_key_ref")
-                    problems += _secret_ref_problems(f"{JOB}.{name}", f'"{env.get("name")}"', ref)
+                    problems += _secret_ref_problems(address, _quoted_secret(ref), ref)
             for dynamic in _dynamic(container, "env"):
                 content = _first(dynamic, "content")
                 if "value_source" in content:
                     ref = _first(_first(content, "value_source"), "secret_key_ref")
-                    problems += _secret_ref_problems(f"{JOB}.{name}", _inner(content.get("name")), ref)
+                    problems += _secret_ref_problems(address, _secret_index(content.get("name")), ref)
     return problems
+
+
+def _container_templates(config: TerraformConfig) -> Iterator[tuple[str, str, Body]]:
+    """(address, component name, task template) of every Cloud Run job and worker pool."""
+    for name, body in config.of_type(JOB).items():
+        yield f"{JOB}.{name}", JOB_COMPONENTS.get(name, name), _first(_first(body, "template"), "template")
+    for name, body in config.of_type(WORKER_POOL).items():
+        yield (
+            f"{WORKER_POOL}.{name}",
+            WORKER_POOL_COMPONENT if name == "worker" else name,
+            _first(body, "template"),
+        )
+
+
+def _quoted_secret(reference: Body) -> str:
+    match = re.search(r'\["(\w+)"\]', str(reference.get("secret")))
+    return f'"{match.group(1)}"' if match else "?"
+
+
+def _secret_index(name_expression: Any) -> str:
+    """The expression that must index the secret: `X.value` whether the name is `X.key` (a map from
+    variable name to secret) or `X.value` (a list of names that are their own secrets)."""
+    return re.sub(r"\.key$", ".value", _inner(name_expression))
 
 
 def _inner(expression: Any) -> str:
@@ -611,20 +707,36 @@ def _inner(expression: Any) -> str:
     return text[2:-1] if text.startswith("${") and text.endswith("}") else text
 
 
-def _secret_ref_problems(address: str, setting: str, reference: Body) -> Problems:
-    """`setting` is how the block names its variable: a quoted literal or an iterator expression."""
+def _secret_ref_problems(address: str, index: str, reference: Body) -> Problems:
+    """`index` is what must select the secret: a quoted literal or an iterator expression."""
     problems: Problems = []
     secret = re.fullmatch(rf"\$\{{{SECRET}\.\w+\[(.+)\]\.(?:secret_id|id)\}}", str(reference.get("secret")))
-    if secret is None or secret.group(1) != setting:
-        problems.append(f"{address}: {setting} reads secret {reference.get('secret')!r}, not its own")
+    if secret is None or secret.group(1) != index:
+        problems.append(f"{address}: {index} reads secret {reference.get('secret')!r}, not its own")
     version = str(reference.get("version"))
-    if not (version.isdigit() or version == f"${{local.secret_versions[{setting}]}}"):
-        problems.append(f"{address}: {setting} uses version {version!r}; pin it through secret_versions")
+    if not (version.isdigit() or version == f"${{local.secret_versions[{index}]}}"):
+        problems.append(f"{address}: {index} uses version {version!r}; pin it through secret_versions")
+    return problems
+
+
+def check_secret_sources(config: TerraformConfig) -> Problems:
+    """A secret setting reads the secret of the same name, except ZEEBE_CLIENT_SECRET, which reads the
+    component's own Camunda client secret (CAMUNDA_CLIENT_SECRETS)."""
+    try:
+        found = components(config)
+    except UnresolvableError as exc:
+        return [f"secret sources: {exc}"]
+    problems: Problems = []
+    for component in found.values():
+        for env, secret in sorted(component.secret_sources.items()):
+            expected = CAMUNDA_CLIENT_SECRETS.get(component.name) if env == "ZEEBE_CLIENT_SECRET" else env
+            if secret != expected:
+                problems.append(f"{component.address}: {env} reads secret {secret}, expected {expected}")
     return problems
 
 
 def check_ingress(config: TerraformConfig) -> Problems:
-    """The webhook takes traffic from anywhere (Medusa); other functions use a valid, validated setting."""
+    """The webhook takes traffic from anywhere (Medusa); every other function internal traffic only."""
     problems: Problems = []
     for name, body in config.of_type(FUNCTION).items():
         address = f"{FUNCTION}.{name}"
@@ -634,25 +746,49 @@ def check_ingress(config: TerraformConfig) -> Problems:
                 problems.append(
                     f"{address}: ingress {ingress!r}; Medusa calls it from the internet: ALLOW_ALL"
                 )
-            continue
-        variable = re.fullmatch(r"\$\{var\.(\w+)\}", str(ingress))
-        if variable:
-            problems.extend(_ingress_variable_problems(config, address, variable.group(1)))
-        elif ingress not in INGRESS_VALUES:
-            problems.append(f"{address}: ingress {ingress!r} is not one of {sorted(INGRESS_VALUES)}")
+        elif ingress != "ALLOW_INTERNAL_ONLY":
+            problems.append(f"{address}: ingress {ingress!r}; only the worker calls it: ALLOW_INTERNAL_ONLY")
     return problems
 
 
-def _ingress_variable_problems(config: TerraformConfig, address: str, name: str) -> Problems:
-    variable = config.variables.get(name)
-    if variable is None:
-        return [f"{address}: ingress variable {name} is not declared"]
-    if variable.get("default") not in INGRESS_VALUES:
-        return [f"{address}: ingress variable {name} defaults to {variable.get('default')!r}"]
-    conditions = " ".join(str(rule.get("condition", "")) for rule in variable.get("validation", []))
-    if "contains(" not in conditions:
-        return [f"{address}: ingress variable {name} has no validation that limits its values"]
-    return []
+def check_worker_vpc_egress(config: TerraformConfig) -> Problems:
+    """Each worker deployment sends all its traffic through the VPC (Direct VPC egress), so its requests to
+    the internal-only status function count as internal."""
+    problems: Problems = []
+    for address, component, task in _container_templates(config):
+        if component not in WORKER_DEPLOYMENTS:
+            continue
+        access = _first(task, "vpc_access")
+        interface = _first(access, "network_interfaces")
+        if access.get("egress") != "ALL_TRAFFIC":
+            problems.append(f"{address}: vpc_access egress {access.get('egress')!r}, expected ALL_TRAFFIC")
+        if (
+            interface.get("network") != "${var.vpc_network}"
+            or interface.get("subnetwork") != "${var.vpc_subnetwork}"
+        ):
+            problems.append(f"{address}: no Direct VPC egress through var.vpc_network / var.vpc_subnetwork")
+    return problems
+
+
+def check_worker_runtimes(config: TerraformConfig) -> Problems:
+    """The worker job and the worker pool exist one at a time, chosen by var.worker_runtime."""
+    job = config.of_type(JOB).get("worker", {})
+    pool = config.of_type(WORKER_POOL).get("worker", {})
+    problems: Problems = []
+    if job.get("count") != "${local.worker_on_job ? 1 : 0}":
+        problems.append(f"{JOB}.worker: count {job.get('count')!r} is not local.worker_on_job ? 1 : 0")
+    if pool.get("count") != "${local.worker_on_pool ? 1 : 0}":
+        problems.append(
+            f"{WORKER_POOL}.worker: count {pool.get('count')!r} is not local.worker_on_pool ? 1 : 0"
+        )
+    expected = {
+        "worker_on_job": '${var.worker_runtime == "job"}',
+        "worker_on_pool": '${var.worker_runtime == "worker_pool"}',
+    }
+    for name, expression in expected.items():
+        if config.locals.get(name) != expression:
+            problems.append(f"local.{name} is {config.locals.get(name)!r}, expected {expression}")
+    return problems
 
 
 def check_no_secret_values(config: TerraformConfig) -> Problems:
@@ -703,12 +839,14 @@ def check_service_accounts(config: TerraformConfig) -> Problems:
     seen: dict[str, str] = {}
     for component in components(config).values():
         account = component.service_account
+        # The worker job and the worker pool are one component deployed one way or the other.
+        owner = WORKER if component.name in WORKER_DEPLOYMENTS else component.address
         if account is None or account not in accounts:
             problems.append(f"{component.address}: runs without a service account declared here")
-        elif account in seen:
+        elif account in seen and seen[account] != owner:
             problems.append(f"{component.address}: shares service account {account} with {seen[account]}")
         else:
-            seen[account] = component.address
+            seen[account] = owner
     for file_name, text in sorted(config.texts.items()):
         if DEFAULT_ACCOUNTS.search(text):
             problems.append(f"{file_name}: refers to a default service account")
@@ -748,49 +886,67 @@ def _function_addresses(config: TerraformConfig) -> list[str]:
 
 
 def check_scheduler(config: TerraformConfig) -> Problems:
-    """The scheduler POSTs jobs:run of the worker with an OAuth token of an account that may run only it."""
+    """Every Cloud Run job has one scheduler that POSTs its jobs:run, present exactly when the job is, with an
+    OAuth token of one account that may run the scheduled jobs and nothing else."""
     problems: Problems = []
-    jobs = [f"{JOB}.{name}" for name in config.of_type(JOB)]
-    schedulers = config.of_type(SCHEDULER)
-    if len(jobs) != 1 or len(schedulers) != 1:
-        return [f"expected one worker job and one scheduler, found {len(jobs)} and {len(schedulers)}"]
-    job = jobs[0]
-    name, body = next(iter(schedulers.items()))
-    target = _first(body, "http_target")
-    uri = str(target.get("uri"))
-    expected_uri = re.compile(
-        rf"^https://run\.googleapis\.com/v2/projects/\$\{{var\.project_id\}}/locations/\$\{{var\.region\}}"
-        rf"/jobs/\$\{{{re.escape(job)}\.name\}}:run$"
-    )
-    if not expected_uri.fullmatch(uri):
-        problems.append(f"{SCHEDULER}.{name}: uri {uri!r} is not the jobs:run endpoint of {job}")
-    if target.get("http_method") != "POST":
-        problems.append(f"{SCHEDULER}.{name}: http_method must be POST")
-    account = service_account_of(_first(target, "oauth_token").get("service_account_email"))
-    if account is None:
-        return [*problems, f"{SCHEDULER}.{name}: no oauth_token with one of our service accounts"]
-    problems.extend(_scheduler_grants(config, account, job))
+    jobs = {f"{JOB}.{name}": body for name, body in config.of_type(JOB).items()}
+    triggered: dict[str, list[str]] = {}
+    accounts: set[str] = set()
+    for name, body in config.of_type(SCHEDULER).items():
+        address = f"{SCHEDULER}.{name}"
+        target = _first(body, "http_target")
+        job = _scheduled_job(str(target.get("uri")))
+        if job not in jobs:
+            problems.append(
+                f"{address}: uri {target.get('uri')!r} is not the jobs:run endpoint of a job here"
+            )
+            continue
+        triggered.setdefault(job, []).append(address)
+        if body.get("count") != jobs[job].get("count"):
+            problems.append(f"{address}: count {body.get('count')!r} differs from {job}'s")
+        if target.get("http_method") != "POST":
+            problems.append(f"{address}: http_method must be POST")
+        account = service_account_of(_first(target, "oauth_token").get("service_account_email"))
+        if account is None:
+            problems.append(f"{address}: no oauth_token with one of our service accounts")
+        else:
+            accounts.add(account)
+    for job in sorted(jobs):
+        if len(triggered.get(job, [])) != 1:
+            problems.append(f"{job}: started by {len(triggered.get(job, []))} schedulers, expected 1")
+    for account in sorted(accounts):
+        problems.extend(_scheduler_grants(config, account, jobs))
     return problems
 
 
-def _scheduler_grants(config: TerraformConfig, account: str, job: str) -> Problems:
-    """The scheduler's account holds run.invoker on the job and no other role anywhere."""
+_JOBS_RUN: Final = re.compile(
+    r"^https://run\.googleapis\.com/v2/projects/\$\{var\.project_id\}/locations/\$\{var\.region\}"
+    r"/jobs/\$\{(google_cloud_run_v2_job\.\w+)(?:\[0\])?\.name\}:run$"
+)
+
+
+def _scheduled_job(uri: str) -> str | None:
+    match = _JOBS_RUN.fullmatch(uri)
+    return match.group(1) if match else None
+
+
+def _scheduler_grants(config: TerraformConfig, account: str, jobs: Mapping[str, Body]) -> Problems:
+    """The scheduler's account holds run.invoker on each job (gated like it) and no other role anywhere."""
     problems: Problems = []
-    on_job = False
+    runs: set[str] = set()
     for address, body in config.all_blocks():
         if service_account_of(body.get("member")) != account and not any(
             service_account_of(member) == account for member in body.get("members", [])
         ):
             continue
-        if (
-            address.startswith(f"{RUN_JOB_MEMBER}.")
-            and body.get("role") == INVOKER
-            and _mentions(body.get("name"), job)
-        ):
-            on_job = True
+        job = next((job for job in jobs if _mentions(body.get("name"), job)), None)
+        if address.startswith(f"{RUN_JOB_MEMBER}.") and body.get("role") == INVOKER and job is not None:
+            runs.add(job)
+            if body.get("count") != jobs[job].get("count"):
+                problems.append(f"{address}: count {body.get('count')!r} differs from {job}'s")
         else:
-            problems.append(f"{address}: the scheduler's account {account} may only run {job}")
-    if not on_job:
+            problems.append(f"{address}: the scheduler's account {account} may only run {sorted(jobs)}")
+    for job in sorted(set(jobs) - runs):
         problems.append(f"the scheduler's account {account} has no run.invoker on {job}")
     return problems
 
@@ -829,4 +985,7 @@ ALL_CHECKS: Final = (
     "check_service_accounts",
     "check_worker_settings",
     "check_scheduler",
+    "check_secret_sources",
+    "check_worker_vpc_egress",
+    "check_worker_runtimes",
 )
