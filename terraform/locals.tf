@@ -51,7 +51,12 @@ locals {
     CAMUNDA_CLUSTER_ID             = var.camunda_cluster_id
     CAMUNDA_CLUSTER_REGION         = var.camunda_cluster_region
     ZEEBE_REQUEST_TIMEOUT_SECONDS  = tostring(var.zeebe_request_timeout_seconds)
-    STATUS_UPDATE_URL              = google_cloudfunctions2_function.status.service_config[0].uri
+    # At start the worker checks through Camunda's REST API that its model version is deployed.
+    CAMUNDA_API_URL             = var.camunda_api_url
+    CAMUNDA_API_AUDIENCE        = var.camunda_api_audience
+    CAMUNDA_API_TIMEOUT_SECONDS = tostring(var.camunda_api_timeout_seconds)
+    CAMUNDA_API_MAX_ATTEMPTS    = tostring(var.camunda_api_max_attempts)
+    STATUS_UPDATE_URL           = google_cloudfunctions2_function.status.service_config[0].uri
     # The status function is private: the worker sends a Google ID token with its signed request.
     STATUS_UPDATE_USE_ID_TOKEN = "true"
     # On the job: stop activating a margin before Cloud Run's task timeout so running jobs finish and the
@@ -66,7 +71,6 @@ locals {
     WORKER_RETRY_BACKOFF_SECONDS     = var.worker_tuning.retry_backoff_seconds == null ? "" : tostring(var.worker_tuning.retry_backoff_seconds)
     WORKER_MAX_RETRY_BACKOFF_SECONDS = var.worker_tuning.max_retry_backoff_seconds == null ? "" : tostring(var.worker_tuning.max_retry_backoff_seconds)
     WORKER_JOB_TIMEOUT_SECONDS       = var.worker_tuning.job_timeout_seconds == null ? "" : tostring(var.worker_tuning.job_timeout_seconds)
-    WORKER_HEALTH_INTERVAL_SECONDS   = var.worker_tuning.health_interval_seconds == null ? "" : tostring(var.worker_tuning.health_interval_seconds)
     WORKER_UNHEALTHY_EXIT_SECONDS    = var.worker_tuning.unhealthy_exit_seconds == null ? "" : tostring(var.worker_tuning.unhealthy_exit_seconds)
     WORKER_POLL_TIMEOUT_SECONDS      = var.worker_tuning.poll_timeout_seconds == null ? "" : tostring(var.worker_tuning.poll_timeout_seconds)
     WORKER_NAME                      = var.worker_tuning.name == null ? "" : var.worker_tuning.name
@@ -116,6 +120,9 @@ locals {
   incident_checker_env_candidates = {
     CAMUNDA_API_URL                = var.camunda_api_url
     CAMUNDA_API_AUDIENCE           = var.camunda_api_audience
+    CAMUNDA_API_TIMEOUT_SECONDS    = tostring(var.camunda_api_timeout_seconds)
+    CAMUNDA_API_MAX_ATTEMPTS       = tostring(var.camunda_api_max_attempts)
+    ZEEBE_TOKEN_AUDIENCE           = var.zeebe_token_audience
     ZEEBE_CLIENT_ID                = var.camunda_client_ids.incident_checker
     ZEEBE_AUTHORIZATION_SERVER_URL = var.zeebe_authorization_server_url
     CAMUNDA_CLUSTER_ID             = var.camunda_cluster_id

@@ -126,7 +126,7 @@ variable "camunda_client_ids" {
 }
 
 variable "camunda_api_url" {
-  description = "Base URL of the Camunda REST API the incident checker asks for open incidents (CAMUNDA_API_URL): on SaaS the cluster's Operate or Orchestration Cluster API URL from the client credentials page, self-managed your Operate or Camunda REST API address."
+  description = "Base URL of the Camunda REST API the incident checker asks for open incidents (CAMUNDA_API_URL): the Orchestration Cluster REST API (Camunda 8.8+, without /v2): on SaaS https://REGION.zeebe.camunda.io/CLUSTER_ID, self-managed your gateway's REST address."
   type        = string
 
   validation {
@@ -143,6 +143,28 @@ variable "camunda_api_audience" {
   validation {
     condition     = can(regex("^[^\\s]{0,255}$", var.camunda_api_audience))
     error_message = "camunda_api_audience must not contain spaces (at most 255 characters)."
+  }
+}
+
+variable "camunda_api_timeout_seconds" {
+  description = "Deadline of one call to Camunda's REST API by the worker's start-up check and the incident checker (CAMUNDA_API_TIMEOUT_SECONDS)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.camunda_api_timeout_seconds > 0 && var.camunda_api_timeout_seconds <= 120
+    error_message = "camunda_api_timeout_seconds must be above 0 and at most 120."
+  }
+}
+
+variable "camunda_api_max_attempts" {
+  description = "Attempts per call to Camunda's REST API on connect errors, timeouts, 429 and 5xx (CAMUNDA_API_MAX_ATTEMPTS)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.camunda_api_max_attempts >= 1 && var.camunda_api_max_attempts <= 10
+    error_message = "camunda_api_max_attempts must be between 1 and 10."
   }
 }
 
@@ -482,13 +504,12 @@ variable "worker_max_jobs" {
 }
 
 variable "worker_tuning" {
-  description = "Optional tuning of the worker process; anything left out keeps the code's default. retry_backoff_seconds and max_retry_backoff_seconds: backoff between attempts of a failed job (WORKER_RETRY_BACKOFF_SECONDS, WORKER_MAX_RETRY_BACKOFF_SECONDS); job_timeout_seconds: how long Zeebe waits for a job's result before handing it to another worker (WORKER_JOB_TIMEOUT_SECONDS); health_interval_seconds and unhealthy_exit_seconds: gateway health probing and how long it may stay unreachable before the task exits non-zero and Cloud Run retries it (WORKER_HEALTH_INTERVAL_SECONDS, WORKER_UNHEALTHY_EXIT_SECONDS); poll_timeout_seconds: long-poll duration, keep it well below Cloud Run's 10 s grace period after SIGTERM (WORKER_POLL_TIMEOUT_SECONDS); name: worker name shown in Camunda Operate (WORKER_NAME, default the host name); outage_window_seconds: how long technical faults are retried before a job becomes an incident (WORKER_OUTAGE_WINDOW_SECONDS, default one hour)."
+  description = "Optional tuning of the worker process; anything left out keeps the code's default. retry_backoff_seconds and max_retry_backoff_seconds: backoff between attempts of a failed job (WORKER_RETRY_BACKOFF_SECONDS, WORKER_MAX_RETRY_BACKOFF_SECONDS); job_timeout_seconds: how long Zeebe waits for a job's result before handing it to another worker (WORKER_JOB_TIMEOUT_SECONDS); unhealthy_exit_seconds: how long Camunda's REST API may stay unreachable during the start-up model check before the task exits non-zero and Cloud Run retries it (WORKER_UNHEALTHY_EXIT_SECONDS); poll_timeout_seconds: long-poll duration, keep it well below Cloud Run's 10 s grace period after SIGTERM (WORKER_POLL_TIMEOUT_SECONDS); name: worker name shown in Camunda Operate (WORKER_NAME, default the host name); outage_window_seconds: how long technical faults are retried before a job becomes an incident (WORKER_OUTAGE_WINDOW_SECONDS, default one hour)."
   type = object({
     outage_window_seconds     = optional(number)
     retry_backoff_seconds     = optional(number)
     max_retry_backoff_seconds = optional(number)
     job_timeout_seconds       = optional(number)
-    health_interval_seconds   = optional(number)
     unhealthy_exit_seconds    = optional(number)
     poll_timeout_seconds      = optional(number)
     name                      = optional(string)
@@ -499,7 +520,7 @@ variable "worker_tuning" {
     condition = alltrue([
       for value in [
         var.worker_tuning.retry_backoff_seconds, var.worker_tuning.max_retry_backoff_seconds,
-        var.worker_tuning.job_timeout_seconds, var.worker_tuning.health_interval_seconds,
+        var.worker_tuning.job_timeout_seconds,
         var.worker_tuning.unhealthy_exit_seconds, var.worker_tuning.outage_window_seconds,
       ] : value == null ? true : value >= 0 && value <= 86400
     ])

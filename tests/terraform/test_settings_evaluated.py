@@ -230,10 +230,12 @@ def test_the_incident_checker_gets_camunda_api_settings_only(
     saas: dict[str, Any], self_managed: dict[str, Any]
 ) -> None:
     assert saas["incident_checker_env"] == {
-        "CAMUNDA_API_URL": "https://bru-2.operate.camunda.io/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+        "CAMUNDA_API_URL": "https://bru-2.zeebe.camunda.io/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
         "ZEEBE_CLIENT_ID": "example-incident-checker-client",
         "CAMUNDA_CLUSTER_ID": "0a1b2c3d-4e5f-6789-abcd-ef0123456789",
         "CAMUNDA_CLUSTER_REGION": "bru-2",
+        "CAMUNDA_API_TIMEOUT_SECONDS": "10",
+        "CAMUNDA_API_MAX_ATTEMPTS": "3",
     }
     assert self_managed["incident_checker_env"]["ZEEBE_AUTHORIZATION_SERVER_URL"] == (
         "https://login.shop.example/oauth/token"
