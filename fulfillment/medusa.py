@@ -184,7 +184,8 @@ class MedusaClient:
         notification: Notification | None = None,
     ) -> WorkflowWrite:
         """Sets the workflow keys if the order's stored `workflow_status` is one of `replaces` (None: none
-        stored); the route compares and writes under a per-order lock and keeps every other metadata key.
+        stored); the route compares and writes in one conditional statement and keeps every other
+        metadata key.
         `notification` is the customer mail that goes with the status, sent once it is recorded.
 
         Safe to retry: a write that landed before a lost answer is answered "stale" the second time (and the

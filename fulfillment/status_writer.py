@@ -1,9 +1,10 @@
 """Writing a workflow status into an order's metadata without ever moving the order backwards.
 
 One call to the plugin's status route per status: it sends the workflow's keys and the stored statuses
-they may replace (`workflow.replaceable_statuses`); the route compares and writes under a per-order lock
-of Medusa's Locking Module, so concurrent writers, in one process or many, cannot interleave. Only the
-workflow's keys are written; whatever other writers stored on the order survives. A customer mail asked
+they may replace (`workflow.replaceable_statuses`); the route compares and writes in one conditional
+statement in the database, so concurrent writers, in one Medusa process or many, cannot move an order
+back. Only the workflow's keys are written (and mirrored into the order's metadata); whatever other
+writers stored on the order survives. A customer mail asked
 for with the status travels in the same call, and Medusa sends it only once the status is recorded.
 """
 

@@ -2,8 +2,8 @@
 
 The status of an order only ever moves forward: every status has a rank and terminal statuses are final.
 `replaceable_statuses` is the one place that rule lives: it lists the stored statuses an update may
-replace, and the plugin's status route compares the order's stored status with that list under a
-per-order lock, so the rule holds however many writers race.
+replace, and the plugin's status route compares the order's stored status with that list in one
+conditional statement in the database, so the rule holds however many writers race.
 """
 
 from __future__ import annotations

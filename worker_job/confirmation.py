@@ -1,9 +1,9 @@
 """The `send-notification` job: record the order completed, with the confirmation mail in the same write.
 
-No read of the order: the status route decides under the order's lock, answers `order_canceled` for an
-order staff canceled since its last read (so a canceled order is never confirmed to its customer), and
-Medusa sends the mail only once the status is recorded, at most once per order and template, so a job run
-again after a lost answer mails nobody twice.
+No read of the order: the status route reads the order's status in Medusa as it writes, answers
+`order_canceled` for an order staff canceled since the worker's last read (so a canceled order is never
+confirmed to its customer), and Medusa sends the mail only once the status is recorded, at most once per
+order and template, so a job run again after a lost answer mails nobody twice.
 """
 
 from __future__ import annotations

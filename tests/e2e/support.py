@@ -105,19 +105,22 @@ class Driver:
     def backdate_order(self, order_id: str, hours: int) -> None:
         """Moves the order's creation time back, in Medusa's database (no API changes it): an order placed
         that long ago, e.g. one whose event was lost and that reconciliation no longer looks at."""
-        # psql variables, so the values never become SQL text.
         sql = """UPDATE "order" SET created_at = now() - (:'hours' || ' hours')::interval WHERE id = :'id'"""
+        self.run_sql(sql, id=order_id, hours=str(hours))
+
+    def reset_workflow_status(self, order_id: str, status: str) -> None:
+        """Puts the order's workflow row back to `status`, in the plugin's table: no route moves a status
+        back, and a metadata edit no longer changes what the plugin believes."""
+        sql = """INSERT INTO "order_workflow" (order_id, status) VALUES (:'id', :'status')
+                 ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status"""
+        self.run_sql(sql, id=order_id, status=status)
+
+    def run_sql(self, sql: str, **variables: str) -> None:
+        """One statement on Medusa's database that must change exactly one row."""
+        # psql variables, so the values never become SQL text.
+        arguments = [arg for name, value in variables.items() for arg in ("-v", f"{name}={value}")]
         result = subprocess.run(
-            [
-                str(find_bin_dir() / "psql"),
-                self.stack.postgres_url,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-v",
-                f"id={order_id}",
-                "-v",
-                f"hours={hours}",
-            ],
+            [str(find_bin_dir() / "psql"), self.stack.postgres_url, "-v", "ON_ERROR_STOP=1", *arguments],
             input=sql,
             capture_output=True,
             text=True,
@@ -125,7 +128,7 @@ class Driver:
             check=False,
         )
         assert result.returncode == 0, result.stderr
-        assert "UPDATE 1" in result.stdout, result.stdout
+        assert result.stdout.strip() in ("UPDATE 1", "INSERT 0 1"), result.stdout
 
     def metadata(self, order_id: str) -> dict[str, Any]:
         return self.admin.order_metadata(order_id)

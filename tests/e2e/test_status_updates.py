@@ -18,7 +18,7 @@ def test_late_updates_leave_a_completed_order_and_others_keys_alone(driver: Driv
     instance = str(completed["workflow_instance"])
     now = datetime.now(UTC)
 
-    late_retry = driver.apply_status(status_update(order.id, "payment_verified", now, instance))
+    late_retry = driver.apply_status(status_update(order.id, "awaiting_payment", now, instance))
     stale_failure = driver.apply_status(
         status_update(order.id, "payment_failed", now - timedelta(hours=1), instance)
     )

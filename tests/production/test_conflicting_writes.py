@@ -222,12 +222,6 @@ def report(trials: list[Trial], seconds: float) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the workflow status lives in the order's metadata: the admin form's stale snapshot, saved "
-    "through Medusa's update workflow outside the plugin's lock, puts the old status back, and the next "
-    "write compares against it",
-)
 def test_conflicting_writes_on_two_processes_with_a_stale_staff_edit_never_move_the_status_back(
     writers: Writers, driver: Driver, guarded_webhook: GuardedWebhook
 ) -> None:

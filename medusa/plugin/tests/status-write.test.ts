@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 
-import { decide, isRecorded, STATUSES_OF_A_CANCELED_ORDER, StatusWriteSchema, workflowKeys } from "../src/lib/status-write"
+import { isRecorded, refusedByOrder, STATUSES_OF_A_CANCELED_ORDER, StatusWriteSchema } from "../src/lib/status-write"
 
 const STARTED = { workflow_status: "started", workflow_instance: "1", last_updated: "2026-11-29T08:00:00Z" }
 const WRITE = { action: "status", order_id: "order_01ABC", metadata: STARTED, replaces: [null, "started"] }
@@ -21,6 +21,7 @@ describe("StatusWriteSchema", () => {
   for (const [name, body] of [
     ["a foreign key", { ...WRITE, metadata: { ...STARTED, gift_note: "x" } }],
     ["the plugin's own mail marker", { ...WRITE, metadata: { ...STARTED, workflow_mail_order_confirmation: "x" } }],
+    ["a workflow key the plugin does not store", { ...WRITE, metadata: { ...STARTED, workflow_priority: "high" } }],
     ["no workflow_status", { ...WRITE, metadata: { workflow_message: "x" } }],
     ["a nested value", { ...WRITE, metadata: { ...STARTED, workflow_step: { a: 1 } } }],
     ["replaces missing", { action: "status", order_id: "order_01ABC", metadata: STARTED }],
@@ -37,68 +38,43 @@ describe("StatusWriteSchema", () => {
   }
 })
 
-describe("decide", () => {
-  const write = { metadata: { workflow_status: "payment_verified" }, replaces: [null, "started"] }
-
-  it("applies when the stored status is listed, or none is stored and null is listed", () => {
-    assert.deepEqual(decide({ status: "pending", metadata: { workflow_status: "started" } }, write), { apply: true })
-    assert.deepEqual(decide({ status: "pending", metadata: null }, write), { apply: true })
-    assert.deepEqual(decide({ status: "pending", metadata: { workflow_status: "" } }, write), { apply: true })
+describe("refusedByOrder", () => {
+  it("never lets a canceled order take a running or completed status", () => {
+    for (const status of ["payment_verified", "inventory_reserved", "completed"]) {
+      assert.equal(refusedByOrder("canceled", { metadata: { workflow_status: status } }), true, status)
+    }
   })
 
-  it("is stale when the stored status is not listed", () => {
-    const order = { status: "pending", metadata: { workflow_status: "completed" } }
-    assert.deepEqual(decide(order, write), { apply: false, reason: "stale" })
-  })
-
-  it("never writes a running or completed status to a canceled order", () => {
-    const order = { status: "canceled", metadata: { workflow_status: "started" } }
-    assert.deepEqual(decide(order, write), { apply: false, reason: "order_canceled" })
-    const completed = { metadata: { workflow_status: "completed" }, replaces: [null, "started"] }
-    assert.deepEqual(decide(order, completed), { apply: false, reason: "order_canceled" })
-  })
-
-  it("takes on a canceled order the statuses that end a process without fulfilling it", () => {
+  it("lets a canceled order take the statuses that end a process without fulfilling it", () => {
     assert.deepEqual([...STATUSES_OF_A_CANCELED_ORDER], ["canceled", "payment_failed", "out_of_stock", "cancel_refused"])
     for (const status of STATUSES_OF_A_CANCELED_ORDER) {
-      const ending = { metadata: { workflow_status: status }, replaces: [null, "started", "payment_verified"] }
-      assert.deepEqual(decide({ status: "canceled", metadata: { workflow_status: "started" } }, ending), { apply: true })
-      // Still a compare-and-set: once recorded, a repeat is stale.
-      assert.deepEqual(decide({ status: "canceled", metadata: { workflow_status: status } }, ending), {
-        apply: false,
-        reason: "stale",
-      })
+      assert.equal(refusedByOrder("canceled", { metadata: { workflow_status: status } }), false, status)
     }
+  })
+
+  it("refuses nothing on an order that is not canceled (the stored status decides)", () => {
+    assert.equal(refusedByOrder("pending", { metadata: { workflow_status: "completed" } }), false)
+    assert.equal(refusedByOrder("completed", { metadata: { workflow_status: "completed" } }), false)
   })
 })
 
 describe("isRecorded", () => {
-  const write = { metadata: { workflow_status: "completed" }, replaces: [null, "inventory_reserved"] }
+  const write = { metadata: { workflow_status: "completed" } }
 
   it("is true for a write applied now", () => {
-    const order = { status: "pending", metadata: { workflow_status: "inventory_reserved" } }
-    assert.equal(isRecorded(order, write, decide(order, write)), true)
+    assert.equal(isRecorded({ applied: true, reason: null }, "completed", write), true)
   })
 
   it("is true for a repeat of the stored status (a retry after a lost answer)", () => {
-    const order = { status: "pending", metadata: { workflow_status: "completed" } }
-    assert.equal(isRecorded(order, write, decide(order, write)), true)
+    assert.equal(isRecorded({ applied: false, reason: "stale" }, "completed", write), true)
   })
 
-  it("is false for a stale write of another status", () => {
-    const order = { status: "pending", metadata: { workflow_status: "out_of_stock" } }
-    assert.equal(isRecorded(order, write, decide(order, write)), false)
+  it("is false for a stale write of another status, or when none is stored", () => {
+    assert.equal(isRecorded({ applied: false, reason: "stale" }, "out_of_stock", write), false)
+    assert.equal(isRecorded({ applied: false, reason: "stale" }, null, write), false)
   })
 
   it("is false for a canceled order that does not take the status, even when it is stored", () => {
-    const order = { status: "canceled", metadata: { workflow_status: "completed" } }
-    assert.equal(isRecorded(order, write, decide(order, write)), false)
-  })
-})
-
-describe("workflowKeys", () => {
-  it("keeps only the workflow's keys", () => {
-    assert.deepEqual(workflowKeys({ ...STARTED, gift_note: "x", workflowish: 1 }), STARTED)
-    assert.deepEqual(workflowKeys(null), {})
+    assert.equal(isRecorded({ applied: false, reason: "order_canceled" }, "completed", write), false)
   })
 })

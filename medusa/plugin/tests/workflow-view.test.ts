@@ -6,12 +6,12 @@ import { attentionSummary, operateUrl, type OrderRecord, workflowView } from "..
 const NOW = Date.parse("2026-11-29T12:00:00Z")
 const SETTINGS = { operateBaseUrl: null, stalledAfterMs: 30 * 60_000 }
 
-function order(metadata: Record<string, unknown> | null, created_at = "2026-11-29T11:59:00Z"): OrderRecord {
-  return { id: "order_01TEST", display_id: 7, created_at, metadata }
+function order(workflow: Record<string, unknown> | null, created_at = "2026-11-29T11:59:00Z"): OrderRecord {
+  return { id: "order_01TEST", display_id: 7, created_at, workflow }
 }
 
-function marks(metadata: Record<string, unknown>): string[] {
-  return workflowView(order(metadata), SETTINGS, NOW).steps.map((step) => `${step.name}:${step.mark}`)
+function marks(workflow: Record<string, unknown>): string[] {
+  return workflowView(order(workflow), SETTINGS, NOW).steps.map((step) => `${step.name}:${step.mark}`)
 }
 
 describe("workflowView", () => {
@@ -97,8 +97,8 @@ describe("stalled", () => {
 
   it("is never a terminal status, however old", () => {
     for (const status of ["completed", "payment_failed", "out_of_stock", "failed"]) {
-      const metadata = { workflow_status: status, last_updated: "2026-01-01T00:00:00Z" }
-      assert.equal(workflowView(order(metadata), SETTINGS, NOW).stalled, false, status)
+      const workflow = { workflow_status: status, last_updated: "2026-01-01T00:00:00Z" }
+      assert.equal(workflowView(order(workflow), SETTINGS, NOW).stalled, false, status)
     }
   })
 
@@ -138,20 +138,20 @@ describe("operateUrl", () => {
 describe("attentionSummary", () => {
   it("lists failed and stalled orders, and nothing else", () => {
     const orders: OrderRecord[] = [
-      { id: "order_A", display_id: 1, created_at: "2026-11-29T11:00:00Z", metadata: { workflow_status: "completed" } },
+      { id: "order_A", display_id: 1, created_at: "2026-11-29T11:00:00Z", workflow: { workflow_status: "completed" } },
       {
         id: "order_B",
         display_id: 2,
         created_at: "2026-11-29T11:00:00Z",
-        metadata: { workflow_status: "out_of_stock", workflow_message: "Some items are not reserved in stock." },
+        workflow: { workflow_status: "out_of_stock", workflow_message: "Some items are not reserved in stock." },
       },
       {
         id: "order_C",
         display_id: 3,
         created_at: "2026-11-29T10:00:00Z",
-        metadata: { workflow_status: "started", last_updated: "2026-11-29T10:00:05Z" },
+        workflow: { workflow_status: "started", last_updated: "2026-11-29T10:00:05Z" },
       },
-      { id: "order_D", display_id: 4, created_at: "2026-11-29T11:59:00Z", metadata: {} },
+      { id: "order_D", display_id: 4, created_at: "2026-11-29T11:59:00Z", workflow: {} },
     ]
     const since = new Date("2026-11-22T12:00:00Z")
     const summary = attentionSummary(orders, SETTINGS, since, NOW)
@@ -174,7 +174,7 @@ describe("the statuses of the business cases", () => {
 
   it("an order awaiting its payment is running and never stalled", () => {
     const view = workflowView(
-      { id: "order_1", metadata: { workflow_status: "awaiting_payment", last_updated: longAgo } },
+      { id: "order_1", workflow: { workflow_status: "awaiting_payment", last_updated: longAgo } },
       settings
     )
     assert.equal(view.state, "running")
@@ -182,14 +182,14 @@ describe("the statuses of the business cases", () => {
   })
 
   it("an order canceled in Medusa is final and needs no attention", () => {
-    const order = { id: "order_2", metadata: { workflow_status: "canceled", last_updated: longAgo } }
+    const order = { id: "order_2", workflow: { workflow_status: "canceled", last_updated: longAgo } }
     assert.equal(workflowView(order, settings).state, "canceled")
     const summary = attentionSummary([order], settings, new Date(longAgo))
     assert.deepEqual([summary.failed, summary.stalled], [[], []])
   })
 
   it("an order held for missing stock needs attention", () => {
-    const order = { id: "order_3", metadata: { workflow_status: "out_of_stock", last_updated: longAgo } }
+    const order = { id: "order_3", workflow: { workflow_status: "out_of_stock", last_updated: longAgo } }
     assert.equal(attentionSummary([order], settings, new Date(longAgo)).failed.length, 1)
   })
 })

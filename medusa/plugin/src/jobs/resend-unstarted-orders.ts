@@ -21,6 +21,7 @@ import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
 
 import { webhookTarget } from "../lib/options"
 import { pluginOptions, registeredOptions } from "../lib/settings"
+import { workflowStateOf } from "../lib/workflow-store"
 import { sendOrderPlacedWebhookWorkflow } from "../workflows/send-order-placed-webhook"
 
 const BATCH = 200
@@ -49,7 +50,8 @@ export default async function resendUnstartedOrders(container: MedusaContainer):
     },
     pagination: { take: BATCH, order: { created_at: "DESC" } },
   })
-  const unstarted = (data as OrderRow[]).filter((order) => !order.metadata?.workflow_status)
+  const states = await workflowStateOf(container, (data as OrderRow[]).map((order) => order.id))
+  const unstarted = (data as OrderRow[]).filter((order) => !states.get(order.id)?.status)
   if (unstarted.length === 0) {
     return
   }

@@ -4,9 +4,11 @@ import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
 
 import { readOrder } from "./order-read"
 import { pluginOptions } from "./settings"
+import { workflowMetadata } from "./workflow-state"
+import { workflowStateOf } from "./workflow-store"
 import { type OrderRecord, type ViewSettings } from "./workflow-view"
 
-const ORDER_FIELDS = ["id", "display_id", "created_at", "metadata"]
+const ORDER_FIELDS = ["id", "display_id", "created_at"]
 
 /** The answer of POST /admin/fulfillment-workflow/orders/{id}/resend. */
 export interface ResendAnswer {
@@ -21,7 +23,8 @@ export function viewSettings(container: Pick<MedusaContainer, "resolve">): ViewS
 }
 
 export async function orderRecord(container: MedusaContainer, orderId: string): Promise<OrderRecord> {
-  return readOrder<OrderRecord>(container, orderId, ORDER_FIELDS)
+  const [order] = await withWorkflow(container, [await readOrder<OrderRecord>(container, orderId, ORDER_FIELDS)])
+  return order
 }
 
 export async function ordersPlacedSince(container: MedusaContainer, since: Date, limit: number): Promise<OrderRecord[]> {
@@ -32,5 +35,11 @@ export async function ordersPlacedSince(container: MedusaContainer, since: Date,
     filters: { created_at: { $gte: since } },
     pagination: { take: limit, order: { created_at: "DESC" } },
   })
-  return data as OrderRecord[]
+  return withWorkflow(container, data as OrderRecord[])
+}
+
+/** The orders with their workflow keys from the plugin's module: what staff see is what the process believes. */
+async function withWorkflow(container: MedusaContainer, orders: OrderRecord[]): Promise<OrderRecord[]> {
+  const states = await workflowStateOf(container, orders.map((order) => order.id))
+  return orders.map((order) => ({ ...order, workflow: workflowMetadata(states.get(order.id)) }))
 }

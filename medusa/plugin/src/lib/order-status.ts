@@ -1,73 +1,98 @@
 /**
- * POST /fulfillment-workflow/orders/{id}/status inside Medusa: the compare-and-set of the workflow's keys
- * and the customer mail that goes with the status, all under one per-order lock of Medusa's Locking
- * Module, so two writers can neither interleave nor move an order backwards, and a mail goes out only for
- * a status the order carries.
+ * POST /fulfillment-workflow/orders/{id}/status inside Medusa, as the steps of the record-workflow-status
+ * workflow (../workflows/record-workflow-status.ts) run it: the compare-and-set of the order's workflow
+ * state in the plugin's module, and the mirror of that state into the order's metadata.
+ *
+ * The comparison and the write are one conditional statement in the database, so two writers, in one
+ * Medusa process or in several, can never move an order backwards, and nothing is locked in between. A
+ * metadata write by anyone else (the admin's metadata form, another plugin) changes only the mirror: the
+ * decision reads the module's row, and the next applied change writes the mirror again.
  */
 import type { MedusaContainer } from "@medusajs/framework/types"
 import { Modules } from "@medusajs/framework/utils"
 
-import { MAIL_ORDER_FIELDS, type MailOrder, type NotificationAnswer } from "./notification"
-import { writeMetadata } from "./order-metadata"
-import { sendOrderMailOnce } from "./order-notification"
-import { readOrder } from "./order-read"
+import type { MailOrder, NotificationAnswer } from "./notification"
 import { pluginOptions } from "./settings"
-import { decide, isRecorded, type NotAppliedReason, type StatusWrite, type StoredOrder, workflowKeys } from "./status-write"
+import { type NotAppliedReason, refusedByOrder, type StatusWrite } from "./status-write"
+import { columnsOf, mirrorOf, type OrderWorkflowState, workflowMetadata } from "./workflow-state"
+import { workflowModule, workflowStateOf } from "./workflow-store"
 
-/**
- * How long a write waits for the order's lock. Past it the write is refused with a server error, which the
- * status function treats like any Medusa outage: it retries, and the worker's job retries after it.
- */
-const LOCK_TIMEOUT_SECONDS = 10
+/** The order's fields the status write reads: its status in Medusa (a canceled order takes few statuses). */
+export const STATUS_ORDER_FIELDS = ["id", "status"]
 
-const STATUS_ORDER_FIELDS = ["id", "status", "metadata"]
+export type StatusOrder = { id: string; status: string } & MailOrder
+
+export interface StatusOutcome {
+  applied: boolean
+  reason: NotAppliedReason | null
+  /** The order's workflow state after the write (null: it has none). */
+  state: OrderWorkflowState | null
+}
 
 export interface StatusWriteAnswer {
   applied: boolean
   reason: NotAppliedReason | null
-  metadata: Record<string, unknown>
+  /** The order's workflow keys after the call, as text. */
+  metadata: Record<string, string>
   notification?: NotificationAnswer
 }
 
-type StatusOrder = StoredOrder & MailOrder
-
-export async function writeWorkflowStatus(
-  container: MedusaContainer,
-  orderId: string,
-  write: StatusWrite
-): Promise<StatusWriteAnswer> {
-  return withOrderLock(container, orderId, () => compareAndSet(container, orderId, write))
+/**
+ * Writes the workflow keys if the order's stored status is one the write `replaces`, in one conditional
+ * statement. A canceled order that does not take the written status is refused before anything is written.
+ */
+export async function compareAndSet(container: MedusaContainer, order: StatusOrder, write: StatusWrite): Promise<StatusOutcome> {
+  if (refusedByOrder(order.status, write)) {
+    return { applied: false, reason: "order_canceled", state: (await workflowStateOf(container, [order.id])).get(order.id) ?? null }
+  }
+  const { applied, state } = await workflowModule(container).compareAndSetStatus(order.id, columnsOf(write.metadata), write.replaces)
+  return { applied, reason: applied ? null : "stale", state }
 }
 
-/** Runs `job` under the order's lock of Medusa's Locking Module: the plugin's writes to one order never interleave. */
-export async function withOrderLock<T>(container: MedusaContainer, orderId: string, job: () => Promise<T>): Promise<T> {
-  const locking = container.resolve(Modules.LOCKING)
-  return locking.execute(`fulfillment-workflow:order:${orderId}`, job, { timeout: LOCK_TIMEOUT_SECONDS })
-}
+/**
+ * A mirror written from a row that a later change has replaced would show the older state; rounds like
+ * this are rare (two changes of one order within one metadata write), so a few suffice.
+ */
+const MIRROR_ROUNDS = 5
 
-async function compareAndSet(container: MedusaContainer, orderId: string, write: StatusWrite): Promise<StatusWriteAnswer> {
-  // The mail's fields are read with the status, under the lock: one read of the order per call.
-  const fields = write.notification ? [...STATUS_ORDER_FIELDS, ...MAIL_ORDER_FIELDS] : STATUS_ORDER_FIELDS
-  const order = await readOrder<StatusOrder>(container, orderId, fields)
-  const decision = decide(order, write)
-  let metadata = order.metadata ?? {}
-  if (decision.apply) {
-    metadata = await writeMetadata(container, orderId, metadata, write.metadata)
-    if (pluginOptions(container).emitOrderUpdated) {
-      await container.resolve(Modules.EVENT_BUS).emit({ name: "order.updated", data: { id: orderId } })
+/**
+ * Merges the order's workflow keys into its metadata (only those keys: Medusa's order module merges them
+ * with the others), then checks that no change was applied meanwhile, and writes again if one was: the
+ * metadata ends with the latest state whichever writer's mirror lands last. Returns the state mirrored.
+ */
+export async function mirrorWorkflowState(container: MedusaContainer, state: OrderWorkflowState): Promise<OrderWorkflowState> {
+  const orders = container.resolve(Modules.ORDER)
+  let mirrored = state
+  for (let round = 0; round < MIRROR_ROUNDS; round++) {
+    await orders.updateOrders(mirrored.order_id, { metadata: mirrorOf(mirrored) })
+    const latest = (await workflowStateOf(container, [mirrored.order_id])).get(mirrored.order_id)
+    if (!latest || sameMirror(latest, mirrored)) {
+      return latest ?? mirrored
     }
+    mirrored = latest
   }
+  return mirrored
+}
+
+/** Medusa's `order.updated` after a status was applied, for shops that asked for it (option `emitOrderUpdated`). */
+export async function announceOrderUpdated(container: MedusaContainer, orderId: string): Promise<void> {
+  if (pluginOptions(container).emitOrderUpdated) {
+    await container.resolve(Modules.EVENT_BUS).emit({ name: "order.updated", data: { id: orderId } })
+  }
+}
+
+export function statusAnswer(outcome: StatusOutcome, notification?: NotificationAnswer): StatusWriteAnswer {
   const answer: StatusWriteAnswer = {
-    applied: decision.apply,
-    reason: decision.apply ? null : decision.reason,
-    metadata: workflowKeys(metadata),
+    applied: outcome.applied,
+    reason: outcome.reason,
+    metadata: workflowMetadata(outcome.state),
   }
-  if (!write.notification) {
-    return answer
-  }
-  if (!isRecorded(order, write, decision)) {
-    return { ...answer, notification: { sent: false, reason: "not_recorded" } }
-  }
-  const mail = await sendOrderMailOnce(container, { ...order, metadata }, write.notification)
-  return { ...answer, metadata: workflowKeys(mail.metadata), notification: mail.answer }
+  return notification ? { ...answer, notification } : answer
+}
+
+function sameMirror(a: OrderWorkflowState, b: OrderWorkflowState): boolean {
+  const mirrorA = mirrorOf(a)
+  const mirrorB = mirrorOf(b)
+  const keys = new Set([...Object.keys(mirrorA), ...Object.keys(mirrorB)])
+  return [...keys].every((key) => mirrorA[key] === mirrorB[key])
 }

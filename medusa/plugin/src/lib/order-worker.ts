@@ -10,6 +10,8 @@ import { type CollectionAmounts, paymentSums, type PaymentSums } from "./money"
 import { CANCELED_ORDER_STATUS } from "./order-events"
 import { readOrder } from "./order-read"
 import { type QueriedOrder, type QueriedReservation, WORKER_VIEW_FIELDS, workerView, type WorkerView } from "./worker-view"
+import { workflowMetadata } from "./workflow-state"
+import { workflowStateOf } from "./workflow-store"
 
 export async function readWorkerView(container: MedusaContainer, orderId: string): Promise<WorkerView> {
   const order = await readOrder<QueriedOrder>(container, orderId, WORKER_VIEW_FIELDS)
@@ -21,7 +23,8 @@ export async function readWorkerView(container: MedusaContainer, orderId: string
     currency_code: order.currency_code,
     payment_collections: order.payment_collections ?? [],
   } as unknown as Parameters<typeof getLastPaymentStatus>[0])
-  return workerView(order, String(paymentStatus), reservations as QueriedReservation[])
+  const workflow = workflowMetadata((await workflowStateOf(container, [orderId])).get(orderId))
+  return workerView(order, String(paymentStatus), reservations as QueriedReservation[], workflow)
 }
 
 export type CancelOutcome = "canceled" | "already_canceled" | "refused"

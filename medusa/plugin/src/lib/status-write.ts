@@ -1,18 +1,19 @@
 /**
- * The compare-and-set behind POST /fulfillment-workflow/orders/{id}/status, without Medusa: the body, the
- * decision and the keys it touches. The caller (the status function) owns the rank rules and says which
- * stored statuses its write may replace; this side only compares, so the rules live in one place.
+ * The compare-and-set behind POST /fulfillment-workflow/orders/{id}/status, without Medusa: the body and the
+ * rules around the comparison, which the database makes in one statement (the plugin module's service).
+ * The caller (the status function) owns the rank rules and says which stored statuses its write may
+ * replace; this side only compares, so the rules live in one place.
  */
 import { z } from "@medusajs/framework/zod"
 
 import { NotificationRequestSchema } from "./notification"
 import { ORDER_ID } from "./route-bodies"
+import { WORKFLOW_KEYS } from "./workflow-state"
 
-/** The keys the workflow owns on an order's metadata; every other key belongs to someone else. */
+/** The keys the workflow owns on an order's metadata (mirrored there by the plugin); every other key belongs to someone else. */
 export const WORKFLOW_KEY = /^(workflow_[a-z0-9_]+|last_updated)$/
 
-/** The plugin's own mail markers (./notification.ts): only the plugin writes them, after the mail went out. */
-const MAIL_MARKER_KEY = /^workflow_mail_/
+const WRITABLE_KEYS: readonly string[] = WORKFLOW_KEYS
 
 const workflowValue = z.union([z.string().max(2_000), z.number(), z.boolean(), z.null()])
 
@@ -22,11 +23,8 @@ export const StatusWriteSchema = z
     order_id: ORDER_ID,
     metadata: z
       .record(z.string(), workflowValue)
-      .refine((metadata) => Object.keys(metadata).every((key) => WORKFLOW_KEY.test(key)), {
-        message: "only workflow keys (workflow_* and last_updated) may be written",
-      })
-      .refine((metadata) => !Object.keys(metadata).some((key) => MAIL_MARKER_KEY.test(key)), {
-        message: "workflow_mail_* keys are written by the plugin itself",
+      .refine((metadata) => Object.keys(metadata).every((key) => WRITABLE_KEYS.includes(key)), {
+        message: `only the workflow keys ${WORKFLOW_KEYS.join(", ")} may be written`,
       })
       .refine((metadata) => typeof metadata.workflow_status === "string" && metadata.workflow_status !== "", {
         message: "workflow_status is required",
@@ -40,44 +38,27 @@ export type StatusWrite = z.infer<typeof StatusWriteSchema>
 
 export type NotAppliedReason = "stale" | "order_canceled"
 
-export interface StoredOrder {
-  status: string
-  metadata: Record<string, unknown> | null
-}
-
-export type Decision = { apply: true } | { apply: false; reason: NotAppliedReason }
-
 /**
  * The workflow statuses a canceled order still takes: those that end a process without fulfilling the
  * order (the cancel itself, and the failures whose path canceled it or was refused the cancel).
  */
 export const STATUSES_OF_A_CANCELED_ORDER: readonly string[] = ["canceled", "payment_failed", "out_of_stock", "cancel_refused"]
 
-/** Whether `write` may land on `order`: a status a canceled order takes, replacing a listed stored status. */
-export function decide(order: StoredOrder, write: Pick<StatusWrite, "metadata" | "replaces">): Decision {
-  const written = write.metadata.workflow_status
-  if (order.status === "canceled" && !STATUSES_OF_A_CANCELED_ORDER.includes(String(written))) {
-    return { apply: false, reason: "order_canceled" }
-  }
-  return write.replaces.includes(storedStatus(order)) ? { apply: true } : { apply: false, reason: "stale" }
+/** Whether an order in Medusa's `orderStatus` refuses the written status whatever is stored: a canceled order's rule. */
+export function refusedByOrder(orderStatus: string, write: Pick<StatusWrite, "metadata">): boolean {
+  return orderStatus === "canceled" && !STATUSES_OF_A_CANCELED_ORDER.includes(String(write.metadata.workflow_status))
 }
 
 /**
- * Whether the order carries the written status after the decision: written now, or written before (the
- * caller retrying after a lost answer). Only a recorded status sends its mail.
+ * Whether the order carries the written status after the write: written now, or written before (the caller
+ * retrying after a lost answer). Only a recorded status sends its mail; an order that refuses the status
+ * records nothing.
  */
-export function isRecorded(order: StoredOrder, write: Pick<StatusWrite, "metadata">, decision: Decision): boolean {
-  if (decision.apply) return true
-  return decision.reason === "stale" && storedStatus(order) === write.metadata.workflow_status
-}
-
-/** The stored `workflow_status`, null when none is stored (the empty string included). */
-export function storedStatus(order: Pick<StoredOrder, "metadata">): string | null {
-  const stored = order.metadata?.workflow_status
-  return typeof stored === "string" && stored !== "" ? stored : null
-}
-
-/** The workflow's keys of `metadata` (what the route answers with). */
-export function workflowKeys(metadata: Record<string, unknown> | null): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(metadata ?? {}).filter(([key]) => WORKFLOW_KEY.test(key)))
+export function isRecorded(
+  outcome: { applied: boolean; reason: NotAppliedReason | null },
+  storedAfter: string | null,
+  write: Pick<StatusWrite, "metadata">
+): boolean {
+  if (outcome.applied) return true
+  return outcome.reason === "stale" && storedAfter === write.metadata.workflow_status
 }

@@ -4,7 +4,6 @@
  * so nothing else the order carries (email, addresses, names) can slip into it.
  */
 import { readAmount } from "./money"
-import { workflowKeys } from "./status-write"
 
 /** The order's fields for Medusa's Query (`payment_status` is computed from the collections). */
 export const WORKER_VIEW_FIELDS = [
@@ -14,7 +13,6 @@ export const WORKER_VIEW_FIELDS = [
   "currency_code",
   "total",
   "created_at",
-  "metadata",
   "payment_collections.id",
   "payment_collections.status",
   "payment_collections.currency_code",
@@ -44,7 +42,6 @@ export interface QueriedOrder {
   currency_code?: string | null
   total?: unknown
   created_at?: string | Date | null
-  metadata?: Record<string, unknown> | null
   payment_collections?: (Nullable | null)[] | null
   items?: (Nullable | null)[] | null
 }
@@ -84,11 +81,17 @@ export interface WorkerView {
       variant: { manage_inventory: boolean; inventory_items: { inventory_item_id: string; required_quantity: number }[] } | null
     }[]
     reservations: { id: string; line_item_id: string | null; inventory_item_id: string; location_id: string; quantity: number }[]
-    workflow: Record<string, unknown>
+    /** The order's workflow keys as the plugin's module holds them (./workflow-state.ts). */
+    workflow: Record<string, string>
   }
 }
 
-export function workerView(order: QueriedOrder, paymentStatus: string, reservations: QueriedReservation[]): WorkerView {
+export function workerView(
+  order: QueriedOrder,
+  paymentStatus: string,
+  reservations: QueriedReservation[],
+  workflow: Record<string, string>
+): WorkerView {
   return {
     order: {
       id: order.id,
@@ -114,7 +117,7 @@ export function workerView(order: QueriedOrder, paymentStatus: string, reservati
         location_id: reservation.location_id,
         quantity: readAmount(reservation.quantity),
       })),
-      workflow: workflowKeys(order.metadata ?? null),
+      workflow,
     },
   }
 }

@@ -1,6 +1,7 @@
 /**
- * What the admin shows about an order's fulfillment workflow, computed from the order's metadata and the
- * plugin's options. Pure functions: the admin routes call them, the unit tests drive them directly.
+ * What the admin shows about an order's fulfillment workflow, computed from the order's workflow keys (as
+ * the plugin's module holds them, not the order's metadata) and the plugin's options. Pure functions: the
+ * admin routes call them, the unit tests drive them directly.
  */
 import {
   AWAITING_PAYMENT_STATUS,
@@ -40,7 +41,8 @@ export interface OrderRecord {
   id: string
   display_id?: number | null
   created_at?: string | Date | null
-  metadata?: Record<string, unknown> | null
+  /** The order's workflow keys (./workflow-state.ts `workflowMetadata`). */
+  workflow?: Record<string, unknown> | null
 }
 
 const STEP_NAMES: readonly StepName[] = ["payment", "inventory", "notification"]
@@ -64,19 +66,19 @@ const STEP_MARKS: Record<WorkflowStatus, readonly [StepMark, StepMark, StepMark]
 const NOTHING_DONE = ["pending", "pending", "pending"] as const
 
 export function workflowView(order: OrderRecord, settings: ViewSettings, now = Date.now()): WorkflowView {
-  const metadata = order.metadata ?? {}
-  const raw = text(metadata[KEYS.status])
+  const keys = order.workflow ?? {}
+  const raw = text(keys[KEYS.status])
   const status = isWorkflowStatus(raw) ? raw : null
   const state = stateOf(raw, status)
-  const lastUpdated = text(metadata[KEYS.lastUpdated])
-  const instanceKey = text(metadata[KEYS.instance])
+  const lastUpdated = text(keys[KEYS.lastUpdated])
+  const instanceKey = text(keys[KEYS.instance])
   const marks = status ? STEP_MARKS[status] : NOTHING_DONE
   return {
     order_id: order.id,
     status: raw,
     state,
     steps: STEP_NAMES.map((name, index) => ({ name, mark: marks[index] })),
-    message: text(metadata[KEYS.message]),
+    message: text(keys[KEYS.message]),
     last_updated: lastUpdated,
     process_instance_key: instanceKey,
     operate_url: operateUrl(settings.operateBaseUrl, instanceKey),

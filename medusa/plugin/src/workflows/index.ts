@@ -1,1 +1,2 @@
 export * from "./send-order-placed-webhook"
+export * from "./record-workflow-status"

@@ -1,18 +1,165 @@
+import type { Context } from "@medusajs/framework/types"
+import type { SqlEntityManager } from "@medusajs/framework/mikro-orm/postgresql"
+import { InjectManager, MedusaContext, MedusaService } from "@medusajs/framework/utils"
+
 import { type PluginOptions, resolveOptions } from "../../lib/options"
+import type { OrderWorkflowState, WorkflowColumn } from "../../lib/workflow-state"
+import OrderWorkflow from "./models/order-workflow"
+
+/** The row's workflow columns, in the order the statements below name them. */
+const COLUMNS: readonly WorkflowColumn[] = ["status", "instance_key", "message", "step", "last_updated"]
+
+/** The workflow columns of the row being replaced, kept as `previous` for a compensation to put back. */
+const PREVIOUS = `jsonb_build_object(${COLUMNS.map((column) => `'${column}', w."${column}"`).join(", ")})`
+
+export interface CompareAndSet {
+  applied: boolean
+  /** The row after the statement (applied or not); null when the order has none. */
+  state: OrderWorkflowState | null
+}
 
 /**
- * Holds the plugin's resolved options for the subscriber, the job, the workflow and the routes
- * (Medusa passes a plugin's options to its modules, and only to them). Resolved again here rather
- * than shared with the loader: the two get the same input, so they agree.
+ * The plugin's module: its resolved options (Medusa passes a plugin's options to its modules, and only to
+ * them), and the `order_workflow` rows with the writes that must hold across any number of Medusa
+ * processes. Each write is one conditional statement, so PostgreSQL's row lock for the duration of that
+ * statement is all the locking there is: no lock is held between a read and a write.
  */
-export default class FulfillmentWorkflowService {
+export default class FulfillmentWorkflowService extends MedusaService({ OrderWorkflow }) {
   private readonly options: PluginOptions
 
-  constructor(_container: Record<string, unknown>, options: unknown) {
+  constructor(container: Record<string, unknown>, options: unknown) {
+    super(container, options)
     this.options = resolveOptions(options)
   }
 
   getOptions(): PluginOptions {
     return this.options
   }
+
+  /**
+   * Writes `columns` to the order's row if its stored status is one of `replaces` (null: no row, or no
+   * status, yet). One statement: an upsert whose update is conditional when null is listed, a conditional
+   * update otherwise. The replaced values go to `previous` and `version` counts up.
+   */
+  @InjectManager()
+  async compareAndSetStatus(
+    orderId: string,
+    columns: Partial<Record<WorkflowColumn, string | null>>,
+    replaces: readonly (string | null)[],
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<CompareAndSet> {
+    const manager = sharedContext.manager as SqlEntityManager
+    const statuses = replaces.filter((status): status is string => status !== null)
+    const noneListed = replaces.includes(null)
+    const named = COLUMNS.filter((column) => column in columns)
+    const values = named.map((column) => columns[column] ?? null)
+    let rows: OrderWorkflowState[] = []
+    if (noneListed) {
+      rows = await manager.execute(
+        `INSERT INTO "order_workflow" AS w ("order_id", ${named.map((c) => `"${c}"`).join(", ")})
+         VALUES (?, ${named.map(() => "?").join(", ")})
+         ON CONFLICT ("order_id") DO UPDATE SET ${assignments(named, "EXCLUDED")}
+         WHERE w."status" IS NULL OR w."status" = ANY(ARRAY[?]::text[])
+         RETURNING w.*`,
+        [orderId, ...values, statuses]
+      )
+    } else if (statuses.length > 0) {
+      rows = await manager.execute(
+        `UPDATE "order_workflow" AS w SET ${assignments(named, "?")}
+         WHERE w."order_id" = ? AND w."status" = ANY(ARRAY[?]::text[])
+         RETURNING w.*`,
+        [...values, orderId, statuses]
+      )
+    }
+    if (rows.length > 0) {
+      return { applied: true, state: rows[0] }
+    }
+    return { applied: false, state: await this.stateOf(orderId, sharedContext) }
+  }
+
+  /**
+   * Puts back what the order's row held before the change that made it `version`, unless another change
+   * has been applied since (then that change stands). A row that change created is removed.
+   */
+  @InjectManager()
+  async revertStatus(orderId: string, version: number, @MedusaContext() sharedContext: Context = {}): Promise<boolean> {
+    const manager = sharedContext.manager as SqlEntityManager
+    const restored = await manager.execute(
+      `UPDATE "order_workflow" AS w
+       SET ${COLUMNS.map((c) => `"${c}" = w."previous"->>'${c}'`).join(", ")},
+           "previous" = NULL, "version" = w."version" + 1, "updated_at" = now()
+       WHERE w."order_id" = ? AND w."version" = ? AND w."previous" IS NOT NULL
+       RETURNING w."order_id"`,
+      [orderId, version]
+    )
+    if (restored.length > 0) return true
+    const removed = await manager.execute(
+      `DELETE FROM "order_workflow" WHERE "order_id" = ? AND "version" = ? AND "previous" IS NULL RETURNING "order_id"`,
+      [orderId, version]
+    )
+    return removed.length > 0
+  }
+
+  /**
+   * Marks the mail for `template` as being sent with `claim` (Medusa's idempotency key) if no mail is marked
+   * for it yet: true for the one writer that set it.
+   */
+  @InjectManager()
+  async claimMail(orderId: string, template: string, claim: string, @MedusaContext() sharedContext: Context = {}): Promise<boolean> {
+    const manager = sharedContext.manager as SqlEntityManager
+    const rows = await manager.execute(
+      `UPDATE "order_workflow" SET "mail" = "mail" || jsonb_build_object(?::text, ?::text), "updated_at" = now()
+       WHERE "order_id" = ? AND ("mail" ->> ?) IS NULL
+       RETURNING "order_id"`,
+      [template, claim, orderId, template]
+    )
+    return rows.length > 0
+  }
+
+  /** Replaces the claim with the notification's id once Medusa created it; only the claim's holder does. */
+  @InjectManager()
+  async recordMail(
+    orderId: string,
+    template: string,
+    claim: string,
+    notificationId: string,
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<void> {
+    const manager = sharedContext.manager as SqlEntityManager
+    await manager.execute(
+      `UPDATE "order_workflow" SET "mail" = "mail" || jsonb_build_object(?::text, ?::text), "updated_at" = now()
+       WHERE "order_id" = ? AND ("mail" ->> ?) = ?`,
+      [template, notificationId, orderId, template, claim]
+    )
+  }
+
+  /** Drops the claim of a mail that could not be sent, so a retry sends it. */
+  @InjectManager()
+  async releaseMail(orderId: string, template: string, claim: string, @MedusaContext() sharedContext: Context = {}): Promise<void> {
+    const manager = sharedContext.manager as SqlEntityManager
+    await manager.execute(
+      `UPDATE "order_workflow" SET "mail" = "mail" - ?::text, "updated_at" = now()
+       WHERE "order_id" = ? AND ("mail" ->> ?) = ?`,
+      [template, orderId, template, claim]
+    )
+  }
+
+  /** The rows of these orders (an order without a row has no workflow state yet). */
+  @InjectManager()
+  async statesOf(orderIds: readonly string[], @MedusaContext() sharedContext: Context = {}): Promise<OrderWorkflowState[]> {
+    if (orderIds.length === 0) return []
+    const manager = sharedContext.manager as SqlEntityManager
+    return manager.execute(`SELECT * FROM "order_workflow" WHERE "order_id" IN (?)`, [[...orderIds]])
+  }
+
+  private async stateOf(orderId: string, sharedContext: Context): Promise<OrderWorkflowState | null> {
+    const [state] = await this.statesOf([orderId], sharedContext)
+    return state ?? null
+  }
+}
+
+/** `SET` of the named columns from `source` (EXCLUDED, or "?" for parameters), keeping the replaced values. */
+function assignments(named: readonly WorkflowColumn[], source: "EXCLUDED" | "?"): string {
+  const values = named.map((c) => `"${c}" = ${source === "?" ? "?" : `EXCLUDED."${c}"`}`)
+  return [...values, `"previous" = ${PREVIOUS}`, `"version" = w."version" + 1`, `"updated_at" = now()`].join(", ")
 }
