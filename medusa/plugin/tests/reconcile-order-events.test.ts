@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 
-import { stillInsideLookback } from "../src/jobs/resend-unstarted-orders"
+import { stillInsideLookback } from "../src/jobs/reconcile-order-events"
 import { DEFAULT_MESSAGE_TTL_MS, resolveOptions } from "../src/lib/options"
 
 describe("reconciliation", () => {

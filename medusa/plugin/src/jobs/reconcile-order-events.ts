@@ -2,9 +2,9 @@
  * Reconciliation: sends the `order.placed` webhook again for recent orders that the workflow never
  * picked up (no `workflow_status` in their metadata).
  *
- * Medusa's in-process event bus delivers an event at most once, and the subscriber's retries live in
- * memory: a restart, or an outage longer than the subscriber's retry window, loses the event. This job
- * closes that gap.
+ * The subscriber's delivery retries in Medusa's workflow engine, but it ends: after retry.maxAttempts,
+ * or when a Medusa process dies in the middle of an attempt; and Medusa's in-process event bus loses an
+ * event when Medusa stops before the subscriber ran. This job closes that gap.
  *
  * Redelivery is harmless only inside the receiver's dedup window. An order without `workflow_status` may
  * still have a running process (its workers have not reported yet, e.g. during a worker outage). While the
@@ -21,7 +21,8 @@ import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
 
 import { webhookTarget } from "../lib/options"
 import { pluginOptions, registeredOptions } from "../lib/settings"
-import { sendOrderPlacedWebhookWorkflow } from "../workflows/send-order-placed-webhook"
+import { ORDER_PLACED } from "../lib/order-events"
+import { sendOrderEventWorkflow } from "../workflows/send-order-event"
 
 const BATCH = 200
 const ONCE_A_DAY_MS = 86_400_000
@@ -60,9 +61,7 @@ export default async function resendUnstartedOrders(container: MedusaContainer):
       continue
     }
     // One quick attempt each: the next run retries whatever still fails.
-    await sendOrderPlacedWebhookWorkflow(container).run({
-      input: { order_id: order.id, single_attempt: true },
-    })
+    await sendOrderEventWorkflow(container).run({ input: { order_id: order.id, event: ORDER_PLACED } })
   }
 }
 
