@@ -1,73 +1,156 @@
 /**
- * Reconciliation: sends the `order.placed` webhook again for recent orders that the workflow never
- * picked up (no `workflow_status` in their metadata).
+ * Reconciliation: sends an order's event again when the order's workflow shows no sign of it.
  *
- * The subscriber's delivery retries in Medusa's workflow engine, but it ends: after retry.maxAttempts,
- * or when a Medusa process dies in the middle of an attempt; and Medusa's in-process event bus loses an
- * event when Medusa stops before the subscriber ran. This job closes that gap.
+ * - `order.placed` for recent orders (neither canceled nor draft) that have no workflow yet;
+ * - `order.canceled` for recently canceled orders whose workflow has not ended. A delivered cancel ends
+ *   the process as `canceled` within seconds, so a canceled order whose workflow status is not terminal
+ *   (or absent) after `minAgeMs` did not get its cancel through. What the job can know cheaply: the
+ *   order's `canceled_at` inside the window, and its workflow status.
  *
- * Redelivery is harmless only inside the receiver's dedup window. An order without `workflow_status` may
+ * The subscribers' deliveries retry in Medusa's workflow engine, but they end: after `retry.maxAttempts`,
+ * when a Medusa process dies in the middle of an attempt, and (with the in-memory event bus) when Medusa
+ * stops before an event reached the subscriber. This job closes that gap, with one attempt per order and
+ * run: its next run is the retry. It sends the same events, with the same webhook-ids, as the subscribers.
+ *
+ * Redelivery is harmless only inside the receiver's dedup window. An order without a workflow status may
  * still have a running process (its workers have not reported yet, e.g. during a worker outage). While the
  * first `order-placed` message is buffered (the webhook's ORDER_MESSAGE_TTL_SECONDS, default 3600 s from
  * publication, which is at or after the order's creation), Zeebe refuses the resent one as a duplicate.
  * After that, Zeebe would accept it and start a second process when the first one ends. So the lookback
- * stays below the message TTL: every order the job resends is still inside that window.
+ * stays below the message TTL: every order the job resends is still inside that window. (A cancel sent
+ * again is refused the same way; after the TTL it would end nothing that had not ended already.)
  *
- * Options: `reconciliation.enabled`, `intervalMs` (how often it runs), `minAgeMs` (only orders older than
- * the subscriber's own retries) and `lookbackMs` (how far back; keep it below the message TTL).
+ * Options: `reconciliation.enabled`, `intervalMs` (how often it runs), `minAgeMs` (only orders placed or
+ * canceled longer ago than the subscriber's own retries take) and `lookbackMs` (how far back; keep it
+ * below the message TTL).
  */
 import type { MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
 
-import { webhookTarget } from "../lib/options"
+import { type ReconciliationOptions, webhookTarget } from "../lib/options"
+import { CANCELED_ORDER_STATUS, type ForwardedEvent, ORDER_CANCELED, ORDER_PLACED } from "../lib/order-events"
 import { pluginOptions, registeredOptions } from "../lib/settings"
-import { ORDER_PLACED } from "../lib/order-events"
+import { CANCELED_STATUS, COMPLETED_STATUS, isFailure, isWorkflowStatus } from "../lib/workflow-status"
 import { sendOrderEventWorkflow } from "../workflows/send-order-event"
 
 const BATCH = 200
 const ONCE_A_DAY_MS = 86_400_000
 
-interface OrderRow {
+export interface RecentOrder {
   id: string
   created_at: string | Date
+  canceled_at?: string | Date | null
   metadata: Record<string, unknown> | null
 }
 
-export default async function resendUnstartedOrders(container: MedusaContainer): Promise<void> {
+/** The orders the job looks at: those placed (or canceled) between `from` and `to`. */
+export interface Window {
+  from: Date
+  to: Date
+}
+
+export default async function reconcileOrderEvents(container: MedusaContainer): Promise<void> {
   const options = pluginOptions(container)
-  const { enabled, lookbackMs, minAgeMs } = options.reconciliation
-  if (!enabled || !webhookTarget(options)) {
+  if (!options.reconciliation.enabled || !webhookTarget(options)) {
     return
   }
-  const now = Date.now()
-  const query = container.resolve(ContainerRegistrationKeys.QUERY)
-  const { data } = await query.graph({
-    entity: "order",
-    fields: ["id", "created_at", "metadata"],
-    filters: {
-      created_at: { $gte: new Date(now - lookbackMs), $lte: new Date(now - minAgeMs) },
-      status: { $nin: ["canceled", "draft"] },
-    },
-    pagination: { take: BATCH, order: { created_at: "DESC" } },
+  const window = reconciliationWindow(options.reconciliation, Date.now())
+  await resendUnstartedOrders(container, window, options.reconciliation.lookbackMs)
+  await resendUndeliveredCancels(container, window, options.reconciliation.lookbackMs)
+}
+
+export function reconciliationWindow(options: Pick<ReconciliationOptions, "lookbackMs" | "minAgeMs">, now: number): Window {
+  return { from: new Date(now - options.lookbackMs), to: new Date(now - options.minAgeMs) }
+}
+
+async function resendUnstartedOrders(container: MedusaContainer, window: Window, lookbackMs: number): Promise<void> {
+  const placed = await recentOrders(container, "created_at", {
+    created_at: { $gte: window.from, $lte: window.to },
+    status: { $nin: [CANCELED_ORDER_STATUS, "draft"] },
   })
-  const unstarted = (data as OrderRow[]).filter((order) => !order.metadata?.workflow_status)
+  const started = await ordersWithWorkflow(container, placed)
+  const unstarted = placed.filter((order) => !started.has(order.id))
   if (unstarted.length === 0) {
     return
   }
   const logger = container.resolve(ContainerRegistrationKeys.LOGGER)
   logger.warn(`reconciliation: ${unstarted.length} recent order(s) without workflow_status, sending again`)
-  for (const order of unstarted) {
-    if (!stillInsideLookback(order, lookbackMs, Date.now())) {
-      continue
+  await sendEach(container, ORDER_PLACED, unstarted, (order) => order.created_at, lookbackMs)
+}
+
+async function resendUndeliveredCancels(container: MedusaContainer, window: Window, lookbackMs: number): Promise<void> {
+  const canceled = await recentOrders(container, "canceled_at", {
+    canceled_at: { $gte: window.from, $lte: window.to },
+    status: CANCELED_ORDER_STATUS,
+  })
+  const ended = await ordersWhoseWorkflowEnded(container, canceled)
+  const undelivered = canceled.filter((order) => !ended.has(order.id))
+  if (undelivered.length === 0) {
+    return
+  }
+  const logger = container.resolve(ContainerRegistrationKeys.LOGGER)
+  logger.warn(
+    `reconciliation: ${undelivered.length} canceled order(s) whose workflow has not ended, sending order.canceled again`
+  )
+  await sendEach(container, ORDER_CANCELED, undelivered, (order) => order.canceled_at ?? order.created_at, lookbackMs)
+}
+
+async function recentOrders(
+  container: MedusaContainer,
+  newestFirstBy: "created_at" | "canceled_at",
+  filters: Record<string, unknown>
+): Promise<RecentOrder[]> {
+  const query = container.resolve(ContainerRegistrationKeys.QUERY)
+  const { data } = await query.graph({
+    entity: "order",
+    fields: ["id", "created_at", "canceled_at", "metadata"],
+    filters,
+    pagination: { take: BATCH, order: { [newestFirstBy]: "DESC" } },
+  })
+  return data as RecentOrder[]
+}
+
+/** One quick attempt each, one order after the other: the next run retries whatever still fails. */
+async function sendEach(
+  container: MedusaContainer,
+  event: ForwardedEvent,
+  orders: RecentOrder[],
+  since: (order: RecentOrder) => string | Date,
+  lookbackMs: number
+): Promise<void> {
+  for (const order of orders) {
+    if (stillInsideLookback(since(order), lookbackMs, Date.now())) {
+      await sendOrderEventWorkflow(container).run({ input: { order_id: order.id, event } })
     }
-    // One quick attempt each: the next run retries whatever still fails.
-    await sendOrderEventWorkflow(container).run({ input: { order_id: order.id, event: ORDER_PLACED } })
   }
 }
 
+/**
+ * The orders, among these, that have a workflow: its process reported at least once. The one place
+ * that decides it (today from the order's metadata).
+ */
+async function ordersWithWorkflow(_container: MedusaContainer, orders: RecentOrder[]): Promise<Set<string>> {
+  return new Set(orders.filter((order) => recordedStatus(order) !== null).map((order) => order.id))
+}
+
+/** The orders, among these, whose workflow has ended (a terminal status). */
+async function ordersWhoseWorkflowEnded(_container: MedusaContainer, orders: RecentOrder[]): Promise<Set<string>> {
+  return new Set(orders.filter((order) => workflowEnded(recordedStatus(order))).map((order) => order.id))
+}
+
+function recordedStatus(order: RecentOrder): string | null {
+  const status = order.metadata?.workflow_status
+  return typeof status === "string" && status !== "" ? status : null
+}
+
+/** Completed, canceled or failed: the process is over, and a cancel has nothing left to stop. */
+export function workflowEnded(status: string | null): boolean {
+  return isWorkflowStatus(status) && (status === COMPLETED_STATUS || status === CANCELED_STATUS || isFailure(status))
+}
+
 /** A slow run (one timeout per order) must not send past the lookback, where a resend is no longer safe. */
-export function stillInsideLookback(order: Pick<OrderRow, "created_at">, lookbackMs: number, now: number): boolean {
-  return now - new Date(order.created_at).getTime() <= lookbackMs
+export function stillInsideLookback(since: string | Date, lookbackMs: number, now: number): boolean {
+  return now - new Date(since).getTime() <= lookbackMs
 }
 
 /** A job's schedule is read when Medusa loads it, before any container exists: from the registered options. */
@@ -78,6 +161,6 @@ function scheduleIntervalMs(): number {
 }
 
 export const config = {
-  name: "resend-unstarted-orders",
+  name: "fulfillment-workflow-reconcile-order-events",
   schedule: { interval: scheduleIntervalMs() },
 }
