@@ -11,7 +11,7 @@ BROWSER_TESTS_STAMP := tests/browser/node_modules/.installed
 # Debian packages are installed as root; other users go through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup postgres-binaries browser render admin-screenshots demo up down medusa-plugin test lint bpmn-lint \
+.PHONY: setup postgres-binaries redis-binaries browser render admin-screenshots demo up down medusa-plugin test lint bpmn-lint \
 	workflow-lint unit engine-test integration fuzz e2e \
 	terraform-lint terraform-check package-functions bench bench-engine clean
 
@@ -44,7 +44,14 @@ postgres-binaries:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
-setup: $(PY_STAMP) $(TOOLS_STAMP) $(BACKEND_STAMP) $(PLUGIN_STAMP) $(BROWSER_TESTS_STAMP) postgres-binaries
+# Redis for the production-shaped tests (tests/production): Medusa's Redis event bus, workflow engine, locking
+# and cache, started on a loopback port by devstack/redis.py (Debian's package when the machine has none).
+redis-binaries:
+	@command -v redis-server >/dev/null || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null)
+
+setup: $(PY_STAMP) $(TOOLS_STAMP) $(BACKEND_STAMP) $(PLUGIN_STAMP) $(BROWSER_TESTS_STAMP) postgres-binaries \
+	redis-binaries
 
 # Debian's Chromium renders the process picture (tools/bpmn/render.mjs) and runs the admin widgets' browser
 # tests; only the tests, `render` and `admin-screenshots` need it.

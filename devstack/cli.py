@@ -49,10 +49,10 @@ def _refuse_if_running(run_dir: Path) -> bool:
     return bool(running)
 
 
-def cmd_up(run_dir: Path) -> int:
+def cmd_up(run_dir: Path, production: bool = False) -> int:
     if _refuse_if_running(run_dir):
         return 1
-    stack = Stack(run_dir, Ports(), say=_say).start()
+    stack = Stack(run_dir, Ports(), production=production, say=_say).start()
     assert stack.seed is not None
     _print_usage(stack, stack.seed)
     return 0
@@ -62,7 +62,7 @@ def _print_usage(stack: Stack, seed: SeedResult) -> None:
     console.print(
         f"""
 [bold]The stack is running[/] (logs in {stack.run_dir / "logs"}; stop it with `python -m devstack down`)
-  Medusa            {stack.medusa_url}   (publishable key {seed.publishable_key})
+  Medusa            {stack.medusa_url}   (publishable key {seed.publishable_key}){_worker_line(stack)}
   Medusa admin      {_admin_line(stack)}
   order webhook     {stack.order_webhook_url}
   status update     {stack.status_update_url}
@@ -81,6 +81,12 @@ def _print_usage(stack: Stack, seed: SeedResult) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _worker_line(stack: Stack) -> str:
+    if not stack.production:
+        return ""
+    return f"\n  Medusa worker     {stack.medusa_worker_url}/health   Redis {stack.redis_url}"
 
 
 def _login_json(login: AdminLogin) -> str:
@@ -165,7 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         "--run-dir", type=Path, default=DEFAULT_RUN_DIR, help="state, logs, data (default .run)"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="start everything on the default local ports and leave it running")
+    up = commands.add_parser("up", help="start everything on the default local ports and leave it running")
+    up.add_argument(
+        "--production",
+        action="store_true",
+        help="Medusa as production runs it: Redis, a server and a worker process, RBAC on",
+    )
     commands.add_parser("down", help="stop what `up` started")
     commands.add_parser("demo", help="start everything, place three orders, watch them, stop everything")
     order = commands.add_parser("order", help="place one order on a running stack and watch it")
@@ -177,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dir: Path = args.run_dir.resolve()
     try:
         if args.command == "up":
-            return cmd_up(run_dir)
+            return cmd_up(run_dir, args.production)
         if args.command == "down":
             return cmd_down(run_dir)
         if args.command == "demo":

@@ -54,7 +54,10 @@ class Medusa:
         env: dict[str, str],
         group: ProcessGroup,
         say: Callable[[str], None],
+        *,
+        name: str = "medusa",
     ) -> None:
+        self.name = name
         self.state_dir = state_dir
         self.port = port
         self.env = env
@@ -136,9 +139,10 @@ class Medusa:
                 self.say(f"  still running `medusa {command}` ({elapsed:.0f} s)...")
 
     def start(self) -> ManagedProcess:
-        self.say(f"starting Medusa on {self.url} (about 10 s)...")
+        mode = self.env.get("MEDUSA_WORKER_MODE")
+        self.say(f"starting Medusa{f' ({mode} mode)' if mode else ''} on {self.url} (about 10 s)...")
         process = self.group.start(
-            "medusa",
+            self.name,
             [str(medusa_cli()), "start", "-H", "127.0.0.1", "-p", str(self.port)],
             self.env,
             cwd=BACKEND_DIR,

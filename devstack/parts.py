@@ -25,6 +25,8 @@ PROJECT_SETTING_PREFIXES: Final = (
     "DATABASE_URL",
     "JWT_SECRET",
     "COOKIE_SECRET",
+    # A shell's REDIS_URL would turn the in-memory shop into a Redis one (medusa-config.ts).
+    "REDIS_URL",
 )
 
 

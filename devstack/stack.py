@@ -2,6 +2,12 @@
 
 `Stack(run_dir, ports).start()` brings the parts up in that order, each checked healthy before the next;
 `stop()` stops them in reverse order. Used by `python -m devstack` and by the end-to-end tests.
+
+`Stack(..., production=True)` runs the shop as production does (tests/production): Redis for Medusa's event
+bus, workflow engine, locking and cache, and two Medusa processes on the one database, a server
+(MEDUSA_WORKER_MODE=server, the HTTP API on `ports.medusa`) and a worker (MEDUSA_WORKER_MODE=worker: the
+subscribers and scheduled jobs; it serves only GET /health, on `ports.medusa_worker`), with Medusa's RBAC
+feature flag on.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from types import TracebackType
 
@@ -25,6 +31,7 @@ from devstack.parts import free_ports, function_argv, port_open, without_project
 from devstack.plugin import install_plugin
 from devstack.postgres import Postgres, cluster_dir
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
+from devstack.redis import Redis
 from devstack.seed import SeedResult, seed
 from fulfillment.workflow import BPMN_PATH
 from localzeebe.launcher import EngineStartError, LocalEngine
@@ -41,10 +48,13 @@ class Ports:
     engine_http: int = 26501
     order_webhook: int = 8081
     status_update: int = 8082
+    # Only the production-shaped stack starts these two.
+    redis: int = 6389
+    medusa_worker: int = 9001
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(*free_ports(6))
+        return cls(*free_ports(len(fields(cls))))
 
 
 @dataclass(frozen=True)
@@ -107,9 +117,11 @@ class Stack:
         *,
         webhook_retry: WebhookRetry | None = None,
         medusa_client_url: str | None = None,
+        production: bool = False,
         say: Callable[[str], None] = print,
     ) -> None:
         self.run_dir = run_dir.resolve()
+        self.production = production
         # Where the status function and the worker reach the plugin's routes: Medusa itself unless something
         # is put in between (the benchmark's counting proxy).
         self.medusa_client_url = medusa_client_url
@@ -120,12 +132,27 @@ class Stack:
         self.secrets: Secrets | None = None
         self.seed: SeedResult | None = None
         self.postgres_url = ""
+        self.redis_url = ""
         self.admin_token = ""
 
     # URLs --------------------------------------------------------------------------------------
     @property
     def medusa_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.medusa}"
+
+    @property
+    def medusa_worker_url(self) -> str:
+        """The worker-mode Medusa of the production-shaped stack: it answers GET /health only."""
+        return f"http://127.0.0.1:{self.ports.medusa_worker}"
+
+    @property
+    def subscriber_process(self) -> str:
+        """The name of the Medusa process whose log shows what subscribers and scheduled jobs did."""
+        return "medusa_worker" if self.production else "medusa"
+
+    @property
+    def subscriber_log(self) -> Path:
+        return self.group.get(self.subscriber_process).log_path
 
     @property
     def admin_url(self) -> str:
@@ -173,6 +200,8 @@ class Stack:
         self._check_ports_free()
         try:
             self._start_postgres()
+            if self.production:
+                self._start_redis()
             self._start_medusa()
             self.start_engine()
             self.start_order_webhook()
@@ -187,7 +216,10 @@ class Stack:
 
     def _check_ports_free(self) -> None:
         """A health check must never be answered by someone else's server on our port."""
-        taken = {name: port for name, port in asdict(self.ports).items() if port_open(port)}
+        wanted = asdict(self.ports)
+        if not self.production:
+            del wanted["redis"], wanted["medusa_worker"]
+        taken = {name: port for name, port in wanted.items() if port_open(port)}
         if taken:
             listing = ", ".join(f"{name} {port}" for name, port in taken.items())
             raise StartupError(f"ports already in use on 127.0.0.1: {listing} (is a stack already running?)")
@@ -213,6 +245,7 @@ class Stack:
             "engine_address": self.engine_address,
             "engine_http_url": self.engine_http_url,
             "ports": asdict(self.ports),
+            "production": self.production,
         }
         (self.run_dir / "stack.json").write_text(json.dumps(state, indent=2))
 
@@ -231,8 +264,16 @@ class Stack:
         self.say(f"starting PostgreSQL on 127.0.0.1:{self.ports.postgres}...")
         self.postgres_url = postgres.start(self._base_env()).url
 
+    def _start_redis(self) -> None:
+        self.say(f"starting Redis on 127.0.0.1:{self.ports.redis}...")
+        redis = Redis(self.run_dir / "redis", self.ports.redis, self.group)
+        self.redis_url = redis.start(self._base_env()).url
+
     def medusa_env(self) -> dict[str, str]:
+        """Every Medusa process's settings; the production-shaped stack adds Redis and the RBAC flag (each
+        process gets its MEDUSA_WORKER_MODE when it starts)."""
         assert self.secrets is not None
+        production = {"REDIS_URL": self.redis_url, "MEDUSA_FF_RBAC": "true"} if self.production else {}
         return {
             **self._base_env(),
             **self.webhook_retry.env(),
@@ -247,10 +288,15 @@ class Stack:
             # The demo shop's Notification Module provider writes each customer mail here.
             "NOTIFICATION_OUTBOX_DIR": str(self.outbox_dir),
             "SHOP_EVENTS_LOG": str(self.shop_events_log),
+            **production,
         }
 
-    def _medusa(self) -> Medusa:
-        return Medusa(self.run_dir / "medusa", self.ports.medusa, self.medusa_env(), self.group, self.say)
+    def _medusa(self, name: str = "medusa", port: int | None = None, mode: str | None = None) -> Medusa:
+        env = self.medusa_env()
+        if mode is not None:
+            env["MEDUSA_WORKER_MODE"] = mode
+        port = port or self.ports.medusa
+        return Medusa(self.run_dir / "medusa", port, env, self.group, self.say, name=name)
 
     def _start_medusa(self) -> None:
         assert self.secrets is not None
@@ -258,14 +304,30 @@ class Stack:
         medusa = self._medusa()
         medusa.migrate()
         medusa.build_admin()
-        medusa.start()
+        # The server first, alone: the first boot on a fresh database creates the store's defaults (store,
+        # sales channel, ...), which two processes booting at once could both create.
+        self.start_medusa()
+        if self.production:
+            self.start_medusa_worker()
         self.admin_token = medusa.admin_token(self.admin_login)
         self.say("seeding the store (region, stock, shipping, product, publishable key)...")
         self.seed = seed(self.medusa_url, self.admin_token, self.run_dir / "seed.json")
 
     def start_medusa(self) -> ManagedProcess:
-        """Starts Medusa again after `stop_part("medusa")`: the plugin, migrations and seed are kept."""
-        return self._medusa().start()
+        """Starts the Medusa that serves HTTP (again after `stop_part("medusa")`: the plugin, migrations and
+        seed are kept); in the production-shaped stack it is the server-mode process."""
+        return self._medusa(mode="server" if self.production else None).start()
+
+    def start_medusa_worker(self) -> ManagedProcess:
+        """The production-shaped stack's worker-mode Medusa (again after `stop_part("medusa_worker")`)."""
+        return self._medusa("medusa_worker", self.ports.medusa_worker, mode="worker").start()
+
+    def start_medusa_server(self, name: str, port: int) -> ManagedProcess:
+        """One more server-mode Medusa on the same database and Redis, as a shop scales its HTTP out (only in
+        the production-shaped stack); stop it with `stop_part(name)`."""
+        if not self.production:
+            raise ValueError("more Medusa servers share state only through Redis: use production=True")
+        return self._medusa(name, port, mode="server").start()
 
     def _medusa_client_env(self, secret_name: str, secret: str) -> dict[str, str]:
         """What a caller of the plugin's routes needs: where Medusa is, and its own secret (no admin key)."""

@@ -70,11 +70,63 @@ function rbacModules(): { resolve: string }[] {
   return ["true", "1"].includes(process.env.MEDUSA_FF_RBAC ?? "") ? [{ resolve: "@medusajs/medusa/rbac" }] : []
 }
 
-// No redisUrl: Medusa then runs its event bus, workflow engine, cache and locking in process. That is
-// enough for the demo and the tests; a production shop configures Redis (see the plugin's README.md).
+/**
+ * A shop in production runs Medusa as two kinds of process on one database and one Redis: servers
+ * (MEDUSA_WORKER_MODE=server: HTTP only) and workers (MEDUSA_WORKER_MODE=worker: subscribers and scheduled
+ * jobs). They share events, workflows and locks only through Redis, and defineConfig registers Medusa's
+ * Redis modules by itself only on Medusa Cloud: everywhere else the shop registers them, as here.
+ *
+ * Without REDIS_URL (the demo, most tests) Medusa keeps its in-process event bus, workflow engine, cache and
+ * locking, which hold within one process only: fine for one process, never for a server plus a worker.
+ */
+function redisModules(redisUrl: string | undefined): Options[] {
+  if (!redisUrl) return []
+  return [
+    // Events go through a BullMQ queue that the worker processes consume; an event's job ends when all of
+    // its subscribers have.
+    { resolve: "@medusajs/medusa/event-bus-redis", options: { redisUrl } },
+    // Workflow executions, their retries and scheduled jobs are stored in Redis, so a long-running
+    // workflow survives a restart and a scheduled job runs once across the workers.
+    { resolve: "@medusajs/medusa/workflow-engine-redis", options: { redis: { redisUrl } } },
+    // Locks (acquireLockStep, the locking module) must hold across every process, not within one.
+    {
+      resolve: "@medusajs/medusa/locking",
+      options: {
+        providers: [
+          {
+            resolve: "@medusajs/medusa/locking-redis",
+            id: "locking-redis",
+            is_default: true,
+            options: { redisUrl },
+          },
+        ],
+      },
+    },
+    { resolve: "@medusajs/medusa/cache-redis", options: { redisUrl } },
+  ]
+}
+
+const WORKER_MODES = ["shared", "server", "worker"] as const
+
+/**
+ * MEDUSA_WORKER_MODE: "server", "worker", or unset for "shared" (one process does both, as in the demo).
+ * Medusa would ignore a misspelt mode and leave the process without one: refuse it instead.
+ */
+function workerMode(): (typeof WORKER_MODES)[number] | undefined {
+  const mode = process.env.MEDUSA_WORKER_MODE
+  if (!mode) return undefined
+  const known = WORKER_MODES.find((candidate) => candidate === mode)
+  if (!known) throw new Error(`MEDUSA_WORKER_MODE must be one of ${WORKER_MODES.join(", ")}, not ${mode}`)
+  return known
+}
+
 module.exports = defineConfig({
   projectConfig: {
     databaseUrl: required("DATABASE_URL"),
+    // Sessions of the admin are kept in Redis too when it is configured, so any server process can serve
+    // any logged-in user.
+    redisUrl: process.env.REDIS_URL,
+    workerMode: workerMode(),
     http: {
       storeCors: process.env.STORE_CORS || "http://localhost:8000",
       adminCors: process.env.ADMIN_CORS || "http://localhost:9000",
@@ -104,6 +156,7 @@ module.exports = defineConfig({
       },
     },
     ...rbacModules(),
+    ...redisModules(process.env.REDIS_URL),
   ],
   plugins: [
     {

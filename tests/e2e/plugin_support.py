@@ -104,7 +104,8 @@ class PluginRoutes:
         """A real order whose webhook the order webhook refused (while the `guarded_webhook` fixture holds):
         no process touches it, so whatever changes on it is the test's doing."""
         order = self.place_order()
-        medusa_log = self.stack.group.get("medusa").log_path
+        # The process that runs subscribers: the one Medusa, or the worker-mode one in production's shape.
+        medusa_log = self.stack.subscriber_log
         poll(
             lambda: bool(log_lines(medusa_log, f"{order.id}: permanently rejected with HTTP 401")),
             30,

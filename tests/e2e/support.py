@@ -186,7 +186,8 @@ class GuardedWebhook:
     def place_order(self, driver: Driver) -> PlacedOrder:
         """A real order whose subscriber delivery has been refused: nothing has started for it."""
         order = driver.place_order()
-        medusa_log = self.stack.group.get("medusa").log_path
+        # The process that runs subscribers: the one Medusa, or the worker-mode one in production's shape.
+        medusa_log = self.stack.subscriber_log
         poll(
             lambda: bool(log_lines(medusa_log, f"{order.id}: permanently rejected with HTTP 401")),
             30,
