@@ -96,6 +96,7 @@ export async function startOrderEventDelivery(
 ): Promise<void> {
   const transactionId = eventMessageId(event, orderId)
   const logger = container.resolve(ContainerRegistrationKeys.LOGGER)
+  const started = Date.now()
   try {
     await deliverOrderEventWorkflow(container).run({ input: { order_id: orderId, event }, context: { transactionId } })
   } catch (error) {
@@ -105,5 +106,5 @@ export async function startOrderEventDelivery(
     }
     throw error
   }
-  logger.info(`webhook ${transactionId}: delivery handed to the workflow engine`)
+  logger.info(`webhook ${transactionId}: delivery handed to the workflow engine in ${Date.now() - started} ms`)
 }
