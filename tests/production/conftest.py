@@ -16,6 +16,7 @@ import pytest
 from e2e.conftest import TEST_RETRY
 from e2e.support import Driver, GuardedWebhook
 
+from devstack.parts import free_port
 from devstack.stack import Ports, Stack, new_webhook_secret
 
 
@@ -52,3 +53,17 @@ def guarded_webhook(stack: Stack) -> Iterator[GuardedWebhook]:
     finally:
         stack.stop_part("order_webhook")
         stack.start_order_webhook()
+
+
+@pytest.fixture(scope="module")
+def second_server(stack: Stack) -> Iterator[str]:
+    """One more server-mode Medusa on the same database and Redis (a shop scaling its HTTP out); its URL.
+
+    The worker-mode process serves no routes, so tests that must reach two different Medusa processes
+    over HTTP use the stack's server and this one."""
+    port = free_port()
+    stack.start_medusa_server("medusa_server_2", port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stack.stop_part("medusa_server_2")

@@ -16,5 +16,5 @@ def test_ports_chosen_together_are_all_different() -> None:
 
 def test_a_stack_on_free_ports_gets_a_different_port_for_each_part() -> None:
     ports = astuple(Ports.free())
-    # PostgreSQL, Medusa, the engine's two, both functions, and the production shape's Redis and worker Medusa.
+    # PostgreSQL, Medusa, the engine's two, both functions, and the production shape's Redis and worker.
     assert len(set(ports)) == len(ports) == 8
