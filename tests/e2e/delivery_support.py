@@ -14,9 +14,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from devstack.shop import PlacedOrder
 from devstack.stack import Stack
 
-from .support import log_lines, poll
+from .support import Driver, log_lines, poll
 
 # How long an event may wait before the shop's own subscriber starts on it, and how long the plugin's
 # subscriber may take to return, whatever the receiver does.
@@ -109,3 +110,41 @@ def delivered_attempts(path: Path, msg_id: str) -> list[int]:
     """The attempt numbers of the deliveries of this event that the receiver accepted."""
     pattern = re.compile(rf"webhook {re.escape(msg_id)}: delivered \(HTTP 2\d\d, attempt (\d+)\)")
     return [int(match.group(1)) for line in log_lines(path, msg_id) if (match := pattern.search(line))]
+
+
+def outage_without_held_events(stack: Stack, driver: Driver, orders: int) -> list[dict[str, Any]]:
+    """Places `orders` orders one after the other while the order webhook hangs; each one's events must
+    reach the shop's own order.placed subscriber within a second, and the plugin's subscriber must hand
+    its delivery to the workflow engine within a second. Then the webhook comes back: the engine's retry
+    delivers every order and one process runs each to `completed`. Returns, per order, what was measured:
+    `order_id`, `waited_ms` (shop subscriber) and `handoff_ms` (plugin subscriber)."""
+    log = stack.subscriber_log
+    measured: list[dict[str, Any]] = []
+    with receiver_hanging(stack):
+        placed = [driver.place_order() for _ in range(orders)]
+        waits = [shop_event(stack, order.id)["waited_ms"] for order in placed]
+        for order, waited in zip(placed, waits, strict=True):
+            handoff = handoff_ms(log, f"msg_order_placed_{order.id}")
+            measured.append({"order_id": order.id, "waited_ms": waited, "handoff_ms": handoff})
+        first = f"msg_order_placed_{placed[0].id}: attempt 1/"
+        poll(lambda: bool(log_lines(log, first)), 60, lambda: "a first attempt that ran into the timeout")
+        assert not log_lines(log, f"msg_order_placed_{placed[0].id}: delivered")
+    print(f"\nwhile the order webhook hung (per order): {measured}")
+    for entry in measured:
+        assert entry["waited_ms"] <= MAX_SHOP_SUBSCRIBER_WAIT_MS, measured
+        assert entry["handoff_ms"] <= MAX_HANDOFF_MS, measured
+    for order in placed:
+        _delivered_by_the_engines_retry(stack, driver, order)
+    return measured
+
+
+def _delivered_by_the_engines_retry(stack: Stack, driver: Driver, order: PlacedOrder) -> None:
+    assert driver.wait_for_status(order.id, timeout=120)["workflow_status"] == "completed"
+    assert len(driver.instances(order.id)) == 1
+    # The engine's retry of the subscriber's delivery got through (the job's resends are attempt 1).
+    msg_id = f"msg_order_placed_{order.id}"
+    poll(
+        lambda: any(attempt > 1 for attempt in delivered_attempts(stack.subscriber_log, msg_id)),
+        60,
+        lambda: f"the retried delivery of {order.id}",
+    )
