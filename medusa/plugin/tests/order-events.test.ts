@@ -11,7 +11,7 @@ const ORDER = {
   total: 30,
   created_at: new Date("2026-11-29T08:00:00Z"),
   canceled_at: null,
-  metadata: { gift_note: "for Ada" },
+  metadata: { gift_note: "for Ada", workflow_status: "completed" },
   email: "ada@example.com",
 }
 
@@ -36,7 +36,7 @@ describe("orderPlacedEvent", () => {
   })
 
   it("carries the stored workflow status of an order already under way", () => {
-    const started = { ...ORDER, metadata: { workflow_status: "payment_verified" } }
+    const started = { ...ORDER, workflow_status: "payment_verified" }
     assert.equal((orderPlacedEvent(started).payload.data as { workflow_status: string }).workflow_status, "payment_verified")
   })
 

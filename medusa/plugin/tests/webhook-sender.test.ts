@@ -8,8 +8,8 @@ import { Webhook } from "standardwebhooks"
 import {
   attemptDelivery,
   type DeliveryOutcome,
-  nextDelayMs,
-  parseRetryAfter,
+  MIN_RETRY_INTERVAL_MS,
+  retryIntervalMs,
   type RetryPolicy,
   type SenderLogger,
   type SenderOptions,
@@ -54,18 +54,13 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
   })
 }
 
-/** Runs attempts the way the workflow step's retries do, recording the waits between them. */
-async function sendWebhook(
-  webhook: WebhookEvent,
-  options: SenderOptions,
-  waits: number[] = []
-): Promise<DeliveryOutcome> {
+/** Runs attempts the way the workflow engine's retries of the delivery step do (without the waits). */
+async function sendWebhook(webhook: WebhookEvent, options: SenderOptions): Promise<DeliveryOutcome> {
   for (let attempt = 1; ; attempt++) {
     const outcome = await attemptDelivery(webhook, attempt, options)
     if (outcome.result !== "retry") {
       return outcome
     }
-    waits.push(outcome.delayMs)
   }
 }
 
@@ -159,30 +154,28 @@ describe("sendWebhook", () => {
     assert.match(logger.lines.at(-1) ?? "", /^error .*gave up after 4 attempts/)
   })
 
-  it("waits as long as Retry-After asks, within the maximum delay", async () => {
-    replies = [{ status: 503, headers: { "retry-after": "2" } }]
-    const delays: number[] = []
-    const retry = { ...FAST, maxDelayMs: 10_000 }
-    await sendWebhook(event, { url, secrets: [SECRET], retry, logger: recordingLogger() }, delays)
-    assert.deepEqual(delays, [2_000])
+  it("says in the log when the next attempt comes", async () => {
+    replies = [{ status: 503 }]
+    const logger = recordingLogger()
+    const retry = { ...FAST, baseDelayMs: 2_000, maxDelayMs: 2_000 }
+    await sendWebhook(event, { url, secrets: [SECRET], retry, logger })
+    assert.match(logger.lines[0], /^warn .*attempt 1\/4 failed \(HTTP 503\); retrying in 2 s$/)
   })
 })
 
-describe("backoff", () => {
-  const policy: RetryPolicy = { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 1_000, timeoutMs: 1 }
-
-  it("doubles per attempt with jitter in the upper half, capped", () => {
-    assert.equal(nextDelayMs(1, policy, undefined, () => 0), 50)
-    assert.equal(nextDelayMs(1, policy, undefined, () => 1), 100)
-    assert.equal(nextDelayMs(3, policy, undefined, () => 1), 400)
-    assert.equal(nextDelayMs(9, policy, undefined, () => 1), 1_000)
+describe("retryIntervalMs", () => {
+  it("spreads the attempts over the time the doubling backoff would take: 27 s apart with the defaults", () => {
+    const defaults = { maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 60_000 }
+    // 1 + 2 + 4 + 8 + 16 + 32 + 60 + 60 + 60 s = 243 s for 9 retries.
+    assert.equal(retryIntervalMs(defaults), 27_000)
   })
 
-  it("parses Retry-After as seconds or as an HTTP date", () => {
-    const now = new Date("2026-01-01T00:00:00Z")
-    assert.equal(parseRetryAfter("7", now), 7_000)
-    assert.equal(parseRetryAfter("Thu, 01 Jan 2026 00:00:30 GMT", now), 30_000)
-    assert.equal(parseRetryAfter("soon", now), undefined)
-    assert.equal(parseRetryAfter(null, now), undefined)
+  it("tends to the maximum delay when most retries would wait that long", () => {
+    assert.equal(retryIntervalMs({ maxAttempts: 100, baseDelayMs: 1_000, maxDelayMs: 60_000 }), 57_000)
+  })
+
+  it("never retries sooner than the engine's minimum, also with a single attempt", () => {
+    assert.equal(retryIntervalMs({ maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 50 }), MIN_RETRY_INTERVAL_MS)
+    assert.equal(retryIntervalMs({ maxAttempts: 1, baseDelayMs: 1_000, maxDelayMs: 60_000 }), MIN_RETRY_INTERVAL_MS)
   })
 })

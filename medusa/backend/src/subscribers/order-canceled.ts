@@ -4,7 +4,7 @@ import type { SubscriberArgs, SubscriberConfig } from "@medusajs/framework"
 import { recordShopEvent } from "../lib/shop-events-log"
 
 export default async function orderCanceledHandler({ event }: SubscriberArgs<{ id: string }>): Promise<void> {
-  recordShopEvent("order.canceled", event.data.id)
+  recordShopEvent("order.canceled", event.data.id, event.metadata)
 }
 
 export const config: SubscriberConfig = {

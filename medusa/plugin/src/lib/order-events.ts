@@ -24,7 +24,6 @@ export const EVENT_ORDER_FIELDS = [
   "total",
   "created_at",
   "canceled_at",
-  "metadata",
 ]
 
 export interface EventOrder {
@@ -35,7 +34,17 @@ export interface EventOrder {
   total?: unknown
   created_at?: string | Date | null
   canceled_at?: string | Date | null
-  metadata?: Record<string, unknown> | null
+  /** The order's workflow status in the plugin's table (never the metadata mirror, which staff may edit). */
+  workflow_status?: string | null
+}
+
+/**
+ * The `webhook-id` of an order's event: the same for every send of it, by any sender. It also names the
+ * delivery's transaction in Medusa's workflow engine (one per order and event), so it never holds a `:`,
+ * which the engine uses to separate the parts of its storage keys.
+ */
+export function eventMessageId(event: ForwardedEvent, orderId: string): string {
+  return `msg_${event.replace(".", "_")}_${orderId}`
 }
 
 /** Medusa's status of a canceled order. */
@@ -47,10 +56,10 @@ export const CANCELED_ORDER_STATUS = "canceled"
  * Its timestamp is the order's creation, so every sender signs the same body for one order.
  */
 export function orderPlacedEvent(order: EventOrder): WebhookEvent {
-  const stored = order.metadata?.workflow_status
+  const stored = order.workflow_status
   const placedAt = isoTime(order.created_at)
   return {
-    id: `msg_order_placed_${order.id}`,
+    id: eventMessageId(ORDER_PLACED, order.id),
     payload: {
       type: ORDER_PLACED,
       timestamp: placedAt,
@@ -72,7 +81,7 @@ export function orderCanceledEvent(order: EventOrder): WebhookEvent | null {
     return null
   }
   return {
-    id: `msg_order_canceled_${order.id}`,
+    id: eventMessageId(ORDER_CANCELED, order.id),
     payload: {
       type: ORDER_CANCELED,
       timestamp: isoTime(order.canceled_at),

@@ -1,14 +1,14 @@
 /**
  * One attempt to deliver an event as a Standard Webhooks request (https://www.standardwebhooks.com), and
- * the decision whether and when to try again; the caller (a workflow step) waits and runs the next attempt.
+ * whether another attempt is worth it; Medusa's workflow engine runs that next attempt (the delivery
+ * workflow's step fails and the engine retries it after `retryIntervalMs`).
  *
  * - `webhook-id` is the same on every attempt for one event, so the receiver can recognise retries.
- * - Every attempt is signed again with a fresh `webhook-timestamp`: a retry after a long backoff must still
+ * - Every attempt is signed again with a fresh `webhook-timestamp`: a retry after a long wait must still
  *   fall inside the receiver's timestamp tolerance (5 minutes). With several secrets (a rotation) every
  *   attempt carries one signature per secret, as the standard allows, so either side can switch first.
- * - Retried: network errors, per-attempt timeouts, 408, 429 and 5xx (a `Retry-After` header is honoured).
- *   Any other answer is final: 2xx is delivered; redirects and other 4xx are permanent failures that a
- *   retry cannot fix.
+ * - Retried: network errors, per-attempt timeouts, 408, 429 and 5xx. Any other answer is final: 2xx is
+ *   delivered; redirects and other 4xx are permanent failures that a retry cannot fix.
  */
 import { Webhook } from "standardwebhooks"
 
@@ -22,9 +22,8 @@ export interface WebhookEvent {
 export interface RetryPolicy {
   /** Attempts in total, the first one included. */
   maxAttempts: number
-  /** Delay before the second attempt; doubled for each further attempt. */
+  /** With maxDelayMs: the backoff schedule (doubling from this, capped) whose span the retries keep. */
   baseDelayMs: number
-  /** Upper bound for the computed backoff and for a server's Retry-After. */
   maxDelayMs: number
   /** Time allowed for one attempt (connect, send, answer) before it is aborted and retried. */
   timeoutMs: number
@@ -45,7 +44,6 @@ export interface SenderOptions {
   /** Replaceable for tests. */
   fetchImpl?: typeof fetch
   now?: () => Date
-  random?: () => number
 }
 
 export type DeliveryOutcome =
@@ -53,16 +51,14 @@ export type DeliveryOutcome =
   | { result: "rejected"; status: number; attempts: number; body: string }
   | { result: "gave_up"; attempts: number; lastError: string }
 
-/** What an attempt leaves to do: nothing more (a final outcome), or another attempt after `delayMs`. */
-export type AttemptOutcome = DeliveryOutcome | { result: "retry"; attempts: number; delayMs: number; reason: string }
+/** What an attempt leaves to do: nothing more (a final outcome), or another attempt. */
+export type AttemptOutcome = DeliveryOutcome | { result: "retry"; attempts: number; reason: string }
 
 const RETRYABLE_STATUS = new Set([408, 429])
 /** Answers are logged; a misbehaving receiver must not flood the shop's log. */
 const MAX_LOGGED_BODY = 500
 
-type AttemptResult =
-  | { kind: "done"; status: number; body: string }
-  | { kind: "retry"; reason: string; retryAfterMs?: number }
+type AttemptResult = { kind: "done"; status: number; body: string } | { kind: "retry"; reason: string }
 
 /** Makes attempt number `attempt` (1 for the first) of delivering `event`. */
 export async function attemptDelivery(
@@ -80,12 +76,11 @@ export async function attemptDelivery(
     logger.error(`webhook ${event.id}: gave up after ${attempt} attempts (${outcome.reason})`)
     return { result: "gave_up", attempts: attempt, lastError: outcome.reason }
   }
-  const delayMs = nextDelayMs(attempt, retry, outcome.retryAfterMs, options.random ?? Math.random)
   logger.warn(
     `webhook ${event.id}: attempt ${attempt}/${retry.maxAttempts} failed (${outcome.reason}); ` +
-      `retrying in ${delayMs} ms`
+      `retrying in ${retryIntervalMs(retry) / 1000} s`
   )
-  return { result: "retry", attempts: attempt, delayMs, reason: outcome.reason }
+  return { result: "retry", attempts: attempt, reason: outcome.reason }
 }
 
 async function attemptOnce(
@@ -113,11 +108,7 @@ async function attemptOnce(
     })
     const text = (await response.text()).slice(0, MAX_LOGGED_BODY)
     if (response.status >= 500 || RETRYABLE_STATUS.has(response.status)) {
-      return {
-        kind: "retry",
-        reason: `HTTP ${response.status}`,
-        retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), timestamp),
-      }
+      return { kind: "retry", reason: `HTTP ${response.status}` }
     }
     return { kind: "done", status: response.status, body: text }
   } catch (error) {
@@ -141,38 +132,23 @@ function finish(
   return { result: "rejected", status: outcome.status, attempts, body: outcome.body }
 }
 
-/**
- * Exponential backoff with "equal jitter" (half fixed, half random) so that many shops retrying after the
- * same outage do not arrive in lockstep. A server's Retry-After wins when it asks for longer.
- */
-export function nextDelayMs(
-  failedAttempt: number,
-  retry: RetryPolicy,
-  retryAfterMs: number | undefined,
-  random: () => number
-): number {
-  const exponential = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (failedAttempt - 1))
-  const backoff = Math.round(exponential / 2 + (random() * exponential) / 2)
-  if (retryAfterMs === undefined) {
-    return backoff
-  }
-  return Math.min(retry.maxDelayMs, Math.max(backoff, retryAfterMs))
-}
+/** Medusa's workflow engine waits at least this long between two attempts (its own retry interval). */
+export const MIN_RETRY_INTERVAL_MS = 1_000
 
-/** Retry-After is either delay-seconds or an HTTP date (RFC 9110, section 10.2.3). */
-export function parseRetryAfter(value: string | null, now: Date): number | undefined {
-  if (!value) {
-    return undefined
+/**
+ * The wait between two attempts. Medusa's workflow engine retries a step at one fixed interval
+ * (`retryInterval`), so the doubling backoff that baseDelayMs and maxDelayMs describe is approximated by
+ * its mean: `maxAttempts` attempts then span the same time as they would with that backoff (27 s apart,
+ * about four minutes in all, with the defaults), and the receiver sees as many requests. Orders placed at
+ * different times retry at different times, so no jitter is needed to keep them apart.
+ */
+export function retryIntervalMs(retry: Pick<RetryPolicy, "maxAttempts" | "baseDelayMs" | "maxDelayMs">): number {
+  const retries = retry.maxAttempts - 1
+  let span = 0
+  for (let retried = 0; retried < retries; retried++) {
+    span += Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** retried)
   }
-  const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) {
-    return Number(trimmed) * 1000
-  }
-  const date = Date.parse(trimmed)
-  if (Number.isNaN(date)) {
-    return undefined
-  }
-  return Math.max(0, date - now.getTime())
+  return Math.max(MIN_RETRY_INTERVAL_MS, Math.round(span / Math.max(1, retries)))
 }
 
 function describeError(error: unknown, timeoutMs: number): string {

@@ -1,2 +1,5 @@
-export * from "./send-order-placed-webhook"
+export * from "./deliver-order-event"
+export * from "./send-order-event"
 export * from "./record-workflow-status"
+export type { OrderEventDelivery, OrderEventOutcome } from "./steps/attempt-order-event"
+export type { OrderEventInput } from "./steps/build-order-event"

@@ -1,21 +1,22 @@
 /**
  * POST /admin/fulfillment-workflow/orders/{id}/resend: the admin's "Resend to workflow".
  *
- * Sends the order's `order.placed` webhook again through the plugin's delivery workflow, once (a person
- * is waiting; the subscriber's backoff would keep them waiting for minutes). Safe for any order: the order
- * webhook starts a process only when none exists for the order and answers `duplicate` otherwise.
+ * Sends the order's `order.placed` webhook again, once, and answers with what the webhook said (a person
+ * is waiting; the subscriber's delivery retries for minutes and answers nobody). Safe for any order: the
+ * order webhook starts a process only when none exists for the order and answers `duplicate` otherwise.
  * Answers 200 {order_id, status} with the webhook's status ("started" or "duplicate"); 404 for an unknown
  * order; 502 {message} when the webhook refused the delivery or could not be reached.
  */
 import type { AuthenticatedMedusaRequest, MedusaResponse } from "@medusajs/framework/http"
 
 import { orderRecord, type ResendAnswer } from "../../../../../../lib/admin-view"
-import { sendOrderPlacedWebhookWorkflow } from "../../../../../../workflows"
+import { ORDER_PLACED } from "../../../../../../lib/order-events"
+import { sendOrderEventWorkflow } from "../../../../../../workflows"
 
 export async function POST(req: AuthenticatedMedusaRequest, res: MedusaResponse): Promise<void> {
   const order = await orderRecord(req.scope, req.params.id)
-  const { result: outcome } = await sendOrderPlacedWebhookWorkflow(req.scope).run({
-    input: { order_id: order.id, single_attempt: true },
+  const { result: outcome } = await sendOrderEventWorkflow(req.scope).run({
+    input: { order_id: order.id, event: ORDER_PLACED },
   })
   if (outcome.result !== "delivered") {
     res.status(502).json({ type: "webhook_not_delivered", message: failureMessage(outcome) })
