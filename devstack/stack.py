@@ -114,7 +114,13 @@ class Secrets:
     medusa_status: str = field(default_factory=new_webhook_secret)
     jwt: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     cookie: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    admin_password: str = field(default_factory=lambda: new_admin_password())
+
+
+def new_admin_password() -> str:
+    """A random password that `medusa user -p` takes as a value: one starting with "-" (which
+    token_urlsafe may give) would be read as an option and the user never created."""
+    return "pw" + secrets.token_urlsafe(16)
 
 
 def _load_or_create_secrets(path: Path) -> Secrets:
