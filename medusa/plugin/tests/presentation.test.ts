@@ -171,3 +171,16 @@ describe("statusSentence for closed orders", () => {
     assert.equal(closed("draft", true), "Not in the workflow, and nothing will start: the order is a draft.")
   })
 })
+
+describe("statusSentence for missing stock", () => {
+  it("says whether the order was held for staff or canceled, from Medusa's status", () => {
+    const outOfStock = (status: string) =>
+      statusSentence(
+        workflowView({ id: "order_1", status, metadata: { workflow_status: "out_of_stock" } }, { stalledAfterMs: 60_000 }),
+        NOW,
+        UTC
+      )
+    assert.equal(outOfStock("pending"), "Some items are not in stock; the order is held for staff to decide.")
+    assert.match(outOfStock("canceled"), /the order was canceled in Medusa/)
+  })
+})

@@ -101,7 +101,10 @@ const STATUS_SENTENCES: Record<WorkflowStatus, Sentence> = {
   inventory_reserved: () => "Payment verified and stock reserved; the order is confirmed next.",
   completed: () => "Done: payment verified, stock reserved, order confirmed to the customer.",
   payment_failed: () => "The payment did not come through; the order was canceled in Medusa.",
-  out_of_stock: () => "Some items are not in stock; the order was held for staff or canceled, as the shop's policy says.",
+  out_of_stock: (view) =>
+    view.order_status === "canceled"
+      ? "Some items are not in stock; the order was canceled in Medusa, as the shop's stock policy says."
+      : "Some items are not in stock; the order is held for staff to decide.",
   cancel_refused: () =>
     "The payment or the stock failed, but Medusa refused to cancel the order: staff decide what happens to it.",
   failed: () => "The stock could not be reserved; the order needs staff.",
