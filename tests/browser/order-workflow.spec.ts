@@ -102,6 +102,16 @@ async function expectNoMoreReads(page: Page, reads: Request[]): Promise<void> {
   expect(reads.length, `reads of the order's workflow within ${QUIET_WINDOW_MS} ms after it loaded`).toBe(before)
 }
 
+/** The seconds between consecutive request starts are the expected ones, within the time a request takes. */
+function expectGaps(startedAt: number[], expectedSeconds: number[]): void {
+  const gaps = startedAt.slice(1).map((at, index) => (at - startedAt[index]) / 1000)
+  expectedSeconds.forEach((seconds, index) => {
+    const label = `gap ${index + 1} of ${JSON.stringify(gaps)} s`
+    expect(gaps[index], label).toBeGreaterThanOrEqual(seconds - 0.5)
+    expect(gaps[index], label).toBeLessThan(seconds + 4)
+  })
+}
+
 /** Who the request says it is: its Authorization header and its cookies, as the browser sent them. */
 async function credentials(request: Request): Promise<{ authorization?: string; cookie?: string }> {
   const headers = await request.allHeaders()
@@ -159,7 +169,9 @@ test.describe("with the dashboard's default session auth", () => {
     await expect(badge).toHaveText("Out of stock")
     await expect(badge).toHaveAttribute("data-state", "failed")
     await expectSteps(widget, { payment: "done", inventory: "failed", notification: "pending" })
-    await expect(widget.getByTestId("workflow-summary")).toContainText("Some items are not in stock")
+    await expect(widget.getByTestId("workflow-summary")).toHaveText(
+      "Some items are not in stock; the order is held for staff to decide."
+    )
     await expect(widget.getByTestId("workflow-message")).toHaveText(orders.failed.message ?? "")
     await saveScreenshot(page, "admin-order-failed.png")
   })
@@ -168,23 +180,27 @@ test.describe("with the dashboard's default session auth", () => {
     const reads = orderReads(page, orders.canceled)
     const widget = await openOrder(page, orders.canceled)
     await expect(widget.getByTestId("workflow-status")).toHaveText("Not started")
-    await expect(widget.getByTestId("workflow-summary")).toHaveText(
-      "Not in the workflow, and nothing will start: the order is canceled."
-    )
-    // Placed two hours ago and never started, but canceled: not stalled, and nothing to resend.
-    await expect(widget.getByTestId("workflow-stalled")).toHaveCount(0)
+    // Placed two hours ago and never started, but canceled: nothing to resend, not stalled, and nothing
+    // that can change, so the panel reads it once.
     await expect(widget.getByRole("button", { name: "Resend to workflow" })).toHaveCount(0)
+    await expect(widget.getByTestId("workflow-stalled")).toHaveCount(0)
+    await expectNoMoreReads(page, reads)
+    expect(reads).toHaveLength(1)
     await expect(widget.getByTestId("workflow-resend-reason")).toHaveText(
       "This order is canceled, so there is nothing to send to the workflow."
     )
-    await expectNoMoreReads(page, reads)
-    expect(reads).toHaveLength(1)
+    await expect(widget.getByTestId("workflow-summary")).toHaveText(
+      "Not in the workflow, and nothing will start: the order is canceled."
+    )
   })
 
   test("order page: awaiting payment", async ({ page }) => {
     const reads = orderReads(page, orders.awaiting)
     const widget = await openOrder(page, orders.awaiting)
     await expect(widget.getByTestId("workflow-status")).toHaveText("Awaiting payment")
+    // A payment can take days: one read a minute, not one every 5 seconds.
+    await expectNoMoreReads(page, reads)
+    expect(reads).toHaveLength(1)
     const summary = widget.getByTestId("workflow-summary")
     // "7 Dec, 22:20": the deadline from the workflow's message, as a person writes a date.
     await expect(summary).toHaveText(
@@ -194,9 +210,6 @@ test.describe("with the dashboard's default session auth", () => {
     await expect(widget.getByTestId("workflow-refresh")).toHaveText("This panel looks again every minute.")
     await expect(widget.getByTestId("workflow-resend-reason")).toContainText("already has this order")
     await saveScreenshot(page, "admin-order-awaiting-payment.png")
-    // A payment can take days: one read a minute, not one every 5 seconds.
-    await expectNoMoreReads(page, reads)
-    expect(reads).toHaveLength(1)
   })
 
   test("order page: backoff after errors", async ({ page }) => {
@@ -213,28 +226,22 @@ test.describe("with the dashboard's default session auth", () => {
     )
     const widget = await openOrder(page, orders.completed)
     const refresh = widget.getByTestId("workflow-refresh")
+    await expect.poll(() => started.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(3)
+    // 5 s after the first failure, 10 s after the second (plus the request's own time).
+    expectGaps(started, [5, 10])
     await expect(refresh).toContainText("Could not load the workflow status")
-    await expect.poll(() => started.length, { timeout: 60_000 }).toBe(3)
     await expect(refresh).toContainText("trying again in 20 seconds")
     outage = false
     await expect(widget.getByTestId("workflow-status")).toHaveText("Completed", { timeout: 60_000 })
+    // The fourth read, 20 s after the third failure, found the shop back; the process has ended: no more.
     expect(started).toHaveLength(4)
-    const gaps = started.slice(1).map((at, index) => (at - started[index]) / 1000)
-    // 5 s, 10 s, 20 s after the first, second and third failure (plus the request's own time).
-    const expected = [5, 10, 20]
-    expected.forEach((seconds, index) => {
-      expect(gaps[index], `gap ${index + 1} of ${JSON.stringify(gaps)} s`).toBeGreaterThanOrEqual(seconds - 0.5)
-      expect(gaps[index], `gap ${index + 1} of ${JSON.stringify(gaps)} s`).toBeLessThan(seconds + 4)
-    })
+    expectGaps(started, [5, 10, 20])
     await expect(refresh).toHaveCount(0)
   })
 
   test("orders list: failed and stalled orders", async ({ page }) => {
     const summaryRequest = page.waitForRequest((r) => new URL(r.url()).pathname === `${WIDGET_ROUTE}/summary`)
     await page.goto("/app/orders")
-    const limit = Number(new URL((await summaryRequest).url()).searchParams.get("limit"))
-    expect(limit, "the summary asks for a bounded page").toBeGreaterThan(0)
-    expect(limit).toBeLessThanOrEqual(200)
     const summary = page.getByTestId("workflow-attention")
     await expect(summary).toBeVisible()
     const failedCount = summary.getByTestId("workflow-failed-count")
@@ -252,6 +259,9 @@ test.describe("with the dashboard's default session auth", () => {
     await expect(summary.locator(`[data-order-id="${orders.draft.id}"]`)).toHaveCount(0)
     await expect(stalledCount).toHaveText(`${await summary.locator('[data-attention="stalled"]').count()} stalled`)
     await expect(failedCount).toHaveText(`${await summary.locator('[data-attention="failed"]').count()} failed`)
+    const limit = Number(new URL((await summaryRequest).url()).searchParams.get("limit"))
+    expect(limit, "the summary asks for a bounded page").toBeGreaterThan(0)
+    expect(limit).toBeLessThanOrEqual(200)
     await expect(summary.getByTestId("workflow-coverage")).toHaveText(
       /^Checked (all \d+|the newest \d+) open orders placed since \d{1,2} [A-Z][a-z]{2}/
     )
