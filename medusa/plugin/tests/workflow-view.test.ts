@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 
-import { attentionSummary, operateUrl, type OrderRecord, workflowView } from "../src/lib/workflow-view"
+import { attentionSummary, operateUrl, type OrderRecord, resendOption, workflowView } from "../src/lib/workflow-view"
 
 const NOW = Date.parse("2026-11-29T12:00:00Z")
 const SETTINGS = { operateBaseUrl: null, stalledAfterMs: 30 * 60_000 }
@@ -10,8 +10,8 @@ function order(workflow: Record<string, unknown> | null, created_at = "2026-11-2
   return { id: "order_01TEST", display_id: 7, created_at, workflow }
 }
 
-function marks(workflow: Record<string, unknown>): string[] {
-  return workflowView(order(workflow), SETTINGS, NOW).steps.map((step) => `${step.name}:${step.mark}`)
+function marks(metadata: Record<string, unknown>): string[] {
+  return workflowView(order(metadata), SETTINGS, NOW).steps.map((step) => `${step.name}:${step.mark}`)
 }
 
 describe("workflowView", () => {
@@ -97,8 +97,8 @@ describe("stalled", () => {
 
   it("is never a terminal status, however old", () => {
     for (const status of ["completed", "payment_failed", "out_of_stock", "failed"]) {
-      const workflow = { workflow_status: status, last_updated: "2026-01-01T00:00:00Z" }
-      assert.equal(workflowView(order(workflow), SETTINGS, NOW).stalled, false, status)
+      const metadata = { workflow_status: status, last_updated: "2026-01-01T00:00:00Z" }
+      assert.equal(workflowView(order(metadata), SETTINGS, NOW).stalled, false, status)
     }
   })
 
@@ -154,8 +154,9 @@ describe("attentionSummary", () => {
       { id: "order_D", display_id: 4, created_at: "2026-11-29T11:59:00Z", workflow: {} },
     ]
     const since = new Date("2026-11-22T12:00:00Z")
-    const summary = attentionSummary(orders, SETTINGS, since, NOW)
+    const summary = attentionSummary(orders, SETTINGS, { since, limit: 100 }, NOW)
     assert.equal(summary.checked, 4)
+    assert.equal(summary.limit, 100)
     assert.equal(summary.since, since.toISOString())
     assert.deepEqual(
       summary.failed.map((o) => [o.id, o.display_id, o.status, o.message]),
@@ -184,12 +185,94 @@ describe("the statuses of the business cases", () => {
   it("an order canceled in Medusa is final and needs no attention", () => {
     const order = { id: "order_2", workflow: { workflow_status: "canceled", last_updated: longAgo } }
     assert.equal(workflowView(order, settings).state, "canceled")
-    const summary = attentionSummary([order], settings, new Date(longAgo))
+    const summary = attentionSummary([order], settings, { since: new Date(longAgo), limit: 100 })
     assert.deepEqual([summary.failed, summary.stalled], [[], []])
   })
 
   it("an order held for missing stock needs attention", () => {
     const order = { id: "order_3", workflow: { workflow_status: "out_of_stock", last_updated: longAgo } }
-    assert.equal(attentionSummary([order], settings, new Date(longAgo)).failed.length, 1)
+    assert.equal(attentionSummary([order], settings, { since: new Date(longAgo), limit: 100 }).failed.length, 1)
+  })
+})
+
+describe("orders the workflow has nothing to do for", () => {
+  const settings = { stalledAfterMs: 60_000 }
+  const longAgo = "2026-01-01T00:00:00.000Z"
+  const page = { since: new Date(longAgo), limit: 100 }
+  const never = (extra: Partial<OrderRecord>): OrderRecord => ({ id: "order_X", created_at: longAgo, workflow: {}, ...extra })
+
+  it("a canceled, archived or draft order is never stalled nor counted, however long it waited", () => {
+    const closed = [
+      never({ status: "canceled" }),
+      never({ status: "archived" }),
+      never({ status: "draft", is_draft_order: true }),
+      never({ status: "pending", is_draft_order: true }),
+    ]
+    for (const order of closed) assert.equal(workflowView(order, settings).stalled, false, JSON.stringify(order))
+    assert.deepEqual(attentionSummary(closed, settings, page), {
+      since: longAgo,
+      limit: 100,
+      checked: 4,
+      failed: [],
+      stalled: [],
+    })
+  })
+
+  it("a canceled order whose payment failed is not counted as failed; an open one is", () => {
+    const metadata = { workflow_status: "payment_failed", last_updated: longAgo }
+    const summary = attentionSummary(
+      [never({ id: "order_closed", status: "canceled", workflow: metadata }), never({ id: "order_open", status: "pending", workflow: metadata })],
+      settings,
+      page
+    )
+    assert.deepEqual(
+      summary.failed.map((o) => o.id),
+      ["order_open"]
+    )
+  })
+
+  it("an order Medusa refused to cancel needs attention", () => {
+    const order = never({ status: "pending", workflow: { workflow_status: "cancel_refused", last_updated: longAgo } })
+    assert.deepEqual(
+      attentionSummary([order], settings, page).failed.map((o) => o.status),
+      ["cancel_refused"]
+    )
+  })
+})
+
+describe("resendOption", () => {
+  const notStarted = workflowView(order({}), SETTINGS, NOW)
+  const running = workflowView(order({ workflow_status: "payment_verified", workflow_instance: "42" }), SETTINGS, NOW)
+
+  it("is available for an open order the workflow does not have, with a webhook", () => {
+    assert.deepEqual(resendOption({ status: "pending" }, notStarted, true), { offer: "available", reason: null })
+  })
+
+  it("is hidden on a canceled or draft order, saying why", () => {
+    const canceled = resendOption({ status: "canceled" }, notStarted, true)
+    assert.equal(canceled.offer, "hidden")
+    assert.match(canceled.reason ?? "", /canceled/)
+    const draft = resendOption({ status: "draft", is_draft_order: true }, notStarted, true)
+    assert.equal(draft.offer, "hidden")
+    assert.match(draft.reason ?? "", /draft order/)
+  })
+
+  it("is hidden when the workflow already has the order (the webhook would answer duplicate)", () => {
+    for (const view of [
+      running,
+      workflowView(order({ workflow_status: "completed" }), SETTINGS, NOW),
+      workflowView(order({ workflow_status: "teleported" }), SETTINGS, NOW),
+      { ...notStarted, process_instance_key: "42" },
+    ]) {
+      const option = resendOption({ status: "pending" }, view, true)
+      assert.equal(option.offer, "hidden", view.status ?? "instance only")
+      assert.match(option.reason ?? "", /already has this order/)
+    }
+  })
+
+  it("is disabled without a webhook, naming the options that turn it on", () => {
+    const option = resendOption({ status: "pending" }, notStarted, false)
+    assert.equal(option.offer, "disabled")
+    assert.match(option.reason ?? "", /webhookUrl and webhookSecret/)
   })
 })

@@ -1,7 +1,7 @@
 /**
  * What the admin shows about an order's fulfillment workflow, computed from the order's workflow keys (as
- * the plugin's module holds them, not the order's metadata) and the plugin's options. Pure functions: the
- * admin routes call them, the unit tests drive them directly.
+ * the plugin's module holds them, not the order's metadata), Medusa's order status and the plugin's
+ * options. Pure functions: the admin routes call them, the unit tests drive them directly.
  */
 import {
   AWAITING_PAYMENT_STATUS,
@@ -29,6 +29,8 @@ export interface WorkflowView {
   operate_url: string | null
   /** A non-terminal order (or one never started) whose last sign of life is older than the threshold. */
   stalled: boolean
+  /** Medusa's own status of the order ("draft" for a draft order); null when it was not read. */
+  order_status: string | null
 }
 
 export interface ViewSettings {
@@ -43,6 +45,25 @@ export interface OrderRecord {
   created_at?: string | Date | null
   /** The order's workflow keys (./workflow-state.ts `workflowMetadata`). */
   workflow?: Record<string, unknown> | null
+  /** Medusa's order status: pending, completed, draft, archived, canceled, requires_action. */
+  status?: string | null
+  is_draft_order?: boolean | null
+}
+
+/**
+ * Medusa orders the workflow has nothing (more) to do for: drafts are not placed yet, canceled and archived
+ * orders are closed by staff. They are never stalled and never counted as needing attention; a canceled
+ * order's money and mail were already handled by the cancel.
+ */
+export const CLOSED_ORDER_STATUSES: readonly string[] = ["draft", "canceled", "archived"]
+
+export function isClosedOrder(order: Pick<OrderRecord, "status" | "is_draft_order">): boolean {
+  return CLOSED_ORDER_STATUSES.includes(orderStatus(order) ?? "")
+}
+
+/** Medusa's status of the order, with a draft order always "draft". */
+function orderStatus(order: Pick<OrderRecord, "status" | "is_draft_order">): string | null {
+  return order.is_draft_order === true ? "draft" : (order.status ?? null)
 }
 
 const STEP_NAMES: readonly StepName[] = ["payment", "inventory", "notification"]
@@ -84,7 +105,9 @@ export function workflowView(order: OrderRecord, settings: ViewSettings, now = D
     operate_url: operateUrl(settings.operateBaseUrl, instanceKey),
     stalled:
       status !== AWAITING_PAYMENT_STATUS &&
+      !isClosedOrder(order) &&
       isStalled(state, lastUpdated ?? dateText(order.created_at), settings.stalledAfterMs, now),
+    order_status: orderStatus(order),
   }
 }
 
@@ -130,22 +153,40 @@ export interface AttentionOrder {
   last_updated: string | null
 }
 
+/** Which orders a summary looked at: at most `limit` of the newest placed since `since`. */
+export interface SummaryPage {
+  since: Date
+  limit: number
+}
+
 export interface AttentionSummary {
   since: string
+  /** The most orders one summary reads; `checked` below it means every order since `since` was read. */
+  limit: number
   checked: number
   failed: AttentionOrder[]
   stalled: AttentionOrder[]
 }
 
-/** The recent orders staff should look at: those whose workflow failed, and those that stalled. */
+/**
+ * The recent orders staff should look at: those whose workflow failed (`cancel_refused` among them), and
+ * those that stalled. Drafts and canceled or archived orders are left out (see CLOSED_ORDER_STATUSES).
+ */
 export function attentionSummary(
   orders: OrderRecord[],
   settings: ViewSettings,
-  since: Date,
+  page: SummaryPage,
   now = Date.now()
 ): AttentionSummary {
-  const summary: AttentionSummary = { since: since.toISOString(), checked: orders.length, failed: [], stalled: [] }
+  const summary: AttentionSummary = {
+    since: page.since.toISOString(),
+    limit: page.limit,
+    checked: orders.length,
+    failed: [],
+    stalled: [],
+  }
   for (const order of orders) {
+    if (isClosedOrder(order)) continue
     const view = workflowView(order, settings, now)
     const entry: AttentionOrder = {
       id: order.id,
@@ -158,4 +199,42 @@ export function attentionSummary(
     else if (view.stalled) summary.stalled.push(entry)
   }
   return summary
+}
+
+/**
+ * Whether the admin offers "Resend to workflow", and why not. Hidden where it can never do anything (a closed
+ * order, an order the workflow already has: the webhook would answer "duplicate"); disabled where the shop
+ * could change that (no webhook configured).
+ */
+export interface ResendOption {
+  offer: "available" | "disabled" | "hidden"
+  /** Why it is not available, in plain words for staff; null when it is. */
+  reason: string | null
+}
+
+export function resendOption(
+  order: Pick<OrderRecord, "status" | "is_draft_order">,
+  view: Pick<WorkflowView, "state" | "process_instance_key">,
+  webhookConfigured: boolean
+): ResendOption {
+  if (order.is_draft_order === true || order.status === "draft") {
+    return hidden("This is a draft order: it goes to the workflow when it is converted to an order.")
+  }
+  if (order.status === "canceled" || order.status === "archived") {
+    return hidden(`This order is ${order.status}, so there is nothing to send to the workflow.`)
+  }
+  if (view.state !== "not_started" || view.process_instance_key !== null) {
+    return hidden("The workflow already has this order; sending it again would not start anything new.")
+  }
+  if (!webhookConfigured) {
+    return {
+      offer: "disabled",
+      reason: "Sending is off: this shop has no order webhook configured (the plugin's webhookUrl and webhookSecret).",
+    }
+  }
+  return { offer: "available", reason: null }
+}
+
+function hidden(reason: string): ResendOption {
+  return { offer: "hidden", reason }
 }

@@ -1,23 +1,45 @@
 /** The plugin's admin routes, as TanStack Query hooks over Medusa's JS SDK. */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query"
-import type { ResendAnswer } from "../../lib/admin-view"
-import { type AttentionSummary, isFinalState, type WorkflowView } from "../../lib/workflow-view"
+import { type QueryFunction, useMutation, useQuery, useQueryClient } from "@tanstack/react-query"
+import { useRef } from "react"
+import type { OrderWorkflowAnswer, ResendAnswer } from "../../lib/admin-view"
+import type { AttentionSummary } from "../../lib/workflow-view"
+import { orderRefreshMs, SUMMARY_REFRESH, summaryRefreshMs } from "./refresh"
 import { sdk } from "./sdk"
 
 const ROOT = "/admin/fulfillment-workflow"
 const QUERY_KEY = "fulfillment-workflow"
-// While a process runs, its status changes every few seconds: refresh until it ends.
-const RUNNING_REFRESH_MS = 5_000
 
+/**
+ * Counts the failed reads in a row (reset by a good one), for the backoff. TanStack Query's own retry is
+ * off for these queries (`retry: false`), so each failed read is one request and the schedule is ours.
+ */
+function useFailureCount<T>(read: () => Promise<T>): { queryFn: QueryFunction<T>; failures: () => number } {
+  const failures = useRef(0)
+  const queryFn = async () => {
+    try {
+      const answer = await read()
+      failures.current = 0
+      return answer
+    } catch (error) {
+      failures.current += 1
+      throw error
+    }
+  }
+  return { queryFn, failures: () => failures.current }
+}
+
+/** The order's workflow; read again while it can change (see refresh.ts), never once it has ended. */
 export function useOrderWorkflow(orderId: string) {
-  return useQuery({
+  const { queryFn, failures } = useFailureCount(() =>
+    sdk.client.fetch<OrderWorkflowAnswer>(`${ROOT}/orders/${orderId}`)
+  )
+  const query = useQuery({
     queryKey: [QUERY_KEY, "order", orderId],
-    queryFn: () => sdk.client.fetch<{ workflow: WorkflowView }>(`${ROOT}/orders/${orderId}`),
-    refetchInterval: (query) => {
-      const state = query.state.data?.workflow.state
-      return state && isFinalState(state) ? false : RUNNING_REFRESH_MS
-    },
+    queryFn,
+    retry: false,
+    refetchInterval: (current) => orderRefreshMs(current.state.data?.workflow, failures()),
   })
+  return { ...query, failures: failures(), nextReadMs: orderRefreshMs(query.data?.workflow, failures()) }
 }
 
 export function useResendToWorkflow(orderId: string) {
@@ -28,10 +50,21 @@ export function useResendToWorkflow(orderId: string) {
   })
 }
 
+/**
+ * The orders list summary: one bounded page (the newest orders of the last week), read every two minutes
+ * while the tab is visible. `refetchIntervalInBackground: false` (TanStack Query's default, said here on
+ * purpose) skips the reads while the browser reports the tab hidden.
+ */
 export function useAttentionSummary() {
-  return useQuery({
-    queryKey: [QUERY_KEY, "summary"],
-    queryFn: () => sdk.client.fetch<AttentionSummary>(`${ROOT}/summary`),
-    refetchInterval: 60_000,
+  const { queryFn, failures } = useFailureCount(() =>
+    sdk.client.fetch<AttentionSummary>(`${ROOT}/summary`, { query: { limit: SUMMARY_REFRESH.limit } })
+  )
+  const query = useQuery({
+    queryKey: [QUERY_KEY, "summary", SUMMARY_REFRESH.limit],
+    queryFn,
+    retry: false,
+    refetchInterval: () => summaryRefreshMs(failures()),
+    refetchIntervalInBackground: false,
   })
+  return { ...query, failures: failures(), nextReadMs: summaryRefreshMs(failures()) }
 }

@@ -6,31 +6,39 @@ import { defineWidgetConfig } from "@medusajs/admin-sdk"
 import type { AdminOrder, DetailWidgetProps } from "@medusajs/framework/types"
 import { ArrowUpRightOnBox, CheckCircleSolid, EllipseMiniSolid, XCircleSolid } from "@medusajs/icons"
 import { Badge, Button, Container, Heading, StatusBadge, Text, toast, usePrompt } from "@medusajs/ui"
-import type { StepMark, WorkflowView } from "../../lib/workflow-view"
+import type { ResendOption, StepMark, WorkflowView } from "../../lib/workflow-view"
 import { useOrderWorkflow, useResendToWorkflow } from "../lib/fulfillment-workflow"
-import { MARK_LABELS, relativeTime, STATE_COLORS, statusLabel, STEP_LABELS } from "../lib/presentation"
+import {
+  humanizeTimes,
+  MARK_LABELS,
+  refreshSentence,
+  relativeTime,
+  STATE_COLORS,
+  statusLabel,
+  statusSentence,
+  STEP_LABELS,
+} from "../lib/presentation"
 
 const OrderWorkflowWidget = ({ data: order }: DetailWidgetProps<AdminOrder>) => {
-  const { data, isPending, isError, error } = useOrderWorkflow(order.id)
+  const { data, isPending, error, failures, nextReadMs } = useOrderWorkflow(order.id)
+  const refresh = refreshSentence({ failures, nextReadMs, error: error?.message })
   return (
     <Container className="divide-y p-0" data-testid="fulfillment-workflow">
       <div className="flex items-center justify-between px-6 py-4">
         <Heading level="h2">Fulfillment workflow</Heading>
         {data && <StateBadges view={data.workflow} />}
       </div>
-      {isPending && <Row>Loading…</Row>}
-      {isError && <Row>Could not load the workflow status: {error.message}</Row>}
+      {isPending && !error && <Row>Loading…</Row>}
       {data && <WorkflowDetails view={data.workflow} />}
-      <div className="flex justify-end px-6 py-4">
-        <ResendButton orderId={order.id} displayId={order.display_id} />
-      </div>
+      {refresh && <Row testId="workflow-refresh">{refresh}</Row>}
+      {data && <Resend option={data.resend} orderId={order.id} displayId={order.display_id} />}
     </Container>
   )
 }
 
-const Row = ({ children }: { children: React.ReactNode }) => (
+const Row = ({ children, testId }: { children: React.ReactNode; testId?: string }) => (
   <div className="px-6 py-4">
-    <Text size="small" className="text-ui-fg-subtle">
+    <Text size="small" className="text-ui-fg-subtle" data-testid={testId}>
       {children}
     </Text>
   </div>
@@ -67,9 +75,14 @@ const WorkflowDetails = ({ view }: { view: WorkflowView }) => (
       ))}
     </ul>
     <div className="flex flex-col gap-y-1 px-6 py-4">
-      <Text size="small" data-testid="workflow-message">
-        {view.message ?? "No message from the workflow yet."}
+      <Text size="small" weight="plus" data-testid="workflow-summary">
+        {statusSentence(view)}
       </Text>
+      {view.message && (
+        <Text size="small" className="text-ui-fg-subtle" title={view.message} data-testid="workflow-message">
+          {humanizeTimes(view.message)}
+        </Text>
+      )}
       {view.last_updated && (
         <Text size="xsmall" className="text-ui-fg-muted" title={view.last_updated} data-testid="workflow-updated">
           Updated {relativeTime(view.last_updated)}
@@ -110,14 +123,29 @@ const InstanceKey = ({ view }: { view: WorkflowView }) => (
   </div>
 )
 
-const ResendButton = ({ orderId, displayId }: { orderId: string; displayId?: number }) => {
+/** "Resend to workflow" where it can do something; otherwise, or as well, the reason why not. */
+const Resend = ({ option, orderId, displayId }: { option: ResendOption; orderId: string; displayId?: number }) => (
+  <div className="flex flex-col items-end gap-y-2 px-6 py-4">
+    {option.offer !== "hidden" && (
+      <ResendButton orderId={orderId} displayId={displayId} disabled={option.offer === "disabled"} />
+    )}
+    {option.reason && (
+      <Text size="xsmall" className="text-ui-fg-muted self-start" data-testid="workflow-resend-reason">
+        {option.reason}
+      </Text>
+    )}
+  </div>
+)
+
+const ResendButton = ({ orderId, displayId, disabled }: { orderId: string; displayId?: number; disabled: boolean }) => {
   const prompt = usePrompt()
   const resend = useResendToWorkflow(orderId)
   const onClick = async () => {
     const confirmed = await prompt({
       title: `Resend order #${displayId ?? orderId} to the workflow?`,
       description:
-        "The order webhook is sent again. If a process already exists for this order, nothing new starts.",
+        "The order is sent to the fulfillment workflow, which starts its process. If a process started " +
+        "meanwhile, nothing new starts.",
       confirmText: "Resend",
       cancelText: "Cancel",
       variant: "confirmation",
@@ -128,13 +156,13 @@ const ResendButton = ({ orderId, displayId }: { orderId: string; displayId?: num
         answer.status === "started"
           ? toast.success("Sent to the workflow", { description: "A new process was started for this order." })
           : toast.info("Already in the workflow", {
-              description: `The workflow answered "${answer.status}": no second process was started.`,
+              description: "A process for this order started meanwhile; no second one was started.",
             }),
       onError: (err) => toast.error("Could not resend the order", { description: err.message }),
     })
   }
   return (
-    <Button size="small" variant="secondary" onClick={onClick} isLoading={resend.isPending}>
+    <Button size="small" variant="secondary" onClick={onClick} isLoading={resend.isPending} disabled={disabled}>
       Resend to workflow
     </Button>
   )
