@@ -34,7 +34,7 @@ from tenacity import (
 )
 
 from fulfillment.orders import OrderView, is_order_id
-from fulfillment.rate_limit import NoSlotBeforeDeadline, TokenBucket
+from fulfillment.rate_limit import TokenBucket, wait_for_turn
 from fulfillment.settings import MedusaSettings
 from fulfillment.signatures import sign_headers
 from fulfillment.workflow import Notification
@@ -225,7 +225,7 @@ class MedusaClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    self._wait_for_turn(path)
+                    wait_for_turn(self._rate_limit, lambda exc: MedusaUnavailable(f"POST {path}: {exc}"))
                     headers = sign_headers(self._secret, body, message_id)
                     response = self._http.post(path, content=body, headers=headers)
                     if response.status_code == 429 or response.status_code >= 500:
@@ -237,16 +237,6 @@ class MedusaClient:
         except _RETRYABLE_TRANSPORT_ERRORS as exc:
             raise MedusaUnavailable(f"POST {path}: {type(exc).__name__}: {exc}") from exc
         return response
-
-    def _wait_for_turn(self, path: str) -> None:
-        """Takes a token of the rate limit, waiting for it (never past the caller's deadline)."""
-        if self._rate_limit is None:
-            return
-        try:
-            self._rate_limit.acquire()
-        except NoSlotBeforeDeadline as exc:
-            # Not a fault of Medusa's, but handled like one: the job is tried again later.
-            raise MedusaUnavailable(f"POST {path}: {exc}") from exc
 
 
 def _route(order_id: str, action: Action) -> str:

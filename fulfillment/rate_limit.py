@@ -91,3 +91,14 @@ class TokenBucket:
         if wait > 0:
             self._sleep(wait)
         return wait
+
+
+def wait_for_turn(limit: TokenBucket | None, failure: Callable[[NoSlotBeforeDeadline], Exception]) -> None:
+    """Takes a token of `limit` (None: no limit); a slot only past the deadline raises `failure(...)`, the
+    caller's own technical-fault error, so the job is tried again later like after any outage."""
+    if limit is None:
+        return
+    try:
+        limit.acquire()
+    except NoSlotBeforeDeadline as exc:
+        raise failure(exc) from exc

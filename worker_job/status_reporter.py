@@ -20,7 +20,7 @@ import httpx
 from pydantic import ValidationError
 
 from fulfillment.medusa import NotificationReceipt
-from fulfillment.rate_limit import NoSlotBeforeDeadline, TokenBucket
+from fulfillment.rate_limit import TokenBucket, wait_for_turn
 from fulfillment.signatures import sign_headers
 from fulfillment.workflow import MESSAGE_MAX_LENGTH, Notification, StatusUpdate, WorkflowStatus
 
@@ -161,7 +161,7 @@ class StatusReporter:
         headers = {"content-type": "application/json", **sign_headers(self._secret, body, message_id)}
         if self._id_tokens is not None:
             headers["authorization"] = f"Bearer {self._identity_token()}"
-        self._wait_for_turn()
+        wait_for_turn(self._rate_limit, lambda exc: StatusReportFailed(f"status report not sent: {exc}"))
         try:
             response = self._http.post(self._url, content=body, headers=headers)
         except httpx.HTTPError as exc:
@@ -171,14 +171,6 @@ class StatusReporter:
                 f"status function answered {response.status_code}: {response.text[:300]}"
             )
         return response
-
-    def _wait_for_turn(self) -> None:
-        if self._rate_limit is None:
-            return
-        try:
-            self._rate_limit.acquire()
-        except NoSlotBeforeDeadline as exc:
-            raise StatusReportFailed(f"status report not sent: {exc}") from exc
 
     def _identity_token(self) -> str:
         assert self._id_tokens is not None
