@@ -6,16 +6,13 @@ once per session on free ports in a temporary run directory; every test places i
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from devstack.stack import Ports, Stack, WebhookRetry, new_webhook_secret
+from devstack.stack import Stack, WebhookRetry
 
-from .support import Driver, GuardedWebhook
+from .support import Driver, GuardedWebhook, guarding_webhook, running_stack
 
 # Fast subscriber retries (about 60 s in all) so outage tests take seconds, not minutes, and a
 # reconciliation run every 2 s for orders older than 5 s.
@@ -31,16 +28,7 @@ TEST_RETRY = WebhookRetry(
 
 @pytest.fixture(scope="session")
 def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
-    run_dir = Path(tempfile.mkdtemp(prefix="e2e-stack-"))
-    # PostgreSQL runs as its own system user when we are root: it must be able to enter the run dir.
-    run_dir.chmod(0o755)
-    stack = Stack(run_dir / "run", Ports.free(), webhook_retry=TEST_RETRY)
-    with stack:
-        yield stack
-    if request.session.testsfailed:
-        print(f"\nend-to-end run directory kept for its logs: {run_dir}")
-    else:
-        shutil.rmtree(run_dir, ignore_errors=True)
+    yield from running_stack("end-to-end", TEST_RETRY, lambda: bool(request.session.testsfailed))
 
 
 @pytest.fixture
@@ -52,16 +40,6 @@ def driver(stack: Stack) -> Iterator[Driver]:
 
 @pytest.fixture(scope="module")
 def guarded_webhook(stack: Stack) -> Iterator[GuardedWebhook]:
-    """For one test module the webhook function trusts only a secret the subscriber does not have.
-
-    Orders placed meanwhile are real but start nothing on their own (the subscriber's delivery is
-    refused with 401, which it does not retry), so a test decides exactly which deliveries arrive.
-    """
-    guarded = GuardedWebhook(stack, new_webhook_secret())
-    stack.stop_part("order_webhook")
-    try:
-        stack.start_order_webhook({"ORDER_WEBHOOK_SECRET": guarded.secret})
-        yield guarded
-    finally:
-        stack.stop_part("order_webhook")
-        stack.start_order_webhook()
+    """For one test module the webhook function trusts only a secret the subscriber does not have
+    (support.guarding_webhook)."""
+    yield from guarding_webhook(stack)

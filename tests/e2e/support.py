@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -17,7 +19,7 @@ from devstack.admin import AdminApi
 from devstack.engine_view import EngineView
 from devstack.postgres import find_bin_dir
 from devstack.shop import PlacedOrder, Shop
-from devstack.stack import Stack
+from devstack.stack import Ports, Stack, WebhookRetry, new_webhook_secret
 from fulfillment.signatures import sign_headers
 from fulfillment.workflow import WorkflowStatus
 
@@ -264,3 +266,35 @@ def poll(check: Callable[[], bool], timeout: float, what: Callable[[], str], int
 
 def log_lines(path: Path, needle: str) -> list[str]:
     return [line for line in path.read_text(errors="replace").splitlines() if needle in line]
+
+
+def running_stack(
+    what: str, retry: WebhookRetry, failed: Callable[[], bool], *, production: bool = False
+) -> Iterator[Stack]:
+    """A whole stack on free ports in a temporary run directory, for a fixture to yield; the directory is
+    kept for its logs when a test failed (`failed()` is asked after the tests ran)."""
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{what}-stack-"))
+    # PostgreSQL runs as its own system user when we are root: it must be able to enter the run dir.
+    run_dir.chmod(0o755)
+    with Stack(run_dir / "run", Ports.free(), webhook_retry=retry, production=production) as stack:
+        yield stack
+    if failed():
+        print(f"\n{what} run directory kept for its logs: {run_dir}")
+    else:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def guarding_webhook(stack: Stack) -> Iterator[GuardedWebhook]:
+    """The webhook function trusting only a secret the subscriber does not have, for a fixture to yield.
+
+    Orders placed meanwhile are real but start nothing on their own (the subscriber's delivery is refused
+    with 401, which it does not retry), so a test decides exactly which deliveries arrive.
+    """
+    guarded = GuardedWebhook(stack, new_webhook_secret())
+    stack.stop_part("order_webhook")
+    try:
+        stack.start_order_webhook({"ORDER_WEBHOOK_SECRET": guarded.secret})
+        yield guarded
+    finally:
+        stack.stop_part("order_webhook")
+        stack.start_order_webhook()

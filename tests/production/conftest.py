@@ -7,31 +7,21 @@ never holds this stack and the end-to-end one's Medusa processes up together lon
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from e2e.conftest import TEST_RETRY
-from e2e.support import Driver, GuardedWebhook
+from e2e.support import Driver, GuardedWebhook, guarding_webhook, running_stack
 
 from devstack.parts import free_port
-from devstack.stack import Ports, Stack, new_webhook_secret
+from devstack.stack import Stack
 
 
 @pytest.fixture(scope="package")
 def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
-    run_dir = Path(tempfile.mkdtemp(prefix="production-stack-"))
-    # PostgreSQL runs as its own system user when we are root: it must be able to enter the run dir.
-    run_dir.chmod(0o755)
-    stack = Stack(run_dir / "run", Ports.free(), webhook_retry=TEST_RETRY, production=True)
-    with stack:
-        yield stack
-    if request.session.testsfailed:
-        print(f"\nproduction-shaped run directory kept for its logs: {run_dir}")
-    else:
-        shutil.rmtree(run_dir, ignore_errors=True)
+    yield from running_stack(
+        "production-shaped", TEST_RETRY, lambda: bool(request.session.testsfailed), production=True
+    )
 
 
 @pytest.fixture
@@ -45,14 +35,7 @@ def driver(stack: Stack) -> Iterator[Driver]:
 def guarded_webhook(stack: Stack) -> Iterator[GuardedWebhook]:
     """As in tests/e2e: the webhook function trusts only a secret the subscriber does not have, so orders
     placed meanwhile start nothing on their own."""
-    guarded = GuardedWebhook(stack, new_webhook_secret())
-    stack.stop_part("order_webhook")
-    try:
-        stack.start_order_webhook({"ORDER_WEBHOOK_SECRET": guarded.secret})
-        yield guarded
-    finally:
-        stack.stop_part("order_webhook")
-        stack.start_order_webhook()
+    yield from guarding_webhook(stack)
 
 
 @pytest.fixture(scope="module")
