@@ -16,12 +16,11 @@ class AdminApiError(RuntimeError):
 
 
 class AdminApi:
-    """Authenticates with a user's JWT (`token`) or a secret API key (`api_key`, HTTP Basic user)."""
+    """Medusa's Admin API as the admin user: authenticated with the user's JWT (`token`)."""
 
-    def __init__(self, base_url: str, *, token: str | None = None, api_key: str | None = None) -> None:
-        auth: httpx.Auth | None = httpx.BasicAuth(api_key, "") if api_key else None
+    def __init__(self, base_url: str, *, token: str | None = None) -> None:
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        self.client = httpx.Client(base_url=base_url, auth=auth, headers=headers, timeout=30)
+        self.client = httpx.Client(base_url=base_url, headers=headers, timeout=30)
 
     def get(self, path: str, **params: Any) -> dict[str, Any]:
         return self._check(self.client.get(path, params=params))
