@@ -1,0 +1,3 @@
+from deploy_check.cli import main
+
+raise SystemExit(main())
