@@ -220,7 +220,10 @@ def check_model(run: Run) -> Outcome:
         return Outcome("model", False, f"Camunda's API cannot be reached: {error}", redo.camunda)
     except CamundaApiError as error:
         return Outcome("model", False, f"Camunda's API refused the check: {error}", redo.camunda)
-    found = "none is" if latest is None else f"the latest is {latest.version_tag} (v{latest.version})"
+    if latest is None:
+        found = "Camunda has no version of it"
+    else:
+        found = f"Camunda's latest is {latest.version_tag} (v{latest.version})"
     said = f"{model.process_id} {model.version_tag} (this checkout's) is not deployed: {found}"
     return Outcome("model", False, said, redo.model)
 
