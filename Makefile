@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup postgres-binaries redis-binaries browser render admin-screenshots demo up down medusa-plugin test lint bpmn-lint \
 	workflow-lint unit engine-test integration fuzz e2e \
-	terraform-lint terraform-check package-functions bench bench-engine clean
+	terraform-lint terraform-check package-functions deploy-check bench bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
 $(PY_STAMP): requirements-dev.lock
@@ -132,6 +132,11 @@ terraform-check: $(PY_STAMP) terraform-lint
 # The function zips Terraform deploys (.build/functions/NAME.zip); run before `terraform plan`.
 package-functions: $(PY_STAMP)
 	$(PY) tools/package_functions.py
+
+# Proves a deployment without placing an order (docs/runbook.md, "Checking a deployment"): Google Cloud from
+# the tfvars (TFVARS=path) and Terraform's outputs, or the local stack with ARGS=--local.
+deploy-check: $(PY_STAMP)
+	$(PY) -m deploy_check $(if $(TFVARS),--tfvars $(TFVARS)) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-checkov .venv-terraform .build .run tools/node/node_modules \
