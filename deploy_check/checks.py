@@ -73,7 +73,8 @@ def check_secrets(run: Run) -> Outcome:
     if problems:
         step = redo.secrets if missing else "run the check as an account that may read these secrets"
         return Outcome("secrets", False, "; ".join(problems), step)
-    return Outcome("secrets", True, f"the caller reads all {len(store.settings)} pinned secrets")
+    said = f"the caller reads all {len(store.settings)} pinned secrets: {', '.join(store.settings)}"
+    return Outcome("secrets", True, said)
 
 
 def _check_format(setting: str, value: str) -> None:
@@ -159,7 +160,10 @@ def _plugin_route(
         with client:
             call(client, run.probe_order_id)
     except OrderNotFound:
-        said = f"Medusa at {url} took {where} on /{route} and answered 404 for an order that does not exist"
+        said = (
+            f"Medusa at {url} accepted a /{route} request signed with {where} "
+            "and answered 404 for an order that does not exist"
+        )
         return Outcome(check, True, said)
     except MedusaAuthError as error:
         said = f"Medusa answered {error.status_code} to /{route} signed with {where}: {option} differs"
@@ -170,7 +174,7 @@ def _plugin_route(
     except MedusaError as error:
         return Outcome(check, False, f"Medusa at {url} cannot be used: {error}", redo.medusa)
     # 200 for an order id made up at random: unexpected, but the signature was taken all the same.
-    return Outcome(check, True, f"Medusa at {url} took {where} on /{route}")
+    return Outcome(check, True, f"Medusa at {url} accepted a /{route} request signed with {where}")
 
 
 # --- the process model -----------------------------------------------------------------------------------

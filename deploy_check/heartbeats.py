@@ -131,10 +131,10 @@ class DevstackWorkerLog:
             return Sighting(None, f"the worker runs but has not polled the engine yet ({self.log_path})")
         polling, at = said
         if not polling:
-            return Sighting(None, f"the worker runs but said at {at:%H:%M:%S} that it is NOT polling")
+            return Sighting(None, f"the worker runs but said at {at:%H:%M:%S} UTC that it is NOT polling")
         if at < since:
-            return Sighting(None, f"the worker's last word on polling is from {at:%H:%M:%S}, too long ago")
-        return Sighting(at, f"the worker runs and polls since {at:%H:%M:%S}")
+            return Sighting(None, f"the worker last said it polls at {at:%H:%M:%S} UTC, too long ago")
+        return Sighting(at, f"the worker runs and said at {at:%H:%M:%S} UTC that it polls")
 
     def _current_run_lines(self) -> list[str]:
         try:
