@@ -166,7 +166,10 @@ def _plugin_route(
         )
         return Outcome(check, True, said)
     except MedusaAuthError as error:
-        said = f"Medusa answered {error.status_code} to /{route} signed with {where}: {option} differs"
+        said = (
+            f"Medusa answered {error.status_code} to a /{route} request signed with {where}: "
+            f"the plugin's option {option} holds another value"
+        )
         return Outcome(check, False, said, redo.plugin_option.format(option=option, where=where))
     except MedusaRejected as error:
         said = f"the plugin refused the request as malformed ({error}): is its version this checkout's?"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -22,6 +22,7 @@ from devstack.processes import running_parts
 
 LOGGING_ENTRIES_URL: Final = "https://logging.googleapis.com/v2/entries:list"
 LOGGING_READ_SCOPE: Final = "https://www.googleapis.com/auth/logging.read"
+MAX_PAGES: Final = 5
 WORKER_PART: Final = "worker"
 # The lines in which a worker says whether it polls, and what each says.
 _POLLING_EVENTS: Final = {"engine_reachable": True, "engine_unreachable": False}
@@ -46,25 +47,32 @@ class HeartbeatSource(Protocol):
 
 # --- Google Cloud ----------------------------------------------------------------------------------------
 class LoggingApi:
-    """Cloud Logging's `entries.list` (REST v2), newest entry first, with a bearer token from `token`."""
+    """Cloud Logging's `entries.list` (REST v2, cloud.google.com/logging/docs/reference/v2/rest/v2/entries/
+    list), newest entry first, with a bearer token from `token`."""
 
     def __init__(self, token: Callable[[], str], timeout_seconds: float = 10.0) -> None:
         self._token = token
         self._http = httpx.Client(timeout=timeout_seconds)
 
     def latest_entry(self, project_id: str, log_filter: str) -> dict[str, Any] | None:
-        body = {
+        body: dict[str, Any] = {
             "resourceNames": [f"projects/{project_id}"],
             "filter": log_filter,
             "orderBy": "timestamp desc",
             "pageSize": 1,
         }
-        response = self._http.post(
-            LOGGING_ENTRIES_URL, json=body, headers={"Authorization": f"Bearer {self._token()}"}
-        )
-        response.raise_for_status()
-        entries = response.json().get("entries") or []
-        return dict(entries[0]) if entries else None
+        headers = {"Authorization": f"Bearer {self._token()}"}
+        # A page may come back empty with a nextPageToken while the search goes on (the method's reference).
+        for _ in range(MAX_PAGES):
+            response = self._http.post(LOGGING_ENTRIES_URL, json=body, headers=headers)
+            response.raise_for_status()
+            answer = response.json()
+            if answer.get("entries"):
+                return dict(answer["entries"][0])
+            if not answer.get("nextPageToken"):
+                return None
+            body["pageToken"] = answer["nextPageToken"]
+        return None
 
 
 def application_default_token() -> str:
@@ -89,7 +97,7 @@ class CloudLoggingHeartbeats:
     def log_filter(self, since: datetime) -> str:
         return (
             f'{self._worker_filter} AND jsonPayload.event="{_HEARTBEAT_EVENT}" '
-            f'AND jsonPayload.polling=true AND timestamp>="{since.isoformat()}"'
+            f'AND jsonPayload.polling=true AND timestamp>="{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"'
         )
 
     def last_polling(self, since: datetime) -> Sighting:

@@ -49,7 +49,8 @@ def test_a_polling_heartbeat_in_the_window_is_a_polling_worker() -> None:
     assert log_filter.startswith(JOB_FILTER)
     assert 'jsonPayload.event="worker_heartbeat"' in log_filter
     assert "jsonPayload.polling=true" in log_filter
-    assert 'timestamp>="2026-12-05T02:00:00+00:00"' in log_filter
+    # RFC 3339 in UTC, as Cloud Logging's query language documents it.
+    assert 'timestamp>="2026-12-05T02:00:00Z"' in log_filter
 
 
 def test_no_heartbeat_or_no_answer_is_no_polling_worker() -> None:
@@ -157,3 +158,17 @@ def test_a_worker_that_no_longer_runs_does_not_poll(tmp_path: Path) -> None:
 
     assert sighting.polling_at is None
     assert "no worker process runs" in sighting.detail
+
+
+@respx.mock
+def test_the_logging_api_follows_empty_pages_while_the_search_goes_on() -> None:
+    route = respx.post(LOGGING_ENTRIES_URL)
+    route.side_effect = [
+        httpx.Response(200, json={"nextPageToken": "p2"}),
+        httpx.Response(200, json={"entries": [{"timestamp": "t"}]}),
+    ]
+
+    entry = LoggingApi(lambda: "token-1").latest_entry("shop-prod", "a filter")
+
+    assert entry == {"timestamp": "t"}
+    assert json.loads(route.calls.last.request.content)["pageToken"] == "p2"
