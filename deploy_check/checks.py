@@ -31,6 +31,7 @@ from fulfillment.workflow import WorkflowStatus
 PROBE_EVENT_TYPE: Final = "deployment.check"
 # One attempt more than none: a check should say quickly that something is down, not ride out an outage.
 PROBE_ATTEMPTS: Final = 2
+ACCESS_STEP: Final = "run the check as an account that may read these secrets"
 
 
 @dataclass(frozen=True)
@@ -56,23 +57,22 @@ class Run:
 def check_secrets(run: Run) -> Outcome:
     store, redo = run.deployment.secrets, run.deployment.redo
     problems: list[str] = []
-    missing = False
+    steps: dict[str, None] = {}  # the steps to redo, each once, in the order met
     for setting in store.settings:
         try:
             value = store.read(setting)
             _check_format(setting, value)
         except SecretNotReadable as error:
             problems.append(f"{setting}: {error}")
-            missing = missing or error.missing
+            steps[redo.secrets if error.missing else ACCESS_STEP] = None
             continue
         except ValueError as error:
             problems.append(f"{setting}: {store.where(setting)} is not a webhook secret: {error}")
-            missing = True
+            steps[redo.secrets] = None
             continue
         run.secrets[setting] = value
     if problems:
-        step = redo.secrets if missing else "run the check as an account that may read these secrets"
-        return Outcome("secrets", False, "; ".join(problems), step)
+        return Outcome("secrets", False, "; ".join(problems), "; ".join(steps))
     said = f"the caller reads all {len(store.settings)} pinned secrets: {', '.join(store.settings)}"
     return Outcome("secrets", True, said)
 

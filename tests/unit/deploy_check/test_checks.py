@@ -11,6 +11,7 @@ import pytest
 import respx
 
 from deploy_check.checks import (
+    ACCESS_STEP,
     Run,
     check_model,
     check_secrets,
@@ -104,9 +105,14 @@ def test_a_missing_or_malformed_secret_fails_naming_each() -> None:
 
 
 def test_a_forbidden_secret_asks_for_an_account_that_may_read_it() -> None:
-    run = make_run(MEDUSA_WORKER_SECRET=SecretNotReadable("permission denied", missing=False))
+    forbidden = make_run(MEDUSA_WORKER_SECRET=SecretNotReadable("permission denied", missing=False))
+    both = make_run(
+        MEDUSA_WORKER_SECRET=SecretNotReadable("permission denied", missing=False),
+        MEDUSA_STATUS_SECRET=SecretNotReadable("does not exist", missing=True),
+    )
 
-    assert "may read these secrets" in check_secrets(run).redo
+    assert check_secrets(forbidden).redo == ACCESS_STEP
+    assert check_secrets(both).redo == f"{ACCESS_STEP}; {CLOUD_REDO.secrets}"
 
 
 # --- the webhook ---------------------------------------------------------------------------------------
