@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ import respx
 
 from deploy_check.checks import (
     ACCESS_STEP,
+    Outcome,
     Run,
     check_model,
     check_secrets,
@@ -177,14 +179,13 @@ def test_checks_needing_an_unread_secret_say_so() -> None:
 )
 @respx.mock
 def test_a_plugin_route_is_proven_by_a_404_after_the_signature(
-    check: object, route: str, setting: str, option: str
+    check: Callable[[Run], Outcome], route: str, setting: str, option: str
 ) -> None:
     secret = new_webhook_secret()
     run = make_run(**{setting: secret})
     routes = respx.post(url__regex=rf"{MEDUSA}/fulfillment-workflow/orders/order_\w+/{route}")
     routes.respond(404, json={"type": "not_found", "message": "Order id not found"})
 
-    assert callable(check)
     passed = check(run)
     routes.respond(401, json={"message": "Missing or invalid signature"})
     refused = check(run)
