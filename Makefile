@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup postgres-binaries redis-binaries browser render admin-screenshots demo up down medusa-plugin test lint bpmn-lint \
 	workflow-lint unit engine-test integration fuzz e2e \
-	terraform-lint terraform-check package-functions bench bench-engine clean
+	terraform-lint terraform-check package-functions deploy bench bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
 $(PY_STAMP): requirements-dev.lock
@@ -132,6 +132,12 @@ terraform-check: $(PY_STAMP) terraform-lint
 # The function zips Terraform deploys (.build/functions/NAME.zip); run before `terraform plan`.
 package-functions: $(PY_STAMP)
 	$(PY) tools/package_functions.py
+
+## Google Cloud deployment: the first deploy and every update (terraform/README.md, "One command: make deploy")
+# make deploy TFVARS=terraform/terraform.tfvars [TAG=worker-image-tag] [YES=1: apply without asking, for CI]
+TFVARS ?= terraform/terraform.tfvars
+deploy: $(PY_STAMP)
+	$(PY) -m deploy --tfvars "$(TFVARS)" $(if $(TAG),--tag "$(TAG)") $(if $(YES),--yes)
 
 clean:
 	rm -rf $(VENV) .venv-checkov .venv-terraform .build .run tools/node/node_modules \

@@ -87,6 +87,7 @@ class Context:
     shell: Shell
     prompter: Prompter
     tag: str = ""
+    terraform_dir: Path = TERRAFORM_DIR
     model_deploy_env: dict[str, str] = field(default_factory=dict)
     applied_changes: bool = False
     medusa_block: str = ""
@@ -161,7 +162,7 @@ def enable_apis(ctx: Context) -> str:
 
 
 def state_bucket(ctx: Context) -> str:
-    backend = gcs_backend()
+    backend = gcs_backend(ctx.terraform_dir)
     if backend is None:
         return "no terraform/backend.tf: the state stays in terraform/ on this machine"
     bucket = f"gs://{backend.bucket}"
@@ -180,7 +181,7 @@ def state_bucket(ctx: Context) -> str:
 
 
 def terraform_init(ctx: Context) -> str:
-    ctx.shell.stream("terraform", "init", "-input=false", cwd=TERRAFORM_DIR)
+    ctx.shell.stream("terraform", "init", "-input=false", cwd=ctx.terraform_dir)
     return "providers and state ready"
 
 
@@ -198,13 +199,13 @@ def plan_and_apply(ctx: Context, name: str, targets: Sequence[str] = ()) -> bool
     code = ctx.shell.stream(
         "terraform", "plan", "-input=false", "-detailed-exitcode", f"-out={plan_file}",
         *ctx.terraform_vars, *target_args,
-        cwd=TERRAFORM_DIR, accept=(TERRAFORM_NO_CHANGES, TERRAFORM_CHANGES),
+        cwd=ctx.terraform_dir, accept=(TERRAFORM_NO_CHANGES, TERRAFORM_CHANGES),
     )  # fmt: skip
     if code == TERRAFORM_NO_CHANGES:
         return False
     if not ctx.prompter.confirm(f"Apply the {name} plan above?"):
         raise StepFailed("the plan was not applied")
-    ctx.shell.stream("terraform", "apply", "-input=false", str(plan_file), cwd=TERRAFORM_DIR)
+    ctx.shell.stream("terraform", "apply", "-input=false", str(plan_file), cwd=ctx.terraform_dir)
     return True
 
 
@@ -317,7 +318,7 @@ def start_worker(ctx: Context) -> str:
 
 
 def terraform_outputs(ctx: Context) -> dict[str, Any]:
-    output = ctx.shell.capture("terraform", "output", "-json", cwd=TERRAFORM_DIR).stdout
+    output = ctx.shell.capture("terraform", "output", "-json", cwd=ctx.terraform_dir).stdout
     return {name: item["value"] for name, item in json.loads(output).items()}
 
 
