@@ -116,7 +116,10 @@ def image_tag(repo: Path = REPO_ROOT, shell: Shell | None = None) -> str:
     """The last commit that changed the image's inputs: the same tag (and no rebuild) until they change.
     Uncommitted changes to them would build an image the tag does not describe, so they stop the deploy."""
     shell = shell or Shell(repo, os.environ)
-    dirty = shell.capture("git", "status", "--porcelain", "--", *IMAGE_INPUTS).stdout.strip()
+    try:
+        dirty = shell.capture("git", "status", "--porcelain", "--", *IMAGE_INPUTS).stdout.strip()
+    except CommandFailed:
+        raise StepFailed("not a git checkout, so no commit names the image: give the tag with TAG=") from None
     if dirty:
         raise StepFailed(
             f"uncommitted changes in {', '.join(IMAGE_INPUTS)}: commit them (the image tag names the "

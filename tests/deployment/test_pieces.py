@@ -265,6 +265,11 @@ def test_the_image_tag_is_the_last_commit_of_the_image_sources(tmp_path: Path) -
         image_tag(tmp_path)
 
 
+def test_outside_a_git_checkout_the_tag_must_be_given(tmp_path: Path) -> None:
+    with pytest.raises(StepFailed, match="give the tag with TAG="):
+        image_tag(tmp_path)
+
+
 # --- the model deploy step's settings ---------------------------------------------------------------------
 def test_the_model_deploys_to_the_saas_cluster_with_the_deploy_client(config: DeployConfig) -> None:
     env = model_deploy_env(
