@@ -274,7 +274,8 @@ def test_secret_versions_are_version_1_unless_raised_per_setting(
         "WORKER_CAMUNDA_CLIENT_SECRET": "1",
         "INCIDENT_CHECKER_CAMUNDA_CLIENT_SECRET": "1",
     }
-    assert rotating["secret_ids"] == saas["secret_ids"] == {
+    assert rotating["secret_ids"] == saas["secret_ids"]
+    assert saas["secret_ids"] == {
         "ORDER_WEBHOOK_SECRET": "fulfillment-order-webhook-secret",
         "STATUS_UPDATE_SECRET": "fulfillment-status-update-secret",
         "MEDUSA_WORKER_SECRET": "fulfillment-medusa-worker-secret",
