@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -54,6 +55,10 @@ FOUNDATION_TARGETS: Final = (
     "google_artifact_registry_repository_iam_member.worker_builder_pushes_worker_images",
     "google_storage_bucket_iam_member.worker_builder_reads_sources",
 )
+REQUIRED_TOOLS: Final = {
+    "gcloud": "https://cloud.google.com/sdk/docs/install",
+    "terraform": "1.5 or newer, https://developer.hashicorp.com/terraform/install",
+}
 TERRAFORM_NO_CHANGES: Final = 0
 TERRAFORM_CHANGES: Final = 2  # plan -detailed-exitcode
 BUCKET_NOT_FOUND: Final = "not found: 404"  # gcloud storage buckets describe, on a missing bucket
@@ -118,7 +123,7 @@ def image_tag(repo: Path = REPO_ROOT, shell: Shell | None = None) -> str:
     shell = shell or Shell(repo, os.environ)
     try:
         dirty = shell.capture("git", "status", "--porcelain", "--", *IMAGE_INPUTS).stdout.strip()
-    except CommandFailed:
+    except (CommandFailed, FileNotFoundError):  # not a checkout, or no git at all
         raise StepFailed("not a git checkout, so no commit names the image: give the tag with TAG=") from None
     if dirty:
         raise StepFailed(
@@ -150,7 +155,14 @@ def model_deploy_env(config: DeployConfig, environ: Mapping[str, str], prompter:
     return {name: value for name, value in settings.items() if value}
 
 
+def missing_tools(which: Callable[[str], str | None] = shutil.which) -> list[str]:
+    return [f"{tool} ({where})" for tool, where in REQUIRED_TOOLS.items() if which(tool) is None]
+
+
 def read_settings(ctx: Context) -> str:
+    missing = missing_tools()
+    if missing:
+        raise StepFailed(f"not installed: {'; '.join(missing)}")
     ctx.tag = ctx.tag or image_tag()
     ctx.model_deploy_env = model_deploy_env(ctx.config, os.environ, ctx.prompter)
     target = ctx.model_deploy_env.get("CAMUNDA_CLUSTER_ID") or ctx.model_deploy_env.get("ZEEBE_ADDRESS", "?")
@@ -341,7 +353,9 @@ STEPS: Final = (
         "fix the tfvars file or the environment as the message says, then run again",
     ),
     Step(
-        "APIs", enable_apis, "check that the account running this may enable services (Service Usage Admin)"
+        "APIs",
+        enable_apis,
+        "check that `gcloud auth list` shows the account you deploy with, and that it may enable services",
     ),
     Step(
         "Terraform state bucket",
@@ -351,7 +365,8 @@ STEPS: Final = (
     Step(
         "Terraform init",
         terraform_init,
-        "read Terraform's message above; it needs the registry and the bucket",
+        "read Terraform's message above; it needs the Terraform registry, the state bucket, and credentials "
+        "(`gcloud auth application-default login`)",
     ),
     Step("Function packages", package_functions, "run `python tools/package_functions.py` to see the error"),
     Step(
@@ -374,7 +389,8 @@ STEPS: Final = (
     Step(
         "Deployment (functions, worker, scheduler, alerts)",
         apply_everything,
-        "read Terraform's message above, run again",
+        "read Terraform's message above and run again; a permission error in a function build on the first "
+        "run is IAM propagation: wait a minute and run again",
     ),
     Step("First worker", start_worker, "start one by hand: gcloud run jobs execute NAME --region REGION"),
     Step(

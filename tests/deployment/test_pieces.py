@@ -34,7 +34,15 @@ from deploy.secret_values import (
     parse_versions,
 )
 from deploy.shell import CommandFailed, Shell
-from deploy.steps import FOUNDATION_TARGETS, Context, StepFailed, image_tag, model_deploy_env, state_bucket
+from deploy.steps import (
+    FOUNDATION_TARGETS,
+    Context,
+    StepFailed,
+    image_tag,
+    missing_tools,
+    model_deploy_env,
+    state_bucket,
+)
 from fulfillment.signatures import check_secret
 
 from .support import PROJECT, filled_example
@@ -325,3 +333,10 @@ def test_the_block_names_each_secret_at_its_pinned_version_and_holds_no_value() 
     assert "access 2 --secret=p-status --project=shop" in block
     assert "whsec_" not in block
     assert "webhookSecret: process.env.ORDER_WEBHOOK_SECRET," in block
+
+
+def test_missing_command_line_tools_are_named_with_where_to_get_them() -> None:
+    assert missing_tools(lambda tool: "/usr/bin/gcloud" if tool == "gcloud" else None) == [
+        "terraform (1.5 or newer, https://developer.hashicorp.com/terraform/install)"
+    ]
+    assert missing_tools(lambda tool: f"/usr/bin/{tool}") == []
