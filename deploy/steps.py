@@ -169,7 +169,7 @@ def read_settings(ctx: Context) -> str:
     return f"project {ctx.config.project_id}, worker image tag {ctx.tag}, model deploys to {target}"
 
 
-# --- 2-4. what Terraform needs before it runs -------------------------------------------------------------
+# --- 2-5. what Terraform needs before it runs -------------------------------------------------------------
 def enable_apis(ctx: Context) -> str:
     apis = required_apis()
     ctx.gcloud("services", "enable", *apis)  # a no-op for APIs already enabled
@@ -205,7 +205,7 @@ def package_functions(ctx: Context) -> str:
     return "order_webhook.zip and status_update.zip in .build/functions"
 
 
-# --- plan, confirm, apply ---------------------------------------------------------------------------------
+# --- 6. foundations (plan, confirm, apply) ---------------------------------------------------------------
 def plan_and_apply(ctx: Context, name: str, targets: Sequence[str] = ()) -> bool:
     """Plans; applies the saved plan when it changes something and the operator agrees. True if applied."""
     PLAN_DIR.mkdir(parents=True, exist_ok=True)
@@ -229,7 +229,7 @@ def foundations(ctx: Context) -> str:
     return "created or updated" if applied else "no changes"
 
 
-# --- 5. secret values -------------------------------------------------------------------------------------
+# --- 7. secret values -------------------------------------------------------------------------------------
 def secret_value(ctx: Context, setting: str) -> str:
     if setting in GENERATED:
         return new_webhook_secret()
@@ -260,7 +260,7 @@ def secret_versions(ctx: Context) -> str:
     return f"added version 1 of {', '.join(added)}" if added else "every pinned version exists; nothing added"
 
 
-# --- 6. worker image --------------------------------------------------------------------------------------
+# --- 8. worker image --------------------------------------------------------------------------------------
 def image_exists(ctx: Context, image: str) -> bool:
     try:
         ctx.gcloud("artifacts", "docker", "images", "describe", image, "--format=value(image_summary.digest)")
@@ -284,7 +284,7 @@ def worker_image(ctx: Context) -> str:
     return f"built and pushed {image}"
 
 
-# --- 7. process model -------------------------------------------------------------------------------------
+# --- 9. process model -------------------------------------------------------------------------------------
 def model_messages(stdout: str) -> list[str]:
     """The deploy step's own sentences, from its JSON log lines."""
     messages = []
@@ -316,7 +316,7 @@ def process_model(ctx: Context) -> str:
     return said or "deployed"
 
 
-# --- 8-10. everything, a first worker, Medusa's block -----------------------------------------------------
+# --- 10-12. everything, a first worker, the block for Medusa ----------------------------------------------
 def apply_everything(ctx: Context) -> str:
     ctx.applied_changes = plan_and_apply(ctx, "deployment")
     return "applied" if ctx.applied_changes else "no changes"
