@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup postgres-binaries redis-binaries browser render admin-screenshots demo up down medusa-plugin test lint bpmn-lint \
 	workflow-lint unit engine-test integration fuzz e2e \
-	terraform-lint terraform-check package-functions deploy-check bench bench-engine clean
+	terraform-lint terraform-check package-functions deploy deploy-check bench bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
 $(PY_STAMP): requirements-dev.lock
@@ -133,10 +133,16 @@ terraform-check: $(PY_STAMP) terraform-lint
 package-functions: $(PY_STAMP)
 	$(PY) tools/package_functions.py
 
+## Google Cloud deployment: the first deploy and every update (terraform/README.md, "One command: make deploy")
+# make deploy TFVARS=terraform/terraform.tfvars [TAG=worker-image-tag] [YES=1: apply without asking, for CI]
+TFVARS ?= terraform/terraform.tfvars
+deploy: $(PY_STAMP)
+	$(PY) -m deploy --tfvars "$(TFVARS)" $(if $(TAG),--tag "$(TAG)") $(if $(YES),--yes)
+
 # Proves a deployment without placing an order (docs/runbook.md, "Checking a deployment"): Google Cloud from
 # the tfvars (TFVARS=path) and Terraform's outputs, or the local stack with ARGS=--local.
 deploy-check: $(PY_STAMP)
-	$(PY) -m deploy_check $(if $(TFVARS),--tfvars $(TFVARS)) $(ARGS)
+	$(PY) -m deploy_check $(if $(filter --local,$(ARGS)),,--tfvars $(TFVARS)) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-checkov .venv-terraform .build .run tools/node/node_modules \

@@ -1,5 +1,7 @@
 # Example values for the offline checks (checkov evaluates variables from this file). Not a real
-# project; no secret values: secrets live in Secret Manager only.
+# project; no secret values: secrets live in Secret Manager only. Every secret uses version 1, the one a
+# first deployment creates (secret_versions is raised only during a rotation). A deployment starts from
+# terraform.tfvars.example instead.
 project_id             = "example-shop-prod"
 region                 = "europe-west1"
 name_prefix            = "fulfillment"
@@ -16,7 +18,3 @@ vpc_network                 = "shop-vpc"
 vpc_subnetwork              = "shop-run-europe-west1"
 worker_image_tag            = "2026.11.28-1"
 alert_notification_channels = ["projects/example-shop-prod/notificationChannels/1234567890"]
-secret_versions = {
-  ORDER_WEBHOOK_SECRET = "2"
-  MEDUSA_WORKER_SECRET = "3"
-}

@@ -260,9 +260,13 @@ def test_unset_options_are_left_out_not_empty(saas: dict[str, Any], self_managed
     assert self_managed["worker_env"]["WORKER_POLL_TIMEOUT_SECONDS"] == "4"
 
 
-def test_secret_versions_are_pinned_per_setting(saas: dict[str, Any]) -> None:
-    assert saas["secret_versions"] == {
-        "ORDER_WEBHOOK_SECRET": "2",  # ci.tfvars raises these two, as a rotation would
+def test_secret_versions_are_version_1_unless_raised_per_setting(
+    saas: dict[str, Any], module: ProviderFreeModule
+) -> None:
+    assert set(saas["secret_versions"].values()) == {"1"}  # what a first deployment creates
+    rotating = evaluate(module, 'secret_versions={ORDER_WEBHOOK_SECRET="2",MEDUSA_WORKER_SECRET="3"}')
+    assert rotating["secret_versions"] == {
+        "ORDER_WEBHOOK_SECRET": "2",  # raised, as a rotation does
         "MEDUSA_WORKER_SECRET": "3",
         "STATUS_UPDATE_SECRET": "1",
         "MEDUSA_STATUS_SECRET": "1",
@@ -270,6 +274,7 @@ def test_secret_versions_are_pinned_per_setting(saas: dict[str, Any]) -> None:
         "WORKER_CAMUNDA_CLIENT_SECRET": "1",
         "INCIDENT_CHECKER_CAMUNDA_CLIENT_SECRET": "1",
     }
+    assert rotating["secret_ids"] == saas["secret_ids"]
     assert saas["secret_ids"] == {
         "ORDER_WEBHOOK_SECRET": "fulfillment-order-webhook-secret",
         "STATUS_UPDATE_SECRET": "fulfillment-status-update-secret",
