@@ -54,7 +54,10 @@ def outputs_file(tmp_path: Path, outputs: dict[str, Any] = OUTPUTS) -> Path:
 
 @pytest.mark.usefixtures("no_google_clients")
 def test_google_cloud_reads_the_tfvars_and_terraforms_outputs(tmp_path: Path) -> None:
-    settings = DeployCheckSettings(tfvars=CI_TFVARS, terraform_outputs=outputs_file(tmp_path))
+    # A deployment in the middle of a rotation: the webhook secret pinned to its second version.
+    tfvars = tmp_path / "rotating.tfvars"
+    tfvars.write_text(CI_TFVARS.read_text() + '\nsecret_versions = { ORDER_WEBHOOK_SECRET = "2" }\n')
+    settings = DeployCheckSettings(tfvars=tfvars, terraform_outputs=outputs_file(tmp_path))
 
     deployment = load_deployment(settings)
 
