@@ -12,6 +12,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,11 @@ PLUGIN_DIR = REPO_ROOT / "medusa" / "plugin"
 BACKEND_DIR = REPO_ROOT / "medusa" / "backend"
 PACK_DIR = REPO_ROOT / ".build" / "medusa"
 NPM_TIMEOUT_SECONDS = 600
+# The commands of the plugin's README, "Installing it in a shop" (tests/packaging/test_plugin_package.py
+# checks they match): `npm pack` in the plugin, `npm install TARBALL` in the shop. `--no-save` keeps the
+# demo shop's package.json and lock as they are, since the tarball changes with every build.
+PACK_ARGS = ("pack",)
+INSTALL_ARGS = ("install", "--no-save", "--no-audit", "--no-fund")
 
 
 def plugin_package_name() -> str:
@@ -53,12 +59,10 @@ def install_plugin(say: Callable[[str], None] = print) -> Path:
         if marker.exists() and tarball.exists():
             say("the plugin is installed from its current sources (build skipped)")
             return tarball
-        say("building the plugin (medusa plugin:build, about 20 s)...")
-        _npm(PLUGIN_DIR, "run", "build")
-        packed = _npm(PLUGIN_DIR, "pack", "--json", "--pack-destination", str(PACK_DIR))
-        shutil.move(PACK_DIR / json.loads(packed)[0]["filename"], tarball)
+        say("packing the plugin (its prepack script runs medusa plugin:build, about 20 s)...")
+        shutil.move(pack_plugin(PLUGIN_DIR, PACK_DIR), tarball)
         say(f"installing {tarball.name} into medusa/backend...")
-        _npm(BACKEND_DIR, "install", "--no-save", "--no-audit", "--no-fund", str(tarball))
+        _npm(BACKEND_DIR, *INSTALL_ARGS, str(tarball))
         for stale in (BACKEND_DIR / "node_modules").glob(".fulfillment-plugin-*"):
             stale.unlink()
         marker.touch()
@@ -66,6 +70,17 @@ def install_plugin(say: Callable[[str], None] = print) -> Path:
             if old != tarball:
                 old.unlink()
         return tarball
+
+
+def pack_plugin(plugin_dir: Path, destination: Path) -> Path:
+    """Runs `npm pack` in `plugin_dir` as the plugin's README says (its prepack script builds first) and
+    returns the tarball. The build's log goes to stdout too, so the tarball is found in a fresh folder
+    rather than parsed out of npm's answer."""
+    destination.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=destination) as fresh:
+        _npm(plugin_dir, *PACK_ARGS, "--pack-destination", fresh)
+        (packed,) = Path(fresh).glob("*.tgz")
+        return Path(shutil.move(packed, destination / packed.name))
 
 
 def _require_node_modules(project: Path) -> None:
