@@ -128,6 +128,14 @@ def settings_names() -> frozenset[str]:
 
 
 @cache
+def deploy_command_environment() -> frozenset[str]:
+    """The variables `make deploy` reads for its model step: DEPLOY_<NAME> for each setting it overrides."""
+    from deploy.steps import MODEL_DEPLOY_SETTINGS
+
+    return frozenset(f"DEPLOY_{name}" for name in MODEL_DEPLOY_SETTINGS)
+
+
+@cache
 def demo_shop_environment() -> frozenset[str]:
     """The variables the demo shop's medusa-config.ts reads (a shop's own settings for the plugin)."""
     text = (REPO_ROOT / "medusa" / "backend" / "medusa-config.ts").read_text(encoding="utf-8")
