@@ -56,7 +56,7 @@ locals {
     CAMUNDA_API_AUDIENCE        = var.camunda_api_audience
     CAMUNDA_API_TIMEOUT_SECONDS = tostring(var.camunda_api_timeout_seconds)
     CAMUNDA_API_MAX_ATTEMPTS    = tostring(var.camunda_api_max_attempts)
-    STATUS_UPDATE_URL           = google_cloudfunctions2_function.status.service_config[0].uri
+    STATUS_UPDATE_URL           = google_cloudfunctions2_function.function["status"].service_config[0].uri
     # The status function is private: the worker sends a Google ID token with its signed request.
     STATUS_UPDATE_USE_ID_TOKEN = "true"
     # On the job: stop activating a margin before Cloud Run's task timeout so running jobs finish and the

@@ -1,11 +1,11 @@
 output "order_webhook_url" {
   description = "URL of the order_webhook function: set it as ORDER_WEBHOOK_URL in the Medusa backend's environment."
-  value       = google_cloudfunctions2_function.webhook.service_config[0].uri
+  value       = google_cloudfunctions2_function.function["webhook"].service_config[0].uri
 }
 
 output "status_update_url" {
   description = "URL of the private status_update function (the worker's STATUS_UPDATE_URL and ID token audience)."
-  value       = google_cloudfunctions2_function.status.service_config[0].uri
+  value       = google_cloudfunctions2_function.function["status"].service_config[0].uri
 }
 
 output "worker_job_name" {

@@ -270,6 +270,8 @@ variable "secret_versions" {
 # ---------------------------------------------------------------------------------------------------
 # Functions
 # ---------------------------------------------------------------------------------------------------
+# The two functions take the same sizing object; its rules are checked once for both, by
+# terraform_data.function_sizing below.
 variable "webhook_function" {
   description = "Sizing of the order_webhook function: memory (Cloud Run notation), timeout, min and max instances, CPUs and concurrency (requests one instance serves at once, each on its own server thread). min_instances > 0 avoids cold starts at the price of an always-on instance; max_instances caps what a flood of requests can cost."
   type = object({
@@ -281,31 +283,6 @@ variable "webhook_function" {
     concurrency     = optional(number, 8)
   })
   default = {}
-
-  validation {
-    condition     = contains(["1", "2", "4"], var.webhook_function.cpu)
-    error_message = "webhook_function.cpu must be 1, 2 or 4 (Cloud Run serves more than one request per instance only with a whole CPU)."
-  }
-
-  validation {
-    condition     = var.webhook_function.concurrency >= 1 && var.webhook_function.concurrency <= 80 && floor(var.webhook_function.concurrency) == var.webhook_function.concurrency
-    error_message = "webhook_function.concurrency must be a whole number between 1 and 80 (requests one instance serves at once; the server runs as many threads)."
-  }
-
-  validation {
-    condition     = can(regex("^[0-9]+(Mi|Gi)$", var.webhook_function.memory))
-    error_message = "webhook_function.memory must look like 256Mi or 1Gi."
-  }
-
-  validation {
-    condition     = var.webhook_function.timeout_seconds >= 1 && var.webhook_function.timeout_seconds <= 3600
-    error_message = "webhook_function.timeout_seconds must be between 1 and 3600."
-  }
-
-  validation {
-    condition     = var.webhook_function.min_instances >= 0 && var.webhook_function.max_instances >= 1 && var.webhook_function.min_instances <= var.webhook_function.max_instances
-    error_message = "webhook_function needs 0 <= min_instances <= max_instances and max_instances >= 1."
-  }
 }
 
 variable "status_function" {
@@ -319,30 +296,38 @@ variable "status_function" {
     concurrency     = optional(number, 8)
   })
   default = {}
+}
 
-  validation {
-    condition     = contains(["1", "2", "4"], var.status_function.cpu)
-    error_message = "status_function.cpu must be 1, 2 or 4 (Cloud Run serves more than one request per instance only with a whole CPU)."
+# The sizing rules of both functions, written once. They sit beside the variables (a resource of
+# Terraform's built-in provider) so that `terraform plan` refuses a bad size before anything is built, and
+# the offline tests run them with the variables (tests/terraform/test_variable_validation.py).
+resource "terraform_data" "function_sizing" {
+  for_each = {
+    webhook_function = var.webhook_function
+    status_function  = var.status_function
   }
 
-  validation {
-    condition     = var.status_function.concurrency >= 1 && var.status_function.concurrency <= 80 && floor(var.status_function.concurrency) == var.status_function.concurrency
-    error_message = "status_function.concurrency must be a whole number between 1 and 80 (requests one instance serves at once; the server runs as many threads)."
-  }
-
-  validation {
-    condition     = can(regex("^[0-9]+(Mi|Gi)$", var.status_function.memory))
-    error_message = "status_function.memory must look like 256Mi or 1Gi."
-  }
-
-  validation {
-    condition     = var.status_function.timeout_seconds >= 1 && var.status_function.timeout_seconds <= 3600
-    error_message = "status_function.timeout_seconds must be between 1 and 3600."
-  }
-
-  validation {
-    condition     = var.status_function.min_instances >= 0 && var.status_function.max_instances >= 1 && var.status_function.min_instances <= var.status_function.max_instances
-    error_message = "status_function needs 0 <= min_instances <= max_instances and max_instances >= 1."
+  lifecycle {
+    precondition {
+      condition     = contains(["1", "2", "4"], each.value.cpu)
+      error_message = "${each.key}.cpu must be 1, 2 or 4 (Cloud Run serves more than one request per instance only with a whole CPU)."
+    }
+    precondition {
+      condition     = each.value.concurrency >= 1 && each.value.concurrency <= 80 && floor(each.value.concurrency) == each.value.concurrency
+      error_message = "${each.key}.concurrency must be a whole number between 1 and 80 (requests one instance serves at once; the server runs as many threads)."
+    }
+    precondition {
+      condition     = can(regex("^[0-9]+(Mi|Gi)$", each.value.memory))
+      error_message = "${each.key}.memory must look like 256Mi or 1Gi."
+    }
+    precondition {
+      condition     = each.value.timeout_seconds >= 1 && each.value.timeout_seconds <= 3600
+      error_message = "${each.key}.timeout_seconds must be between 1 and 3600."
+    }
+    precondition {
+      condition     = each.value.min_instances >= 0 && each.value.max_instances >= 1 && each.value.min_instances <= each.value.max_instances
+      error_message = "${each.key} needs 0 <= min_instances <= max_instances and max_instances >= 1."
+    }
   }
 }
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Final
 
 import pytest
@@ -19,6 +21,8 @@ from fulfillment.workflow import (
 )
 from worker_job.failure import DETAIL_VARIABLE
 from worker_job.tasks import MODEL_RETRIES
+
+DOCS: Final = Path(__file__).resolve().parents[2] / "docs" / "order-fulfillment.md"
 
 NS: Final = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -200,34 +204,124 @@ def test_only_the_payment_wait_has_a_timer(process: ET.Element) -> None:
     assert process.findall("bpmn:boundaryEvent/bpmn:timerEventDefinition", NS) == []
 
 
-def test_a_cancellation_in_medusa_interrupts_every_step_and_records_canceled(
-    root: ET.Element, process: ET.Element
-) -> None:
+def canceled_message_id(root: ET.Element) -> str:
+    message = root.find(f"bpmn:message[@name='{CANCELED_MESSAGE_NAME}']", NS)
+    assert message is not None
+    return message.attrib["id"]
+
+
+def test_the_cancel_message_is_keyed_by_the_order_id(root: ET.Element) -> None:
     message = root.find(f"bpmn:message[@name='{CANCELED_MESSAGE_NAME}']", NS)
     assert message is not None
     subscription = message.find("bpmn:extensionElements/zeebe:subscription", NS)
     assert subscription is not None
     assert subscription.attrib["correlationKey"] == "=order_id"
+
+
+def enclosing(process: ET.Element) -> dict[str, list[str]]:
+    """Every flow node's id -> its own id and those of the subprocesses around it, innermost first."""
+    chains: dict[str, list[str]] = {}
+
+    def visit(scope: ET.Element, outer: list[str]) -> None:
+        for element in scope:
+            if "id" not in element.attrib or element.tag.endswith("sequenceFlow"):
+                continue
+            chains[element.attrib["id"]] = [element.attrib["id"], *outer]
+            if element.tag == f"{{{NS['bpmn']}}}subProcess":
+                visit(element, [element.attrib["id"], *outer])
+
+    visit(process, [])
+    return chains
+
+
+def cancel_boundaries(root: ET.Element, process: ET.Element) -> dict[str, list[ET.Element]]:
+    """Activity id -> the interrupting `order-canceled` boundaries on it or on a subprocess around it."""
+    message_id = canceled_message_id(root)
+    on: dict[str, list[ET.Element]] = {}
+    for boundary in process.iter(f"{{{NS['bpmn']}}}boundaryEvent"):
+        definition = boundary.find("bpmn:messageEventDefinition", NS)
+        if definition is not None and definition.attrib["messageRef"] == message_id:
+            on.setdefault(boundary.attrib["attachedToRef"], []).append(boundary)
+    return {
+        element: [b for scope in chain for b in on.get(scope, [])]
+        for element, chain in enclosing(process).items()
+    }
+
+
+def documented_cancellation() -> dict[str, str]:
+    """docs/order-fulfillment.md, "Cancellation at each step": element id -> what a cancel does there."""
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("## Cancellation at each step", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, str] = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            for element in re.findall(r"`(\w+)`", cells[0]):
+                rows[element] = cells[1]
+    assert rows, "docs/order-fulfillment.md has no cancellation table"
+    return rows
+
+
+def test_every_step_and_wait_is_in_the_documented_cancellation_table(process: ET.Element) -> None:
+    steps = {
+        element.attrib["id"]
+        for kind in ("serviceTask", "intermediateCatchEvent", "receiveTask", "userTask")
+        for element in process.iter(f"{{{NS['bpmn']}}}{kind}")
+    }
+    assert set(documented_cancellation()) == steps
+
+
+def test_the_cancel_boundaries_are_where_the_docs_say(root: ET.Element, process: ET.Element) -> None:
+    boundaries = cancel_boundaries(root, process)
+    elements = {e.attrib["id"]: e for e in process.iter() if "id" in e.attrib}
+    for element, behaviour in documented_cancellation().items():
+        named = re.fullmatch(r"boundary `(\w+)`", behaviour)
+        found = [b.attrib["id"] for b in boundaries[element]]
+        if named is None:
+            assert found == [], f"{element}: the docs say {behaviour!r}, the model has {found}"
+            continue
+        assert found == [named.group(1)], f"{element}: the docs name {named.group(1)}, the model has {found}"
+        (boundary,) = boundaries[element]
+        assert boundary.attrib.get("cancelActivity", "true") == "true", f"{element}: not interrupting"
+        assert recorded_after(process, boundary) == elements["RecordCanceled"]
+
+
+def recorded_after(process: ET.Element, boundary: ET.Element) -> ET.Element:
+    """The service task the boundary leads to, through the join of the cancel paths."""
+    join = target_of_boundary(process, boundary.attrib["id"])
+    (recorded,) = [
+        by_id(process)[f.attrib["targetRef"]]
+        for f in process.findall("bpmn:sequenceFlow", NS)
+        if f.attrib["sourceRef"] == join.attrib["id"]
+    ]
+    assert job_type(recorded) == JobType.RECORD_CANCELED
+    return recorded
+
+
+def test_the_steps_that_cancel_in_medusa_themselves_have_no_cancel_boundary(
+    root: ET.Element, process: ET.Element
+) -> None:
+    # Their own cancel in Medusa sends order-canceled back while the job records it (docs, "Cancellation").
+    boundaries = cancel_boundaries(root, process)
+    cancelling = [
+        task.attrib["id"]
+        for task in process.findall("bpmn:serviceTask", NS)
+        if headers(task).get("cancel_order") == "true"
+    ]
+    assert sorted(cancelling) == ["FailOrderPayment", "FailOrderStock"]
+    assert all(boundaries[task] == [] for task in cancelling)
+
+
+def test_a_worker_that_reads_a_canceled_order_records_it_from_every_reading_step(
+    root: ET.Element, process: ET.Element
+) -> None:
     elements = by_id(process)
     steps = {"verify-payment", "reserve-inventory", "send-notification"}
-    by_message = [
-        b
-        for b in process.findall("bpmn:boundaryEvent", NS)
-        if (d := b.find("bpmn:messageEventDefinition", NS)) is not None
-        and d.attrib["messageRef"] == message.attrib["id"]
-    ]
     by_error = error_boundaries(root, process, BpmnErrorCode.ORDER_CANCELED)
-    for boundaries in (by_message, by_error):
-        assert {job_type(elements[b.attrib["attachedToRef"]]) for b in boundaries} == steps
-        for boundary in boundaries:
-            assert boundary.attrib.get("cancelActivity", "true") == "true"
-            join = target_of_boundary(process, boundary.attrib["id"])
-            (recorded,) = [
-                elements[f.attrib["targetRef"]]
-                for f in process.findall("bpmn:sequenceFlow", NS)
-                if f.attrib["sourceRef"] == join.attrib["id"]
-            ]
-            assert job_type(recorded) == JobType.RECORD_CANCELED
+    assert {job_type(elements[b.attrib["attachedToRef"]]) for b in by_error} == steps
+    for boundary in by_error:
+        assert boundary.attrib.get("cancelActivity", "true") == "true"
+        recorded_after(process, boundary)
 
 
 def test_every_failure_status_in_the_model_is_a_terminal_failure(process: ET.Element) -> None:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.contract
 
 
 async def _deployed(gateway: Gateway) -> tuple[str, str]:
-    message_name, job_type = unique("order-placed"), unique("work")
+    message_name, job_type = unique("placed"), unique("work")
     await gateway.deploy("p.bpmn", message_start_process(unique("msgstart"), message_name, job_type))
     return message_name, job_type
 
@@ -93,7 +93,7 @@ async def test_an_expired_message_id_is_free_again_once_the_ttl_checker_ran(
 async def test_a_buffered_message_starts_the_latest_version_once_the_active_instance_ends(
     gateway: Gateway,
 ) -> None:
-    process_id, name, job_type = unique("buffered"), unique("order-placed"), unique("work")
+    process_id, name, job_type = unique("buffered"), unique("placed"), unique("work")
     await gateway.deploy("p.bpmn", message_start_process(process_id, name, job_type, task_id="version_1"))
     await gateway.publish(name, "order_9", ttl_ms=60_000, message_id="started-v1")
     await gateway.publish(name, "order_9", ttl_ms=60_000, message_id="waits")  # key busy: stays buffered

@@ -39,12 +39,12 @@ def test_parses_the_supported_subset_into_a_model() -> None:
         + flow("f4", "declined", "declined_end")
     )
     [process] = parse_resource(
-        definitions("order", body, message("m", "order-placed") + error("e", "DECLINED"))
+        definitions("order", body, message("m", "order-received") + error("e", "DECLINED"))
     )
 
     assert process.bpmn_process_id == "order"
     assert process.none_start is None
-    assert process.message_starts == {"order-placed": "placed"}
+    assert process.message_starts == {"order-received": "placed"}
     pay = process.element("pay")
     assert pay.headers == {"kind": "card"}
     assert [m.target for m in pay.inputs] == ["id"]

@@ -71,8 +71,9 @@ class Project:
     async def activate_one(self, job_type: JobType, wait_ms: int = 5000) -> Any:
         return await self.gateway.activate_one(self.job_type(job_type), wait_ms=wait_ms)
 
-    async def none_left(self, job_type: JobType) -> bool:
-        return await self.gateway.activate(self.job_type(job_type), request_timeout_ms=300) == []
+    async def none_left(self, job_type: JobType, wait_ms: int = 300) -> bool:
+        """No job of the type comes within `wait_ms` (a long poll returns as soon as one does)."""
+        return await self.gateway.activate(self.job_type(job_type), request_timeout_ms=wait_ms) == []
 
 
 @pytest.fixture
@@ -159,6 +160,50 @@ async def test_the_order_canceled_message_ends_any_step_with_record_canceled(
     await expect_status(grpc.StatusCode.NOT_FOUND, project.gateway.complete(running.key))
     await project.gateway.complete(recorded.key)
     assert await project.none_left(JobType.SEND_NOTIFICATION)
+
+
+async def hold_for_staff(project: Project) -> tuple[str, Any]:
+    """An order whose stock is missing under the "hold" policy, with HoldOrderStock's job activated."""
+    order_id = await project.start_order("held")
+    await project.gateway.complete((await project.activate_one(JobType.VERIFY_PAYMENT)).key, VERIFIED)
+    reserve = await project.activate_one(JobType.RESERVE_INVENTORY)
+    thrown = {DETAIL_VARIABLE: "Mug: 0 of 2", "stock_policy": "hold"}
+    await project.gateway.throw_error(reserve.key, "STOCK_MISSING", "2 items short", thrown)
+    hold = await project.activate_one(JobType.FAIL_ORDER)
+    assert hold.elementId == "HoldOrderStock"
+    return order_id, hold
+
+
+async def test_a_cancel_while_the_hold_is_recorded_ends_the_order_canceled(project: Project) -> None:
+    order_id, hold = await hold_for_staff(project)
+
+    await project.cancel_order(order_id)
+
+    recorded = await project.activate_one(JobType.RECORD_CANCELED)
+    assert recorded.elementId == "RecordCanceled"
+    assert json.loads(recorded.variables)["order_id"] == order_id
+    await expect_status(grpc.StatusCode.NOT_FOUND, project.gateway.complete(hold.key))
+    await project.gateway.complete(recorded.key)
+
+
+async def test_a_cancel_while_fail_order_cancels_in_medusa_leaves_that_job_to_finish(
+    project: Project,
+) -> None:
+    # FailOrderPayment's own cancel in Medusa sends order-canceled back while its job runs: the job must
+    # not be interrupted between the cancel and its status write (docs/order-fulfillment.md).
+    order_id = await project.start_order("failing")
+    verify = await project.activate_one(JobType.VERIFY_PAYMENT)
+    cause = {DETAIL_VARIABLE: "payment status canceled"}
+    await project.gateway.throw_error(verify.key, "PAYMENT_NOT_AUTHORIZED", "canceled", cause)
+    fail_order = await project.activate_one(JobType.FAIL_ORDER)
+    assert fail_order.elementId == "FailOrderPayment"
+
+    await project.cancel_order(order_id)
+
+    # A real engine correlates asynchronously: a long poll gives an interruption time to show.
+    assert await project.none_left(JobType.RECORD_CANCELED, wait_ms=3000), "the cancel interrupted it"
+    await project.gateway.complete(fail_order.key)
+    assert await project.none_left(JobType.RECORD_CANCELED), "the buffered cancel reached the ended order"
 
 
 async def test_a_cancellation_during_the_payment_wait_ends_the_order_at_the_next_check(

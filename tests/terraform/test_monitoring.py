@@ -445,7 +445,7 @@ def test_a_plan_without_a_notification_channel_is_refused_unless_on_purpose(
     terraform_config: TerraformConfig,
 ) -> None:
     """tests/terraform/test_variable_validation.py runs this guard; here: it is the one the config has."""
-    [guards] = terraform_config.of_type("terraform_data").values()
+    guards = terraform_config.of_type("terraform_data")["guards"]
     conditions = [rule["condition"] for rule in guards["lifecycle"][0]["precondition"]]
     assert "${length(var.alert_notification_channels) > 0 || var.alerts_without_notification}" in conditions
 

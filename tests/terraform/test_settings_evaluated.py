@@ -25,7 +25,10 @@ from .conftest import incident_checker_settings
 from .paths import TERRAFORM_DIR
 from .tfrun import SKIP_REASON, ProviderFreeModule, provider_free_module, terraform_command
 
-RESOURCE_REFERENCE = re.compile(r"\b(google_[a-z0-9_]+)\.([a-z0-9_]+)((?:\.[a-z0-9_]+|\[\d+\])*)")
+# google_TYPE.NAME, NAME["KEY"] for a for_each resource (stubbed as NAME.KEY), then attributes and indexes.
+RESOURCE_REFERENCE = re.compile(
+    r'\b(google_[a-z0-9_]+)\.([a-z0-9_]+)(?:\["([a-z0-9_]+)"\])?((?:\.[a-z0-9_]+|\[\d+\])*)'
+)
 STUB_URL = "https://stub.invalid/{}.{}"
 EVALUATED = ("webhook", "status", "worker", "incident_checker")
 OUTPUTS = "\n".join(
@@ -81,7 +84,11 @@ SELF_MANAGED = (
 
 
 def stub_resources(text: str) -> str:
-    return RESOURCE_REFERENCE.sub(lambda match: f'"{STUB_URL.format(match.group(1), match.group(2))}"', text)
+    def stub(match: re.Match[str]) -> str:
+        name = ".".join(part for part in match.group(2, 3) if part)
+        return f'"{STUB_URL.format(match.group(1), name)}"'
+
+    return RESOURCE_REFERENCE.sub(stub, text)
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +193,9 @@ def test_the_webhook_gets_no_medusa_setting(saas: dict[str, Any], self_managed: 
 
 def test_worker_gets_its_cloud_settings(saas: dict[str, Any], clean_env: pytest.MonkeyPatch) -> None:
     worker = saas["worker_env"]
-    assert worker["STATUS_UPDATE_URL"] == STUB_URL.format("google_cloudfunctions2_function", "status")
+    assert worker["STATUS_UPDATE_URL"] == STUB_URL.format(
+        "google_cloudfunctions2_function", "function.status"
+    )
     assert worker["STATUS_UPDATE_USE_ID_TOKEN"] == "true"
     assert worker["WORKER_MAX_RUNTIME_SECONDS"] == "3900"  # default task timeout 4200 s minus 300 s
     assert worker["WORKER_HEARTBEAT_SECONDS"] == "60"

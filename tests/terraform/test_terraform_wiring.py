@@ -140,3 +140,20 @@ def test_every_checkov_waiver_gives_a_reason(terraform_config: TerraformConfig) 
     for file_name, match in waivers:
         reason = (match.group(2) or "").strip()
         assert len(reason) >= 30, f"{file_name}: waiver {match.group(1)} needs a reason"
+
+
+def test_the_functions_come_from_one_map_and_keep_their_state(terraform_config: TerraformConfig) -> None:
+    """One resource per key of local.functions; each key's function was `google_cloudfunctions2_function.KEY`
+    before the map, so a moved block carries its state over instead of destroying and recreating it."""
+    keys = set(terraform_config.locals["functions"])
+    assert keys == {"webhook", "status"}
+    addresses = {component.address for component in wiring.components(terraform_config).values()}
+    assert {f'{wiring.FUNCTION}.function["{key}"]' for key in keys} <= addresses
+    moved = [
+        block
+        for text in terraform_config.texts.values()
+        for block in wiring.parse_text(text).get("moved", [])
+    ]
+    assert {(m["from"], m["to"]) for m in moved} >= {
+        (f"${{{wiring.FUNCTION}.{key}}}", f'${{{wiring.FUNCTION}.function["{key}"]}}') for key in keys
+    }

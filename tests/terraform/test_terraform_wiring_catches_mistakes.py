@@ -44,7 +44,7 @@ PUBLIC_STATUS = add_file(
 resource "google_cloud_run_v2_service_iam_member" "status_public" {
   project  = var.project_id
   location = var.region
-  name     = google_cloudfunctions2_function.status.name
+  name     = google_cloudfunctions2_function.function["status"].name
   role     = "roles/run.invoker"
   member   = "allUsers"
 }
@@ -161,13 +161,14 @@ def test_unknown_entry_point_is_caught(tmp_path: Path) -> None:
         (functions / name / "main.py").write_text(f"def {name}(request):\n    return ''\n", encoding="utf-8")
     config = broken_copy(
         tmp_path,
-        replace("functions.tf", 'entry_point       = "status_update"', 'entry_point       = "status"'),
+        replace("functions.tf", 'entry_point = "status_update"', 'entry_point = "status"'),
     )
     assert wiring.check_entry_points(wiring.parse_config(TERRAFORM_DIR), functions) == []
     problems = wiring.check_entry_points(config, functions)
     missing = functions / "status" / "main.py"
     assert problems == [
-        f"google_cloudfunctions2_function.status: entry point 'status' but {missing} does not exist"
+        'google_cloudfunctions2_function.function["status"]: '
+        f"entry point 'status' but {missing} does not exist"
     ]
 
 
@@ -218,8 +219,8 @@ def test_webhook_behind_internal_ingress_is_caught(tmp_path: Path) -> None:
         tmp_path,
         replace(
             "functions.tf",
-            'ingress_settings                 = "ALLOW_ALL"',
-            'ingress_settings                 = "ALLOW_INTERNAL_ONLY"',
+            'ingress         = "ALLOW_ALL"',
+            'ingress         = "ALLOW_INTERNAL_ONLY"',
         ),
     )
     assert any("Medusa calls it from the internet" in problem for problem in wiring.check_ingress(config))
@@ -230,8 +231,8 @@ def test_shared_or_default_service_account_is_caught(tmp_path: Path) -> None:
         tmp_path,
         replace(
             "functions.tf",
-            "service_account_email            = google_service_account.status.email",
-            'service_account_email            = "123456789-compute@developer.gserviceaccount.com"',
+            "service_account = google_service_account.status.email",
+            'service_account = "123456789-compute@developer.gserviceaccount.com"',
         ),
     )
     problems = wiring.check_service_accounts(config)
@@ -249,8 +250,8 @@ def test_worker_calling_another_url_is_caught(tmp_path: Path) -> None:
         tmp_path,
         replace(
             "locals.tf",
-            "google_cloudfunctions2_function.status.service_config[0].uri",
-            "google_cloudfunctions2_function.webhook.service_config[0].uri",
+            'google_cloudfunctions2_function.function["status"].service_config[0].uri',
+            'google_cloudfunctions2_function.function["webhook"].service_config[0].uri',
         ),
     )
     assert any("STATUS_UPDATE_URL" in problem for problem in wiring.check_worker_settings(config))
@@ -302,7 +303,10 @@ def test_secret_env_reading_another_setting_is_caught(tmp_path: Path) -> None:
         ),
     )
     problems = wiring.check_secret_references(config)
-    assert any("webhook: secret_environment_variables.value reads secret" in problem for problem in problems)
+    # One dynamic block serves both functions: both read the wrong secret.
+    for function in ("webhook", "status"):
+        wrong = f'function["{function}"]: secret_environment_variables.value reads secret'
+        assert any(wrong in problem for problem in problems), problems
 
 
 def test_unpinned_secret_version_is_caught(tmp_path: Path) -> None:
@@ -325,7 +329,7 @@ def test_threads_that_do_not_follow_the_concurrency_are_caught(tmp_path: Path) -
         ),
     )
     problems = wiring.check_threads_match_concurrency(config)
-    assert any("google_cloudfunctions2_function.status: THREADS" in problem for problem in problems)
+    assert any('google_cloudfunctions2_function.function["status"]: THREADS' in p for p in problems)
 
 
 @pytest.mark.parametrize(
@@ -388,7 +392,7 @@ def test_a_webhook_reading_the_status_secret_is_caught(tmp_path: Path) -> None:
     assert any("MEDUSA_STATUS_SECRET" in p for p in wiring.check_one_reader_per_party_secret(config))
     problems = wiring.check_webhook_has_no_medusa_setting(config)
     assert problems == [
-        "google_cloudfunctions2_function.webhook: "
+        'google_cloudfunctions2_function.function["webhook"]: '
         "gets MEDUSA_STATUS_SECRET, but the order webhook never calls Medusa"
     ]
 
@@ -404,7 +408,7 @@ def test_a_medusa_url_on_the_webhook_is_caught(tmp_path: Path) -> None:
     )
     problems = wiring.check_webhook_has_no_medusa_setting(config)
     assert problems == [
-        "google_cloudfunctions2_function.webhook: "
+        'google_cloudfunctions2_function.function["webhook"]: '
         "gets MEDUSA_BACKEND_URL, but the order webhook never calls Medusa"
     ]
 
@@ -414,12 +418,12 @@ def test_a_status_function_open_to_the_internet_is_caught(tmp_path: Path) -> Non
         tmp_path,
         replace(
             "functions.tf",
-            'ingress_settings                 = "ALLOW_INTERNAL_ONLY"',
-            'ingress_settings                 = "ALLOW_ALL"',
+            'ingress         = "ALLOW_INTERNAL_ONLY"',
+            'ingress         = "ALLOW_ALL"',
         ),
     )
     assert wiring.check_ingress(config) == [
-        "google_cloudfunctions2_function.status: ingress 'ALLOW_ALL'; "
+        "google_cloudfunctions2_function.function[\"status\"]: ingress 'ALLOW_ALL'; "
         "only the worker calls it: ALLOW_INTERNAL_ONLY"
     ]
 

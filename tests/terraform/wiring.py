@@ -4,6 +4,10 @@ The config is parsed with python-hcl2; expressions come back as `"${...}"` strin
 `TerraformConfig` and returns the problems it found (empty = fine), so the tests can run the same checks on a
 deliberately broken copy of the config and see that every kind of mistake is caught.
 
+A function resource made with `for_each` over a local map (functions.tf) is read as one resource per key,
+addressed as Terraform does (`google_cloudfunctions2_function.function["webhook"]`), with `each.key` and
+`each.value.ATTR` replaced by that entry's key and the map's expression for ATTR.
+
 Values built from locals are resolved as far as the config keeps them literal: a reference to a local, a
 `toset()` of one, or a for-expression that only filters a local (the filter may drop entries, so the literal
 map is the upper bound of what a component can get). Anything else is reported as "cannot resolve", which
@@ -151,7 +155,54 @@ def parse_config(directory: Path) -> TerraformConfig:
             locals_.update(block)
         for block in parsed.get("variable", []):
             variables.update(block)
+    if FUNCTION in resources:
+        resources[FUNCTION] = _expand_for_each(resources[FUNCTION], locals_)
     return TerraformConfig(texts, documents, resources, data, locals_, variables)
+
+
+_EACH_VALUE: Final = re.compile(r"\beach\.value\.(\w+)")
+_WHOLE_EACH_VALUE: Final = re.compile(r"\$\{each\.value\.(\w+)\}")
+
+
+def _expand_for_each(named: Mapping[str, Body], locals_: Mapping[str, Any]) -> dict[str, Body]:
+    """Each resource with `for_each = local.NAME` (a map of maps) as one body per key; others as they are."""
+    expanded: dict[str, Body] = {}
+    for name, body in named.items():
+        source = re.fullmatch(r"\$\{local\.(\w+)\}", str(body.get("for_each", "")))
+        entries = locals_.get(source.group(1)) if source else None
+        if not isinstance(entries, Mapping):
+            expanded[name] = body
+            continue
+        for key, entry in entries.items():
+            instance = {k: v for k, v in body.items() if k != "for_each"}
+            expanded[f'{name}["{key}"]'] = _substitute_each(instance, str(key), entry)
+    return expanded
+
+
+def _substitute_each(value: Any, key: str, entry: Mapping[str, Any]) -> Any:
+    """`each.key` -> the quoted key; `${each.value.ATTR}` -> the entry's value for ATTR as written, and
+    `each.value.ATTR` inside a larger expression -> that value's expression (a literal is quoted)."""
+    if isinstance(value, Mapping):
+        return {k: _substitute_each(v, key, entry) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_each(item, key, entry) for item in value]
+    if not isinstance(value, str) or "each." not in value:
+        return value
+    whole = _WHOLE_EACH_VALUE.fullmatch(value.strip())
+    if whole:
+        return entry[whole.group(1)]
+
+    def expression(match: re.Match[str]) -> str:
+        attribute = entry[match.group(1)]
+        inner = re.fullmatch(r"\$\{(.*)\}", str(attribute), re.S)
+        return inner.group(1) if inner else f'"{attribute}"'
+
+    return _EACH_VALUE.sub(expression, value).replace("each.key", f'"{key}"')
+
+
+def parse_text(text: str) -> dict[str, Any]:
+    """One .tf file's blocks as python-hcl2 gives them (e.g. its `moved` blocks)."""
+    return _parse(text)
 
 
 @functools.lru_cache(maxsize=256)
@@ -238,8 +289,10 @@ def _names_from_iteration(collection: Any, name_expression: str, iterator: str) 
 
 
 def _mentions(expression: Any, address: str) -> bool:
-    """True when the expression refers to the resource (e.g. `${google_x.y.name}`)."""
-    return isinstance(expression, str) and re.search(rf"\b{re.escape(address)}\b", expression) is not None
+    """True when the expression refers to the resource (`${google_x.y.name}`, `${google_x.y["k"].name}`)."""
+    # Not a longer name, and not one instance of a for_each resource when the address is the whole resource.
+    pattern = rf"(?<![\w.]){re.escape(address)}(?!\w|\[\")"
+    return isinstance(expression, str) and re.search(pattern, expression) is not None
 
 
 # ---------------------------------------------------------------------------------------------------------
