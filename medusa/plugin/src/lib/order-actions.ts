@@ -23,6 +23,7 @@ import {
   type ProcessInstance,
 } from "./camunda-client"
 import type { CamundaOptions, PluginOptions } from "./options"
+import type { IncidentView, OrderActionsAnswer, RestartRecord, RetryRecord } from "./order-actions-view"
 import { mirrorWorkflowState } from "./order-status"
 import { pluginOptions } from "./settings"
 import { COMPLETED_STATUS, CANCELED_STATUS, EARLIER_FAILURE_STATUSES, FAILURE_STATUSES } from "./workflow-status"
@@ -43,50 +44,6 @@ export const MAX_REASON_LENGTH = 500
 export const RestartBodySchema = z
   .object({ reason: z.string().trim().min(1, "a reason is required").max(MAX_REASON_LENGTH) })
   .strict()
-
-/** The latest restart, as recorded on the order's row. */
-export interface RestartRecord {
-  number: number
-  /** The admin user's id (the auth context's actor id). */
-  by: string
-  /** The user's email where Medusa still knows the user (added when read, never stored). */
-  by_email?: string | null
-  reason: string
-  at: string
-  previous_status: string | null
-  previous_instance: string | null
-}
-
-export interface RetryRecord {
-  incident_key: string
-  element_id: string | null
-  by: string
-  by_email?: string | null
-  at: string
-}
-
-/** An open incident as the widget shows it. */
-export interface IncidentView {
-  incident_key: string
-  process_instance_key: string
-  message: string
-  error_type: string
-  element_id: string | null
-  created_at: string | null
-  retryable: boolean
-}
-
-/** The answer of GET /admin/fulfillment-workflow/orders/{id}/actions. */
-export interface OrderActionsAnswer {
-  /** Null when Camunda could be asked; otherwise why not, in plain words. */
-  camunda_problem: string | null
-  incidents: IncidentView[]
-  /** The ACTIVE instances Camunda knows for the order (null: not known). */
-  active_instances: string[] | null
-  restart: { offer: "available" | "hidden"; reason: string | null }
-  last_restart: RestartRecord | null
-  last_retry: RetryRecord | null
-}
 
 /** A refusal the routes answer with its status and sentence; nothing was changed. */
 export class ActionRefused extends Error {
