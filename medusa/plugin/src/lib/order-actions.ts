@@ -54,6 +54,7 @@ export class ActionRefused extends Error {
 }
 
 interface ActionState {
+  version: number
   status: string | null
   instance_key: string | null
   restart_count?: number
@@ -208,7 +209,7 @@ export async function recordRestart(
   if (active.length > 0) throw new ActionRefused(409, runningSentence(active))
   const row = await workflowModule(container).recordRestart(
     order.id,
-    state?.restart_count ?? 0,
+    state?.version ?? 0,
     { by: actorId, reason, at: now.toISOString() },
     FINAL_STATUSES
   )

@@ -9,8 +9,8 @@ import type { IncidentView, OrderActionsAnswer } from "../../lib/order-actions-v
 import { elementWords, incidentSentence, restartSentence, retrySentence } from "../lib/action-sentences"
 import { useOrderActions, useRestartWorkflow, useRetryIncident } from "../lib/order-actions-api"
 
-export const WorkflowActions = ({ orderId, displayId }: { orderId: string; displayId?: number }) => {
-  const { data, error } = useOrderActions(orderId)
+export const WorkflowActions = ({ orderId, displayId, ended }: { orderId: string; displayId?: number; ended: boolean }) => {
+  const { data, error } = useOrderActions(orderId, ended)
   if (error) {
     return <Section testId="workflow-actions-error">Could not read the order's incidents ({error.message}).</Section>
   }

@@ -7,16 +7,18 @@ const ROOT = "/admin/fulfillment-workflow/orders"
 const QUERY_KEY = "fulfillment-workflow"
 /**
  * Each read asks Camunda (the order's instances and incidents), so it is read once when the page opens,
- * after each action, and then every 30 seconds: an incident shows within half a minute.
+ * after each action, and then every 30 seconds while the process can still change: an incident shows
+ * within half a minute.
  */
 export const ACTIONS_REFRESH_MS = 30_000
 
-export function useOrderActions(orderId: string) {
+/** `ended`: the order's process has ended (or the order is closed): read once, unless an incident shows. */
+export function useOrderActions(orderId: string, ended: boolean) {
   return useQuery({
     queryKey: [QUERY_KEY, "actions", orderId],
     queryFn: () => sdk.client.fetch<OrderActionsAnswer>(`${ROOT}/${orderId}/actions`),
     retry: false,
-    refetchInterval: ACTIONS_REFRESH_MS,
+    refetchInterval: (query) => (ended && !query.state.data?.incidents.length ? false : ACTIONS_REFRESH_MS),
   })
 }
 

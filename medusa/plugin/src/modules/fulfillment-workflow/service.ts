@@ -148,15 +148,16 @@ export default class FulfillmentWorkflowService extends MedusaService({ OrderWor
   }
 
   /**
-   * Records a restart of the order's process if the order has had `expectedCount` restarts and its stored
-   * status is none of `finalStatuses` (one statement: two admins restarting at once record one restart).
+   * Records a restart of the order's process if the order's row is still at `expectedVersion` (0: no row
+   * yet), so nothing changed since the caller read it and asked Camunda, and its stored status is none of
+   * `finalStatuses` (one statement: two admins restarting at once record one restart).
    * The workflow columns are cleared, so the new process's first status applies as on a new order; the
    * lost process's status and instance go into the restart's record. Null when not recorded.
    */
   @InjectManager()
   async recordRestart(
     orderId: string,
-    expectedCount: number,
+    expectedVersion: number,
     record: { by: string; reason: string; at: string },
     finalStatuses: readonly string[],
     @MedusaContext() sharedContext: Context = {}
@@ -172,9 +173,9 @@ export default class FulfillmentWorkflowService extends MedusaService({ OrderWor
          "last_restart" = ?::jsonb || jsonb_build_object('number', w."restart_count" + 1,
            'previous_status', w."status", 'previous_instance', w."instance_key"),
          "updated_at" = now()
-       WHERE w."restart_count" = ? AND (w."status" IS NULL OR NOT (w."status" = ANY(ARRAY[?]::text[])))
+       WHERE w."version" = ? AND (w."status" IS NULL OR NOT (w."status" = ANY(ARRAY[?]::text[])))
        RETURNING w.*`,
-      [orderId, record.at, recordJson, recordJson, expectedCount, [...finalStatuses]]
+      [orderId, record.at, recordJson, recordJson, expectedVersion, [...finalStatuses]]
     )
     return (rows[0] as (OrderWorkflowState & { restart_count: number }) | undefined) ?? null
   }
