@@ -310,6 +310,9 @@ class Stack:
             "ORDER_WEBHOOK_SECRET": self.secrets.order_webhook,
             "MEDUSA_WORKER_SECRET": self.secrets.medusa_worker,
             "MEDUSA_STATUS_SECRET": self.secrets.medusa_status,
+            # The plugin's Camunda client (the admin's restart and incident retry): the local engine's REST
+            # API, which takes no credentials.
+            "CAMUNDA_REST_URL": self.engine_http_url,
             # The demo shop's Notification Module provider writes each customer mail here.
             "NOTIFICATION_OUTBOX_DIR": str(self.outbox_dir),
             "SHOP_EVENTS_LOG": str(self.shop_events_log),

@@ -172,15 +172,20 @@ class EngineBridge:
             request_timeout_seconds=settings.zeebe_request_timeout_seconds,
         )
 
-    def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication:
-        """Publishes "order-placed" with correlation key = message id = order id.
+    def publish_order_placed(
+        self, order_id: str, variables: Mapping[str, Any], message_id: str | None = None
+    ) -> Publication:
+        """Publishes "order-placed" with correlation key = order id and message id = order id (or
+        `message_id`: a restart's own id).
 
         Returns "duplicate" when Zeebe still buffers a message with that id (ALREADY_EXISTS); raises
         EngineUnavailable when the gateway cannot be reached in time.
         """
         with bind(order_id=order_id):
             outcome = self.run(
-                lambda client: self._publish(client, MESSAGE_NAME, order_id, order_id, dict(variables))
+                lambda client: self._publish(
+                    client, MESSAGE_NAME, order_id, message_id or order_id, dict(variables)
+                )
             )
             logger.info("order-placed message published", extra={"publication": outcome})
             return outcome

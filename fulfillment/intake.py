@@ -6,6 +6,10 @@ keep a redelivered `order.placed` from starting a second process: the order's st
 plugin signed into the event (set as soon as the first job reports), and the message id = order id, which
 Zeebe refuses while the first message is still buffered (its TTL covers the time before the first status
 lands).
+
+A restart (`data.restart`, sent by the admin's "Restart workflow" once Camunda confirmed that no instance
+runs for the order) passes the stored status, which belongs to the lost process, and is published with its
+own message id, so neither guard takes it for a redelivery of the first start.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ class EngineUnavailable(EngineError):
 
 
 class OrderPublisher(Protocol):
-    def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication: ...
+    def publish_order_placed(
+        self, order_id: str, variables: Mapping[str, Any], message_id: str | None = None
+    ) -> Publication: ...
 
     def publish_order_canceled(self, order_id: str) -> Publication: ...
 
@@ -44,6 +50,9 @@ def start_fulfillment(order: OrderPlacedData, engine: OrderPublisher) -> Publica
     Raises EngineUnavailable (gateway not reachable) and EngineError (the engine refused the message); the
     caller turns them into answers the sender understands.
     """
+    if order.restart:
+        logger.info("restarting the order's workflow", extra={"restart": order.restart})
+        return engine.publish_order_placed(order.id, order.process_variables(), order.start_message_id())
     if order.workflow_status:
         logger.info(
             "order already has a workflow, not starting another",

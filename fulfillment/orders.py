@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 # Medusa order ids are `order_` followed by a ULID; only letters and digits are accepted so an id can be
 # placed into a URL path without escaping.
@@ -79,6 +79,14 @@ class OrderPlacedData(_Snapshot):
     created_at: datetime
     # The order's stored workflow status (None when no process has reported yet).
     workflow_status: str | None
+    # Set only by the admin's "Restart workflow": the restart's number for this order (1, 2, ...), after
+    # Camunda confirmed that no instance runs for it. A restart gets its own message id.
+    restart: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = None
+
+    def start_message_id(self) -> str:
+        """The `order-placed` message id: the order id, or `<order id>.restart-<n>` for a restart (Zeebe
+        refuses a message id it still buffers, and the first start's message may still be buffered)."""
+        return f"{self.id}.restart-{self.restart}" if self.restart else self.id
 
     def process_variables(self) -> dict[str, Any]:
         """The variables the process starts with: identifiers and totals, never customer data."""

@@ -33,6 +33,16 @@ function fulfillmentWorkflowOptions(): Options {
     },
     reconciliation: reconciliationOptions(),
     operateUrl: env.CAMUNDA_OPERATE_URL,
+    // The plugin's own Camunda client, for the admin's restart and incident retry: it reads instances and
+    // incidents and updates jobs and incidents, nothing else (a client of its own, not the worker's).
+    camunda: {
+      restUrl: env.CAMUNDA_REST_URL,
+      tokenUrl: env.CAMUNDA_TOKEN_URL,
+      clientId: env.CAMUNDA_CLIENT_ID,
+      clientSecret: env.CAMUNDA_CLIENT_SECRET,
+      audience: env.CAMUNDA_TOKEN_AUDIENCE,
+      scope: env.CAMUNDA_TOKEN_SCOPE,
+    },
   }
   return mergeGroups(fromEnvironment, JSON.parse(env.FULFILLMENT_WORKFLOW_OPTIONS || "{}"))
 }

@@ -2,9 +2,10 @@
 Medusa on the same database, started with MEDUSA_FF_RBAC=true after migrating with it).
 
 With the flag on, Medusa checks the policies a route declares against the roles in the user's token: the
-plugin's routes ask for `order:read` (the workflow panel, the summary, the config) and `order:update`
-(resend). A user without roles is refused them, a role with `order:read` only may read but not resend,
-and a super admin (`medusa user` with the flag on) may do everything.
+plugin's routes ask for `order:read` (the workflow panel, its actions' view, the summary, the config)
+and `order:update` (resend, restart, incident retry). A user without roles is refused them, a role with
+`order:read` only may read but not act, and a super admin (`medusa user` with the flag on) may do
+everything.
 """
 
 from __future__ import annotations
@@ -93,19 +94,27 @@ def order_id(stack: Stack) -> str:
         routes.close()
 
 
-def admin_routes(order_id: str) -> dict[str, tuple[str, str]]:
+def admin_routes(order_id: str) -> dict[str, tuple[str, str, dict[str, str] | None]]:
+    orders = "/admin/fulfillment-workflow/orders"
     return {
-        "order": ("GET", f"/admin/fulfillment-workflow/orders/{order_id}"),
-        "summary": ("GET", "/admin/fulfillment-workflow/summary"),
-        "config": ("GET", "/admin/fulfillment-workflow/config"),
-        "resend": ("POST", f"/admin/fulfillment-workflow/orders/{order_id}/resend"),
+        "order": ("GET", f"{orders}/{order_id}", None),
+        "summary": ("GET", "/admin/fulfillment-workflow/summary", None),
+        "config": ("GET", "/admin/fulfillment-workflow/config", None),
+        "resend": ("POST", f"{orders}/{order_id}/resend", None),
+        "actions": ("GET", f"{orders}/{order_id}/actions", None),
+        "restart": ("POST", f"{orders}/{order_id}/restart", {"reason": "checking the policies"}),
+        # No such incident: past the policy, the route answers 404.
+        "retry": ("POST", f"{orders}/{order_id}/incidents/1/retry", None),
     }
 
 
 def answers(url: str, token: str, order_id: str) -> dict[str, httpx.Response]:
     headers = {"authorization": f"Bearer {token}"}
     with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-        return {name: client.request(method, path) for name, (method, path) in admin_routes(order_id).items()}
+        return {
+            name: client.request(method, path, json=body)
+            for name, (method, path, body) in admin_routes(order_id).items()
+        }
 
 
 def login(url: str, user: AdminLogin) -> str:
@@ -114,9 +123,15 @@ def login(url: str, user: AdminLogin) -> str:
     return token
 
 
+# The order's process runs or has ended, so a restart is refused (409) and there is no incident to retry.
+ACTION_REFUSALS = {"restart": 409, "retry": 404}
+
+
 def assert_all_work(found: dict[str, httpx.Response], order_id: str) -> None:
     statuses = {name: response.status_code for name, response in found.items()}
-    assert statuses == dict.fromkeys(found, 200), {name: r.text[:300] for name, r in found.items()}
+    expected = {**dict.fromkeys(found, 200), **ACTION_REFUSALS}
+    assert statuses == expected, {name: r.text[:300] for name, r in found.items()}
+    assert found["actions"].json()["camunda_problem"] is None
     assert found["order"].json()["workflow"]["order_id"] == order_id
     assert {"failed", "stalled"} <= set(found["summary"].json())
     assert found["config"].json()["webhook_configured"] is True
@@ -145,8 +160,17 @@ def test_with_rbac_on_the_admin_routes_ask_for_the_order_policies(
     reader = answers(url, login(url, rbac_medusa.without_roles), order_id)
 
     statuses = {name: response.status_code for name, response in reader.items()}
-    assert statuses == {"order": 200, "summary": 200, "config": 200, "resend": 403}, statuses
-    assert "order:update" in reader["resend"].json()["message"]
+    assert statuses == {
+        "order": 200,
+        "summary": 200,
+        "config": 200,
+        "resend": 403,
+        "actions": 200,
+        "restart": 403,
+        "retry": 403,
+    }, statuses
+    for name in ("resend", "restart", "retry"):
+        assert "order:update" in reader[name].json()["message"]
 
 
 def _grant_order_read(url: str, super_admin_token: str, email: str) -> None:

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 START_TIMEOUT_SECONDS = 180
 
 
-def test_the_shops_options_are_resolved(driver: Driver) -> None:
+def test_the_shops_options_are_resolved(stack: Stack, driver: Driver) -> None:
     config = driver.admin.get("/admin/fulfillment-workflow/config")
 
     assert config == {
@@ -44,6 +44,7 @@ def test_the_shops_options_are_resolved(driver: Driver) -> None:
             "minAgeMs": TEST_RETRY.reconcile_min_age_ms,
             "lookbackMs": 3_000_000,
         },
+        "camunda": {"rest_url": stack.engine_http_url, "oauth": False},
     }
 
 
@@ -72,8 +73,9 @@ def start_with_options(stack: Stack, options: object) -> subprocess.CompletedPro
         ({"retry": {"maxAttempts": 0}}, "invalid option retry.maxAttempts:"),
         ({"webhookSecret": "not-a-whsec-secret"}, "invalid option webhookSecret:"),
         ({"reconcilation": {"enabled": False}}, 'Unrecognized key: "reconcilation"'),
+        ({"camunda": {"restUrl": "http://c", "clientId": "a", "clientSecret": "b"}}, "camunda.tokenUrl:"),
     ],
-    ids=["out-of-range", "malformed-secret", "misspelt-option"],
+    ids=["out-of-range", "malformed-secret", "misspelt-option", "camunda-credentials-without-token-url"],
 )
 def test_bad_option_stops_medusa_with_an_error_naming_it(stack: Stack, options: object, named: str) -> None:
     result = start_with_options(stack, options)

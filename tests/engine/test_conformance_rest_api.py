@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pyzeebe.proto import gateway_pb2 as pb
 
 from localzeebe.launcher import LocalEngine
 
@@ -237,3 +238,48 @@ async def test_instances_are_found_by_a_variable_and_its_root_value_is_readable(
     ]
     for _ in range(2):
         await api.grpc.complete((await api.grpc.activate_one(job_type)).key)
+
+
+async def test_an_orders_active_instances_and_their_open_incidents_as_the_admin_actions_ask(api: Api) -> None:
+    """The plugin's admin actions (medusa/plugin/src/lib/camunda-client.ts): an order's ACTIVE instances by
+    its `order_id` variable, a canceled one left out, then the open incidents of a list of instances."""
+    process_id, job_type = unique("rest-actions"), unique("rest-actions-type")
+    order_id = unique("order").replace("-", "_")
+    await api.grpc.deploy(f"{process_id}.bpmn", tagged_process(process_id, one_task(job_type), "1.0.0"))
+    canceled = await api.grpc.create(process_id, {"order_id": order_id})
+    await api.grpc.stub.CancelProcessInstance(pb.CancelProcessInstanceRequest(processInstanceKey=canceled))
+    running = str(await api.grpc.create(process_id, {"order_id": order_id}))
+    job = await api.grpc.activate_one(job_type)
+    await api.grpc.fail(job.key, retries=0, message="Medusa unreachable")
+
+    active = await api.items_eventually(
+        "process-instances",
+        {
+            "filter": {
+                "processDefinitionId": process_id,
+                "state": "ACTIVE",
+                "variables": [{"name": "order_id", "value": json.dumps(order_id)}],
+            },
+            "sort": [{"field": "startDate", "order": "DESC"}],
+            "page": {"limit": 100},
+        },
+        1,
+    )
+    incidents = await api.items_eventually(
+        "incidents",
+        {
+            "filter": {"processInstanceKey": {"$in": [running, str(canceled)]}, "state": "ACTIVE"},
+            "sort": [{"field": "creationTime", "order": "ASC"}],
+            "page": {"limit": 100},
+        },
+        1,
+    )
+
+    assert [(i["processInstanceKey"], i["hasIncident"]) for i in active] == [(running, True)]
+    assert [(i["processInstanceKey"], i["elementId"], i["jobKey"]) for i in incidents] == [
+        (running, "work", str(job.key))
+    ]
+    retried = await api.http.patch(f"/v2/jobs/{job.key}", json={"changeset": {"retries": 1}})
+    resolved = await api.http.post(f"/v2/incidents/{incidents[0]['incidentKey']}/resolution", json={})
+    assert (retried.status_code, resolved.status_code) == (204, 204)
+    await api.grpc.complete((await api.grpc.activate_one(job_type)).key)

@@ -58,7 +58,9 @@ class FakeEngine:
     def __init__(self) -> None:
         self.seen: set[str] = set()
 
-    def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication:
+    def publish_order_placed(
+        self, order_id: str, variables: Mapping[str, Any], message_id: str | None = None
+    ) -> Publication:
         if order_id == ENGINE_DOWN_ORDER_ID:
             raise EngineUnavailable("gateway unreachable")
         if order_id in self.seen:

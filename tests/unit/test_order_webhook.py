@@ -31,14 +31,20 @@ CANCELED = {
 class FakeEngine:
     def __init__(self) -> None:
         self.published: list[tuple[str, dict[str, Any]]] = []
+        self.message_ids: list[str] = []
         self.canceled: list[str] = []
         self.failure: Exception | None = None
 
-    def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication:
+    def publish_order_placed(
+        self, order_id: str, variables: Mapping[str, Any], message_id: str | None = None
+    ) -> Publication:
+        # Like Zeebe: a message id it still buffers is refused.
         if self.failure:
             raise self.failure
-        if any(seen == order_id for seen, _ in self.published):
+        message_id = message_id or order_id
+        if message_id in self.message_ids:
             return "duplicate"
+        self.message_ids.append(message_id)
         self.published.append((order_id, dict(variables)))
         return "started"
 
@@ -119,6 +125,38 @@ def test_an_order_with_a_workflow_status_is_duplicate_without_publishing(
         202,
         {"order_id": ORDER_ID, "status": "duplicate"},
     )
+    assert webhook.ENGINE.published == []
+
+
+def test_a_restart_is_published_with_its_own_message_id_whatever_the_stored_status(
+    webhook: types.ModuleType, webhook_secret: str
+) -> None:
+    post(webhook, webhook_secret)
+    restart = {**EVENT, "data": placed_data(workflow_status="payment_verified", restart=1)}
+    assert answer(post(webhook, webhook_secret, restart)) == (
+        202,
+        {"order_id": ORDER_ID, "status": "started"},
+    )
+    assert webhook.ENGINE.message_ids == [ORDER_ID, f"{ORDER_ID}.restart-1"]
+    assert webhook.ENGINE.published[1][1]["order_id"] == ORDER_ID
+
+
+def test_the_same_restart_sent_again_is_duplicate_and_the_next_one_starts(
+    webhook: types.ModuleType, webhook_secret: str
+) -> None:
+    first = {**EVENT, "data": placed_data(workflow_status="inventory_reserved", restart=1)}
+    second = {**EVENT, "data": placed_data(workflow_status=None, restart=2)}
+    statuses = [answer(post(webhook, webhook_secret, event))[1]["status"] for event in (first, first, second)]
+    assert statuses == ["started", "duplicate", "started"]
+    assert webhook.ENGINE.message_ids == [f"{ORDER_ID}.restart-1", f"{ORDER_ID}.restart-2"]
+
+
+@pytest.mark.parametrize("restart", [0, -1, "1", 1.5, True])
+def test_a_restart_number_that_is_not_a_positive_integer_is_400(
+    webhook: types.ModuleType, webhook_secret: str, restart: object
+) -> None:
+    event = {**EVENT, "data": placed_data(restart=restart)}
+    assert post(webhook, webhook_secret, event).status_code == 400
     assert webhook.ENGINE.published == []
 
 

@@ -6,7 +6,8 @@
  *   signature is checked over the exact bytes, before the body is read; each accepts one caller's secret.
  * - The admin routes: authenticated like every /admin route; with Medusa's RBAC feature flag on
  *   (MEDUSA_FF_RBAC=true) the user's roles must grant these policies (without the flag Medusa skips them).
- *   Reading the workflow is reading the order; resending it acts on the order.
+ *   Reading the workflow (and its incidents) is reading the order; resending, restarting it or retrying
+ *   its incident acts on the order.
  */
 import { defineMiddlewares, type MiddlewareRoute } from "@medusajs/framework/http"
 import { PolicyOperation } from "@medusajs/framework/utils"
@@ -24,6 +25,13 @@ const UPDATE_ORDERS = [{ resource: "order", operation: PolicyOperation.update }]
 const ADMIN_ROUTES: MiddlewareRoute[] = [
   { matcher: "/admin/fulfillment-workflow/orders/:id", methods: ["GET"], policies: READ_ORDERS },
   { matcher: "/admin/fulfillment-workflow/orders/:id/resend", methods: ["POST"], policies: UPDATE_ORDERS },
+  { matcher: "/admin/fulfillment-workflow/orders/:id/actions", methods: ["GET"], policies: READ_ORDERS },
+  { matcher: "/admin/fulfillment-workflow/orders/:id/restart", methods: ["POST"], policies: UPDATE_ORDERS },
+  {
+    matcher: "/admin/fulfillment-workflow/orders/:id/incidents/:key/retry",
+    methods: ["POST"],
+    policies: UPDATE_ORDERS,
+  },
   { matcher: "/admin/fulfillment-workflow/summary", methods: ["GET"], policies: READ_ORDERS },
   { matcher: "/admin/fulfillment-workflow/config", methods: ["GET"], policies: READ_ORDERS },
 ]

@@ -32,6 +32,31 @@ const secretsSchema = z
   .transform((value) => (Array.isArray(value) ? value : value.split(/[\s,]+/)).filter(Boolean))
   .pipe(z.array(whsecSecret))
 
+/**
+ * The plugin's own Camunda client, for the admin's order actions (read the order's instances and
+ * incidents, give a job retries, resolve an incident): the REST address and, for a Camunda that asks for
+ * them, OAuth client credentials. Without it the actions say Camunda is not configured and change nothing.
+ */
+const camundaSchema = z
+  .object({
+    restUrl: z.string().url(),
+    tokenUrl: z.string().url().optional(),
+    clientId: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    audience: z.string().min(1).optional(),
+    scope: z.string().min(1).optional(),
+    timeoutMs: positiveInt.default(10_000),
+  })
+  .strict()
+  .refine((value) => !value.tokenUrl || (value.clientId && value.clientSecret), {
+    message: "tokenUrl needs clientId and clientSecret",
+    path: ["clientId"],
+  })
+  .refine((value) => value.tokenUrl || (!value.clientId && !value.clientSecret), {
+    message: "clientId and clientSecret need tokenUrl",
+    path: ["tokenUrl"],
+  })
+
 const optionsSchema = z
   .object({
     webhookUrl: z.string().url().optional(),
@@ -61,6 +86,7 @@ const optionsSchema = z
       })
       .prefault({}),
     operateUrl: z.string().url().optional(),
+    camunda: camundaSchema.optional(),
     stalledAfterMinutes: positiveInt.default(30),
     emitOrderUpdated: z.boolean().default(false),
   })
@@ -69,6 +95,7 @@ const optionsSchema = z
 export type PluginOptions = z.infer<typeof optionsSchema>
 export type RetryOptions = PluginOptions["retry"]
 export type ReconciliationOptions = PluginOptions["reconciliation"]
+export type CamundaOptions = NonNullable<PluginOptions["camunda"]>
 
 /** What a shop may pass: every field optional, nested groups partial. */
 export type PluginOptionsInput = Partial<{
@@ -79,6 +106,7 @@ export type PluginOptionsInput = Partial<{
   retry: Partial<RetryOptions>
   reconciliation: Partial<ReconciliationOptions>
   operateUrl: string
+  camunda: Partial<CamundaOptions>
   stalledAfterMinutes: number
   emitOrderUpdated: boolean
 }>
@@ -114,13 +142,20 @@ function withoutMedusaKeys(raw: Record<string, unknown>): Record<string, unknown
 
 /**
  * A shop passes `process.env.X` straight through: an unset variable arrives as undefined, an empty one as
- * "". Both mean "not set" (the option's default, or the feature off), in the groups as well.
+ * "". Both mean "not set" (the option's default, or the feature off), in the groups as well; a group left
+ * empty is not set.
  */
 function withoutUnset(raw: Record<string, unknown>): Record<string, unknown> {
   const kept: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined || value === "") continue
-    kept[key] = isPlainObject(value) ? withoutUnset(value) : value
+    if (!isPlainObject(value)) {
+      kept[key] = value
+      continue
+    }
+    // A group whose every value is unset is not set either (a shop without a Camunda address).
+    const group = withoutUnset(value)
+    if (Object.keys(group).length > 0) kept[key] = group
   }
   return kept
 }

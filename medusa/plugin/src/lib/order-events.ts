@@ -36,6 +36,8 @@ export interface EventOrder {
   canceled_at?: string | Date | null
   /** The order's workflow status in the plugin's table (never the metadata mirror, which staff may edit). */
   workflow_status?: string | null
+  /** How many times staff restarted the order's process (the plugin's table); 0 or absent: never. */
+  restart_count?: number | null
 }
 
 /**
@@ -58,20 +60,20 @@ export const CANCELED_ORDER_STATUS = "canceled"
 export function orderPlacedEvent(order: EventOrder): WebhookEvent {
   const stored = order.workflow_status
   const placedAt = isoTime(order.created_at)
+  const restart = order.restart_count && order.restart_count > 0 ? order.restart_count : null
+  const data = {
+    id: order.id,
+    display_id: order.display_id ?? null,
+    currency_code: order.currency_code ?? null,
+    total: readAmount(order.total),
+    created_at: placedAt,
+    workflow_status: typeof stored === "string" && stored !== "" ? stored : null,
+  }
+  // A restarted order's event is its latest restart, whoever sends it: the webhook publishes it with the
+  // restart's own message id (docs/contracts.md), so a resend while it is buffered stays a duplicate.
   return {
-    id: eventMessageId(ORDER_PLACED, order.id),
-    payload: {
-      type: ORDER_PLACED,
-      timestamp: placedAt,
-      data: {
-        id: order.id,
-        display_id: order.display_id ?? null,
-        currency_code: order.currency_code ?? null,
-        total: readAmount(order.total),
-        created_at: placedAt,
-        workflow_status: typeof stored === "string" && stored !== "" ? stored : null,
-      },
-    },
+    id: restart ? `${eventMessageId(ORDER_PLACED, order.id)}_restart_${restart}` : eventMessageId(ORDER_PLACED, order.id),
+    payload: { type: ORDER_PLACED, timestamp: placedAt, data: restart ? { ...data, restart } : data },
   }
 }
 

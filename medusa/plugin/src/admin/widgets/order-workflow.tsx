@@ -1,12 +1,13 @@
 /**
- * Order details, side column: where the order is in the fulfillment process, and a way to send it to the
- * workflow again.
+ * Order details, side column: where the order is in the fulfillment process, a way to send it to the
+ * workflow again, and the actions on its process (incidents, restart: ../components/workflow-actions.tsx).
  */
 import { defineWidgetConfig } from "@medusajs/admin-sdk"
 import type { AdminOrder, DetailWidgetProps } from "@medusajs/framework/types"
 import { ArrowUpRightOnBox, CheckCircleSolid, EllipseMiniSolid, XCircleSolid } from "@medusajs/icons"
 import { Badge, Button, Container, Heading, StatusBadge, Text, toast, usePrompt } from "@medusajs/ui"
-import type { ResendOption, StepMark, WorkflowView } from "../../lib/workflow-view"
+import { isFinalState, type ResendOption, type StepMark, type WorkflowView } from "../../lib/workflow-view"
+import { WorkflowActions } from "../components/workflow-actions"
 import { useOrderWorkflow, useResendToWorkflow } from "../lib/fulfillment-workflow"
 import {
   humanizeTimes,
@@ -32,6 +33,13 @@ const OrderWorkflowWidget = ({ data: order }: DetailWidgetProps<AdminOrder>) => 
       {data && <WorkflowDetails view={data.workflow} />}
       {refresh && <Row testId="workflow-refresh">{refresh}</Row>}
       {data && <Resend option={data.resend} orderId={order.id} displayId={order.display_id} />}
+      {data && (
+        <WorkflowActions
+          orderId={order.id}
+          displayId={order.display_id}
+          ended={isFinalState(data.workflow.state) || data.workflow.order_status === "canceled"}
+        />
+      )}
     </Container>
   )
 }

@@ -12,6 +12,9 @@ const COLUMNS: readonly WorkflowColumn[] = ["status", "instance_key", "message",
 /** The workflow columns of the row being replaced, kept as `previous` for a compensation to put back. */
 const PREVIOUS = `jsonb_build_object(${COLUMNS.map((column) => `'${column}', w."${column}"`).join(", ")})`
 
+/** A restart clears the workflow columns (the last update becomes the restart's time). */
+const CLEARED_ON_RESTART = COLUMNS.map((c) => `"${c}" = ${c === "last_updated" ? `EXCLUDED."last_updated"` : "NULL"}`).join(", ")
+
 export interface CompareAndSet {
   applied: boolean
   /** The row after the statement (applied or not); null when the order has none. */
@@ -141,6 +144,50 @@ export default class FulfillmentWorkflowService extends MedusaService({ OrderWor
       `UPDATE "order_workflow" SET "mail" = "mail" - ?::text, "updated_at" = now()
        WHERE "order_id" = ? AND ("mail" ->> ?) = ?`,
       [template, orderId, template, claim]
+    )
+  }
+
+  /**
+   * Records a restart of the order's process if the order's row is still at `expectedVersion` (0: no row
+   * yet), so nothing changed since the caller read it and asked Camunda, and its stored status is none of
+   * `finalStatuses` (one statement: two admins restarting at once record one restart).
+   * The workflow columns are cleared, so the new process's first status applies as on a new order; the
+   * lost process's status and instance go into the restart's record. Null when not recorded.
+   */
+  @InjectManager()
+  async recordRestart(
+    orderId: string,
+    expectedVersion: number,
+    record: { by: string; reason: string; at: string },
+    finalStatuses: readonly string[],
+    @MedusaContext() sharedContext: Context = {}
+  ): Promise<(OrderWorkflowState & { restart_count: number }) | null> {
+    const manager = sharedContext.manager as SqlEntityManager
+    const recordJson = JSON.stringify(record)
+    const rows = await manager.execute(
+      `INSERT INTO "order_workflow" AS w ("order_id", "last_updated", "restart_count", "last_restart")
+       VALUES (?, ?, 1, ?::jsonb || '{"number": 1, "previous_status": null, "previous_instance": null}'::jsonb)
+       ON CONFLICT ("order_id") DO UPDATE SET
+         ${CLEARED_ON_RESTART},
+         "previous" = ${PREVIOUS}, "version" = w."version" + 1, "restart_count" = w."restart_count" + 1,
+         "last_restart" = ?::jsonb || jsonb_build_object('number', w."restart_count" + 1,
+           'previous_status', w."status", 'previous_instance', w."instance_key"),
+         "updated_at" = now()
+       WHERE w."version" = ? AND (w."status" IS NULL OR NOT (w."status" = ANY(ARRAY[?]::text[])))
+       RETURNING w.*`,
+      [orderId, record.at, recordJson, recordJson, expectedVersion, [...finalStatuses]]
+    )
+    return (rows[0] as (OrderWorkflowState & { restart_count: number }) | undefined) ?? null
+  }
+
+  /** Records that staff retried one of the order's incidents: {incident_key, element_id, by, at}. */
+  @InjectManager()
+  async recordRetry(orderId: string, record: Record<string, string | null>, @MedusaContext() sharedContext: Context = {}): Promise<void> {
+    const manager = sharedContext.manager as SqlEntityManager
+    await manager.execute(
+      `INSERT INTO "order_workflow" AS w ("order_id", "last_retry") VALUES (?, ?::jsonb)
+       ON CONFLICT ("order_id") DO UPDATE SET "last_retry" = EXCLUDED."last_retry", "updated_at" = now()`,
+      [orderId, JSON.stringify(record)]
     )
   }
 

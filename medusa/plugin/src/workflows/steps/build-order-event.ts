@@ -19,5 +19,6 @@ export const BUILD_ORDER_EVENT = "fulfillment-workflow-build-order-event"
 export const buildOrderEventStep = createStep(BUILD_ORDER_EVENT, async (input: OrderEventInput, { container }) => {
   const order = await readOrder<EventOrder>(container, input.order_id, EVENT_ORDER_FIELDS)
   const state = (await workflowStateOf(container, [order.id])).get(order.id)
-  return new StepResponse(orderEvent(input.event, { ...order, workflow_status: state?.status ?? null }))
+  const restart_count = (state as { restart_count?: number } | undefined)?.restart_count ?? 0
+  return new StepResponse(orderEvent(input.event, { ...order, workflow_status: state?.status ?? null, restart_count }))
 })

@@ -20,6 +20,12 @@ const OrderWorkflow = model.define({ name: "OrderWorkflow", tableName: "order_wo
   mail: model.json().default({}),
   version: model.number().default(1),
   previous: model.json().nullable(),
+  /** How many times staff restarted the order's process (the admin's "Restart workflow"). */
+  restart_count: model.number().default(0),
+  /** The latest restart: {number, by, reason, at, previous_status, previous_instance}. */
+  last_restart: model.json().nullable(),
+  /** The latest incident staff retried: {incident_key, element_id, by, at}. */
+  last_retry: model.json().nullable(),
 })
 
 export default OrderWorkflow

@@ -16,5 +16,9 @@ export async function GET(req: AuthenticatedMedusaRequest, res: MedusaResponse):
     worker_routes_enabled: callerSecrets(options, "worker").length > 0,
     status_route_enabled: callerSecrets(options, "status").length > 0,
     reconciliation: options.reconciliation,
+    // The plugin's Camunda client (restart, incident retry): its address, never its credentials.
+    camunda: options.camunda
+      ? { rest_url: options.camunda.restUrl, oauth: options.camunda.tokenUrl !== undefined }
+      : null,
   })
 }
