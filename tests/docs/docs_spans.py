@@ -148,13 +148,31 @@ def bpmn_error_codes() -> frozenset[str]:
     return frozenset(re.findall(r'errorCode="([A-Z_]+)"', text))
 
 
+def _options_text() -> str:
+    return (REPO_ROOT / "medusa" / "plugin" / "src" / "lib" / "options.ts").read_text(encoding="utf-8")
+
+
+def _schema_fields(text: str, schema: str) -> Iterator[str]:
+    """The fields of a group whose schema is its own constant (`camunda: camundaSchema.optional()`)."""
+    block = text.split(f"const {schema} = z", 1)[1].split("\n\n", 1)[0]
+    for line in block.splitlines():
+        found = re.match(r"^ +([a-zA-Z]+): (?:z\b|positiveInt|nonNegativeInt)", line)
+        if found:
+            yield found.group(1)
+
+
 def _options_block() -> Iterator[tuple[int, str]]:
-    text = (REPO_ROOT / "medusa" / "plugin" / "src" / "lib" / "options.ts").read_text(encoding="utf-8")
+    text = _options_text()
     block = text.split("const optionsSchema = z", 1)[1].split("export type PluginOptions", 1)[0]
     for line in block.splitlines():
-        found = re.match(r"^( +)([a-zA-Z]+): (?:z\b|positiveInt|nonNegativeInt|secretsSchema)", line)
+        found = re.match(
+            r"^( +)([a-zA-Z]+): (?:z\b|positiveInt|nonNegativeInt|secretsSchema|(\w+Schema))", line
+        )
         if found:
-            yield len(found.group(1)), found.group(2)
+            indent, name, group_schema = len(found.group(1)), found.group(2), found.group(3)
+            yield indent, name
+            if group_schema:
+                yield from ((indent + 2, field) for field in _schema_fields(text, group_schema))
 
 
 @cache
