@@ -13,7 +13,7 @@ import argparse
 import time
 
 from benchmarks import cold_start, order_path, throughput
-from benchmarks.stack import BenchStack, console
+from benchmarks.stack import BenchStack, calls_table, console
 
 
 def main() -> int:
@@ -24,18 +24,18 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the run directory and its logs")
     args = parser.parse_args()
     began = time.monotonic()
+    # Each part's tables are printed as soon as it ends, so a later failure keeps the earlier figures.
     with BenchStack.running(args.keep) as bench:
         console.log("[bold]cold starts[/]")
-        cold = cold_start.ColdStarts(bench).run(args.rounds)
+        console.print(cold_start.report(cold_start.ColdStarts(bench).run(args.rounds)))
         console.log("[bold]one order at a time[/]")
         paths = order_path.OrderPath(bench).run(args.alone, args.failures)
-        calls = order_path.calls_table(bench, order_path.phase_sizes(args.alone, args.failures))
+        console.print(calls_table(bench, order_path.phase_sizes(args.alone, args.failures)))
+        console.print(order_path.report(paths))
         rates = throughput.Throughput(bench, args.concurrency).run(args.burst, args.ceiling)
-    console.print(cold_start.report(cold))
-    console.print(calls)
-    console.print(order_path.report(paths))
-    console.print(throughput.report(rates))
-    console.print(throughput.capacity_table(rates))
+        console.print(calls_table(bench, throughput.phase_sizes(args.burst, args.ceiling)))
+        console.print(throughput.report(rates))
+        console.print(throughput.capacity_table(rates))
     console.log(f"the whole run took {(time.monotonic() - began) / 60:.1f} minutes")
     return 0
 

@@ -30,7 +30,7 @@ from pyzeebe import ZeebeClient
 from rich.table import Table
 
 from benchmarks.figures import ms, percentile
-from benchmarks.stack import FLOW_TIMEOUT_SECONDS, BenchStack, console
+from benchmarks.stack import FLOW_TIMEOUT_SECONDS, BenchStack, calls_table, console
 from benchmarks.throughput import CALLS_PER_ORDER_TARGET, CallsPerOrder
 from devstack.admin import AdminApi
 from fulfillment.engine import EngineBridge
@@ -188,19 +188,6 @@ def report(result: OrderPathResult) -> Table:
     table.add_row(
         "Orders alone ending completed", f"{alone.statuses.count('completed')} of {len(alone.statuses)}"
     )
-    return table
-
-
-def calls_table(bench: BenchStack, phases: dict[str, int]) -> Table:
-    """Each kind of Medusa call: how many per order and how long Medusa took to answer it, per phase."""
-    stats = bench.proxy.stats()
-    table = Table(title="Medusa calls per order, by request (through the counting proxy)")
-    for column in ("Phase", "Request", "Per order", "Mean answer"):
-        table.add_column(column)
-    for phase, orders in phases.items():
-        for call, count in sorted(stats["paths"].get(phase, {}).items()):
-            mean = stats["seconds"][phase][call] / count
-            table.add_row(phase, call, f"{count / orders:.2f}", ms(mean))
     return table
 
 

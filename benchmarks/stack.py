@@ -27,7 +27,9 @@ from typing import Any, Final
 import httpx
 from rich.console import Console
 from rich.progress import Progress
+from rich.table import Table
 
+from benchmarks.figures import ms
 from devstack.admin import AdminApi
 from devstack.engine_view import EngineView
 from devstack.parts import free_ports, port_open
@@ -256,6 +258,19 @@ class BenchStack:
             return cpu.get(pid, 0.0) + sum(tree(child) for child in children.get(pid, []))
 
         return {part.name: tree(part.pid) for part in self.stack.group.processes}
+
+
+def calls_table(bench: BenchStack, phases: dict[str, int]) -> Table:
+    """Each kind of Medusa call: how many per order and how long Medusa took to answer it, per phase."""
+    stats = bench.proxy.stats()
+    table = Table(title="Medusa calls per order, by request (through the counting proxy)")
+    for column in ("Phase", "Request", "Per order", "Mean answer"):
+        table.add_column(column)
+    for phase, orders in phases.items():
+        for call, count in sorted(stats["paths"].get(phase, {}).items()):
+            mean = stats["seconds"][phase][call] / count
+            table.add_row(phase, call, f"{count / orders:.2f}", ms(mean))
+    return table
 
 
 @dataclass(frozen=True)
