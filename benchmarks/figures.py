@@ -38,6 +38,9 @@ class SteadyRate:
     seconds: float
     calls_per_order: float
     whole_seconds: float
+    # Medusa calls waiting for their answer, on average over the whole phase (Little's law: the calls'
+    # summed answer times over the phase's length): how much work the phase kept queued at Medusa.
+    in_flight: float
 
     @property
     def calls_per_s(self) -> float:
@@ -56,4 +59,5 @@ class SteadyRate:
         if last <= first:
             raise ValueError(f"{len(answered)} calls are too few for a steady part")
         whole = answered[-1] - min(sent for sent, _ in moments)
-        return cls(last - first, answered[last] - answered[first], calls_per_order, whole)
+        in_flight = sum(done - sent for sent, done in moments) / whole
+        return cls(last - first, answered[last] - answered[first], calls_per_order, whole, in_flight)

@@ -259,8 +259,8 @@ def _rate_text(run: PhaseRun) -> str:
     steady = run.steady
     return (
         f"{steady.orders_per_s:.2f} orders/s ({steady.calls_per_s:.1f} calls/s over {steady.seconds:.1f} s "
-        f"of {steady.whole_seconds:.1f} s); Medusa + PostgreSQL {run.cpu_ms_per_order(*SHOP_PARTS):.0f} ms "
-        f"CPU/order, {run.shop_cores_busy:.2f} cores busy"
+        f"of {steady.whole_seconds:.1f} s, {steady.in_flight:.1f} calls in flight); Medusa + PostgreSQL "
+        f"{run.cpu_ms_per_order(*SHOP_PARTS):.0f} ms CPU/order, {run.shop_cores_busy:.2f} cores busy"
     )
 
 

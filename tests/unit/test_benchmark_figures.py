@@ -21,6 +21,7 @@ def test_the_steady_rate_leaves_out_the_ramp_and_the_drain() -> None:
     assert rate.calls_per_s == pytest.approx(10.0)
     assert rate.orders_per_s == pytest.approx(2.5)
     assert rate.whole_seconds == pytest.approx(9.0)
+    assert rate.in_flight == pytest.approx(sum(answered) / 9.0)  # every call was sent at 0
 
 
 def test_a_phase_with_too_few_calls_has_no_steady_part() -> None:
