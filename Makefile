@@ -13,7 +13,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup postgres-binaries redis-binaries browser render admin-screenshots demo up down medusa-plugin test lint bpmn-lint \
 	workflow-lint unit engine-test integration fuzz e2e \
-	terraform-lint terraform-check package-functions deploy deploy-check bench bench-engine clean
+	terraform-lint terraform-check package-functions deploy deploy-check bench bench-cold-start bench-order-path \
+	bench-throughput bench-engine clean
 
 ## Setup ----------------------------------------------------------------------------------------
 $(PY_STAMP): requirements-dev.lock
@@ -114,12 +115,23 @@ render: $(TOOLS_STAMP) browser
 admin-screenshots: setup browser
 	ADMIN_SCREENSHOT_DIR=$(CURDIR)/docs $(PY) -m pytest -p no:cacheprovider tests/e2e/test_admin_widgets.py
 
-# The pipeline against a real Medusa with every Admin API call counted (a few minutes on 2 cores).
+# The pipeline against a real Medusa with every call to Medusa counted: cold starts, one order at a time,
+# the burst against Medusa's ceiling and the capacity figures (about ten minutes on 2 cores;
+# benchmarks/README.md). Each part alone: bench-cold-start, bench-order-path, bench-throughput.
 bench: setup
-	$(PY) benchmarks/fulfillment_bench.py
+	$(PY) -m benchmarks
+
+bench-cold-start: setup
+	$(PY) -m benchmarks.cold_start
+
+bench-order-path: setup
+	$(PY) -m benchmarks.order_path
+
+bench-throughput: setup
+	$(PY) -m benchmarks.throughput
 
 bench-engine: $(PY_STAMP)
-	$(PY) benchmarks/engine_throughput.py
+	$(PY) -m benchmarks.engine_throughput
 
 ## Google Cloud deployment: offline checks (terraform/README.md, "Checks") -----------------------
 terraform-lint:

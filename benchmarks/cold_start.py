@@ -1,90 +1,230 @@
-"""One cold start, measured from inside a fresh interpreter (run by benchmarks/fulfillment_bench.py).
+"""Each function's cold start against its floor: what no code of the function's own can go below.
 
-    python benchmarks/cold_start.py SPAWNED_AT ABSENT_JSON function NAME REQUEST_JSON
-    python benchmarks/cold_start.py SPAWNED_AT ABSENT_JSON naive MODULE [MODULE ...]
+    .venv/bin/python -m benchmarks.cold_start [--rounds 5]
 
-`SPAWNED_AT` is the parent's `time.monotonic()` just before it started this process (CLOCK_MONOTONIC is one
-clock for every process on Linux), so the figures include the interpreter's own start. `ABSENT_JSON` lists
-top-level modules that the deployed function would not have (installed here for development only, e.g.
-rich, which httpx imports when it finds it): they cannot be imported, as on Cloud Functions.
+A cold start is a fresh interpreter that builds the function's app with functions-framework (the import)
+and answers one real signed request through it (the first answer): `order_webhook` publishes to the local
+engine, `status_update` writes a status through the counting proxy to Medusa. Its floor is a fresh
+interpreter that only imports the libraries that first answer loaded (the project's direct dependencies
+found in the function's `sys.modules` after answering), measured in the same run, interleaved with the cold
+starts so a busy moment of the machine hits both alike. Modules the deployed function would not have (the
+development tools installed here) cannot be imported in either process, as on Cloud Functions.
 
-`function`: functions-framework builds the app from functions/NAME/main.py (the function's import) and
-answers the signed request in REQUEST_JSON ({"body": ..., "headers": {...}}) through that app (the first
-answer). `naive`: only imports the modules named. Prints one JSON line and exits without teardown.
+The target: a cold start at most 1.2x its floor (the function's own modules, settings, secrets, and the
+first answer's round trip take at most a fifth on top of the libraries it cannot do without).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.abc
-import importlib.machinery
+import argparse
+import functools
 import json
 import os
+import statistics
+import subprocess
 import sys
 import time
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, Final
+
+from packaging.utils import canonicalize_name
+from rich.table import Table
+
+from benchmarks.figures import ms
+from benchmarks.stack import REPO_ROOT, BenchStack, console, order_placed_body
+from devstack.shop import PlacedOrder
+from fulfillment.signatures import sign_headers
+
+FUNCTIONS: Final = ("order_webhook", "status_update")
+FLOOR_TARGET: Final = 1.2
+# The project's direct dependencies and the module each is imported as.
+DIRECT_DEPENDENCIES: Final = {
+    "functions-framework": "functions_framework",
+    "Flask": "flask",
+    "pyzeebe": "pyzeebe",
+    "grpcio": "grpc",
+    "httpx": "httpx",
+    "google-cloud-secret-manager": "google.cloud.secretmanager",
+    "google-auth": "google.auth",
+    "standardwebhooks": "standardwebhooks",
+    "pydantic": "pydantic",
+    "pydantic-settings": "pydantic_settings",
+    "tenacity": "tenacity",
+}
 
 
-class _Absent(importlib.abc.MetaPathFinder):
-    def __init__(self, modules: frozenset[str]) -> None:
-        self.modules = modules
+@dataclass(frozen=True)
+class Probe:
+    """One fresh interpreter: seconds from its spawn to the end of its imports (and to its first answer,
+    for a function), its CPU seconds and its peak resident memory."""
 
-    def find_spec(
-        self, name: str, path: object = None, target: object = None
-    ) -> importlib.machinery.ModuleSpec:
-        if name.partition(".")[0] in self.modules:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None  # type: ignore[return-value]  # None: let the other finders look
+    import_s: float
+    done_s: float
+    cpu_s: float
+    rss_mib: float
+
+    @classmethod
+    def from_json(cls, result: dict[str, Any]) -> Probe:
+        done = result.get("first_answer_s", result["import_s"])
+        return cls(result["import_s"], done, result["cpu_s"], result["rss_mib"])
+
+    @classmethod
+    def median(cls, probes: Sequence[Probe]) -> Probe:
+        """Each figure's median over the probes."""
+        return cls(
+            statistics.median(probe.import_s for probe in probes),
+            statistics.median(probe.done_s for probe in probes),
+            statistics.median(probe.cpu_s for probe in probes),
+            statistics.median(probe.rss_mib for probe in probes),
+        )
 
 
-def _rss_mib() -> float:
-    # VmHWM, not getrusage's maxrss: that one keeps the parent's peak across fork and exec.
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+@dataclass(frozen=True)
+class ColdStart:
+    function: str
+    cold: list[Probe]
+    floor: list[Probe]
+    floor_modules: list[str]
+
+    @property
+    def typical(self) -> Probe:
+        return Probe.median(self.cold)
+
+    @property
+    def typical_floor(self) -> Probe:
+        return Probe.median(self.floor)
+
+    @property
+    def ratio(self) -> float:
+        """The cold start's first answer over the floor's imports (medians)."""
+        return self.typical.done_s / self.typical_floor.done_s
 
 
-def _function(spawned_at: float, name: str, request: dict[str, Any]) -> dict[str, Any]:
-    import functions_framework
+@dataclass
+class ColdStarts:
+    bench: BenchStack
 
-    app = functions_framework.create_app(  # type: ignore[no-untyped-call]
-        target=name, source=f"functions/{name}/main.py"
+    def run(self, rounds: int) -> list[ColdStart]:
+        orders = self.bench.place_orders(len(FUNCTIONS) * rounds, "cold starts")
+        self.bench.proxy.phase("cold-start")
+        results = [
+            self.measure(name, orders[index * rounds : (index + 1) * rounds])
+            for index, name in enumerate(FUNCTIONS)
+        ]
+        self.bench.wait_completed([order.id for order in orders[:rounds]])
+        return results
+
+    def measure(self, name: str, orders: Sequence[PlacedOrder]) -> ColdStart:
+        cold: list[Probe] = []
+        floor: list[Probe] = []
+        modules: list[str] = []
+        for order in orders:  # interleaved, so a busy moment of the machine hits both alike
+            result = self._function(name, order)
+            modules = first_answer_libraries(name, result["modules"])
+            cold.append(Probe.from_json(result))
+            floor.append(Probe.from_json(_probe(name, ["floor", *modules], {})))
+        return ColdStart(name, cold, floor, modules)
+
+    def _function(self, name: str, order: PlacedOrder) -> dict[str, Any]:
+        secrets = self.bench.route_secrets
+        stack = self.bench.stack
+        if name == "order_webhook":
+            env = {**stack.order_webhook_env(), "ORDER_WEBHOOK_SECRET": self.bench.webhook_secret}
+            body, secret = order_placed_body(order), self.bench.webhook_secret
+        else:
+            env = {**stack.status_update_env(), "MEDUSA_BACKEND_URL": self.bench.proxy.url}
+            update = {
+                "order_id": order.id,
+                "process_instance_key": "2251799813685249",
+                "status": "payment_verified",
+                "message": "cold start probe",
+                "step": "benchmark",
+            }
+            body, secret = json.dumps(update).encode(), secrets.status_update
+        headers = {**sign_headers(secret, body), "content-type": "application/json"}
+        request = json.dumps({"body": body.decode(), "headers": headers})
+        result = _probe(name, ["function", name, request], env)
+        if result["status"] not in (200, 202):
+            raise RuntimeError(f"cold start of {name}: answered {result['status']} {result['answer']}")
+        return result
+
+
+def _requirements(function: str) -> set[str]:
+    """The distributions the function's requirements.txt installs (normalized names)."""
+    lines = (REPO_ROOT / "functions" / function / "requirements.txt").read_text().splitlines()
+    return {canonicalize_name(line.split("==")[0]) for line in lines if "==" in line}
+
+
+def first_answer_libraries(function: str, loaded: Sequence[str]) -> list[str]:
+    """The floor's imports: the project's direct dependencies, installed with the function, that the
+    function had loaded by its first answer."""
+    deployed = _requirements(function)
+    return [
+        module
+        for dist, module in DIRECT_DEPENDENCIES.items()
+        if canonicalize_name(dist) in deployed and module in loaded
+    ]
+
+
+@functools.cache
+def absent_modules(function: str) -> list[str]:
+    """Top-level modules installed here that the function's requirements.txt does not install."""
+    deployed = _requirements(function) | {canonicalize_name("medusa-camunda-fulfillment")}
+    return sorted(
+        module
+        for module, distributions in metadata.packages_distributions().items()
+        if not any(canonicalize_name(d) in deployed for d in distributions)
     )
-    imported_at = time.monotonic()
-    answer = app.test_client().post("/", data=request["body"].encode(), headers=request["headers"])
-    answered_at = time.monotonic()
-    return {
-        "import_s": imported_at - spawned_at,
-        "first_answer_s": answered_at - spawned_at,
-        # CPU seconds of this process so far: unlike wall time, barely moved by other work on the machine.
-        "cpu_s": time.process_time(),
-        "status": answer.status_code,
-        "answer": answer.get_json(silent=True),
-        "rss_mib": _rss_mib(),
-        "modules": sorted(sys.modules),
-    }
 
 
-def _naive(spawned_at: float, modules: list[str]) -> dict[str, Any]:
-    for module in modules:
-        importlib.import_module(module)
-    return {"import_s": time.monotonic() - spawned_at, "cpu_s": time.process_time(), "rss_mib": _rss_mib()}
+def _probe(function: str, argv: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
+    spawned_at = time.monotonic()
+    absent = json.dumps(absent_modules(function))
+    process = subprocess.run(
+        [sys.executable, "-m", "benchmarks.cold_start_probe", str(spawned_at), absent, *argv],
+        env={**os.environ, **env},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if process.returncode != 0:
+        raise RuntimeError(f"{argv[:2]} exited {process.returncode}: {process.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(process.stdout.strip().splitlines()[-1])
+    return result
 
 
-def main() -> None:
-    spawned_at = float(sys.argv[1])
-    sys.meta_path.insert(0, _Absent(frozenset(json.loads(sys.argv[2]))))
-    mode = sys.argv[3]
-    if mode == "function":
-        result = _function(spawned_at, sys.argv[4], json.loads(sys.argv[5]))
-    else:
-        result = _naive(spawned_at, sys.argv[4:])
-    print(json.dumps(result), flush=True)
-    # No teardown: the engine connection's thread and gRPC's shutdown are not part of a cold start.
-    os._exit(0)
+def report(results: Sequence[ColdStart]) -> Table:
+    table = Table(title="Cold starts against their floor (medians, same run)")
+    for column in ("Function", "Cold start: import / first answer (CPU), memory", "Floor", "Ratio", ""):
+        table.add_column(column)
+    for result in results:
+        ok = result.ratio <= FLOOR_TARGET
+        cold, floor = result.typical, result.typical_floor
+        table.add_row(
+            result.function,
+            f"{ms(cold.import_s)} / {ms(cold.done_s)} ({ms(cold.cpu_s)}), {cold.rss_mib:.0f} MiB",
+            f"{ms(floor.done_s)} ({ms(floor.cpu_s)}), {floor.rss_mib:.0f} MiB: "
+            + ", ".join(result.floor_modules),
+            f"{result.ratio:.2f}x (target <= {FLOOR_TARGET}x)",
+            "[green]met[/]" if ok else "[red]missed[/]",
+        )
+    return table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5, help="cold starts per function (default 5)")
+    parser.add_argument("--keep", action="store_true", help="keep the run directory and its logs")
+    args = parser.parse_args()
+    with BenchStack.running(args.keep) as bench:
+        results = ColdStarts(bench).run(args.rounds)
+    console.print(report(results))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -2,15 +2,17 @@
 
 Run as its own process (so counting never competes with the benchmark's clients for one interpreter):
 
-    python benchmarks/counting_proxy.py --port 9100 --upstream http://127.0.0.1:9000
+    python -m benchmarks.counting_proxy --port 9100 --upstream http://127.0.0.1:9000
 
 Each call is classified by the plugin route it reaches (view, cancel, status write; anything else is
 `other`, which the cloud side should never make) and counted under the current phase, which the
 benchmark names with `POST /__bench/phase {"name": ...}`. Status writes that store a terminal
 `workflow_status` are recorded with the moment their answer came back (`time.monotonic()`, which is one
 clock for every process on Linux), so the benchmark learns when an order reached its end state without
-adding a single read of its own to Medusa's load. `GET /__bench/stats` returns everything as JSON,
-`GET /__bench/ended` only the terminal writes.
+adding a single read of its own to Medusa's load. Each plugin call's body is kept per phase and order, so
+Medusa's ceiling can replay exactly the calls an order made (`GET /__bench/exchanges?phase=NAME`), and each
+call's send and answer moments per phase, so a phase's steady part can be told from its ramp.
+`GET /__bench/stats` returns the counts and moments as JSON, `GET /__bench/ended` only the terminal writes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Final
+from urllib.parse import parse_qs, urlsplit
 
 CONTROL_PREFIX: Final = "/__bench/"
 TERMINAL_STATUSES: Final = frozenset({"completed", "payment_failed", "out_of_stock", "cancel_refused"})
@@ -72,20 +75,33 @@ class Tally:
     seconds: dict[str, dict[str, float]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(float))
     )
-    # The orders each phase read through the view route, so Medusa's ceiling can replay the same reads.
-    views: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     errors: Counter[str] = field(default_factory=Counter)
+    # (monotonic time sent, monotonic time answered) of every call, per phase
+    moments: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
+    # phase -> order id -> [(kind, path, body), ...] in the order the calls were made
+    exchanges: dict[str, dict[str, list[tuple[str, str, str]]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )
     # order id -> (status, monotonic time the write's answer arrived)
     terminal_writes: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def record(
-        self, method: str, url: str, kind: str, order_id: str | None, status: int, seconds: float
+        self,
+        method: str,
+        url: str,
+        kind: str,
+        order_id: str | None,
+        status: int,
+        moments: tuple[float, float],
+        body: bytes,
     ) -> None:
         path = url.partition("?")[0]
         call = f"{method} {path if order_id is None else path.replace(order_id, '{id}')}"
+        seconds = moments[1] - moments[0]
+        self.moments[self.phase].append(moments)
+        if order_id and status < 400:
+            self.exchanges[self.phase][order_id].append((kind, path, body.decode()))
         self.calls[self.phase][kind] += 1
-        if kind == VIEW and order_id:
-            self.views[self.phase].append(order_id)
         self.paths[self.phase][call] += 1
         self.seconds[self.phase][call] += seconds
         if order_id:
@@ -103,8 +119,8 @@ class Tally:
             },
             "paths": {phase: dict(paths) for phase, paths in self.paths.items()},
             "seconds": {phase: dict(seconds) for phase, seconds in self.seconds.items()},
-            "views": dict(self.views),
             "errors": dict(self.errors),
+            "moments": {phase: [list(pair) for pair in pairs] for phase, pairs in self.moments.items()},
             "terminal_writes": {order: list(seen) for order, seen in self.terminal_writes.items()},
         }
 
@@ -177,10 +193,10 @@ class CountingProxy:
         try:
             status, answer = await self._exchange(head.raw + body)
         except (OSError, asyncio.IncompleteReadError) as exc:
-            self.tally.record(method, url, kind, order_id, 502, time.monotonic() - sent_at)
+            self.tally.record(method, url, kind, order_id, 502, (sent_at, time.monotonic()), body)
             return _response(502, {"error": "bad_gateway", "message": f"{type(exc).__name__}: {exc}"})
         answered_at = time.monotonic()
-        self.tally.record(method, url, kind, order_id, status, answered_at - sent_at)
+        self.tally.record(method, url, kind, order_id, status, (sent_at, answered_at), body)
         if kind == STATUS_WRITE and order_id and status == 200:
             written = written_status(body)
             if written in TERMINAL_STATUSES and order_id not in self.tally.terminal_writes:
@@ -229,7 +245,12 @@ class CountingProxy:
             writer.close()
         return int(head.start_line.split(" ", 2)[1]), answer
 
-    def _control(self, method: str, command: str, body: bytes) -> bytes:
+    def _control(self, method: str, target: str, body: bytes) -> bytes:
+        command, query = urlsplit(target).path, parse_qs(urlsplit(target).query)
+        if method == "GET" and command == "exchanges":
+            phase = query.get("phase", [self.tally.phase])[0]
+            orders = self.tally.exchanges.get(phase, {})
+            return _response(200, {order: [list(call) for call in calls] for order, calls in orders.items()})
         if method == "POST" and command == "phase":
             self.tally.phase = str(json.loads(body)["name"])
             return _response(200, {"phase": self.tally.phase})

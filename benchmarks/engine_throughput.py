@@ -3,7 +3,7 @@
 Starts `python -m localzeebe` itself on free ports, creates N one-task instances through pyzeebe's
 ZeebeClient, then lets one pyzeebe ZeebeWorker with a no-op handler drain the N jobs.
 
-    .venv/bin/python benchmarks/engine_throughput.py [--instances 10000] [--log-level warning]
+    .venv/bin/python -m benchmarks.engine_throughput [--instances 10000] [--log-level warning]
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,10 +19,7 @@ from typing import Any, cast
 import httpx
 from pyzeebe import ZeebeClient, ZeebeWorker, create_insecure_channel
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # run as a script: the repository's own packages must be importable
-    sys.path.insert(0, str(REPO_ROOT))
-from localzeebe.launcher import LocalEngine  # noqa: E402
+from localzeebe.launcher import LocalEngine
 
 PROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

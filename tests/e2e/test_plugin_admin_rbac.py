@@ -11,7 +11,6 @@ everything.
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from devstack.medusa import AdminLogin, admin_jwt, medusa_cli
 from devstack.parts import free_port
 from devstack.plugin import BACKEND_DIR
 from devstack.processes import wait_until
-from devstack.stack import Stack
+from devstack.stack import Stack, new_admin_password
 
 from .plugin_support import PluginRoutes
 
@@ -62,8 +61,8 @@ def rbac_medusa(stack: Stack) -> Iterator[RbacMedusa]:
     flag_off = stack.medusa_env()
     flag_on = {**flag_off, **RBAC_FLAG, **NO_RECONCILIATION}
     run_cli(flag_on, "db:migrate")
-    super_admin = AdminLogin("rbac-super-admin@example.com", secrets.token_urlsafe(16))
-    without_roles = AdminLogin("rbac-no-roles@example.com", secrets.token_urlsafe(16))
+    super_admin = AdminLogin("rbac-super-admin@example.com", new_admin_password())
+    without_roles = AdminLogin("rbac-no-roles@example.com", new_admin_password())
     # With the flag on, `medusa user` gives the new user Medusa's super admin role; without it, no role.
     run_cli(flag_on, "user", "-e", super_admin.email, "-p", super_admin.password)
     run_cli(flag_off, "user", "-e", without_roles.email, "-p", without_roles.password)
