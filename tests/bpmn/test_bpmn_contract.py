@@ -17,7 +17,7 @@ from fulfillment.workflow import (
     JobType,
     WorkflowStatus,
 )
-from worker_job.failure import DETAIL_VARIABLE
+from worker_job.fail_order import DETAIL_VARIABLE
 from worker_job.tasks import MODEL_RETRIES
 
 NS: Final = {

@@ -19,13 +19,13 @@ from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto import gateway_pb2_grpc as pb_grpc
 
 from devstack.stack import Stack
-from worker_job.confirmation import send_notification
-from worker_job.inventory import reserve_inventory
 from worker_job.job_context import JobContext
 from worker_job.order_reads import OrderReader
-from worker_job.payment import verify_payment
+from worker_job.reserve_inventory import reserve_inventory
+from worker_job.send_notification import send_notification
 from worker_job.services import Services
 from worker_job.status_reporter import StatusReporter
+from worker_job.verify_payment import verify_payment
 
 from .support import Driver, poll
 

@@ -12,7 +12,8 @@ import logging
 from typing import Any
 
 from fulfillment.workflow import JobType, MailTemplate, Notification, WorkflowStatus
-from worker_job.job_context import JobContext, mail_template
+from worker_job.job_context import JobContext
+from worker_job.mail import mail_template
 from worker_job.outcomes import order_canceled
 from worker_job.services import Services
 

@@ -29,7 +29,8 @@ from fulfillment.workflow import (
     Notification,
     WorkflowStatus,
 )
-from worker_job.job_context import JobContext, MissingJobVariable, mail_template
+from worker_job.job_context import JobContext, MissingJobVariable
+from worker_job.mail import mail_template
 from worker_job.services import Services
 
 logger = logging.getLogger(__name__)

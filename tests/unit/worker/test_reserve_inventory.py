@@ -11,7 +11,7 @@ import respx
 from pyzeebe.errors import BusinessError
 
 from fulfillment.orders import OrderView, Reservation
-from worker_job.inventory import find_shortages, reserve_inventory, stocked_items
+from worker_job.reserve_inventory import find_shortages, reserve_inventory, stocked_items
 from worker_job.services import Services
 
 from ..helpers import ORDER_ID

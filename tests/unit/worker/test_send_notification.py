@@ -8,9 +8,9 @@ import httpx
 import pytest
 import respx
 
-from worker_job.confirmation import send_notification
 from worker_job.job_context import MissingJobVariable
 from worker_job.outcomes import BusinessOutcome
+from worker_job.send_notification import send_notification
 from worker_job.services import Services
 from worker_job.status_reporter import StatusReportFailed
 
