@@ -36,9 +36,7 @@ from pyzeebe.errors import (
     ZeebeInternalError,
 )
 
-# The errors are defined beside the publisher protocol and re-exported here, where callers expect them.
-from fulfillment.intake import EngineError as EngineError
-from fulfillment.intake import EngineUnavailable as EngineUnavailable
+from fulfillment.errors import EngineError, EngineUnavailable
 from fulfillment.intake import Publication
 from fulfillment.logs import bind
 from fulfillment.settings import (

@@ -22,16 +22,6 @@ Publication = Literal["started", "duplicate"]
 Cancellation = Literal["canceled", "duplicate", "not_canceled"]
 
 
-# The errors live here, beside the publisher that raises them, so code that only answers them (the HTTP
-# layer of both functions) does not import the engine's gRPC stack.
-class EngineError(Exception):
-    """The engine refused a call for a reason retrying will not fix (e.g. bad credentials)."""
-
-
-class EngineUnavailable(EngineError):
-    """The gateway could not be reached, timed out or is in back pressure: try again later."""
-
-
 class OrderPublisher(Protocol):
     def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication: ...
 

@@ -33,6 +33,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from fulfillment.errors import MedusaAuthError, MedusaRejected, MedusaUnavailable, OrderNotFound
 from fulfillment.orders import OrderView, is_order_id
 from fulfillment.rate_limit import TokenBucket, wait_for_turn
 from fulfillment.settings import MedusaSettings
@@ -48,31 +49,6 @@ _RETRYABLE_TRANSPORT_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError
 
 Action = Literal["view", "cancel", "status"]
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
-
-
-class MedusaError(Exception):
-    """Any failure talking to Medusa."""
-
-    def __init__(self, message: str, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-
-
-class MedusaUnavailable(MedusaError):
-    """Medusa could not be reached, timed out, kept answering 5xx/429 after the retries, or answered
-    something the contract does not name (e.g. a Medusa without the plugin's routes)."""
-
-
-class OrderNotFound(MedusaError):
-    """404 for the order."""
-
-
-class MedusaAuthError(MedusaError):
-    """401/403: the plugin does not accept this caller's secret (a setup fault, retried as an outage)."""
-
-
-class MedusaRejected(MedusaError):
-    """400: the plugin refused the request as malformed; the message is the plugin's."""
 
 
 class _Answer(BaseModel):

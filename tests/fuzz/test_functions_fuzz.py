@@ -45,9 +45,10 @@ from integration.served import (  # tests/ is on the path, as for every tier
 from pydantic import BaseModel
 
 from devstack.parts import free_port
+from fulfillment.errors import InvalidSignature
 from fulfillment.http import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from fulfillment.orders import OrderCanceledEvent, OrderPlacedEvent
-from fulfillment.signatures import InvalidSignature, sign_headers, verify
+from fulfillment.signatures import sign_headers, verify
 from fulfillment.workflow import MailTemplate, StatusUpdate, WorkflowStatus
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,8 @@ import httpx
 import pytest
 
 from devstack.parts import free_port
-from fulfillment.engine import EngineBridge, EngineUnavailable
+from fulfillment.engine import EngineBridge
+from fulfillment.errors import EngineUnavailable
 from fulfillment.settings import EngineSettings
 from fulfillment.signatures import sign_headers
 from localzeebe.launcher import LocalEngine

@@ -22,7 +22,8 @@ import pytest
 import respx
 from pyzeebe import Job
 
-from fulfillment.intake import EngineUnavailable, Publication
+from fulfillment.errors import EngineUnavailable
+from fulfillment.intake import Publication
 from fulfillment.logs import setup_logging
 from worker_job.tasks import TaskLimits, exception_handler
 

@@ -16,7 +16,8 @@ from pydantic import SecretStr
 from pyzeebe.proto import gateway_pb2, gateway_pb2_grpc
 
 from fulfillment import engine as engine_module
-from fulfillment.engine import EngineBridge, EngineError, EngineUnavailable, create_channel
+from fulfillment.engine import EngineBridge, create_channel
+from fulfillment.errors import EngineError, EngineUnavailable
 from fulfillment.settings import EngineSettings
 
 from .helpers import ORDER_ID

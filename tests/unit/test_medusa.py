@@ -13,16 +13,15 @@ import httpx
 import pytest
 import respx
 
-from fulfillment.medusa import (
-    CancelOutcome,
+from fulfillment.errors import (
+    InvalidSignature,
     MedusaAuthError,
-    MedusaClient,
     MedusaRejected,
     MedusaUnavailable,
     OrderNotFound,
-    WorkflowWrite,
 )
-from fulfillment.signatures import InvalidSignature, verify
+from fulfillment.medusa import CancelOutcome, MedusaClient, WorkflowWrite
+from fulfillment.signatures import verify
 from fulfillment.workflow import MailData, MailTemplate, Notification
 
 from .helpers import MEDUSA_URL, ORDER_ID, new_webhook_secret

@@ -13,7 +13,7 @@ import flask
 import pytest
 import respx
 
-from fulfillment.engine import EngineError, EngineUnavailable
+from fulfillment.errors import EngineError, EngineUnavailable
 from fulfillment.http import MAX_JSON_DEPTH, json_depth
 from fulfillment.intake import Publication
 from fulfillment.signatures import sign_headers

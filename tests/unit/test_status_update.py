@@ -13,8 +13,9 @@ import httpx
 import pytest
 import respx
 
+from fulfillment.errors import InvalidSignature
 from fulfillment.medusa import MedusaClient
-from fulfillment.signatures import InvalidSignature, verify
+from fulfillment.signatures import verify
 
 from .helpers import MEDUSA_URL, ORDER_ID, call_function, load_function, new_webhook_secret, signed
 
