@@ -12,14 +12,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import httpx
 from pydantic import ValidationError
 
-from fulfillment.medusa import NotificationReceipt
+from fulfillment.medusa import StatusWriteAnswer
 from fulfillment.rate_limit import TokenBucket, wait_for_turn
 from fulfillment.signatures import sign_headers
 from fulfillment.workflow import MESSAGE_MAX_LENGTH, Notification, StatusUpdate, WorkflowStatus
@@ -33,21 +32,6 @@ DEFAULT_TIMEOUT_SECONDS: Final = 15.0
 
 class StatusReportFailed(Exception):
     """The status function could not be reached or refused the report."""
-
-
-@dataclass(frozen=True)
-class StatusReceipt:
-    """The status function's answer: whether it applied the report, why not, the status stored now, and
-    what became of the mail sent with it (None: none was asked for, or the answer did not say)."""
-
-    applied: bool
-    reason: str | None = None
-    workflow_status: str | None = None
-    notification: NotificationReceipt | None = None
-
-    @property
-    def order_canceled(self) -> bool:
-        return self.reason == "order_canceled"
 
 
 def fetch_google_id_token(audience: str) -> str:
@@ -124,9 +108,10 @@ class StatusReporter:
         message: str,
         step: str,
         notification: Notification | None = None,
-    ) -> StatusReceipt:
+    ) -> StatusWriteAnswer:
         """Sends one state change, with the customer mail that goes with it, and returns the status
-        function's answer (not applied: stale, repeated, or the order is canceled).
+        function's answer, which is the plugin's status route's (not applied: stale, repeated, or the order
+        is canceled).
 
         Safe to send again after a lost answer: the mail is sent once the status is recorded, at most once
         per order and template, so a repeated report never mails twice.
@@ -141,17 +126,17 @@ class StatusReporter:
             occurred_at=datetime.now(UTC),
             notification=notification,
         )
-        receipt = _receipt(self._post(update))
+        answer = _answer(self._post(update))
         logger.info(
             "status reported",
             extra={
                 "workflow_status": status.value,
                 "step": step,
-                "applied": receipt.applied,
-                "mail_sent": receipt.notification.sent if receipt.notification else None,
+                "applied": answer.applied,
+                "mail_sent": answer.notification.sent if answer.notification else None,
             },
         )
-        return receipt
+        return answer
 
     def _post(self, update: StatusUpdate) -> httpx.Response:
         body = update.model_dump_json(exclude_none=True).encode()
@@ -180,24 +165,9 @@ class StatusReporter:
             raise StatusReportFailed(f"no ID token for the status function: {exc}") from exc
 
 
-def _receipt(response: httpx.Response) -> StatusReceipt:
+def _answer(response: httpx.Response) -> StatusWriteAnswer:
     try:
-        body = response.json()
-    except ValueError:
-        return StatusReceipt(applied=False)
-    if not isinstance(body, dict):
-        return StatusReceipt(applied=False)
-    reason, stored = body.get("reason"), body.get("workflow_status")
-    return StatusReceipt(
-        applied=body.get("applied") is True,
-        reason=reason if isinstance(reason, str) else None,
-        workflow_status=stored if isinstance(stored, str) else None,
-        notification=_notification_receipt(body.get("notification")),
-    )
-
-
-def _notification_receipt(answer: object) -> NotificationReceipt | None:
-    try:
-        return NotificationReceipt.model_validate(answer)
+        return StatusWriteAnswer.model_validate_json(response.content)
     except ValidationError:
-        return None
+        # Whether the status landed is unknown: a technical fault, retried like any other.
+        raise StatusReportFailed("the status function's answer is not a status answer") from None

@@ -20,7 +20,7 @@ from fulfillment.errors import (
     MedusaUnavailable,
     OrderNotFound,
 )
-from fulfillment.medusa import CancelOutcome, MedusaClient, WorkflowWrite
+from fulfillment.medusa import CancelOutcome, MedusaClient, StatusWriteAnswer
 from fulfillment.signatures import verify
 from fulfillment.workflow import MailData, MailTemplate, Notification
 
@@ -178,7 +178,7 @@ def test_status_write_sends_keys_and_replaces(
 
     written = client.write_status(ORDER_ID, WORKFLOW_KEYS, [None, "awaiting_payment"])
 
-    assert written == WorkflowWrite(applied=True, reason=None, metadata=WORKFLOW_KEYS)
+    assert written == StatusWriteAnswer(applied=True, reason=None, metadata=WORKFLOW_KEYS)
     assert sent(route, secret) == {
         "action": "status",
         "order_id": ORDER_ID,

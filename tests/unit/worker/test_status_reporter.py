@@ -210,3 +210,14 @@ def test_a_report_without_a_slot_before_the_jobs_deadline_fails_unsent(
 
     assert status_log.bodies == []
     reporter.close()
+
+
+@pytest.mark.parametrize("body", [b"<html>ok</html>", b"[]", b'{"reason": "stale"}'])
+def test_an_answer_that_is_not_a_status_answer_is_a_technical_fault(
+    http: respx.MockRouter, make_reporter: MakeReporter, body: bytes
+) -> None:
+    # Whether the status landed is unknown: the job must be retried, never completed on a guess.
+    http.post(STATUS_URL).respond(200, content=body)
+
+    with pytest.raises(StatusReportFailed, match="not a status answer"):
+        report(make_reporter())
