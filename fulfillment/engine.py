@@ -37,7 +37,7 @@ from pyzeebe.errors import (
 )
 
 from fulfillment.errors import EngineError, EngineUnavailable
-from fulfillment.intake import Publication
+from fulfillment.intake import Cancellation, Start
 from fulfillment.logs import bind
 from fulfillment.settings import (
     CAMUNDA_SAAS_AUDIENCE,
@@ -170,29 +170,31 @@ class EngineBridge:
             request_timeout_seconds=settings.zeebe_request_timeout_seconds,
         )
 
-    def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication:
+    def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Start:
         """Publishes "order-placed" with correlation key = message id = order id.
 
         Returns "duplicate" when Zeebe still buffers a message with that id (ALREADY_EXISTS); raises
         EngineUnavailable when the gateway cannot be reached in time.
         """
         with bind(order_id=order_id):
-            outcome = self.run(
+            published = self.run(
                 lambda client: self._publish(client, MESSAGE_NAME, order_id, order_id, dict(variables))
             )
+            outcome: Start = "started" if published else "duplicate"
             logger.info("order-placed message published", extra={"publication": outcome})
             return outcome
 
-    def publish_order_canceled(self, order_id: str) -> Publication:
+    def publish_order_canceled(self, order_id: str) -> Cancellation:
         """Publishes "order-canceled" (correlation key = order id; message id = order id + ".canceled"),
         buffered for the message TTL so that a process waiting between two payment checks still takes it.
         "duplicate" while an earlier one is buffered."""
         with bind(order_id=order_id):
-            outcome = self.run(
+            published = self.run(
                 lambda client: self._publish(
                     client, CANCELED_MESSAGE_NAME, order_id, f"{order_id}.canceled", {}
                 )
             )
+            outcome: Cancellation = "canceled" if published else "duplicate"
             logger.info("order-canceled message published", extra={"publication": outcome})
             return outcome
 
@@ -235,7 +237,8 @@ class EngineBridge:
 
     async def _publish(
         self, client: ZeebeClient, name: str, order_id: str, message_id: str, variables: dict[str, Any]
-    ) -> Publication:
+    ) -> bool:
+        """True when the message was published, False when Zeebe still buffers one with its id."""
         try:
             await client.publish_message(
                 name=name,
@@ -245,14 +248,14 @@ class EngineBridge:
                 message_id=message_id,
             )
         except MessageAlreadyExistsError:
-            return "duplicate"
+            return False
         except UNAVAILABLE_ERRORS as exc:
             raise EngineUnavailable(f"{type(exc).__name__}: {exc}") from exc
         except grpc.aio.AioRpcError as exc:
             raise _from_rpc_error(exc) from exc
         except PyZeebeError as exc:
             raise EngineError(f"{type(exc).__name__}: {exc}") from exc
-        return "started"
+        return True
 
 
 def _from_rpc_error(error: grpc.aio.AioRpcError) -> EngineError:

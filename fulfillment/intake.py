@@ -18,17 +18,20 @@ from fulfillment.orders import MEDUSA_CANCELED_STATUS, OrderCanceledData, OrderP
 
 logger = logging.getLogger(__name__)
 
-Publication = Literal["started", "duplicate"]
-Cancellation = Literal["canceled", "duplicate", "not_canceled"]
+# What publishing each message did: "duplicate" when Zeebe still buffers one with the same message id.
+Start = Literal["started", "duplicate"]
+Cancellation = Literal["canceled", "duplicate"]
+# An `order.canceled` for an order the plugin did not read as canceled: nothing is published.
+NotCanceled = Literal["not_canceled"]
 
 
 class OrderPublisher(Protocol):
-    def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication: ...
+    def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Start: ...
 
-    def publish_order_canceled(self, order_id: str) -> Publication: ...
+    def publish_order_canceled(self, order_id: str) -> Cancellation: ...
 
 
-def start_fulfillment(order: OrderPlacedData, engine: OrderPublisher) -> Publication:
+def start_fulfillment(order: OrderPlacedData, engine: OrderPublisher) -> Start:
     """Publishes "order-placed" for the order unless a process already runs or ran for it.
 
     Raises EngineUnavailable (gateway not reachable) and EngineError (the engine refused the message); the
@@ -43,7 +46,7 @@ def start_fulfillment(order: OrderPlacedData, engine: OrderPublisher) -> Publica
     return engine.publish_order_placed(order.id, order.process_variables())
 
 
-def stop_fulfillment(order: OrderCanceledData, engine: OrderPublisher) -> Cancellation:
+def stop_fulfillment(order: OrderCanceledData, engine: OrderPublisher) -> Cancellation | NotCanceled:
     """Publishes "order-canceled" when the plugin read the order as canceled: the process ends as
     `canceled` at its current step (or at its next payment check), without a confirmation.
 
@@ -53,4 +56,4 @@ def stop_fulfillment(order: OrderCanceledData, engine: OrderPublisher) -> Cancel
     if order.status != MEDUSA_CANCELED_STATUS:
         logger.warning("order.canceled for an order that is not canceled", extra={"status": order.status})
         return "not_canceled"
-    return "canceled" if engine.publish_order_canceled(order.id) == "started" else "duplicate"
+    return engine.publish_order_canceled(order.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -98,24 +98,20 @@ class OrderCanceledData(_Snapshot):
     status: str
 
 
-class OrderPlacedEvent(BaseModel):
-    """`{"type": "order.placed", "timestamp", "data": {...}}`."""
+DataT = TypeVar("DataT", OrderPlacedData, OrderCanceledData)
+
+
+class OrderEvent(BaseModel, Generic[DataT]):
+    """A signed order event, `{"type", "occurred_at", "data"}`: `OrderEvent[OrderPlacedData]` for
+    `order.placed`, `OrderEvent[OrderCanceledData]` for `order.canceled`."""
 
     model_config = ConfigDict(extra="ignore")
 
-    type: str = ORDER_PLACED_EVENT
-    timestamp: datetime | None = None
-    data: OrderPlacedData
-
-
-class OrderCanceledEvent(BaseModel):
-    """`{"type": "order.canceled", "timestamp", "data": {"id", "status"}}`."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    type: str = ORDER_CANCELED_EVENT
-    timestamp: datetime | None = None
-    data: OrderCanceledData
+    type: str
+    # When it happened in Medusa (the order's creation, its cancellation): for the log line only, never
+    # for a decision, so an event signed without it is still taken.
+    occurred_at: datetime | None = None
+    data: DataT
 
 
 # --- the plugin's order view ------------------------------------------------------------------------------

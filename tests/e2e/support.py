@@ -251,7 +251,7 @@ def order_placed_body(
         "created_at": "2026-01-01T00:00:00Z",
         "workflow_status": workflow_status,
     }
-    payload = {"type": event_type, "timestamp": "2026-01-01T00:00:00Z", "data": data}
+    payload = {"type": event_type, "occurred_at": "2026-01-01T00:00:00Z", "data": data}
     return json.dumps(payload).encode()
 
 

@@ -40,7 +40,7 @@ PLACED = {
     "created_at": "2026-11-28T07:59:58.000Z",
     "workflow_status": None,
 }
-EVENT = {"type": "order.placed", "timestamp": "2026-11-28T08:00:00Z", "data": PLACED}
+EVENT = {"type": "order.placed", "occurred_at": "2026-11-28T08:00:00Z", "data": PLACED}
 REPORT = {
     "order_id": ORDER_ID,
     "process_instance_key": "2251799813685249",

@@ -15,15 +15,15 @@ import respx
 
 from fulfillment.errors import EngineError, EngineUnavailable
 from fulfillment.http import MAX_JSON_DEPTH, json_depth
-from fulfillment.intake import Publication
+from fulfillment.intake import Cancellation, Start
 from fulfillment.signatures import sign_headers
 
 from .helpers import ORDER_ID, call_function, load_function, placed_data, signed
 
-EVENT = {"type": "order.placed", "timestamp": "2026-11-28T08:00:00Z", "data": placed_data()}
+EVENT = {"type": "order.placed", "occurred_at": "2026-11-28T08:00:00Z", "data": placed_data()}
 CANCELED = {
     "type": "order.canceled",
-    "timestamp": "2026-11-28T09:00:00Z",
+    "occurred_at": "2026-11-28T09:00:00Z",
     "data": {"id": ORDER_ID, "status": "canceled"},
 }
 
@@ -34,7 +34,7 @@ class FakeEngine:
         self.canceled: list[str] = []
         self.failure: Exception | None = None
 
-    def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Publication:
+    def publish_order_placed(self, order_id: str, variables: Mapping[str, Any]) -> Start:
         if self.failure:
             raise self.failure
         if any(seen == order_id for seen, _ in self.published):
@@ -42,11 +42,11 @@ class FakeEngine:
         self.published.append((order_id, dict(variables)))
         return "started"
 
-    def publish_order_canceled(self, order_id: str) -> Publication:
+    def publish_order_canceled(self, order_id: str) -> Cancellation:
         if order_id in self.canceled:
             return "duplicate"
         self.canceled.append(order_id)
-        return "started"
+        return "canceled"
 
 
 @pytest.fixture
