@@ -123,7 +123,6 @@ class PaymentCollection(_Snapshot):
     amount: Decimal
     authorized_amount: Decimal | None = None
     captured_amount: Decimal | None = None
-    refunded_amount: Decimal | None = None
 
 
 class VariantInventoryItem(_Snapshot):

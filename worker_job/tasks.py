@@ -58,8 +58,6 @@ FETCHED_VARIABLES: Final = (
     FAULT_SINCE_VARIABLE,
     FAULT_COUNT_VARIABLE,
 )
-# The model's `retries` on every service task (bpmn/order-fulfillment.bpmn).
-MODEL_RETRIES: Final = 5
 
 
 @dataclass(frozen=True)
