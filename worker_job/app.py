@@ -3,11 +3,12 @@
 Start: settings (one line and exit 2 when one is wrong), JSON logs, a check that the version of the process
 model this worker handles is deployed (worker_job/model_check.py; the deploy step deploys it, never the
 worker), the engine channel, then one pyzeebe worker with a task per job type. Run: the pollers keep
-polling through any engine outage (worker_job/polling.py), within one budget of running jobs shared by all
-job types (worker_job/capacity.py), and a heartbeat line says every WORKER_HEARTBEAT_SECONDS whether the
-worker is polling (worker_job/heartbeat.py). Stop: SIGTERM/SIGINT, or the end of the activation window
-that WORKER_MAX_RUNTIME_SECONDS leaves (worker_job/config.py), stop the activation of new jobs, let the
-jobs in hand finish and report, and exit 0. Only a worker whose pollers ended on their own exits non-zero.
+polling through any engine outage, within one budget of running jobs shared by all job types (both are
+pyzeebe adapted: worker_job/pyzeebe_adaptations.py), and a heartbeat line says every
+WORKER_HEARTBEAT_SECONDS whether the worker is polling (worker_job/heartbeat.py). Stop: SIGTERM/SIGINT, or
+the end of the activation window that WORKER_MAX_RUNTIME_SECONDS leaves (worker_job/config.py), stop the
+activation of new jobs, let the jobs in hand finish and report, and exit 0. Only a worker whose pollers
+ended on their own exits non-zero.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from worker_job.heartbeat import Heartbeat
 from worker_job.model_check import check_model_deployed
 from worker_job.order_reads import OrderReader
 from worker_job.policy import BusinessPolicy
-from worker_job.polling import BudgetedPoller, BudgetedTaskState
+from worker_job.pyzeebe_adaptations import BudgetedPoller, BudgetedTaskState
 from worker_job.services import Services
 from worker_job.status_reporter import IdTokenSource, StatusReporter
 from worker_job.tasks import HANDLERS, TaskLimits, register_tasks
