@@ -26,9 +26,9 @@ from pyzeebe.errors import (
 )
 
 from worker_job import pyzeebe_adaptations
-from worker_job.app import FulfillmentWorker
 from worker_job.capacity import JobBudget
 from worker_job.gateway_link import LONGEST_PAUSE_SECONDS, GatewayLink, pause_after
+from worker_job.pyzeebe_adaptations import FulfillmentWorker
 
 from .factories import make_job
 
