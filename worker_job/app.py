@@ -26,6 +26,7 @@ import grpc
 
 from fulfillment.engine import create_channel
 from fulfillment.logs import setup_logging
+from fulfillment.medusa import MedusaClient
 from fulfillment.rate_limit import TokenBucket
 from fulfillment.settings import load_settings
 from fulfillment.workflow import PROCESS_ID
@@ -53,8 +54,10 @@ def build_services(settings: WorkerJobSettings) -> Services:
     id_tokens = IdTokenSource(settings.status_update_url) if settings.status_update_use_id_token else None
     # One limit for every call this worker makes to Medusa, directly or through the status function.
     medusa_calls = TokenBucket(settings.medusa_calls_per_second)
+    medusa = MedusaClient.from_settings(settings, settings.medusa_signing_secret, rate_limit=medusa_calls)
     return Services(
-        medusa=OrderReader.from_settings(settings, settings.medusa_signing_secret, rate_limit=medusa_calls),
+        medusa=medusa,
+        orders=OrderReader(medusa),
         status=StatusReporter(
             settings.status_update_url,
             settings.status_update_signing_secret,

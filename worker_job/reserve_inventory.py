@@ -91,7 +91,7 @@ def stocked_items(order: OrderView) -> list[LineItem]:
 
 
 def reserve_inventory(ctx: JobContext, services: Services) -> dict[str, Any]:
-    order = services.medusa.recent_view(ctx.order_id)
+    order = services.orders.recent_view(ctx.order_id)
     stop_if_canceled(ctx.order_id, order.status)
     items = stocked_items(order)
     shortages = find_shortages(items, order.reservations)

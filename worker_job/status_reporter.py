@@ -3,7 +3,7 @@
 A report that does not reach the status function raises StatusReportFailed; the job handler lets it
 propagate, so the job is failed and retried by the engine instead of completing with the order's metadata
 out of date. Each report is one call of the plugin's status route by the status function, so it takes a
-token of the worker's Medusa rate limit (the one its OrderReader uses) before it is sent.
+token of the worker's Medusa rate limit (the one its MedusaClient uses) before it is sent.
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def verify_payment(ctx: JobContext, services: Services) -> dict[str, Any]:
     first status lands.
     """
     step = JobType.VERIFY_PAYMENT.value
-    order = services.medusa.view_order(ctx.order_id)
+    order = services.orders.view_order(ctx.order_id)
     stop_if_canceled(ctx.order_id, order.status)
     pending = parse_statuses(ctx.header("pending_payment_statuses", DEFAULT_PENDING_STATUSES))
     if needs_no_payment(order):
