@@ -17,6 +17,7 @@ class MissingJobVariable(Exception):
 
 @dataclass(frozen=True)
 class JobContext:
+    job_type: str
     process_instance_key: int
     order_id: str
     headers: Mapping[str, str]
@@ -28,6 +29,7 @@ class JobContext:
         if not isinstance(order_id, str) or not is_order_id(order_id):
             raise MissingJobVariable(f"variable order_id is missing or not a Medusa order id: {order_id!r}")
         return cls(
+            job_type=job.type,
             process_instance_key=job.process_instance_key,
             order_id=order_id,
             headers=dict(job.custom_headers),

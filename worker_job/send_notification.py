@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fulfillment.workflow import JobType, MailTemplate, Notification, WorkflowStatus
+from fulfillment.workflow import MailTemplate, Notification, WorkflowStatus
 from worker_job.job_context import JobContext
 from worker_job.mail import mail_template
 from worker_job.outcomes import order_canceled
@@ -23,12 +23,10 @@ logger = logging.getLogger(__name__)
 def send_notification(ctx: JobContext, services: Services) -> dict[str, Any]:
     template = mail_template(ctx, MailTemplate.ORDER_CONFIRMATION)
     answer = services.status.report(
-        order_id=ctx.order_id,
-        process_instance_key=ctx.process_instance_key,
-        status=WorkflowStatus.COMPLETED,
-        message=f"order confirmed; the customer is mailed ({template.value})",
-        step=JobType.SEND_NOTIFICATION.value,
-        notification=Notification(template=template),
+        ctx,
+        WorkflowStatus.COMPLETED,
+        f"order confirmed; the customer is mailed ({template.value})",
+        Notification(template=template),
     )
     if answer.order_canceled or answer.workflow_status == WorkflowStatus.CANCELED.value:
         raise order_canceled(ctx.order_id)

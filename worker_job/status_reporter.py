@@ -22,6 +22,7 @@ from fulfillment.medusa import StatusWriteAnswer
 from fulfillment.rate_limit import TokenBucket, wait_for_turn
 from fulfillment.signatures import sign_headers
 from fulfillment.workflow import MESSAGE_MAX_LENGTH, Notification, StatusUpdate, WorkflowStatus
+from worker_job.job_context import JobContext
 
 logger = logging.getLogger(__name__)
 
@@ -101,15 +102,13 @@ class StatusReporter:
 
     def report(
         self,
-        *,
-        order_id: str,
-        process_instance_key: int | str,
+        job: JobContext,
         status: WorkflowStatus,
         message: str,
-        step: str,
         notification: Notification | None = None,
     ) -> StatusWriteAnswer:
-        """Sends one state change, with the customer mail that goes with it, and returns the status
+        """Sends one state change of the job's order, as the job's step, with the customer mail that goes
+        with it, and returns the status
         function's answer, which is the plugin's status route's (not applied: stale, repeated, or the order
         is canceled).
 
@@ -117,12 +116,12 @@ class StatusReporter:
         per order and template, so a repeated report never mails twice.
         """
         update = StatusUpdate(
-            order_id=order_id,
-            process_instance_key=str(process_instance_key),
+            order_id=job.order_id,
+            process_instance_key=str(job.process_instance_key),
             status=status,
             # Cut, never refused: a long cause (many missing items, Medusa's reason) must not fail the job.
             message=message[:MESSAGE_MAX_LENGTH],
-            step=step,
+            step=job.job_type,
             occurred_at=datetime.now(UTC),
             notification=notification,
         )
@@ -131,7 +130,7 @@ class StatusReporter:
             "status reported",
             extra={
                 "workflow_status": status.value,
-                "step": step,
+                "step": job.job_type,
                 "applied": answer.applied,
                 "mail_sent": answer.notification.sent if answer.notification else None,
             },

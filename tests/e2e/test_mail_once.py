@@ -69,7 +69,7 @@ class FirstWorker:
     def context(job: Any) -> JobContext:
         variables = json.loads(job.variables)
         return JobContext(
-            job.processInstanceKey, variables["order_id"], json.loads(job.customHeaders), variables
+            job.type, job.processInstanceKey, variables["order_id"], json.loads(job.customHeaders), variables
         )
 
     def run_and_complete(self, job_type: str, order_id: str) -> None:
