@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Final, Generic, TypeVar
+from typing import Annotated, Any, Final, Generic, TypeVar, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
 
 # Medusa order ids are `order_` followed by a ULID; only letters and digits are accepted so an id can be
 # placed into a URL path without escaping.
@@ -33,23 +34,20 @@ def is_order_id(value: object) -> bool:
     )
 
 
-def _list_if_null(value: object) -> object:
-    return [] if value is None else value
+class _EmptyIfNull:
+    """Validates null as the empty value of the annotated type: [], {} or ""."""
 
-
-def _dict_if_null(value: object) -> object:
-    return {} if value is None else value
-
-
-def _text_if_null(value: object) -> object:
-    return "" if value is None else value
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        empty = get_origin(source) or source
+        return core_schema.no_info_before_validator_function(
+            lambda value: empty() if value is None else value, handler(source)
+        )
 
 
 # Medusa answers `null` for a relation, a mapping or a text nobody filled in (and the plugin passes it on);
-# an empty one reads more simply.
+# an empty one reads more simply: `NullAsEmpty[list[LineItem]]`, `NullAsEmpty[str]`.
 T = TypeVar("T")
-ListOrNull = Annotated[list[T], BeforeValidator(_list_if_null)]
-TextOrNull = Annotated[str, BeforeValidator(_text_if_null)]
+NullAsEmpty = Annotated[T, _EmptyIfNull()]
 
 
 class _Snapshot(BaseModel):
@@ -74,7 +72,7 @@ class OrderPlacedData(_Snapshot):
 
     id: OrderId
     display_id: int | None
-    currency_code: TextOrNull
+    currency_code: NullAsEmpty[str]
     total: Decimal
     created_at: datetime
     # The order's stored workflow status (None when no process has reported yet).
@@ -119,7 +117,7 @@ class OrderEvent(BaseModel, Generic[DataT]):
 
 class PaymentCollection(_Snapshot):
     id: str
-    status: TextOrNull
+    status: NullAsEmpty[str]
     amount: Decimal
     authorized_amount: Decimal | None = None
     captured_amount: Decimal | None = None
@@ -132,7 +130,7 @@ class VariantInventoryItem(_Snapshot):
 
 class Variant(_Snapshot):
     manage_inventory: bool | None = None
-    inventory_items: ListOrNull[VariantInventoryItem] = Field(default_factory=list)
+    inventory_items: NullAsEmpty[list[VariantInventoryItem]] = Field(default_factory=list)
 
 
 class ItemDetail(_Snapshot):
@@ -141,7 +139,7 @@ class ItemDetail(_Snapshot):
 
 class LineItem(_Snapshot):
     id: str
-    title: TextOrNull = ""
+    title: NullAsEmpty[str] = ""
     variant_id: str | None = None
     variant_sku: str | None = None
     quantity: int
@@ -171,13 +169,13 @@ class OrderView(_Snapshot):
 
     id: OrderId
     display_id: int | None = None
-    status: TextOrNull
-    currency_code: TextOrNull
+    status: NullAsEmpty[str]
+    currency_code: NullAsEmpty[str]
     total: Decimal
     created_at: datetime | None = None
     payment_status: str | None
-    payment_collections: ListOrNull[PaymentCollection]
-    items: ListOrNull[LineItem]
-    reservations: ListOrNull[Reservation]
+    payment_collections: NullAsEmpty[list[PaymentCollection]]
+    items: NullAsEmpty[list[LineItem]]
+    reservations: NullAsEmpty[list[Reservation]]
     # The order's workflow keys (`workflow_status`, ...), as the status route stored them.
-    workflow: Annotated[dict[str, Any], BeforeValidator(_dict_if_null)] = Field(default_factory=dict)
+    workflow: NullAsEmpty[dict[str, Any]] = Field(default_factory=dict)

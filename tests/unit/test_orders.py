@@ -9,6 +9,7 @@ from fulfillment.orders import (
     OrderCanceledData,
     OrderEvent,
     OrderPlacedData,
+    OrderView,
     WebhookEnvelope,
     is_order_id,
 )
@@ -108,3 +109,28 @@ def test_envelope_reads_only_the_type() -> None:
     )
     with pytest.raises(ValidationError):
         WebhookEnvelope.model_validate({"data": {}})
+
+
+def test_null_lists_mappings_and_texts_are_read_as_empty_ones() -> None:
+    view = OrderView.model_validate(
+        {
+            "id": ORDER_ID,
+            "status": None,
+            "currency_code": None,
+            "total": 0,
+            "payment_status": "not_paid",
+            "payment_collections": None,
+            "items": [{"id": "ordli_1", "title": None, "quantity": 1, "variant": {"inventory_items": None}}],
+            "reservations": None,
+            "workflow": None,
+        }
+    )
+    assert (view.status, view.currency_code, view.payment_collections, view.reservations) == ("", "", [], [])
+    assert view.workflow == {}
+    (item,) = view.items
+    assert item.title == ""
+    assert item.variant is not None
+    assert item.variant.inventory_items == []
+    # A value that is there is validated as before.
+    with pytest.raises(ValidationError):
+        OrderView.model_validate({**view.model_dump(), "items": "none"})
