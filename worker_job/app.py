@@ -47,7 +47,6 @@ PROCESS_STARTED: Final = time.monotonic()
 
 EXIT_OK: Final = 0
 EXIT_FATAL: Final = 1
-EXIT_ENGINE_UNREACHABLE: Final = 3
 
 
 def build_services(settings: WorkerJobSettings) -> Services:
