@@ -78,17 +78,9 @@ def test_the_job_poller_takes_and_keeps_what_the_budgeted_poller_passes() -> Non
         "poll_retry_delay",
         "tenant_ids",
     ]
+    # Each is kept under its own name (BudgetedPoller reads them), and a stop event is made.
     poller_init = assigned_attributes(JobPoller)
-    for attribute in (
-        "zeebe_adapter",
-        "task",
-        "queue",
-        "worker_name",
-        "request_timeout",
-        "task_state",
-        "tenant_ids",
-        "stop_event",
-    ):
+    for attribute in [*parameters(JobPoller.__init__), "stop_event"]:
         assert f"self.{attribute} =" in poller_init, attribute
     # BudgetedPoller overrides both; pyzeebe's poll() calls activate_max_jobs().
     assert inspect.iscoroutinefunction(JobPoller.poll)
