@@ -81,6 +81,16 @@ def test_publish_then_duplicate(gateway: tuple[FakeGateway, str], bridge: Engine
     assert '"currency_code": "eur"' in message.variables
 
 
+def test_a_cancel_is_answered_canceled_then_duplicate(
+    gateway: tuple[FakeGateway, str], bridge: EngineBridge
+) -> None:
+    assert bridge.publish_order_canceled(ORDER_ID) == "canceled"
+    assert bridge.publish_order_canceled(ORDER_ID) == "duplicate"
+    [message] = gateway[0].messages
+    assert (message.name, message.correlationKey) == ("order-canceled", ORDER_ID)
+    assert message.messageId == f"{ORDER_ID}.canceled"
+
+
 def test_publishes_from_many_threads_over_one_connection(
     gateway: tuple[FakeGateway, str], bridge: EngineBridge
 ) -> None:
