@@ -62,7 +62,7 @@ def order_placed_body(order: PlacedOrder) -> bytes:
         "created_at": "2026-01-01T00:00:00Z",
         "workflow_status": None,
     }
-    payload = {"type": "order.placed", "timestamp": "2026-01-01T00:00:00Z", "data": data}
+    payload = {"type": "order.placed", "occurred_at": "2026-01-01T00:00:00Z", "data": data}
     return json.dumps(payload).encode()
 
 

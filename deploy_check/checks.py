@@ -20,9 +20,19 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from deploy_check.deployment import Deployment
 from deploy_check.secret_store import WEBHOOK_SECRET_SETTINGS, SecretNotReadable
 from deploy_check.settings import DeployCheckSettings
-from fulfillment.camunda_api import CamundaApi, CamundaApiError, CamundaApiRefused, CamundaApiUnavailable
-from fulfillment.medusa import MedusaAuthError, MedusaClient, MedusaError, MedusaRejected, OrderNotFound
-from fulfillment.process_model import ModelError, handled_model
+from fulfillment.camunda_api import CamundaApi
+from fulfillment.errors import (
+    CamundaApiError,
+    CamundaApiRefused,
+    CamundaApiUnavailable,
+    MedusaAuthError,
+    MedusaError,
+    MedusaRejected,
+    ModelError,
+    OrderNotFound,
+)
+from fulfillment.medusa import MedusaClient
+from fulfillment.process_model import handled_model
 from fulfillment.settings import CamundaApiSettings, describe_errors
 from fulfillment.signatures import check_secret, sign_headers, split_secrets
 from fulfillment.workflow import WorkflowStatus

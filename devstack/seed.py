@@ -36,7 +36,6 @@ class SeedResult:
     publishable_key: str
     stock_location_id: str
     shipping_option_id: str
-    product_id: str
     variant_id: str
 
     def save(self, path: Path) -> None:
@@ -45,7 +44,7 @@ class SeedResult:
 
     @classmethod
     def load(cls, path: Path) -> SeedResult:
-        """Also reads a file an older seed wrote (with keys no longer kept, such as its API key)."""
+        """Keys the file holds beyond these fields are ignored."""
         known = {field.name for field in fields(cls)}
         return cls(**{key: value for key, value in json.loads(path.read_text()).items() if key in known})
 
@@ -60,7 +59,7 @@ def seed(medusa_url: str, admin_token: str, saved: Path) -> SeedResult:
         service_zone_id = _service_zone(api, location)
         profile_id = _default_shipping_profile(api)
         shipping_option_id = _shipping_option(api, service_zone_id, profile_id)
-        product_id, variant_id = _product(api, profile_id, sales_channel_id)
+        variant_id = _product(api, profile_id, sales_channel_id)
         _stock(api, location["id"])
     result = SeedResult(
         region_id=region_id,
@@ -68,7 +67,6 @@ def seed(medusa_url: str, admin_token: str, saved: Path) -> SeedResult:
         publishable_key=publishable_key,
         stock_location_id=location["id"],
         shipping_option_id=shipping_option_id,
-        product_id=product_id,
         variant_id=variant_id,
     )
     result.save(saved)
@@ -201,7 +199,8 @@ def _shipping_option(api: AdminApi, service_zone_id: str, profile_id: str) -> st
     return str(created["shipping_option"]["id"])
 
 
-def _product(api: AdminApi, profile_id: str, sales_channel_id: str) -> tuple[str, str]:
+def _product(api: AdminApi, profile_id: str, sales_channel_id: str) -> str:
+    """The demo product's one variant (the product is created on the first seed)."""
     products = api.get("/admin/products", handle=PRODUCT_HANDLE, fields="id,*variants")["products"]
     product = _first(products)
     if product is None:
@@ -225,7 +224,7 @@ def _product(api: AdminApi, profile_id: str, sales_channel_id: str) -> tuple[str
                 ],
             },
         )["product"]
-    return str(product["id"]), str(product["variants"][0]["id"])
+    return str(product["variants"][0]["id"])
 
 
 def _stock(api: AdminApi, location_id: str) -> None:

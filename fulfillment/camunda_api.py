@@ -15,7 +15,7 @@ record written a moment ago may not be found yet.
 Errors: `CamundaApiUnavailable` when the API cannot answer now (connect errors, timeouts, 429, 5xx, after
 the configured attempts: reads are retried on all of them, writes only where the command cannot have been
 taken), `CamundaApiRefused` for refused credentials (401, 403, or the authorization server refusing the
-client), `NotFound` (404), `Conflict` (409) and `CamundaApiRejected` for other refusals.
+client), `CamundaNotFound` (404), `CamundaConflict` (409) and `CamundaApiRejected` for other refusals.
 """
 
 from __future__ import annotations
@@ -31,6 +31,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from fulfillment.errors import (
+    CamundaApiRefused,
+    CamundaApiRejected,
+    CamundaApiUnavailable,
+    CamundaConflict,
+    CamundaNotFound,
+)
 from fulfillment.settings import CamundaApiSettings
 from fulfillment.workflow import PROCESS_ID
 
@@ -41,37 +48,6 @@ VARIABLES_PAGE_SIZE: Final = 1000
 _RETRYABLE_STATUS: Final = frozenset({429, 500, 502, 503, 504})
 # A write answered with one of these was not taken, so sending it again cannot apply it twice.
 _NOT_TAKEN_STATUS: Final = frozenset({429, 503})
-
-
-class CamundaApiError(Exception):
-    """Any failure of a call to Camunda's API."""
-
-
-class CamundaApiUnavailable(CamundaApiError):
-    """The API cannot answer now (unreachable, timed out, overloaded or failing)."""
-
-
-class CamundaApiRefused(CamundaApiError):
-    """The API or its authorization server refuses the credentials (401, 403)."""
-
-
-class CamundaApiRejected(CamundaApiError):
-    """The API refused the request; `status`, `title` and `detail` come from its problem detail."""
-
-    def __init__(self, status: int, title: str, detail: str) -> None:
-        super().__init__(f"{status} {title}: {detail}")
-        self.status = status
-        self.title = title
-        self.detail = detail
-
-
-class NotFound(CamundaApiRejected):
-    """404: no such incident, job, or process instance (or no longer in a state the command applies to)."""
-
-
-class Conflict(CamundaApiRejected):
-    """409: the command does not apply in the record's state (e.g. resolving a job incident while the job
-    has no retries left)."""
 
 
 def _key_text(value: object) -> object:
@@ -360,7 +336,7 @@ class CamundaApi:
             raise CamundaApiRefused(f"{method} {path}: {response.status_code} {title}: {detail}")
         if response.status_code in _RETRYABLE_STATUS:
             raise _Retry(response.status_code, detail)
-        rejection = {404: NotFound, 409: Conflict}.get(response.status_code, CamundaApiRejected)
+        rejection = {404: CamundaNotFound, 409: CamundaConflict}.get(response.status_code, CamundaApiRejected)
         raise rejection(response.status_code, title, detail)
 
 

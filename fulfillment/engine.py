@@ -36,10 +36,8 @@ from pyzeebe.errors import (
     ZeebeInternalError,
 )
 
-# The errors are defined beside the publisher protocol and re-exported here, where callers expect them.
-from fulfillment.intake import EngineError as EngineError
-from fulfillment.intake import EngineUnavailable as EngineUnavailable
-from fulfillment.intake import Publication
+from fulfillment.errors import EngineError, EngineUnavailable
+from fulfillment.intake import Cancellation, Start
 from fulfillment.logs import bind
 from fulfillment.settings import (
     CAMUNDA_SAAS_AUDIENCE,
@@ -174,7 +172,7 @@ class EngineBridge:
 
     def publish_order_placed(
         self, order_id: str, variables: Mapping[str, Any], message_id: str | None = None
-    ) -> Publication:
+    ) -> Start:
         """Publishes "order-placed" with correlation key = order id and message id = order id (or
         `message_id`: a restart's own id).
 
@@ -182,24 +180,26 @@ class EngineBridge:
         EngineUnavailable when the gateway cannot be reached in time.
         """
         with bind(order_id=order_id):
-            outcome = self.run(
+            published = self.run(
                 lambda client: self._publish(
                     client, MESSAGE_NAME, order_id, message_id or order_id, dict(variables)
                 )
             )
+            outcome: Start = "started" if published else "duplicate"
             logger.info("order-placed message published", extra={"publication": outcome})
             return outcome
 
-    def publish_order_canceled(self, order_id: str) -> Publication:
+    def publish_order_canceled(self, order_id: str) -> Cancellation:
         """Publishes "order-canceled" (correlation key = order id; message id = order id + ".canceled"),
         buffered for the message TTL so that a process waiting between two payment checks still takes it.
         "duplicate" while an earlier one is buffered."""
         with bind(order_id=order_id):
-            outcome = self.run(
+            published = self.run(
                 lambda client: self._publish(
                     client, CANCELED_MESSAGE_NAME, order_id, f"{order_id}.canceled", {}
                 )
             )
+            outcome: Cancellation = "canceled" if published else "duplicate"
             logger.info("order-canceled message published", extra={"publication": outcome})
             return outcome
 
@@ -242,7 +242,8 @@ class EngineBridge:
 
     async def _publish(
         self, client: ZeebeClient, name: str, order_id: str, message_id: str, variables: dict[str, Any]
-    ) -> Publication:
+    ) -> bool:
+        """True when the message was published, False when Zeebe still buffers one with its id."""
         try:
             await client.publish_message(
                 name=name,
@@ -252,14 +253,14 @@ class EngineBridge:
                 message_id=message_id,
             )
         except MessageAlreadyExistsError:
-            return "duplicate"
+            return False
         except UNAVAILABLE_ERRORS as exc:
             raise EngineUnavailable(f"{type(exc).__name__}: {exc}") from exc
         except grpc.aio.AioRpcError as exc:
             raise _from_rpc_error(exc) from exc
         except PyZeebeError as exc:
             raise EngineError(f"{type(exc).__name__}: {exc}") from exc
-        return "started"
+        return True
 
 
 def _from_rpc_error(error: grpc.aio.AioRpcError) -> EngineError:

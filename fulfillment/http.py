@@ -26,10 +26,16 @@ from typing import Any, Final, Protocol, TypeVar
 import flask
 from pydantic import BaseModel, ValidationError
 
-from fulfillment.intake import EngineError, EngineUnavailable
+from fulfillment.errors import (
+    EngineError,
+    EngineUnavailable,
+    InvalidSignature,
+    MedusaAuthError,
+    MedusaError,
+    OrderNotFound,
+)
 from fulfillment.logs import bind, context_of
-from fulfillment.medusa import MedusaAuthError, MedusaError, OrderNotFound
-from fulfillment.signatures import InvalidSignature, verify
+from fulfillment.signatures import verify
 
 logger = logging.getLogger(__name__)
 

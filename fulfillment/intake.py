@@ -22,29 +22,22 @@ from fulfillment.orders import MEDUSA_CANCELED_STATUS, OrderCanceledData, OrderP
 
 logger = logging.getLogger(__name__)
 
-Publication = Literal["started", "duplicate"]
-Cancellation = Literal["canceled", "duplicate", "not_canceled"]
-
-
-# The errors live here, beside the publisher that raises them, so code that only answers them (the HTTP
-# layer of both functions) does not import the engine's gRPC stack.
-class EngineError(Exception):
-    """The engine refused a call for a reason retrying will not fix (e.g. bad credentials)."""
-
-
-class EngineUnavailable(EngineError):
-    """The gateway could not be reached, timed out or is in back pressure: try again later."""
+# What publishing each message did: "duplicate" when Zeebe still buffers one with the same message id.
+Start = Literal["started", "duplicate"]
+Cancellation = Literal["canceled", "duplicate"]
+# An `order.canceled` for an order the plugin did not read as canceled: nothing is published.
+NotCanceled = Literal["not_canceled"]
 
 
 class OrderPublisher(Protocol):
     def publish_order_placed(
         self, order_id: str, variables: Mapping[str, Any], message_id: str | None = None
-    ) -> Publication: ...
+    ) -> Start: ...
 
-    def publish_order_canceled(self, order_id: str) -> Publication: ...
+    def publish_order_canceled(self, order_id: str) -> Cancellation: ...
 
 
-def start_fulfillment(order: OrderPlacedData, engine: OrderPublisher) -> Publication:
+def start_fulfillment(order: OrderPlacedData, engine: OrderPublisher) -> Start:
     """Publishes "order-placed" for the order unless a process already runs or ran for it.
 
     Raises EngineUnavailable (gateway not reachable) and EngineError (the engine refused the message); the
@@ -62,7 +55,7 @@ def start_fulfillment(order: OrderPlacedData, engine: OrderPublisher) -> Publica
     return engine.publish_order_placed(order.id, order.process_variables())
 
 
-def stop_fulfillment(order: OrderCanceledData, engine: OrderPublisher) -> Cancellation:
+def stop_fulfillment(order: OrderCanceledData, engine: OrderPublisher) -> Cancellation | NotCanceled:
     """Publishes "order-canceled" when the plugin read the order as canceled: the process ends as
     `canceled` at its current step (or at its next payment check), without a confirmation.
 
@@ -72,4 +65,4 @@ def stop_fulfillment(order: OrderCanceledData, engine: OrderPublisher) -> Cancel
     if order.status != MEDUSA_CANCELED_STATUS:
         logger.warning("order.canceled for an order that is not canceled", extra={"status": order.status})
         return "not_canceled"
-    return "canceled" if engine.publish_order_canceled(order.id) == "started" else "duplicate"
+    return engine.publish_order_canceled(order.id)

@@ -21,10 +21,17 @@ import logging
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Final, Literal, Self, TypeVar
+from typing import Annotated, Any, Final, Literal, Self, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -33,11 +40,12 @@ from tenacity import (
     wait_exponential,
 )
 
+from fulfillment.errors import MedusaAuthError, MedusaRejected, MedusaUnavailable, OrderNotFound
 from fulfillment.orders import OrderView, is_order_id
 from fulfillment.rate_limit import TokenBucket, wait_for_turn
 from fulfillment.settings import MedusaSettings
 from fulfillment.signatures import sign_headers
-from fulfillment.workflow import Notification
+from fulfillment.workflow import KEY_STATUS, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -48,31 +56,6 @@ _RETRYABLE_TRANSPORT_ERRORS: Final = (httpx.TimeoutException, httpx.NetworkError
 
 Action = Literal["view", "cancel", "status"]
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
-
-
-class MedusaError(Exception):
-    """Any failure talking to Medusa."""
-
-    def __init__(self, message: str, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-
-
-class MedusaUnavailable(MedusaError):
-    """Medusa could not be reached, timed out, kept answering 5xx/429 after the retries, or answered
-    something the contract does not name (e.g. a Medusa without the plugin's routes)."""
-
-
-class OrderNotFound(MedusaError):
-    """404 for the order."""
-
-
-class MedusaAuthError(MedusaError):
-    """401/403: the plugin does not accept this caller's secret (a setup fault, retried as an outage)."""
-
-
-class MedusaRejected(MedusaError):
-    """400: the plugin refused the request as malformed; the message is the plugin's."""
 
 
 class _Answer(BaseModel):
@@ -103,14 +86,33 @@ class NotificationReceipt(_Answer):
     reason: str | None = None
 
 
-class WorkflowWrite(_Answer):
-    """The status route's answer: whether the write landed, why not, the workflow keys stored now, and
-    what became of the mail when one was asked for."""
+def _none_if_invalid(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
+class StatusWriteAnswer(_Answer):
+    """The status route's answer, which the status function passes on to the worker as it is: whether the
+    write landed, why not (`stale`, `order_canceled`: retrying could never change it), the workflow keys
+    stored now, and what became of the mail when one was asked for (an answer about the mail that cannot be
+    read is taken as none: it only informs)."""
 
     applied: bool
-    reason: Literal["stale", "order_canceled"] | None
-    metadata: dict[str, Any]
-    notification: NotificationReceipt | None = None
+    reason: Literal["stale", "order_canceled"] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    notification: Annotated[NotificationReceipt | None, WrapValidator(_none_if_invalid)] = None
+
+    @property
+    def workflow_status(self) -> str | None:
+        """The status stored on the order after the write (None: none stored)."""
+        stored = self.metadata.get(KEY_STATUS)
+        return None if stored is None else str(stored)
+
+    @property
+    def order_canceled(self) -> bool:
+        return self.reason == "order_canceled"
 
 
 class _RetryableResponse(Exception):
@@ -182,7 +184,7 @@ class MedusaClient:
         metadata: dict[str, Any],
         replaces: Sequence[str | None],
         notification: Notification | None = None,
-    ) -> WorkflowWrite:
+    ) -> StatusWriteAnswer:
         """Sets the workflow keys if the order's stored `workflow_status` is one of `replaces` (None: none
         stored); the route compares and writes in one conditional statement and keeps every other
         metadata key.
@@ -194,7 +196,7 @@ class MedusaClient:
         fields: dict[str, Any] = {"metadata": metadata, "replaces": list(replaces)}
         if notification is not None:
             fields["notification"] = notification.model_dump(mode="json", exclude_none=True)
-        return self._call("status", order_id, fields, WorkflowWrite)
+        return self._call("status", order_id, fields, StatusWriteAnswer)
 
     def _call(self, action: Action, order_id: str, fields: dict[str, Any], answer: type[AnswerT]) -> AnswerT:
         path = _route(order_id, action)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final, Generic, TypeVar, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, StrictInt
+from pydantic_core import CoreSchema, core_schema
 
 # Medusa order ids are `order_` followed by a ULID; only letters and digits are accepted so an id can be
 # placed into a URL path without escaping.
@@ -33,23 +34,20 @@ def is_order_id(value: object) -> bool:
     )
 
 
-def _list_if_null(value: object) -> object:
-    return [] if value is None else value
+class _EmptyIfNull:
+    """Validates null as the empty value of the annotated type: [], {} or ""."""
 
-
-def _dict_if_null(value: object) -> object:
-    return {} if value is None else value
-
-
-def _text_if_null(value: object) -> object:
-    return "" if value is None else value
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        empty = get_origin(source) or source
+        return core_schema.no_info_before_validator_function(
+            lambda value: empty() if value is None else value, handler(source)
+        )
 
 
 # Medusa answers `null` for a relation, a mapping or a text nobody filled in (and the plugin passes it on);
-# an empty one reads more simply.
+# an empty one reads more simply: `NullAsEmpty[list[LineItem]]`, `NullAsEmpty[str]`.
 T = TypeVar("T")
-ListOrNull = Annotated[list[T], BeforeValidator(_list_if_null)]
-TextOrNull = Annotated[str, BeforeValidator(_text_if_null)]
+NullAsEmpty = Annotated[T, _EmptyIfNull()]
 
 
 class _Snapshot(BaseModel):
@@ -74,7 +72,7 @@ class OrderPlacedData(_Snapshot):
 
     id: OrderId
     display_id: int | None
-    currency_code: TextOrNull
+    currency_code: NullAsEmpty[str]
     total: Decimal
     created_at: datetime
     # The order's stored workflow status (None when no process has reported yet).
@@ -106,24 +104,20 @@ class OrderCanceledData(_Snapshot):
     status: str
 
 
-class OrderPlacedEvent(BaseModel):
-    """`{"type": "order.placed", "timestamp", "data": {...}}`."""
+DataT = TypeVar("DataT", OrderPlacedData, OrderCanceledData)
+
+
+class OrderEvent(BaseModel, Generic[DataT]):
+    """A signed order event, `{"type", "occurred_at", "data"}`: `OrderEvent[OrderPlacedData]` for
+    `order.placed`, `OrderEvent[OrderCanceledData]` for `order.canceled`."""
 
     model_config = ConfigDict(extra="ignore")
 
-    type: str = ORDER_PLACED_EVENT
-    timestamp: datetime | None = None
-    data: OrderPlacedData
-
-
-class OrderCanceledEvent(BaseModel):
-    """`{"type": "order.canceled", "timestamp", "data": {"id", "status"}}`."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    type: str = ORDER_CANCELED_EVENT
-    timestamp: datetime | None = None
-    data: OrderCanceledData
+    type: str
+    # When it happened in Medusa (the order's creation, its cancellation): for the log line only, never
+    # for a decision, so an event signed without it is still taken.
+    occurred_at: datetime | None = None
+    data: DataT
 
 
 # --- the plugin's order view ------------------------------------------------------------------------------
@@ -131,11 +125,10 @@ class OrderCanceledEvent(BaseModel):
 
 class PaymentCollection(_Snapshot):
     id: str
-    status: TextOrNull
+    status: NullAsEmpty[str]
     amount: Decimal
     authorized_amount: Decimal | None = None
     captured_amount: Decimal | None = None
-    refunded_amount: Decimal | None = None
 
 
 class VariantInventoryItem(_Snapshot):
@@ -145,7 +138,7 @@ class VariantInventoryItem(_Snapshot):
 
 class Variant(_Snapshot):
     manage_inventory: bool | None = None
-    inventory_items: ListOrNull[VariantInventoryItem] = Field(default_factory=list)
+    inventory_items: NullAsEmpty[list[VariantInventoryItem]] = Field(default_factory=list)
 
 
 class ItemDetail(_Snapshot):
@@ -154,7 +147,7 @@ class ItemDetail(_Snapshot):
 
 class LineItem(_Snapshot):
     id: str
-    title: TextOrNull = ""
+    title: NullAsEmpty[str] = ""
     variant_id: str | None = None
     variant_sku: str | None = None
     quantity: int
@@ -184,13 +177,13 @@ class OrderView(_Snapshot):
 
     id: OrderId
     display_id: int | None = None
-    status: TextOrNull
-    currency_code: TextOrNull
+    status: NullAsEmpty[str]
+    currency_code: NullAsEmpty[str]
     total: Decimal
     created_at: datetime | None = None
     payment_status: str | None
-    payment_collections: ListOrNull[PaymentCollection]
-    items: ListOrNull[LineItem]
-    reservations: ListOrNull[Reservation]
+    payment_collections: NullAsEmpty[list[PaymentCollection]]
+    items: NullAsEmpty[list[LineItem]]
+    reservations: NullAsEmpty[list[Reservation]]
     # The order's workflow keys (`workflow_status`, ...), as the status route stored them.
-    workflow: Annotated[dict[str, Any], BeforeValidator(_dict_if_null)] = Field(default_factory=dict)
+    workflow: NullAsEmpty[dict[str, Any]] = Field(default_factory=dict)

@@ -21,16 +21,13 @@ from functools import total_ordering
 from pathlib import Path
 from typing import Final, Self
 
+from fulfillment.errors import ModelError
 from fulfillment.workflow import BPMN_PATH, PROCESS_ID
 
 BPMN_DIR: Final = BPMN_PATH.parent
 _BPMN: Final = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _ZEEBE: Final = "http://camunda.org/schema/zeebe/1.0"
 _VERSION: Final = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9}){0,5}")
-
-
-class ModelError(ValueError):
-    """A model in bpmn/ cannot be deployed or checked (unreadable, or without a valid version tag)."""
 
 
 @total_ordering

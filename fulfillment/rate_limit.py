@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Final
 
+from fulfillment.errors import NoSlotBeforeDeadline
+
 _NO_DEADLINE: Final = float("inf")
 
 # The monotonic time by which the work this thread does must be done (a job's deadline); none outside a job.
@@ -39,10 +41,6 @@ def call_deadline(monotonic_deadline: float) -> Iterator[None]:
 
 def current_deadline() -> float:
     return _deadline.get()
-
-
-class NoSlotBeforeDeadline(Exception):
-    """The next free call slot comes after the deadline bound with `call_deadline`."""
 
 
 class TokenBucket:

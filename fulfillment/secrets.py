@@ -10,11 +10,9 @@ import functools
 import re
 from typing import Any, Final
 
+from fulfillment.errors import SecretUnavailable
+
 SECRET_REFERENCE_PATTERN: Final = re.compile(r"^projects/[^/\s]+/secrets/[^/\s]+/versions/[^/\s]+$")
-
-
-class SecretUnavailable(Exception):
-    """A Secret Manager reference could not be read (missing, no permission, API unreachable)."""
 
 
 def is_secret_reference(value: str) -> bool:

@@ -23,7 +23,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fulfillment.secrets import SecretUnavailable, resolve_secret
+from fulfillment.errors import SecretUnavailable
+from fulfillment.secrets import resolve_secret
 from fulfillment.signatures import check_secret, split_secrets
 
 EXIT_BAD_SETTINGS: Final = 2

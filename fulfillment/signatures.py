@@ -17,6 +17,8 @@ from typing import Final
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from fulfillment.errors import InvalidSignature
+
 SECRET_PREFIX: Final = "whsec_"  # noqa: S105 - the format prefix, not a secret
 HEADER_ID: Final = "webhook-id"
 HEADER_TIMESTAMP: Final = "webhook-timestamp"
@@ -28,10 +30,6 @@ MAX_SIGNATURES: Final = 8
 _MESSAGE_ID: Final = re.compile(r"[\x21-\x7e]{1,256}")
 _TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")
 _VERSION: Final = re.compile(r"v[0-9]{1,3}")
-
-
-class InvalidSignature(Exception):
-    """The request is not signed by any accepted secret, or its timestamp is outside the tolerance."""
 
 
 def split_secrets(value: str) -> list[str]:

@@ -11,12 +11,9 @@ for with the status travels in the same call, and Medusa sends it only once the 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any, Literal
 
-from fulfillment.medusa import MedusaClient, NotificationReceipt
+from fulfillment.medusa import MedusaClient, StatusWriteAnswer
 from fulfillment.workflow import (
-    KEY_STATUS,
     StatusUpdate,
     WorkflowStatus,
     metadata_for,
@@ -25,32 +22,8 @@ from fulfillment.workflow import (
 
 logger = logging.getLogger(__name__)
 
-NotAppliedReason = Literal["stale", "order_canceled"]
 
-
-@dataclass(frozen=True)
-class StatusOutcome:
-    order_id: str
-    applied: bool
-    workflow_status: str | None  # the status stored on the order after this call
-    reason: NotAppliedReason | None = None
-    # What became of the mail asked for with the status (None: none was asked for).
-    notification: NotificationReceipt | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "order_id": self.order_id,
-            "applied": self.applied,
-            "workflow_status": self.workflow_status,
-        }
-        if self.reason:
-            body["reason"] = self.reason
-        if self.notification is not None:
-            body["notification"] = self.notification.model_dump(mode="json")
-        return body
-
-
-def record_status(medusa: MedusaClient, update: StatusUpdate) -> StatusOutcome:
+def record_status(medusa: MedusaClient, update: StatusUpdate) -> StatusWriteAnswer:
     """Applies `update` to the order's metadata when it moves the order forward.
 
     A stale update and an update of a canceled order are reported as not applied with a reason, not as an
@@ -60,7 +33,7 @@ def record_status(medusa: MedusaClient, update: StatusUpdate) -> StatusOutcome:
     written = medusa.write_status(
         update.order_id, metadata_for(update), replaceable_statuses(update.status), update.notification
     )
-    stored = written.metadata.get(KEY_STATUS)
+    stored = written.workflow_status
     if written.applied:
         logger.info("status applied", extra={"workflow_status": update.status.value, "step": update.step})
     else:
@@ -80,16 +53,10 @@ def record_status(medusa: MedusaClient, update: StatusUpdate) -> StatusOutcome:
                 "mail_reason": written.notification.reason,
             },
         )
-    return StatusOutcome(
-        update.order_id,
-        written.applied,
-        None if stored is None else str(stored),
-        written.reason,
-        written.notification,
-    )
+    return written
 
 
-def _not_behind(update: WorkflowStatus, stored: object) -> bool:
+def _not_behind(update: WorkflowStatus, stored: str | None) -> bool:
     """True when `update` is another status of at least the stored one's rank (a repeat is behind)."""
     try:
         current = WorkflowStatus(str(stored))

@@ -24,7 +24,7 @@ MESSAGE_NAME: Final = "order-placed"
 CANCELED_MESSAGE_NAME: Final = "order-canceled"
 BPMN_PATH: Final = Path(__file__).resolve().parent.parent / "bpmn" / "order-fulfillment.bpmn"
 
-# Metadata keys on the order: the names the Node.js proof of concept used, so existing views keep working.
+# The workflow keys, as the plugin stores them and mirrors them into the order's metadata.
 KEY_INSTANCE: Final = "workflow_instance"
 KEY_STATUS: Final = "workflow_status"
 KEY_MESSAGE: Final = "workflow_message"

@@ -3,11 +3,12 @@
 Start: settings (one line and exit 2 when one is wrong), JSON logs, a check that the version of the process
 model this worker handles is deployed (worker_job/model_check.py; the deploy step deploys it, never the
 worker), the engine channel, then one pyzeebe worker with a task per job type. Run: the pollers keep
-polling through any engine outage (worker_job/polling.py), within one budget of running jobs shared by all
-job types (worker_job/capacity.py), and a heartbeat line says every WORKER_HEARTBEAT_SECONDS whether the
-worker is polling (worker_job/heartbeat.py). Stop: SIGTERM/SIGINT, or the end of the activation window
-that WORKER_MAX_RUNTIME_SECONDS leaves (worker_job/config.py), stop the activation of new jobs, let the
-jobs in hand finish and report, and exit 0. Only a worker whose pollers ended on their own exits non-zero.
+polling through any engine outage, within one budget of running jobs shared by all job types (both are
+pyzeebe adapted: worker_job/pyzeebe_adaptations.py), and a heartbeat line says every
+WORKER_HEARTBEAT_SECONDS whether the worker is polling (worker_job/heartbeat.py). Stop: SIGTERM/SIGINT, or
+the end of the activation window that WORKER_MAX_RUNTIME_SECONDS leaves (worker_job/config.py), stop the
+activation of new jobs, let the jobs in hand finish and report, and exit 0. Only a worker whose pollers
+ended on their own exits non-zero.
 """
 
 from __future__ import annotations
@@ -22,23 +23,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 import grpc
-from pyzeebe import Job, ZeebeWorker
-from pyzeebe.worker.job_executor import JobExecutor
 
 from fulfillment.engine import create_channel
 from fulfillment.logs import setup_logging
+from fulfillment.medusa import MedusaClient
 from fulfillment.rate_limit import TokenBucket
 from fulfillment.settings import load_settings
 from fulfillment.workflow import PROCESS_ID
-from worker_job.back_pressure import BackPressureAdapter
-from worker_job.capacity import JobBudget
 from worker_job.config import WorkerJobSettings
-from worker_job.gateway_link import GatewayLink
 from worker_job.heartbeat import Heartbeat
 from worker_job.model_check import check_model_deployed
 from worker_job.order_reads import OrderReader
 from worker_job.policy import BusinessPolicy
-from worker_job.polling import BudgetedPoller, BudgetedTaskState
+from worker_job.pyzeebe_adaptations import FulfillmentWorker
 from worker_job.services import Services
 from worker_job.status_reporter import IdTokenSource, StatusReporter
 from worker_job.tasks import HANDLERS, TaskLimits, register_tasks
@@ -50,15 +47,16 @@ PROCESS_STARTED: Final = time.monotonic()
 
 EXIT_OK: Final = 0
 EXIT_FATAL: Final = 1
-EXIT_ENGINE_UNREACHABLE: Final = 3
 
 
 def build_services(settings: WorkerJobSettings) -> Services:
     id_tokens = IdTokenSource(settings.status_update_url) if settings.status_update_use_id_token else None
     # One limit for every call this worker makes to Medusa, directly or through the status function.
     medusa_calls = TokenBucket(settings.medusa_calls_per_second)
+    medusa = MedusaClient.from_settings(settings, settings.medusa_signing_secret, rate_limit=medusa_calls)
     return Services(
-        medusa=OrderReader.from_settings(settings, settings.medusa_signing_secret, rate_limit=medusa_calls),
+        medusa=medusa,
+        orders=OrderReader(medusa),
         status=StatusReporter(
             settings.status_update_url,
             settings.status_update_signing_secret,
@@ -84,69 +82,6 @@ def task_limits(settings: WorkerJobSettings) -> TaskLimits:
         max_retry_backoff_ms=int(settings.worker_max_retry_backoff_seconds * 1000),
         outage_window_ms=int(settings.worker_outage_window_seconds * 1000),
     )
-
-
-class FulfillmentWorker(ZeebeWorker):
-    """pyzeebe's worker with pollers that never give up, one job budget for all job types, and a stop
-    that neither keeps activating nor drops activated jobs.
-
-    pyzeebe's stop() stops the pollers one after the other, waiting for each one's jobs while the others
-    keep activating, and then cancels every long poll still open; jobs the engine handed to a cancelled
-    poll stay locked to this worker until their timeout. Here all pollers stop polling at once, the open
-    long polls are allowed to return (at most the long-poll timeout), and the jobs they bring are run and
-    completed before the process exits. Job commands refused by back-pressure are sent again
-    (worker_job/back_pressure.py).
-    """
-
-    def __init__(
-        self,
-        channel: grpc.aio.Channel,
-        *,
-        max_jobs: int,
-        back_pressure_patience_seconds: float,
-        **options: Any,
-    ) -> None:
-        # -1: pyzeebe never resets its error counter, so any finite limit closes the channel for good after
-        # that many errors over the life of the process; the pollers decide how to go on instead.
-        super().__init__(channel, max_connection_retries=-1, **options)
-        self.zeebe_adapter = BackPressureAdapter(channel, -1, back_pressure_patience_seconds)
-        self.budget = JobBudget(max_jobs)
-        self.link = GatewayLink()
-        self._pollers: list[BudgetedPoller] = []
-
-    @property
-    def job_types(self) -> list[str]:
-        return [task.type for task in self.tasks]
-
-    def _init_tasks(self) -> None:
-        self._job_executors, self._job_pollers, self._job_streamers = [], [], []
-        self._pollers = []
-        for task in self.tasks:
-            queue = asyncio.Queue[Job]()
-            state = BudgetedTaskState(self.budget)
-            poller = BudgetedPoller(
-                self.zeebe_adapter,
-                task,
-                queue,
-                worker_name=self.name,
-                request_timeout=self.request_timeout,
-                task_state=state,
-                link=self.link,
-            )
-            self._pollers.append(poller)
-            self._job_pollers.append(poller)
-            self._job_executors.append(JobExecutor(task, queue, state, self.zeebe_adapter))
-
-    async def stop(self) -> None:
-        for poller in self._pollers:
-            poller.stop_event.set()
-        self.budget.close()
-        await asyncio.gather(*(poller.ended.wait() for poller in self._pollers))
-        logger.info(
-            "activation stopped: every long poll has returned, no job is activated any more",
-            extra={"active_jobs": self.budget.jobs_in_hand},
-        )
-        await super().stop()
 
 
 class Lifecycle:

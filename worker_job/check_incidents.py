@@ -21,7 +21,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
-from fulfillment.camunda_api import CamundaApi, CamundaApiError, Incident
+from fulfillment.camunda_api import CamundaApi, Incident
+from fulfillment.errors import CamundaApiError
 from fulfillment.logs import bind, setup_logging
 from fulfillment.settings import CamundaApiSettings, load_settings
 

@@ -45,16 +45,11 @@ from tenacity import (
     wait_exponential,
 )
 
-from fulfillment.camunda_api import (
-    CamundaApi,
-    CamundaApiError,
-    CamundaApiRefused,
-    CamundaApiUnavailable,
-    ProcessDefinition,
-)
+from fulfillment.camunda_api import CamundaApi, ProcessDefinition
 from fulfillment.engine import UNAVAILABLE_ERRORS, create_channel
+from fulfillment.errors import CamundaApiError, CamundaApiRefused, CamundaApiUnavailable, ModelError
 from fulfillment.logs import setup_logging
-from fulfillment.process_model import BPMN_DIR, ModelError, ProcessModel, VersionTag, read_models
+from fulfillment.process_model import BPMN_DIR, ProcessModel, VersionTag, read_models
 from fulfillment.settings import ModelDeploySettings, load_settings
 
 logger = logging.getLogger("worker_job.deploy_model")

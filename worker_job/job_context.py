@@ -9,7 +9,6 @@ from typing import Any
 from pyzeebe import Job
 
 from fulfillment.orders import is_order_id
-from fulfillment.workflow import MailTemplate
 
 
 class MissingJobVariable(Exception):
@@ -18,6 +17,7 @@ class MissingJobVariable(Exception):
 
 @dataclass(frozen=True)
 class JobContext:
+    job_type: str
     process_instance_key: int
     order_id: str
     headers: Mapping[str, str]
@@ -29,6 +29,7 @@ class JobContext:
         if not isinstance(order_id, str) or not is_order_id(order_id):
             raise MissingJobVariable(f"variable order_id is missing or not a Medusa order id: {order_id!r}")
         return cls(
+            job_type=job.type,
             process_instance_key=job.process_instance_key,
             order_id=order_id,
             headers=dict(job.custom_headers),
@@ -42,13 +43,3 @@ class JobContext:
     def text_variable(self, name: str) -> str | None:
         value = self.variables.get(name)
         return value if isinstance(value, str) and value else None
-
-
-def mail_template(ctx: JobContext, default: MailTemplate | None = None) -> MailTemplate:
-    """The task header `template`: one of the plugin's templates (any other is a modelling error)."""
-    raw = ctx.headers.get("template") or (default.value if default else "")
-    try:
-        return MailTemplate(raw)
-    except ValueError:
-        known = ", ".join(template.value for template in MailTemplate)
-        raise MissingJobVariable(f"task header template must be one of {known}, got {raw!r}") from None

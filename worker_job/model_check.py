@@ -15,8 +15,9 @@ from typing import Final
 
 from tenacity import Retrying, before_sleep_log, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from fulfillment.camunda_api import CamundaApi, CamundaApiError, CamundaApiUnavailable, ProcessDefinition
-from fulfillment.process_model import ModelError, ProcessModel, handled_model
+from fulfillment.camunda_api import CamundaApi, ProcessDefinition
+from fulfillment.errors import CamundaApiError, CamundaApiUnavailable, ModelError
+from fulfillment.process_model import ProcessModel, handled_model
 from worker_job.config import WorkerJobSettings
 
 logger = logging.getLogger("worker_job.model_check")

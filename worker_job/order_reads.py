@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 from fulfillment.medusa import MedusaClient
 from fulfillment.orders import OrderView
@@ -29,17 +29,17 @@ DEFAULT_REUSE_SECONDS: Final = 60.0
 REUSE_CAPACITY: Final = 1024
 
 
-class OrderReader(MedusaClient):
-    """The worker's client of the plugin's routes, keeping each order's last view for the later steps."""
+class OrderReader:
+    """The worker's reads of orders through `client`, keeping each order's last view for the later steps."""
 
     def __init__(
         self,
-        *args: Any,
+        client: MedusaClient,
+        *,
         reuse_seconds: float = DEFAULT_REUSE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
-        **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        self._client = client
         self._reuse_seconds = reuse_seconds
         self._clock = clock
         self._lock = threading.Lock()
@@ -48,7 +48,7 @@ class OrderReader(MedusaClient):
     def view_order(self, order_id: str) -> OrderView:
         """Always a fresh read, kept for the later steps."""
         read_at = self._clock()
-        view = super().view_order(order_id)
+        view = self._client.view_order(order_id)
         with self._lock:
             self._views[order_id] = (read_at, view)
             self._views.move_to_end(order_id)

@@ -3,7 +3,7 @@
 A report that does not reach the status function raises StatusReportFailed; the job handler lets it
 propagate, so the job is failed and retried by the engine instead of completing with the order's metadata
 out of date. Each report is one call of the plugin's status route by the status function, so it takes a
-token of the worker's Medusa rate limit (the one its OrderReader uses) before it is sent.
+token of the worker's Medusa rate limit (the one its MedusaClient uses) before it is sent.
 """
 
 from __future__ import annotations
@@ -12,17 +12,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import httpx
 from pydantic import ValidationError
 
-from fulfillment.medusa import NotificationReceipt
+from fulfillment.medusa import StatusWriteAnswer
 from fulfillment.rate_limit import TokenBucket, wait_for_turn
 from fulfillment.signatures import sign_headers
 from fulfillment.workflow import MESSAGE_MAX_LENGTH, Notification, StatusUpdate, WorkflowStatus
+from worker_job.job_context import JobContext
 
 logger = logging.getLogger(__name__)
 
@@ -33,21 +33,6 @@ DEFAULT_TIMEOUT_SECONDS: Final = 15.0
 
 class StatusReportFailed(Exception):
     """The status function could not be reached or refused the report."""
-
-
-@dataclass(frozen=True)
-class StatusReceipt:
-    """The status function's answer: whether it applied the report, why not, the status stored now, and
-    what became of the mail sent with it (None: none was asked for, or the answer did not say)."""
-
-    applied: bool
-    reason: str | None = None
-    workflow_status: str | None = None
-    notification: NotificationReceipt | None = None
-
-    @property
-    def order_canceled(self) -> bool:
-        return self.reason == "order_canceled"
 
 
 def fetch_google_id_token(audience: str) -> str:
@@ -117,41 +102,40 @@ class StatusReporter:
 
     def report(
         self,
-        *,
-        order_id: str,
-        process_instance_key: int | str,
+        job: JobContext,
         status: WorkflowStatus,
         message: str,
-        step: str,
         notification: Notification | None = None,
-    ) -> StatusReceipt:
-        """Sends one state change, with the customer mail that goes with it, and returns the status
-        function's answer (not applied: stale, repeated, or the order is canceled).
+    ) -> StatusWriteAnswer:
+        """Sends one state change of the job's order, as the job's step, with the customer mail that goes
+        with it, and returns the status
+        function's answer, which is the plugin's status route's (not applied: stale, repeated, or the order
+        is canceled).
 
         Safe to send again after a lost answer: the mail is sent once the status is recorded, at most once
         per order and template, so a repeated report never mails twice.
         """
         update = StatusUpdate(
-            order_id=order_id,
-            process_instance_key=str(process_instance_key),
+            order_id=job.order_id,
+            process_instance_key=str(job.process_instance_key),
             status=status,
             # Cut, never refused: a long cause (many missing items, Medusa's reason) must not fail the job.
             message=message[:MESSAGE_MAX_LENGTH],
-            step=step,
+            step=job.job_type,
             occurred_at=datetime.now(UTC),
             notification=notification,
         )
-        receipt = _receipt(self._post(update))
+        answer = _answer(self._post(update))
         logger.info(
             "status reported",
             extra={
                 "workflow_status": status.value,
-                "step": step,
-                "applied": receipt.applied,
-                "mail_sent": receipt.notification.sent if receipt.notification else None,
+                "step": job.job_type,
+                "applied": answer.applied,
+                "mail_sent": answer.notification.sent if answer.notification else None,
             },
         )
-        return receipt
+        return answer
 
     def _post(self, update: StatusUpdate) -> httpx.Response:
         body = update.model_dump_json(exclude_none=True).encode()
@@ -180,24 +164,9 @@ class StatusReporter:
             raise StatusReportFailed(f"no ID token for the status function: {exc}") from exc
 
 
-def _receipt(response: httpx.Response) -> StatusReceipt:
+def _answer(response: httpx.Response) -> StatusWriteAnswer:
     try:
-        body = response.json()
-    except ValueError:
-        return StatusReceipt(applied=False)
-    if not isinstance(body, dict):
-        return StatusReceipt(applied=False)
-    reason, stored = body.get("reason"), body.get("workflow_status")
-    return StatusReceipt(
-        applied=body.get("applied") is True,
-        reason=reason if isinstance(reason, str) else None,
-        workflow_status=stored if isinstance(stored, str) else None,
-        notification=_notification_receipt(body.get("notification")),
-    )
-
-
-def _notification_receipt(answer: object) -> NotificationReceipt | None:
-    try:
-        return NotificationReceipt.model_validate(answer)
+        return StatusWriteAnswer.model_validate_json(response.content)
     except ValidationError:
-        return None
+        # Whether the status landed is unknown: a technical fault, retried like any other.
+        raise StatusReportFailed("the status function's answer is not a status answer") from None

@@ -25,14 +25,14 @@ from pyzeebe.grpc_internals.zeebe_adapter import ZeebeAdapter
 from fulfillment.logs import bind
 from fulfillment.rate_limit import call_deadline
 from fulfillment.workflow import JobType
-from worker_job.cancellation import record_canceled
-from worker_job.confirmation import send_notification
-from worker_job.failure import DETAIL_VARIABLE, fail_order
-from worker_job.inventory import reserve_inventory
+from worker_job.fail_order import DETAIL_VARIABLE, fail_order
 from worker_job.job_context import JobContext
 from worker_job.outcomes import BusinessOutcome
-from worker_job.payment import verify_payment
+from worker_job.record_canceled import record_canceled
+from worker_job.reserve_inventory import reserve_inventory
+from worker_job.send_notification import send_notification
 from worker_job.services import Services
+from worker_job.verify_payment import verify_payment
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +58,6 @@ FETCHED_VARIABLES: Final = (
     FAULT_SINCE_VARIABLE,
     FAULT_COUNT_VARIABLE,
 )
-# The model's `retries` on every service task (bpmn/order-fulfillment.bpmn).
-MODEL_RETRIES: Final = 5
 
 
 @dataclass(frozen=True)

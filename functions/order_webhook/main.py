@@ -14,6 +14,7 @@ one line naming it. The engine connection opens on the first request, in the ser
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import flask
@@ -26,8 +27,9 @@ from fulfillment.logs import bind, setup_logging
 from fulfillment.orders import (
     ORDER_CANCELED_EVENT,
     ORDER_PLACED_EVENT,
-    OrderCanceledEvent,
-    OrderPlacedEvent,
+    OrderCanceledData,
+    OrderEvent,
+    OrderPlacedData,
     WebhookEnvelope,
 )
 from fulfillment.settings import WebhookSettings, load_settings
@@ -46,13 +48,13 @@ ENGINE = EngineBridge.from_settings(SETTINGS, message_ttl_seconds=SETTINGS.order
 def order_webhook(payload: dict[str, Any]) -> flask.Response:
     event_type = http.validate(WebhookEnvelope, payload).type
     if event_type == ORDER_PLACED_EVENT:
-        placed = http.validate(OrderPlacedEvent, payload).data
-        with bind(order_id=placed.id):
-            return _accepted(placed.id, start_fulfillment(placed, ENGINE))
+        placed = http.validate(OrderEvent[OrderPlacedData], payload)
+        with bind(order_id=placed.data.id, occurred_at=_iso(placed.occurred_at)):
+            return _accepted(placed.data.id, start_fulfillment(placed.data, ENGINE))
     if event_type == ORDER_CANCELED_EVENT:
-        canceled = http.validate(OrderCanceledEvent, payload).data
-        with bind(order_id=canceled.id):
-            return _accepted(canceled.id, stop_fulfillment(canceled, ENGINE))
+        canceled = http.validate(OrderEvent[OrderCanceledData], payload)
+        with bind(order_id=canceled.data.id, occurred_at=_iso(canceled.occurred_at)):
+            return _accepted(canceled.data.id, stop_fulfillment(canceled.data, ENGINE))
     # `event` and `outcome` feed the log-based metrics (terraform/monitoring.tf).
     logger.info("order webhook ignored", extra={"event": "webhook_handled", "outcome": "ignored"})
     return http.json_response(202, {"status": "ignored"})
@@ -61,3 +63,7 @@ def order_webhook(payload: dict[str, Any]) -> flask.Response:
 def _accepted(order_id: str, status: str) -> flask.Response:
     logger.info("order webhook accepted", extra={"event": "webhook_handled", "outcome": status})
     return http.json_response(202, {"order_id": order_id, "status": status})
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

@@ -1,11 +1,12 @@
 """Cloud Function `status_update`: a worker's signed status report is written into the order's metadata
 through the plugin's status route (signed with MEDUSA_STATUS_SECRET), with the customer mail it asks for.
 
-Contract (docs/contracts.md): 200 {"order_id", "applied": true | false, "workflow_status", "reason"?,
-"notification"?} where workflow_status is the status stored on the order afterwards and notification what
-became of the mail; 400 invalid body or unknown status; 401 bad signature; 404 order not found; 405 not
-POST; 408 body too slow; 413 over 64 KiB; 415 not JSON; 503 + Retry-After when Medusa cannot be used. The
-request checks and the error answers are fulfillment/http.py's, shared with `order_webhook`.
+Contract (docs/contracts.md): 200 with the plugin's status answer as it is, {"applied": true | false,
+"reason"?, "metadata", "notification"?}: metadata holds the workflow keys stored on the order afterwards,
+notification what became of the mail; 400 invalid body or unknown status; 401 bad signature; 404 order
+not found; 405 not POST; 408 body too slow; 413 over 64 KiB; 415 not JSON; 503 + Retry-After when Medusa
+cannot be used. The request checks and the error answers are fulfillment/http.py's, shared with
+`order_webhook`.
 
 A stale or backward update and an update of a canceled order (Medusa refuses to change those) are answered
 200 with "applied": false and a "reason" ("stale" or "order_canceled"): the report was handled, and a
@@ -41,7 +42,7 @@ MEDUSA = MedusaClient.from_settings(SETTINGS, SETTINGS.medusa_signing_secret)
 def status_update(payload: dict[str, Any]) -> flask.Response:
     update = http.validate(StatusUpdate, payload)
     with bind(order_id=update.order_id, process_instance_key=update.process_instance_key):
-        outcome = record_status(MEDUSA, update)
+        answer = record_status(MEDUSA, update)
         # One line per report; `event`, `status`, `applied` and `reason` feed the log-based metrics
         # (terraform/monitoring.tf): statuses applied and refused, orders that reached a terminal status.
         logger.info(
@@ -49,9 +50,9 @@ def status_update(payload: dict[str, Any]) -> flask.Response:
             extra={
                 "event": "status_recorded",
                 "status": update.status.value,
-                "applied": outcome.applied,
-                "reason": outcome.reason or "",
+                "applied": answer.applied,
+                "reason": answer.reason or "",
                 "terminal": update.status.terminal,
             },
         )
-        return http.json_response(200, outcome.as_json())
+        return http.json_response(200, answer.model_dump(mode="json", exclude_unset=True))

@@ -19,8 +19,7 @@ from fulfillment.workflow import (
     JobType,
     WorkflowStatus,
 )
-from worker_job.failure import DETAIL_VARIABLE
-from worker_job.tasks import MODEL_RETRIES
+from worker_job.fail_order import DETAIL_VARIABLE
 
 DOCS: Final = Path(__file__).resolve().parents[2] / "docs" / "order-fulfillment.md"
 
@@ -101,14 +100,14 @@ def test_started_by_the_order_placed_message_keyed_by_order_id(root: ET.Element,
     assert subscription.attrib["correlationKey"] == "=order_id"
 
 
-def test_job_types_are_the_workers_and_all_have_the_retries_the_worker_assumes(process: ET.Element) -> None:
+def test_job_types_are_the_workers_and_all_have_five_retries(process: ET.Element) -> None:
     tasks = process.findall("bpmn:serviceTask", NS)
 
     assert {job_type(task) for task in tasks} == {member.value for member in JobType}
     for task in tasks:
         definition = task.find("bpmn:extensionElements/zeebe:taskDefinition", NS)
         assert definition is not None
-        assert definition.attrib["retries"] == str(MODEL_RETRIES), task.attrib["id"]
+        assert definition.attrib["retries"] == "5", task.attrib["id"]
 
 
 def test_main_path_runs_payment_inventory_notification_in_order(process: ET.Element) -> None:

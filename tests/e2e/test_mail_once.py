@@ -19,13 +19,14 @@ from pyzeebe.proto import gateway_pb2 as pb
 from pyzeebe.proto import gateway_pb2_grpc as pb_grpc
 
 from devstack.stack import Stack
-from worker_job.confirmation import send_notification
-from worker_job.inventory import reserve_inventory
+from fulfillment.medusa import MedusaClient
 from worker_job.job_context import JobContext
 from worker_job.order_reads import OrderReader
-from worker_job.payment import verify_payment
+from worker_job.reserve_inventory import reserve_inventory
+from worker_job.send_notification import send_notification
 from worker_job.services import Services
 from worker_job.status_reporter import StatusReporter
+from worker_job.verify_payment import verify_payment
 
 from .support import Driver, poll
 
@@ -38,9 +39,9 @@ class FirstWorker:
     def __init__(self, stack: Stack) -> None:
         assert stack.secrets is not None
         self.gateway = pb_grpc.GatewayStub(grpc.insecure_channel(stack.engine_address))
-        self.medusa = OrderReader(stack.medusa_url, stack.secrets.medusa_worker)
+        self.medusa = MedusaClient(stack.medusa_url, stack.secrets.medusa_worker)
         self.status = StatusReporter(stack.status_update_url, stack.secrets.status_update)
-        self.services = Services(self.medusa, self.status)
+        self.services = Services(self.medusa, OrderReader(self.medusa), self.status)
 
     def activate(self, job_type: str, order_id: str, timeout_ms: int) -> Any:
         request = pb.ActivateJobsRequest(
@@ -68,7 +69,7 @@ class FirstWorker:
     def context(job: Any) -> JobContext:
         variables = json.loads(job.variables)
         return JobContext(
-            job.processInstanceKey, variables["order_id"], json.loads(job.customHeaders), variables
+            job.type, job.processInstanceKey, variables["order_id"], json.loads(job.customHeaders), variables
         )
 
     def run_and_complete(self, job_type: str, order_id: str) -> None:

@@ -162,7 +162,6 @@ def test_view_answers_the_order_as_the_worker_needs_it_and_no_customer_data(rout
         "amount",
         "authorized_amount",
         "captured_amount",
-        "refunded_amount",
     }
     assert (collection["authorized_amount"], collection["captured_amount"]) == (placed.total, 0)
     (item,) = order["items"]

@@ -23,9 +23,9 @@ def test_out_of_order_and_stale_updates_never_move_a_running_order_back(
     backwards = driver.apply_status(status_update(order.id, "payment_verified", now + timedelta(seconds=1)))
     repeated = driver.apply_status(status_update(order.id, "inventory_reserved", now + timedelta(seconds=2)))
 
-    assert (forward["applied"], forward["workflow_status"]) == (True, "inventory_reserved")
-    assert (backwards["applied"], backwards["workflow_status"]) == (False, "inventory_reserved")
-    assert (repeated["applied"], repeated["workflow_status"]) == (False, "inventory_reserved")
+    assert (forward["applied"], forward["metadata"]["workflow_status"]) == (True, "inventory_reserved")
+    assert (backwards["applied"], backwards["metadata"]["workflow_status"]) == (False, "inventory_reserved")
+    assert (repeated["applied"], repeated["metadata"]["workflow_status"]) == (False, "inventory_reserved")
     metadata = driver.metadata(order.id)
     assert metadata["gift_note"] == "Happy birthday"
     assert metadata["workflow_status"] == "inventory_reserved"

@@ -20,7 +20,7 @@ import pytest
 
 from fulfillment.workflow import CANCELED_MESSAGE_NAME, MESSAGE_NAME, PROCESS_ID, JobType
 from localzeebe.launcher import LocalEngine
-from worker_job.failure import DETAIL_VARIABLE
+from worker_job.fail_order import DETAIL_VARIABLE
 
 from .support import REPO_ROOT, Gateway, expect_status
 

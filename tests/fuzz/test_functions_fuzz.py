@@ -45,9 +45,10 @@ from integration.served import (  # tests/ is on the path, as for every tier
 from pydantic import BaseModel
 
 from devstack.parts import free_port
+from fulfillment.errors import InvalidSignature
 from fulfillment.http import MAX_BODY_BYTES, MAX_JSON_DEPTH
-from fulfillment.orders import OrderCanceledEvent, OrderPlacedEvent
-from fulfillment.signatures import InvalidSignature, sign_headers, verify
+from fulfillment.orders import OrderCanceledData, OrderEvent, OrderPlacedData
+from fulfillment.signatures import sign_headers, verify
 from fulfillment.workflow import MailTemplate, StatusUpdate, WorkflowStatus
 
 pytestmark = pytest.mark.integration
@@ -229,7 +230,7 @@ def webhook_payloads(draw: st.DrawFn) -> dict[str, Any]:
         },
     }
     if draw(st.booleans()):
-        payload["timestamp"] = draw(timestamps)
+        payload["occurred_at"] = draw(timestamps)
     kind = draw(st.integers(0, 9))
     if kind < 3:
         status = draw(st.sampled_from(["canceled", "pending", "completed"]))
@@ -261,8 +262,8 @@ def status_payloads(draw: st.DrawFn) -> dict[str, Any]:
 
 
 WEBHOOK_EVENTS: Final[dict[str, type[BaseModel]]] = {
-    "order.placed": OrderPlacedEvent,
-    "order.canceled": OrderCanceledEvent,
+    "order.placed": OrderEvent[OrderPlacedData],
+    "order.canceled": OrderEvent[OrderCanceledData],
 }
 
 

@@ -59,7 +59,7 @@ def _send_order_placed(
     order = medusa.orders[order_id]
     data = {key: order[key] for key in ("id", "display_id", "currency_code", "total", "created_at")}
     data["workflow_status"] = order["metadata"].get("workflow_status")
-    body = json.dumps({"type": "order.placed", "timestamp": "2026-11-29T20:00:00Z", "data": data})
+    body = json.dumps({"type": "order.placed", "occurred_at": "2026-11-29T20:00:00Z", "data": data})
     headers = {"content-type": "application/json", **sign_headers(WEBHOOK_SECRET, body.encode())}
     return httpx.post(webhook.url, content=body, headers=headers, timeout=30)
 

@@ -21,7 +21,8 @@ import httpx
 import pytest
 
 from devstack.parts import free_port
-from fulfillment.engine import EngineBridge, EngineUnavailable
+from fulfillment.engine import EngineBridge
+from fulfillment.errors import EngineUnavailable
 from fulfillment.settings import EngineSettings
 from fulfillment.signatures import sign_headers
 from localzeebe.launcher import LocalEngine
@@ -39,7 +40,7 @@ PLACED = {
     "created_at": "2026-11-28T07:59:58.000Z",
     "workflow_status": None,
 }
-EVENT = {"type": "order.placed", "timestamp": "2026-11-28T08:00:00Z", "data": PLACED}
+EVENT = {"type": "order.placed", "occurred_at": "2026-11-28T08:00:00Z", "data": PLACED}
 REPORT = {
     "order_id": ORDER_ID,
     "process_instance_key": "2251799813685249",

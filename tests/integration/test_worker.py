@@ -33,8 +33,9 @@ import pytest
 
 from devstack.stack import local_deploy_settings
 from fulfillment.engine import EngineBridge
+from fulfillment.errors import InvalidSignature
 from fulfillment.settings import EngineSettings
-from fulfillment.signatures import InvalidSignature, verify
+from fulfillment.signatures import verify
 from fulfillment.workflow import WorkflowStatus
 from localzeebe.launcher import LocalEngine
 from worker_job.deploy_model import deploy_models

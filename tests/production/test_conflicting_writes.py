@@ -30,7 +30,7 @@ from e2e.support import Driver, GuardedWebhook
 
 from devstack.admin import AdminApi
 from devstack.stack import Stack
-from fulfillment.medusa import MedusaClient, WorkflowWrite
+from fulfillment.medusa import MedusaClient, StatusWriteAnswer
 from fulfillment.workflow import KEY_STATUS, StatusUpdate, WorkflowStatus, metadata_for
 from fulfillment.workflow import replaceable_statuses as replaces_for
 
@@ -123,7 +123,7 @@ class Writers:
             occurred_at=datetime.now(UTC),
         )
         started = time.monotonic()
-        answer: WorkflowWrite = self.clients[process].write_status(
+        answer: StatusWriteAnswer = self.clients[process].write_status(
             order_id, metadata_for(update), replaces_for(status)
         )
         seconds = time.monotonic() - started

@@ -22,7 +22,8 @@ import pytest
 import respx
 from pyzeebe import Job
 
-from fulfillment.intake import EngineUnavailable, Publication
+from fulfillment.errors import EngineUnavailable
+from fulfillment.intake import Cancellation, Start
 from fulfillment.logs import setup_logging
 from worker_job.tasks import TaskLimits, exception_handler
 
@@ -60,7 +61,7 @@ class FakeEngine:
 
     def publish_order_placed(
         self, order_id: str, variables: Mapping[str, Any], message_id: str | None = None
-    ) -> Publication:
+    ) -> Start:
         if order_id == ENGINE_DOWN_ORDER_ID:
             raise EngineUnavailable("gateway unreachable")
         if order_id in self.seen:
@@ -68,8 +69,10 @@ class FakeEngine:
         self.seen.add(order_id)
         return "started"
 
-    def publish_order_canceled(self, order_id: str) -> Publication:
-        return self.publish_order_placed(f"{order_id}.canceled", {})
+    def publish_order_canceled(self, order_id: str) -> Cancellation:
+        return (
+            "canceled" if self.publish_order_placed(f"{order_id}.canceled", {}) == "started" else "duplicate"
+        )
 
 
 def load(
@@ -98,7 +101,7 @@ def placed(order_id: str) -> dict[str, Any]:
         "created_at": "2026-11-28T08:00:00.000Z",
         "workflow_status": None,
     }
-    return {"type": "order.placed", "timestamp": "2026-11-28T08:00:01.000Z", "data": data}
+    return {"type": "order.placed", "occurred_at": "2026-11-28T08:00:01.000Z", "data": data}
 
 
 def webhook_lines(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:

@@ -11,13 +11,13 @@ import httpx
 import pytest
 import respx
 
-from fulfillment.camunda_api import (
-    CamundaApi,
+from fulfillment.camunda_api import CamundaApi
+from fulfillment.errors import (
     CamundaApiRefused,
     CamundaApiRejected,
     CamundaApiUnavailable,
-    Conflict,
-    NotFound,
+    CamundaConflict,
+    CamundaNotFound,
 )
 from fulfillment.settings import CamundaApiSettings
 
@@ -181,8 +181,8 @@ def problem(status: int, title: str, detail: str) -> httpx.Response:
 @pytest.mark.parametrize(
     ("status", "title", "error"),
     [
-        (404, "NOT_FOUND", NotFound),
-        (409, "INVALID_STATE", Conflict),
+        (404, "NOT_FOUND", CamundaNotFound),
+        (409, "INVALID_STATE", CamundaConflict),
         (400, "INVALID_ARGUMENT", CamundaApiRejected),
     ],
 )

@@ -16,7 +16,8 @@ from pydantic import SecretStr
 from pyzeebe.proto import gateway_pb2, gateway_pb2_grpc
 
 from fulfillment import engine as engine_module
-from fulfillment.engine import EngineBridge, EngineError, EngineUnavailable, create_channel
+from fulfillment.engine import EngineBridge, create_channel
+from fulfillment.errors import EngineError, EngineUnavailable
 from fulfillment.settings import EngineSettings
 
 from .helpers import ORDER_ID
@@ -78,6 +79,16 @@ def test_publish_then_duplicate(gateway: tuple[FakeGateway, str], bridge: Engine
     assert message.messageId == ORDER_ID
     assert message.timeToLive == 120_000
     assert '"currency_code": "eur"' in message.variables
+
+
+def test_a_cancel_is_answered_canceled_then_duplicate(
+    gateway: tuple[FakeGateway, str], bridge: EngineBridge
+) -> None:
+    assert bridge.publish_order_canceled(ORDER_ID) == "canceled"
+    assert bridge.publish_order_canceled(ORDER_ID) == "duplicate"
+    [message] = gateway[0].messages
+    assert (message.name, message.correlationKey) == ("order-canceled", ORDER_ID)
+    assert message.messageId == f"{ORDER_ID}.canceled"
 
 
 def test_publishes_from_many_threads_over_one_connection(

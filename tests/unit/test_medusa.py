@@ -13,16 +13,15 @@ import httpx
 import pytest
 import respx
 
-from fulfillment.medusa import (
-    CancelOutcome,
+from fulfillment.errors import (
+    InvalidSignature,
     MedusaAuthError,
-    MedusaClient,
     MedusaRejected,
     MedusaUnavailable,
     OrderNotFound,
-    WorkflowWrite,
 )
-from fulfillment.signatures import InvalidSignature, verify
+from fulfillment.medusa import CancelOutcome, MedusaClient, StatusWriteAnswer
+from fulfillment.signatures import verify
 from fulfillment.workflow import MailData, MailTemplate, Notification
 
 from .helpers import MEDUSA_URL, ORDER_ID, new_webhook_secret
@@ -179,7 +178,7 @@ def test_status_write_sends_keys_and_replaces(
 
     written = client.write_status(ORDER_ID, WORKFLOW_KEYS, [None, "awaiting_payment"])
 
-    assert written == WorkflowWrite(applied=True, reason=None, metadata=WORKFLOW_KEYS)
+    assert written == StatusWriteAnswer(applied=True, reason=None, metadata=WORKFLOW_KEYS)
     assert sent(route, secret) == {
         "action": "status",
         "order_id": ORDER_ID,

@@ -13,17 +13,17 @@ import flask
 import pytest
 import respx
 
-from fulfillment.engine import EngineError, EngineUnavailable
+from fulfillment.errors import EngineError, EngineUnavailable
 from fulfillment.http import MAX_JSON_DEPTH, json_depth
-from fulfillment.intake import Publication
+from fulfillment.intake import Cancellation, Start
 from fulfillment.signatures import sign_headers
 
 from .helpers import ORDER_ID, call_function, load_function, placed_data, signed
 
-EVENT = {"type": "order.placed", "timestamp": "2026-11-28T08:00:00Z", "data": placed_data()}
+EVENT = {"type": "order.placed", "occurred_at": "2026-11-28T08:00:00Z", "data": placed_data()}
 CANCELED = {
     "type": "order.canceled",
-    "timestamp": "2026-11-28T09:00:00Z",
+    "occurred_at": "2026-11-28T09:00:00Z",
     "data": {"id": ORDER_ID, "status": "canceled"},
 }
 
@@ -37,7 +37,7 @@ class FakeEngine:
 
     def publish_order_placed(
         self, order_id: str, variables: Mapping[str, Any], message_id: str | None = None
-    ) -> Publication:
+    ) -> Start:
         # Like Zeebe: a message id it still buffers is refused.
         if self.failure:
             raise self.failure
@@ -48,11 +48,11 @@ class FakeEngine:
         self.published.append((order_id, dict(variables)))
         return "started"
 
-    def publish_order_canceled(self, order_id: str) -> Publication:
+    def publish_order_canceled(self, order_id: str) -> Cancellation:
         if order_id in self.canceled:
             return "duplicate"
         self.canceled.append(order_id)
-        return "started"
+        return "canceled"
 
 
 @pytest.fixture

@@ -5,9 +5,19 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from fulfillment.orders import OrderCanceledEvent, OrderPlacedEvent, WebhookEnvelope, is_order_id
+from fulfillment.orders import (
+    OrderCanceledData,
+    OrderEvent,
+    OrderPlacedData,
+    OrderView,
+    WebhookEnvelope,
+    is_order_id,
+)
 
 from .helpers import ORDER_ID, placed_data
+
+PlacedEvent = OrderEvent[OrderPlacedData]
+CanceledEvent = OrderEvent[OrderCanceledData]
 
 
 @pytest.mark.parametrize("good", [ORDER_ID, "order_1"])
@@ -24,21 +34,19 @@ def test_order_ids_refused(bad: object) -> None:
 
 
 def test_the_placed_event_carries_what_the_process_needs() -> None:
-    event = OrderPlacedEvent.model_validate({"type": "order.placed", "data": placed_data()})
+    event = PlacedEvent.model_validate({"type": "order.placed", "data": placed_data()})
     assert event.data.total == Decimal("42.5")
     assert event.data.workflow_status is None
 
 
 def test_the_placed_event_takes_a_null_currency_as_the_plugin_may_send_it() -> None:
-    event = OrderPlacedEvent.model_validate({"type": "order.placed", "data": placed_data(currency_code=None)})
+    event = PlacedEvent.model_validate({"type": "order.placed", "data": placed_data(currency_code=None)})
     assert event.data.currency_code == ""
 
 
 def test_process_variables_carry_no_customer_data() -> None:
     data = placed_data(email="buyer@example.com", shipping_address={"city": "Berlin"})
-    variables = OrderPlacedEvent.model_validate(
-        {"type": "order.placed", "data": data}
-    ).data.process_variables()
+    variables = PlacedEvent.model_validate({"type": "order.placed", "data": data}).data.process_variables()
     assert variables == {
         "order_id": ORDER_ID,
         "display_id": 7,
@@ -49,8 +57,8 @@ def test_process_variables_carry_no_customer_data() -> None:
 
 
 def test_order_placed_event_ignores_unknown_fields() -> None:
-    event = OrderPlacedEvent.model_validate(
-        {"type": "order.placed", "timestamp": "2026-11-28T08:00:00Z", "data": placed_data(x=1), "y": 2}
+    event = PlacedEvent.model_validate(
+        {"type": "order.placed", "occurred_at": "2026-11-28T08:00:00Z", "data": placed_data(x=1), "y": 2}
     )
     assert event.data.id == ORDER_ID
 
@@ -69,16 +77,30 @@ def test_order_placed_event_ignores_unknown_fields() -> None:
 )
 def test_order_placed_event_requires_the_data_the_plugin_read(data: object) -> None:
     with pytest.raises(ValidationError):
-        OrderPlacedEvent.model_validate({"type": "order.placed", "data": data})
+        PlacedEvent.model_validate({"type": "order.placed", "data": data})
+
+
+def test_an_event_carries_when_it_happened_in_medusa_or_nothing() -> None:
+    placed = PlacedEvent.model_validate(
+        {"type": "order.placed", "occurred_at": "2026-11-28T08:00:00Z", "data": placed_data()}
+    )
+    canceled = CanceledEvent.model_validate(
+        {"type": "order.canceled", "data": {"id": ORDER_ID, "status": "canceled"}}
+    )
+    assert placed.occurred_at is not None
+    assert placed.occurred_at.isoformat() == "2026-11-28T08:00:00+00:00"
+    assert canceled.occurred_at is None
+    with pytest.raises(ValidationError):
+        PlacedEvent.model_validate({"type": "order.placed", "occurred_at": "soon", "data": placed_data()})
 
 
 def test_order_canceled_event_carries_the_status_the_plugin_read() -> None:
-    event = OrderCanceledEvent.model_validate(
+    event = CanceledEvent.model_validate(
         {"type": "order.canceled", "data": {"id": ORDER_ID, "status": "canceled"}}
     )
     assert (event.data.id, event.data.status) == (ORDER_ID, "canceled")
     with pytest.raises(ValidationError):
-        OrderCanceledEvent.model_validate({"type": "order.canceled", "data": {"id": ORDER_ID}})
+        CanceledEvent.model_validate({"type": "order.canceled", "data": {"id": ORDER_ID}})
 
 
 def test_envelope_reads_only_the_type() -> None:
@@ -87,3 +109,28 @@ def test_envelope_reads_only_the_type() -> None:
     )
     with pytest.raises(ValidationError):
         WebhookEnvelope.model_validate({"data": {}})
+
+
+def test_null_lists_mappings_and_texts_are_read_as_empty_ones() -> None:
+    view = OrderView.model_validate(
+        {
+            "id": ORDER_ID,
+            "status": None,
+            "currency_code": None,
+            "total": 0,
+            "payment_status": "not_paid",
+            "payment_collections": None,
+            "items": [{"id": "ordli_1", "title": None, "quantity": 1, "variant": {"inventory_items": None}}],
+            "reservations": None,
+            "workflow": None,
+        }
+    )
+    assert (view.status, view.currency_code, view.payment_collections, view.reservations) == ("", "", [], [])
+    assert view.workflow == {}
+    (item,) = view.items
+    assert item.title == ""
+    assert item.variant is not None
+    assert item.variant.inventory_items == []
+    # A value that is there is validated as before.
+    with pytest.raises(ValidationError):
+        OrderView.model_validate({**view.model_dump(), "items": "none"})

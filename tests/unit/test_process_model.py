@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fulfillment.process_model import ModelError, VersionTag, handled_model, read_model, read_models
+from fulfillment.errors import ModelError
+from fulfillment.process_model import VersionTag, handled_model, read_model, read_models
 from fulfillment.workflow import BPMN_PATH, PROCESS_ID
 
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>

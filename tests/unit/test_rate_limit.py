@@ -12,8 +12,9 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fulfillment.medusa import MedusaClient, MedusaUnavailable
-from fulfillment.rate_limit import NoSlotBeforeDeadline, TokenBucket, call_deadline
+from fulfillment.errors import MedusaUnavailable, NoSlotBeforeDeadline
+from fulfillment.medusa import MedusaClient
+from fulfillment.rate_limit import TokenBucket, call_deadline
 
 from .helpers import MEDUSA_URL, ORDER_ID, new_webhook_secret
 

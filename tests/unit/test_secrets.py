@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from fulfillment import secrets
+from fulfillment.errors import SecretUnavailable
 
 REFERENCE = "projects/shop-prod/secrets/medusa-api-key/versions/3"
 
@@ -44,7 +45,7 @@ def test_reference_is_fetched_once_and_trimmed(manager: FakeSecretManager) -> No
 
 
 def test_unreadable_reference_raises_secret_unavailable(manager: FakeSecretManager) -> None:
-    with pytest.raises(secrets.SecretUnavailable, match="versions/latest"):
+    with pytest.raises(SecretUnavailable, match="versions/latest"):
         secrets.resolve_secret("projects/p/secrets/missing/versions/latest")
 
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fulfillment.signatures import InvalidSignature, check_secret, sign_headers, split_secrets, verify
+from fulfillment.errors import InvalidSignature
+from fulfillment.signatures import check_secret, sign_headers, split_secrets, verify
 
 from .helpers import new_webhook_secret
 

@@ -21,7 +21,7 @@ describe("orderPlacedEvent", () => {
       id: "msg_order_placed_order_01ABC",
       payload: {
         type: "order.placed",
-        timestamp: "2026-11-29T08:00:00.000Z",
+        occurred_at: "2026-11-29T08:00:00.000Z",
         data: {
           id: "order_01ABC",
           display_id: 12,
@@ -51,7 +51,7 @@ describe("orderCanceledEvent", () => {
     const canceled = { ...ORDER, status: "canceled", canceled_at: new Date("2026-11-29T09:00:00Z") }
     assert.deepEqual(orderCanceledEvent(canceled), {
       id: "msg_order_canceled_order_01ABC",
-      payload: { type: "order.canceled", timestamp: "2026-11-29T09:00:00.000Z", data: { id: "order_01ABC", status: "canceled" } },
+      payload: { type: "order.canceled", occurred_at: "2026-11-29T09:00:00.000Z", data: { id: "order_01ABC", status: "canceled" } },
     })
   })
 

@@ -3,8 +3,8 @@ import { describe, it } from "node:test"
 
 import { isRecorded, refusedByOrder, STATUSES_OF_A_CANCELED_ORDER, StatusWriteSchema } from "../src/lib/status-write"
 
-const STARTED = { workflow_status: "started", workflow_instance: "1", last_updated: "2026-11-29T08:00:00Z" }
-const WRITE = { action: "status", order_id: "order_01ABC", metadata: STARTED, replaces: [null, "started"] }
+const VERIFIED = { workflow_status: "payment_verified", workflow_instance: "1", last_updated: "2026-11-29T08:00:00Z" }
+const WRITE = { action: "status", order_id: "order_01ABC", metadata: VERIFIED, replaces: [null, "awaiting_payment"] }
 
 describe("StatusWriteSchema", () => {
   it("accepts workflow keys and a list of replaceable statuses, null standing for none stored", () => {
@@ -19,15 +19,15 @@ describe("StatusWriteSchema", () => {
   })
 
   for (const [name, body] of [
-    ["a foreign key", { ...WRITE, metadata: { ...STARTED, gift_note: "x" } }],
-    ["the plugin's own mail marker", { ...WRITE, metadata: { ...STARTED, workflow_mail_order_confirmation: "x" } }],
-    ["a workflow key the plugin does not store", { ...WRITE, metadata: { ...STARTED, workflow_priority: "high" } }],
+    ["a foreign key", { ...WRITE, metadata: { ...VERIFIED, gift_note: "x" } }],
+    ["the plugin's own mail marker", { ...WRITE, metadata: { ...VERIFIED, workflow_mail_order_confirmation: "x" } }],
+    ["a workflow key the plugin does not store", { ...WRITE, metadata: { ...VERIFIED, workflow_priority: "high" } }],
     ["no workflow_status", { ...WRITE, metadata: { workflow_message: "x" } }],
-    ["a nested value", { ...WRITE, metadata: { ...STARTED, workflow_step: { a: 1 } } }],
-    ["replaces missing", { action: "status", order_id: "order_01ABC", metadata: STARTED }],
+    ["a nested value", { ...WRITE, metadata: { ...VERIFIED, workflow_step: { a: 1 } } }],
+    ["replaces missing", { action: "status", order_id: "order_01ABC", metadata: VERIFIED }],
     ["an unknown field", { ...WRITE, force: true }],
     ["another route's action", { ...WRITE, action: "cancel" }],
-    ["no order id", { action: "status", metadata: STARTED, replaces: [null] }],
+    ["no order id", { action: "status", metadata: VERIFIED, replaces: [null] }],
     ["an unknown template", { ...WRITE, notification: { template: "order-shipped", data: {} } }],
     ["customer data in the mail", { ...WRITE, notification: { template: "order-confirmation", data: { to: "x@y.z" } } }],
     ["a reason over 500 characters", { ...WRITE, notification: { template: "order-canceled-stock", data: { reason: "x".repeat(501) } } }],

@@ -66,7 +66,7 @@ async function sendWebhook(webhook: WebhookEvent, options: SenderOptions): Promi
 
 const event = {
   id: "msg_order_placed_order_01TEST",
-  payload: { type: "order.placed", timestamp: "2026-01-01T00:00:00.000Z", data: { id: "order_01TEST" } },
+  payload: { type: "order.placed", occurred_at: "2026-01-01T00:00:00.000Z", data: { id: "order_01TEST" } },
 }
 
 describe("sendWebhook", () => {

@@ -13,7 +13,7 @@ const ORDER = {
   email: "ada@example.com",
   shipping_address: { first_name: "Ada", last_name: "Lovelace" },
   // A stale copy in metadata (e.g. staff saved an old snapshot): the view answers the module's keys instead.
-  metadata: { workflow_status: "started", gift_note: "for Ada" },
+  metadata: { workflow_status: "payment_verified", gift_note: "for Ada" },
   payment_collections: [
     { id: "pay_col_1", status: "authorized", amount: 55, authorized_amount: 55, captured_amount: null, refunded_amount: null, payments: [{ id: "pay_1" }] },
   ],
@@ -50,7 +50,7 @@ describe("workerView", () => {
         created_at: "2026-11-29T08:00:00.000Z",
         payment_status: "authorized",
         payment_collections: [
-          { id: "pay_col_1", status: "authorized", amount: 55, authorized_amount: 55, captured_amount: 0, refunded_amount: 0 },
+          { id: "pay_col_1", status: "authorized", amount: 55, authorized_amount: 55, captured_amount: 0 },
         ],
         items: [
           {

@@ -16,21 +16,21 @@ const STATE: OrderWorkflowState = {
 
 describe("columnsOf", () => {
   it("maps each workflow key the write names to its column, and leaves the others out", () => {
-    assert.deepEqual(columnsOf({ workflow_status: "started", workflow_instance: "1", last_updated: "2026" }), {
-      status: "started",
+    assert.deepEqual(columnsOf({ workflow_status: "payment_verified", workflow_instance: "1", last_updated: "2026" }), {
+      status: "payment_verified",
       instance_key: "1",
       last_updated: "2026",
     })
   })
 
   it("stores every value as text: a number keeps all its digits, an empty string or null is no value", () => {
-    assert.deepEqual(columnsOf({ workflow_status: "started", workflow_instance: 2251799813699999, workflow_step: "" }), {
-      status: "started",
+    assert.deepEqual(columnsOf({ workflow_status: "payment_verified", workflow_instance: 2251799813699999, workflow_step: "" }), {
+      status: "payment_verified",
       instance_key: "2251799813699999",
       step: null,
     })
-    assert.deepEqual(columnsOf({ workflow_status: "started", workflow_message: null, workflow_step: true }), {
-      status: "started",
+    assert.deepEqual(columnsOf({ workflow_status: "payment_verified", workflow_message: null, workflow_step: true }), {
+      status: "payment_verified",
       message: null,
       step: "true",
     })

@@ -53,8 +53,7 @@ describe("workflowView", () => {
       "inventory:failed",
       "notification:pending",
     ])
-    assert.deepEqual(marks({ workflow_status: "failed" }), ["payment:done", "inventory:failed", "notification:pending"])
-    for (const status of ["payment_failed", "out_of_stock", "failed"]) {
+    for (const status of ["payment_failed", "out_of_stock"]) {
       assert.equal(workflowView(order({ workflow_status: status }), SETTINGS, NOW).state, "failed")
     }
   })
@@ -62,15 +61,15 @@ describe("workflowView", () => {
   it("passes the message, the last update and the instance key through", () => {
     const view = workflowView(
       order({
-        workflow_status: "started",
-        workflow_message: "Order fulfillment started",
+        workflow_status: "payment_verified",
+        workflow_message: "payment authorized: 42 EUR covers the total",
         last_updated: "2026-11-29T11:58:00+00:00",
         workflow_instance: "2251799813685251",
       }),
       SETTINGS,
       NOW
     )
-    assert.equal(view.message, "Order fulfillment started")
+    assert.equal(view.message, "payment authorized: 42 EUR covers the total")
     assert.equal(view.last_updated, "2026-11-29T11:58:00+00:00")
     assert.equal(view.process_instance_key, "2251799813685251")
     assert.equal(view.operate_url, null)
@@ -96,7 +95,7 @@ describe("stalled", () => {
   })
 
   it("is never a terminal status, however old", () => {
-    for (const status of ["completed", "payment_failed", "out_of_stock", "failed"]) {
+    for (const status of ["completed", "payment_failed", "out_of_stock", "cancel_refused", "canceled"]) {
       const metadata = { workflow_status: status, last_updated: "2026-01-01T00:00:00Z" }
       assert.equal(workflowView(order(metadata), SETTINGS, NOW).stalled, false, status)
     }
@@ -127,7 +126,7 @@ describe("operateUrl", () => {
 
   it("is part of the view when the option is set", () => {
     const view = workflowView(
-      order({ workflow_status: "started", workflow_instance: "42" }),
+      order({ workflow_status: "payment_verified", workflow_instance: "42" }),
       { ...SETTINGS, operateBaseUrl: "http://localhost:8081" },
       NOW
     )
@@ -149,7 +148,7 @@ describe("attentionSummary", () => {
         id: "order_C",
         display_id: 3,
         created_at: "2026-11-29T10:00:00Z",
-        workflow: { workflow_status: "started", last_updated: "2026-11-29T10:00:05Z" },
+        workflow: { workflow_status: "payment_verified", last_updated: "2026-11-29T10:00:05Z" },
       },
       { id: "order_D", display_id: 4, created_at: "2026-11-29T11:59:00Z", workflow: {} },
     ]
@@ -164,7 +163,7 @@ describe("attentionSummary", () => {
     )
     assert.deepEqual(
       summary.stalled.map((o) => [o.id, o.status]),
-      [["order_C", "started"]]
+      [["order_C", "payment_verified"]]
     )
   })
 })

@@ -8,6 +8,7 @@ import httpx
 import pytest
 import respx
 
+from fulfillment.medusa import MedusaClient
 from worker_job.order_reads import OrderReader
 from worker_job.services import Services
 from worker_job.status_reporter import StatusReporter
@@ -57,8 +58,8 @@ def plugin(http: respx.MockRouter, worker_secret: str) -> PluginServer:
 
 @pytest.fixture
 def services(status_log: StatusLog, status_secret: str, worker_secret: str) -> Iterator[Services]:
-    reader = OrderReader(MEDUSA_URL, worker_secret, max_attempts=1)
+    medusa = MedusaClient(MEDUSA_URL, worker_secret, max_attempts=1)
     reporter = StatusReporter(STATUS_URL, status_secret)
-    yield Services(medusa=reader, status=reporter)
-    reader.close()
+    yield Services(medusa=medusa, orders=OrderReader(medusa), status=reporter)
+    medusa.close()
     reporter.close()

@@ -60,11 +60,7 @@ class StatusLog:
         verify([self.secret], dict(request.headers), request.content)
         body = json.loads(request.content)
         self.bodies.append(body)
-        answer: dict[str, Any] = {
-            "order_id": body["order_id"],
-            "applied": True,
-            "workflow_status": body["status"],
-        }
+        answer: dict[str, Any] = {"applied": True, "metadata": {"workflow_status": body["status"]}}
         if "notification" in body:
             repeated = any(mail["template"] == body["notification"]["template"] for mail in self.mails)
             if not repeated:

@@ -191,7 +191,7 @@ def test_the_worker_signs_its_plugin_calls_with_the_first_worker_secret() -> Non
         route = http.post(f"{MEDUSA_URL}/fulfillment-workflow/orders/{ORDER_ID}/view")
         route.respond(200, json={"order": order_view()})
 
-        services.medusa.view_order(ORDER_ID)
+        services.orders.view_order(ORDER_ID)
 
     request = route.calls.last.request
     verify([newest], dict(request.headers), request.content)

@@ -8,7 +8,7 @@ import grpc
 import pytest
 from pyzeebe.errors import JobNotFoundError, ZeebeBackPressureError
 
-from worker_job.back_pressure import BackPressureAdapter
+from worker_job.pyzeebe_adaptations import BackPressureAdapter
 
 
 def rpc_error(code: grpc.StatusCode) -> grpc.aio.AioRpcError:

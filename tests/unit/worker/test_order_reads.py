@@ -8,6 +8,7 @@ import httpx
 import pytest
 import respx
 
+from fulfillment.medusa import MedusaClient
 from worker_job.order_reads import REUSE_CAPACITY, OrderReader
 
 from ..helpers import MEDUSA_URL, ORDER_ID
@@ -30,8 +31,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def reader(clock: Clock, worker_secret: str) -> Iterator[OrderReader]:
-    with OrderReader(MEDUSA_URL, worker_secret, max_attempts=1, reuse_seconds=60, clock=clock) as reader:
-        yield reader
+    with MedusaClient(MEDUSA_URL, worker_secret, max_attempts=1) as client:
+        yield OrderReader(client, reuse_seconds=60, clock=clock)
 
 
 def view() -> httpx.Response:

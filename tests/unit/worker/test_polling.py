@@ -25,10 +25,10 @@ from pyzeebe.errors import (
     ZeebeGatewayUnavailableError,
 )
 
-from worker_job import polling
-from worker_job.app import FulfillmentWorker
+from worker_job import pyzeebe_adaptations
 from worker_job.capacity import JobBudget
 from worker_job.gateway_link import LONGEST_PAUSE_SECONDS, GatewayLink, pause_after
+from worker_job.pyzeebe_adaptations import FulfillmentWorker
 
 from .factories import make_job
 
@@ -79,7 +79,7 @@ def no_pauses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         asked.append(failures)
         return 0.0
 
-    monkeypatch.setattr(polling, "pause_after", pause)
+    monkeypatch.setattr(pyzeebe_adaptations, "pause_after", pause)
     return asked
 
 
@@ -149,8 +149,8 @@ async def test_an_idle_job_type_holds_one_slot_for_its_long_poll(
     serve_job_types(worker, ScriptedGateway(), asyncio.Event())
     budget = JobBudget(8)
     gateway = ScriptedGateway()
-    state = polling.BudgetedTaskState(budget)
-    poller = polling.BudgetedPoller(
+    state = pyzeebe_adaptations.BudgetedTaskState(budget)
+    poller = pyzeebe_adaptations.BudgetedPoller(
         gateway,  # type: ignore[arg-type]
         worker.tasks[0],  # asks for up to six jobs per poll
         asyncio.Queue(),
@@ -244,7 +244,7 @@ async def test_a_request_the_gateway_calls_invalid_still_ends_the_worker(
 async def test_a_stop_does_not_wait_for_a_pause_to_end(
     worker: FulfillmentWorker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(polling, "pause_after", lambda failures: 60.0)
+    monkeypatch.setattr(pyzeebe_adaptations, "pause_after", lambda failures: 60.0)
     unavailable = ZeebeGatewayUnavailableError(rpc_error(grpc.StatusCode.UNAVAILABLE))
     gateway = ScriptedGateway([unavailable] * len(JOB_TYPES))
     serve_job_types(worker, gateway, asyncio.Event())

@@ -15,7 +15,7 @@ from fulfillment.workflow import MESSAGE_MAX_LENGTH, MailTemplate, Notification,
 from worker_job.status_reporter import IdTokenSource, StatusReporter, StatusReportFailed, token_expiry
 
 from ..helpers import ORDER_ID
-from .factories import STATUS_URL, StatusLog
+from .factories import PROCESS_INSTANCE_KEY, STATUS_URL, StatusLog, make_context
 
 MakeReporter = Callable[..., StatusReporter]
 
@@ -41,9 +41,7 @@ def fake_jwt(exp: int) -> str:
 
 
 def report(reporter: StatusReporter, status: WorkflowStatus = WorkflowStatus.AWAITING_PAYMENT) -> bool:
-    return reporter.report(
-        order_id=ORDER_ID, process_instance_key=42, status=status, message="hello", step="verify-payment"
-    ).applied
+    return reporter.report(make_context("verify-payment"), status, "hello").applied
 
 
 def test_report_is_a_signed_status_update(status_log: StatusLog, make_reporter: MakeReporter) -> None:
@@ -52,7 +50,7 @@ def test_report_is_a_signed_status_update(status_log: StatusLog, make_reporter: 
     assert applied is True
     (body,) = status_log.bodies  # StatusLog verified the signature
     assert body["order_id"] == ORDER_ID
-    assert body["process_instance_key"] == "42"
+    assert body["process_instance_key"] == str(PROCESS_INSTANCE_KEY)
     assert body["status"] == "payment_verified"
     assert body["step"] == "verify-payment"
     assert body["occurred_at"].endswith("Z")
@@ -64,14 +62,7 @@ def test_the_mail_travels_with_the_status_and_its_receipt_comes_back(
     reporter = make_reporter()
     mail = Notification(template=MailTemplate.ORDER_CONFIRMATION)
 
-    receipt = reporter.report(
-        order_id=ORDER_ID,
-        process_instance_key=42,
-        status=WorkflowStatus.COMPLETED,
-        message="done",
-        step="send-notification",
-        notification=mail,
-    )
+    receipt = reporter.report(make_context("send-notification"), WorkflowStatus.COMPLETED, "done", mail)
 
     assert status_log.bodies[0]["notification"] == {"template": "order-confirmation", "data": {}}
     assert receipt.notification is not None
@@ -83,26 +74,14 @@ def test_a_report_without_a_mail_sends_none_and_gets_no_receipt(
 ) -> None:
     reporter = make_reporter()
 
-    receipt = reporter.report(
-        order_id=ORDER_ID,
-        process_instance_key=42,
-        status=WorkflowStatus.PAYMENT_VERIFIED,
-        message="m",
-        step="s",
-    )
+    receipt = reporter.report(make_context(), WorkflowStatus.PAYMENT_VERIFIED, "m")
 
     assert "notification" not in status_log.bodies[0]
     assert receipt.notification is None
 
 
 def test_a_long_message_is_cut_not_refused(status_log: StatusLog, make_reporter: MakeReporter) -> None:
-    make_reporter().report(
-        order_id=ORDER_ID,
-        process_instance_key=42,
-        status=WorkflowStatus.OUT_OF_STOCK,
-        message="x" * 5000,
-        step="s",
-    )
+    make_reporter().report(make_context("fail-order"), WorkflowStatus.OUT_OF_STOCK, "x" * 5000)
 
     assert len(status_log.bodies[0]["message"]) == MESSAGE_MAX_LENGTH
 
@@ -118,8 +97,8 @@ def test_retries_of_one_state_change_keep_their_message_id(
     report(reporter, WorkflowStatus.PAYMENT_VERIFIED)
 
     ids = [call.request.headers["webhook-id"] for call in route.calls]
-    assert ids[0] == ids[1] == "msg_42_awaiting_payment"
-    assert ids[2] == "msg_42_payment_verified"
+    assert ids[0] == ids[1] == f"msg_{PROCESS_INSTANCE_KEY}_awaiting_payment"
+    assert ids[2] == f"msg_{PROCESS_INSTANCE_KEY}_payment_verified"
 
 
 @pytest.mark.parametrize("answer", [500, 503, 401, 404, 400])
@@ -210,3 +189,14 @@ def test_a_report_without_a_slot_before_the_jobs_deadline_fails_unsent(
 
     assert status_log.bodies == []
     reporter.close()
+
+
+@pytest.mark.parametrize("body", [b"<html>ok</html>", b"[]", b'{"reason": "stale"}'])
+def test_an_answer_that_is_not_a_status_answer_is_a_technical_fault(
+    http: respx.MockRouter, make_reporter: MakeReporter, body: bytes
+) -> None:
+    # Whether the status landed is unknown: the job must be retried, never completed on a guess.
+    http.post(STATUS_URL).respond(200, content=body)
+
+    with pytest.raises(StatusReportFailed, match="not a status answer"):
+        report(make_reporter())

@@ -194,7 +194,7 @@ async def test_every_job_type_of_the_model_is_registered_with_the_limits() -> No
     channel = grpc.aio.insecure_channel("127.0.0.1:9")
     worker = ZeebeWorker(channel)
 
-    register_tasks(worker, Services(medusa=None, status=None), LIMITS)  # type: ignore[arg-type]
+    register_tasks(worker, Services(medusa=None, orders=None, status=None), LIMITS)  # type: ignore[arg-type]
 
     assert sorted(task.type for task in worker.tasks) == [
         "fail-order",

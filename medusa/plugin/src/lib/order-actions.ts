@@ -26,7 +26,7 @@ import type { CamundaOptions, PluginOptions } from "./options"
 import type { IncidentView, OrderActionsAnswer, RestartRecord, RetryRecord } from "./order-actions-view"
 import { mirrorWorkflowState } from "./order-status"
 import { pluginOptions } from "./settings"
-import { COMPLETED_STATUS, CANCELED_STATUS, EARLIER_FAILURE_STATUSES, FAILURE_STATUSES } from "./workflow-status"
+import { COMPLETED_STATUS, CANCELED_STATUS, FAILURE_STATUSES } from "./workflow-status"
 import { workflowModule, workflowStateOf } from "./workflow-store"
 import type { OrderRecord } from "./workflow-view"
 
@@ -37,7 +37,6 @@ export const FINAL_STATUSES: readonly string[] = [
   COMPLETED_STATUS,
   CANCELED_STATUS,
   ...FAILURE_STATUSES,
-  ...EARLIER_FAILURE_STATUSES,
 ]
 export const MAX_REASON_LENGTH = 500
 

@@ -4,7 +4,9 @@
  * The subscribers, the reconciliation job and the admin's resend all send what these functions build.
  *
  * One `webhook-id` per order and event, whoever sends it and however often, so the receiver can tell a
- * redelivery from a new event. No customer data (email, addresses, names) is in any body.
+ * redelivery from a new event. Every body is `{"type", "occurred_at", "data"}`: `occurred_at` is when the
+ * event happened in Medusa (the order's creation, its cancellation), so every sender signs the same body.
+ * No customer data (email, addresses, names) is in any body.
  */
 import { readAmount } from "./money"
 import type { WebhookEvent } from "./webhook-sender"
@@ -55,7 +57,7 @@ export const CANCELED_ORDER_STATUS = "canceled"
 /**
  * `order.placed` with what the process needs: `workflow_status` is the status stored on the order (null
  * before any process reported), so the receiver knows a redelivery for an order already under way.
- * Its timestamp is the order's creation, so every sender signs the same body for one order.
+ * It occurred at the order's creation.
  */
 export function orderPlacedEvent(order: EventOrder): WebhookEvent {
   const stored = order.workflow_status
@@ -73,11 +75,11 @@ export function orderPlacedEvent(order: EventOrder): WebhookEvent {
   // restart's own message id (docs/contracts.md), so a resend while it is buffered stays a duplicate.
   return {
     id: restart ? `${eventMessageId(ORDER_PLACED, order.id)}_restart_${restart}` : eventMessageId(ORDER_PLACED, order.id),
-    payload: { type: ORDER_PLACED, timestamp: placedAt, data: restart ? { ...data, restart } : data },
+    payload: { type: ORDER_PLACED, occurred_at: placedAt, data: restart ? { ...data, restart } : data },
   }
 }
 
-/** `order.canceled`, only for an order the plugin read as canceled; null for any other. */
+/** `order.canceled`, only for an order the plugin read as canceled (it occurred at its cancellation); null for any other. */
 export function orderCanceledEvent(order: EventOrder): WebhookEvent | null {
   if (order.status !== CANCELED_ORDER_STATUS) {
     return null
@@ -86,7 +88,7 @@ export function orderCanceledEvent(order: EventOrder): WebhookEvent | null {
     id: eventMessageId(ORDER_CANCELED, order.id),
     payload: {
       type: ORDER_CANCELED,
-      timestamp: isoTime(order.canceled_at),
+      occurred_at: isoTime(order.canceled_at),
       data: { id: order.id, status: CANCELED_ORDER_STATUS },
     },
   }

@@ -22,13 +22,18 @@ export const STATUS_ORDER_FIELDS = ["id", "status"]
 
 export type StatusOrder = { id: string; status: string } & MailOrder
 
-export interface StatusOutcome {
+/** What the compare-and-set did, before the answer is built from it. */
+export interface CompareAndSetResult {
   applied: boolean
   reason: NotAppliedReason | null
   /** The order's workflow state after the write (null: it has none). */
   state: OrderWorkflowState | null
 }
 
+/**
+ * The status route's answer, which the status function passes on to the worker as it is (the same name,
+ * `StatusWriteAnswer`, in fulfillment/medusa.py).
+ */
 export interface StatusWriteAnswer {
   applied: boolean
   reason: NotAppliedReason | null
@@ -41,7 +46,7 @@ export interface StatusWriteAnswer {
  * Writes the workflow keys if the order's stored status is one the write `replaces`, in one conditional
  * statement. A canceled order that does not take the written status is refused before anything is written.
  */
-export async function compareAndSet(container: MedusaContainer, order: StatusOrder, write: StatusWrite): Promise<StatusOutcome> {
+export async function compareAndSet(container: MedusaContainer, order: StatusOrder, write: StatusWrite): Promise<CompareAndSetResult> {
   if (refusedByOrder(order.status, write)) {
     return { applied: false, reason: "order_canceled", state: (await workflowStateOf(container, [order.id])).get(order.id) ?? null }
   }
@@ -81,7 +86,7 @@ export async function announceOrderUpdated(container: MedusaContainer, orderId: 
   }
 }
 
-export function statusAnswer(outcome: StatusOutcome, notification?: NotificationAnswer): StatusWriteAnswer {
+export function statusAnswer(outcome: CompareAndSetResult, notification?: NotificationAnswer): StatusWriteAnswer {
   const answer: StatusWriteAnswer = {
     applied: outcome.applied,
     reason: outcome.reason,

@@ -69,7 +69,6 @@ export interface WorkerView {
       amount: number
       authorized_amount: number
       captured_amount: number
-      refunded_amount: number
     }[]
     items: {
       id: string
@@ -107,7 +106,6 @@ export function workerView(
         amount: readAmount(collection.amount),
         authorized_amount: readAmount(collection.authorized_amount),
         captured_amount: readAmount(collection.captured_amount),
-        refunded_amount: readAmount(collection.refunded_amount),
       })),
       items: present(order.items).map(itemView),
       reservations: reservations.map((reservation) => ({

@@ -11,12 +11,8 @@ export const FAILURE_STATUSES = ["payment_failed", "out_of_stock", "cancel_refus
 /** Waiting for the customer's payment, on purpose: never "stalled". */
 export const AWAITING_PAYMENT_STATUS = "awaiting_payment" as const
 
-/** Written by earlier versions of the process and still carried by their orders: the admin shows them. */
-export const EARLIER_RUNNING_STATUSES = ["started"] as const
-export const EARLIER_FAILURE_STATUSES = ["failed"] as const
-
-export type RunningStatus = (typeof RUNNING_STATUSES)[number] | (typeof EARLIER_RUNNING_STATUSES)[number]
-export type FailureStatus = (typeof FAILURE_STATUSES)[number] | (typeof EARLIER_FAILURE_STATUSES)[number]
+export type RunningStatus = (typeof RUNNING_STATUSES)[number]
+export type FailureStatus = (typeof FAILURE_STATUSES)[number]
 export type WorkflowStatus = RunningStatus | typeof COMPLETED_STATUS | typeof CANCELED_STATUS | FailureStatus
 
 /** The metadata keys the status function writes on an order. */
@@ -28,8 +24,8 @@ export const WORKFLOW_METADATA_KEYS = {
   step: "workflow_step",
 } as const
 
-const RUNNING: readonly unknown[] = [...RUNNING_STATUSES, ...EARLIER_RUNNING_STATUSES]
-const FAILURES: readonly unknown[] = [...FAILURE_STATUSES, ...EARLIER_FAILURE_STATUSES]
+const RUNNING: readonly unknown[] = RUNNING_STATUSES
+const FAILURES: readonly unknown[] = FAILURE_STATUSES
 
 export function isWorkflowStatus(value: unknown): value is WorkflowStatus {
   return value === COMPLETED_STATUS || value === CANCELED_STATUS || RUNNING.includes(value) || FAILURES.includes(value)

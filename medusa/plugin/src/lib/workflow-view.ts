@@ -68,10 +68,8 @@ function orderStatus(order: Pick<OrderRecord, "status" | "is_draft_order">): str
 
 const STEP_NAMES: readonly StepName[] = ["payment", "inventory", "notification"]
 
-// The marks of payment, inventory and notification for each status. `failed` is kept for orders written by
-// earlier versions of the process (the reservation step's timer); it marks the inventory step.
+// The marks of payment, inventory and notification for each status.
 const STEP_MARKS: Record<WorkflowStatus, readonly [StepMark, StepMark, StepMark]> = {
-  started: ["pending", "pending", "pending"],
   awaiting_payment: ["pending", "pending", "pending"],
   payment_verified: ["done", "pending", "pending"],
   inventory_reserved: ["done", "done", "pending"],
@@ -81,7 +79,6 @@ const STEP_MARKS: Record<WorkflowStatus, readonly [StepMark, StepMark, StepMark]
   // Payment or stock failed and Medusa refused to cancel the order (e.g. it has a fulfillment): the message
   // says which, and staff decide; no step can be marked from the status alone.
   cancel_refused: ["pending", "pending", "pending"],
-  failed: ["done", "failed", "pending"],
   canceled: ["pending", "pending", "pending"],
 }
 const NOTHING_DONE = ["pending", "pending", "pending"] as const

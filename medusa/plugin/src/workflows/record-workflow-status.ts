@@ -32,7 +32,7 @@ import {
   mirrorWorkflowState,
   STATUS_ORDER_FIELDS,
   type StatusOrder,
-  type StatusOutcome,
+  type CompareAndSetResult,
   statusAnswer,
   type StatusWriteAnswer,
 } from "../lib/order-status"
@@ -56,7 +56,7 @@ interface Applied {
 interface MailInput {
   order: StatusOrder
   write: StatusWrite
-  outcome: StatusOutcome
+  outcome: CompareAndSetResult
 }
 
 export const readStatusOrderStep = createStep("read-status-order", async (input: RecordWorkflowStatusInput, { container }) => {

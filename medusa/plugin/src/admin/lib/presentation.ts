@@ -90,7 +90,6 @@ type Sentence = (view: WorkflowView, now: number, timeZone?: string) => string
 
 /** What each status means for the order, in the words staff use. */
 const STATUS_SENTENCES: Record<WorkflowStatus, Sentence> = {
-  started: () => "In the workflow: the payment is checked first.",
   awaiting_payment: (view, now, timeZone) => {
     const deadline = view.message?.match(ISO_DATE_TIME)?.[0]
     return deadline
@@ -107,7 +106,6 @@ const STATUS_SENTENCES: Record<WorkflowStatus, Sentence> = {
       : "Some items are not in stock; the order is held for staff to decide.",
   cancel_refused: () =>
     "The payment or the stock failed, but Medusa refused to cancel the order: staff decide what happens to it.",
-  failed: () => "The stock could not be reserved; the order needs staff.",
   canceled: () => "The order was canceled in Medusa; its workflow ended there.",
 }
 

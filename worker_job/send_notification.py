@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fulfillment.workflow import JobType, MailTemplate, Notification, WorkflowStatus
-from worker_job.job_context import JobContext, mail_template
+from fulfillment.workflow import MailTemplate, Notification, WorkflowStatus
+from worker_job.job_context import JobContext
+from worker_job.mail import mail_template
 from worker_job.outcomes import order_canceled
 from worker_job.services import Services
 
@@ -21,19 +22,17 @@ logger = logging.getLogger(__name__)
 
 def send_notification(ctx: JobContext, services: Services) -> dict[str, Any]:
     template = mail_template(ctx, MailTemplate.ORDER_CONFIRMATION)
-    receipt = services.status.report(
-        order_id=ctx.order_id,
-        process_instance_key=ctx.process_instance_key,
-        status=WorkflowStatus.COMPLETED,
-        message=f"order confirmed; the customer is mailed ({template.value})",
-        step=JobType.SEND_NOTIFICATION.value,
-        notification=Notification(template=template),
+    answer = services.status.report(
+        ctx,
+        WorkflowStatus.COMPLETED,
+        f"order confirmed; the customer is mailed ({template.value})",
+        Notification(template=template),
     )
-    if receipt.order_canceled or receipt.workflow_status == WorkflowStatus.CANCELED.value:
+    if answer.order_canceled or answer.workflow_status == WorkflowStatus.CANCELED.value:
         raise order_canceled(ctx.order_id)
-    if receipt.workflow_status != WorkflowStatus.COMPLETED.value:
+    if answer.workflow_status != WorkflowStatus.COMPLETED.value:
         # Another outcome is already recorded (a second process for the order): the customer hears that.
         logger.warning("no confirmation mail: the order's recorded status is not completed")
         return {"notification_sent": None, "notification_repeated": False}
-    repeated = receipt.notification is not None and receipt.notification.reason == "duplicate"
+    repeated = answer.notification is not None and answer.notification.reason == "duplicate"
     return {"notification_sent": template.value, "notification_repeated": repeated}

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from fulfillment.orders import LineItem, OrderView, Reservation
-from fulfillment.workflow import BpmnErrorCode, JobType, WorkflowStatus
+from fulfillment.workflow import BpmnErrorCode, WorkflowStatus
 from worker_job.job_context import JobContext
 from worker_job.outcomes import BusinessOutcome, stop_if_canceled
 from worker_job.services import Services
@@ -91,7 +91,7 @@ def stocked_items(order: OrderView) -> list[LineItem]:
 
 
 def reserve_inventory(ctx: JobContext, services: Services) -> dict[str, Any]:
-    order = services.medusa.recent_view(ctx.order_id)
+    order = services.orders.recent_view(ctx.order_id)
     stop_if_canceled(ctx.order_id, order.status)
     items = stocked_items(order)
     shortages = find_shortages(items, order.reservations)
@@ -105,11 +105,5 @@ def reserve_inventory(ctx: JobContext, services: Services) -> dict[str, Any]:
         if items
         else "no line item needs reserved stock"
     )
-    services.status.report(
-        order_id=ctx.order_id,
-        process_instance_key=ctx.process_instance_key,
-        status=WorkflowStatus.INVENTORY_RESERVED,
-        message=message,
-        step=JobType.RESERVE_INVENTORY.value,
-    )
+    services.status.report(ctx, WorkflowStatus.INVENTORY_RESERVED, message)
     return {"stocked_line_items": len(items)}

@@ -24,12 +24,12 @@ from typing import Any, Final
 from fulfillment.medusa import CancelOutcome
 from fulfillment.workflow import (
     NOTIFICATION_REASON_MAX_LENGTH,
-    JobType,
     MailData,
     Notification,
     WorkflowStatus,
 )
-from worker_job.job_context import JobContext, MissingJobVariable, mail_template
+from worker_job.job_context import JobContext, MissingJobVariable
+from worker_job.mail import mail_template
 from worker_job.services import Services
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def fail_order(ctx: JobContext, services: Services) -> dict[str, Any]:
             return _cancel_refused(ctx, services, message, cancel)
         logger.info("order canceled in Medusa", extra={"cancel_outcome": cancel.outcome})
         message = f"{message} The order is canceled in Medusa; {_money(cancel)}."
-    _report(ctx, services, status, message, mail)
+    services.status.report(ctx, status, message, mail)
     return {"failure_reported": status.value, "order_canceled": _flag(ctx, "cancel_order")}
 
 
@@ -98,18 +98,5 @@ def _cancel_refused(
     reason = cancel.reason or "no reason given"
     logger.warning("Medusa refused to cancel the failed order", extra={"reason": reason})
     refused = f"{message} Medusa refused to cancel the order: {reason}"
-    _report(ctx, services, WorkflowStatus.CANCEL_REFUSED, refused, None)
+    services.status.report(ctx, WorkflowStatus.CANCEL_REFUSED, refused)
     return {"failure_reported": WorkflowStatus.CANCEL_REFUSED.value, "order_canceled": False}
-
-
-def _report(
-    ctx: JobContext, services: Services, status: WorkflowStatus, message: str, mail: Notification | None
-) -> None:
-    services.status.report(
-        order_id=ctx.order_id,
-        process_instance_key=ctx.process_instance_key,
-        status=status,
-        message=message,
-        step=JobType.FAIL_ORDER.value,
-        notification=mail,
-    )

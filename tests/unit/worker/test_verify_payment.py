@@ -13,10 +13,10 @@ import respx
 from pyzeebe.errors import BusinessError
 
 from fulfillment.orders import OrderView
-from worker_job.payment import check_payment, parse_statuses, verify_payment
 from worker_job.policy import BusinessPolicy
 from worker_job.services import Services
 from worker_job.status_reporter import StatusReportFailed
+from worker_job.verify_payment import check_payment, parse_statuses, verify_payment
 
 from .conftest import PluginServer
 from .factories import STATUS_URL, StatusLog, make_context, payment_order

@@ -7,8 +7,8 @@ import httpx
 import pytest
 import respx
 
-from fulfillment.medusa import MedusaAuthError
-from worker_job.failure import fail_order, failure_message, failure_status
+from fulfillment.errors import MedusaAuthError
+from worker_job.fail_order import fail_order, failure_message, failure_status
 from worker_job.job_context import JobContext, MissingJobVariable
 from worker_job.services import Services
 from worker_job.status_reporter import StatusReportFailed

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fulfillment.workflow import JobType, WorkflowStatus
+from fulfillment.workflow import WorkflowStatus
 from worker_job.job_context import JobContext
 from worker_job.services import Services
 
 
 def record_canceled(ctx: JobContext, services: Services) -> dict[str, Any]:
     services.status.report(
-        order_id=ctx.order_id,
-        process_instance_key=ctx.process_instance_key,
-        status=WorkflowStatus.CANCELED,
-        message="The order was canceled in Medusa; its process ended without a confirmation.",
-        step=JobType.RECORD_CANCELED.value,
+        ctx,
+        WorkflowStatus.CANCELED,
+        "The order was canceled in Medusa; its process ended without a confirmation.",
     )
     return {"canceled_recorded": True}

@@ -11,7 +11,7 @@ import respx
 from pyzeebe.errors import BusinessError
 
 from fulfillment.orders import OrderView, Reservation
-from worker_job.inventory import find_shortages, reserve_inventory, stocked_items
+from worker_job.reserve_inventory import find_shortages, reserve_inventory, stocked_items
 from worker_job.services import Services
 
 from ..helpers import ORDER_ID
@@ -125,7 +125,7 @@ def test_handler_reuses_the_view_the_payment_step_read(
     plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
     route = plugin("view", view([stocked_item("ordli_a", 1)], [reservation("ordli_a", 1)]))
-    services.medusa.view_order(ORDER_ID)
+    services.orders.view_order(ORDER_ID)
 
     reserve_inventory(make_context("reserve-inventory"), services)
 

@@ -17,7 +17,7 @@ from typing import Any, Final
 from pyzeebe.errors import BusinessError
 
 from fulfillment.orders import OrderView, PaymentCollection
-from fulfillment.workflow import BpmnErrorCode, JobType, WorkflowStatus
+from fulfillment.workflow import BpmnErrorCode, WorkflowStatus
 from worker_job.job_context import JobContext
 from worker_job.outcomes import stop_if_canceled
 from worker_job.policy import iso_duration
@@ -88,11 +88,9 @@ def _awaiting(ctx: JobContext, services: Services, order: OrderView) -> dict[str
         raise BusinessError(BpmnErrorCode.PAYMENT_NOT_AUTHORIZED.value, reason)
     interval = services.policy.recheck_interval(ctx)
     services.status.report(
-        order_id=ctx.order_id,
-        process_instance_key=ctx.process_instance_key,
-        status=WorkflowStatus.AWAITING_PAYMENT,
-        message=f"payment status {order.payment_status!r}: waiting for it until {deadline.isoformat()}",
-        step=JobType.VERIFY_PAYMENT.value,
+        ctx,
+        WorkflowStatus.AWAITING_PAYMENT,
+        f"payment status {order.payment_status!r}: waiting for it until {deadline.isoformat()}",
     )
     return {
         "payment_outcome": "awaiting",
@@ -108,8 +106,7 @@ def verify_payment(ctx: JobContext, services: Services) -> dict[str, Any]:
     state that lasts a few hundred milliseconds; the message TTL guards against redeliveries until the
     first status lands.
     """
-    step = JobType.VERIFY_PAYMENT.value
-    order = services.medusa.view_order(ctx.order_id)
+    order = services.orders.view_order(ctx.order_id)
     stop_if_canceled(ctx.order_id, order.status)
     pending = parse_statuses(ctx.header("pending_payment_statuses", DEFAULT_PENDING_STATUSES))
     if needs_no_payment(order):
@@ -122,11 +119,5 @@ def verify_payment(ctx: JobContext, services: Services) -> dict[str, Any]:
     if not check.authorized:
         logger.info("payment not authorized", extra={"reason": check.reason})
         raise BusinessError(BpmnErrorCode.PAYMENT_NOT_AUTHORIZED.value, check.reason)
-    services.status.report(
-        order_id=ctx.order_id,
-        process_instance_key=ctx.process_instance_key,
-        status=WorkflowStatus.PAYMENT_VERIFIED,
-        message=check.reason,
-        step=step,
-    )
+    services.status.report(ctx, WorkflowStatus.PAYMENT_VERIFIED, check.reason)
     return {"payment_status": order.payment_status, "payment_outcome": "verified"}

@@ -8,13 +8,12 @@ import httpx
 import pytest
 import respx
 
-from worker_job.confirmation import send_notification
 from worker_job.job_context import MissingJobVariable
 from worker_job.outcomes import BusinessOutcome
+from worker_job.send_notification import send_notification
 from worker_job.services import Services
 from worker_job.status_reporter import StatusReportFailed
 
-from ..helpers import ORDER_ID
 from .factories import STATUS_URL, StatusLog, make_context
 
 CONFIRMATION = {"template": "order-confirmation"}
@@ -59,8 +58,7 @@ def test_an_unknown_template_is_a_modelling_error(http: respx.MockRouter, servic
 
 def answer_status_reports(http: respx.MockRouter, answer: dict[str, Any]) -> None:
     """The status function answers every report with `answer` (in place of the recording receiver)."""
-    body = {"order_id": ORDER_ID, **answer}
-    http.post(STATUS_URL).mock(side_effect=lambda _: httpx.Response(200, json=body))
+    http.post(STATUS_URL).mock(side_effect=lambda _: httpx.Response(200, json=answer))
 
 
 @pytest.mark.parametrize(
@@ -69,10 +67,10 @@ def answer_status_reports(http: respx.MockRouter, answer: dict[str, Any]) -> Non
         {
             "applied": False,
             "reason": "order_canceled",
-            "workflow_status": "payment_verified",
+            "metadata": {"workflow_status": "payment_verified"},
             "notification": {"sent": False, "reason": "not_recorded"},
         },
-        {"applied": False, "reason": "stale", "workflow_status": "canceled"},
+        {"applied": False, "reason": "stale", "metadata": {"workflow_status": "canceled"}},
     ],
 )
 def test_an_order_canceled_since_its_read_is_not_confirmed(
@@ -92,7 +90,7 @@ def test_no_confirmation_when_another_outcome_is_recorded(http: respx.MockRouter
         {
             "applied": False,
             "reason": "stale",
-            "workflow_status": "out_of_stock",
+            "metadata": {"workflow_status": "out_of_stock"},
             "notification": {"sent": False, "reason": "not_recorded"},
         },
     )
