@@ -76,13 +76,17 @@ class StackActions:
 
         return patiently(place)
 
-    def convert_draft_order(self) -> dict[str, Any]:
-        """A phone or B2B sale: a draft order converted to an order, which Medusa marks `not_paid`."""
+    def convert_draft_order(self, unit_price: float | None = None) -> dict[str, Any]:
+        """A phone or B2B sale: a draft order converted to an order, which Medusa marks `not_paid`; with a
+        `unit_price`, its one line at that price and no shipping."""
+        item: dict[str, Any] = {"variant_id": self.seed.variant_id, "quantity": 1}
+        if unit_price is not None:
+            item["unit_price"] = unit_price
         body = {
             "email": "grace@example.com",
             "region_id": self.seed.region_id,
             "sales_channel_id": self.seed.sales_channel_id,
-            "items": [{"variant_id": self.seed.variant_id, "quantity": 1}],
+            "items": [item],
             "shipping_address": ADDRESS,
             "billing_address": ADDRESS,
         }
@@ -112,8 +116,13 @@ class StackActions:
             for payment in collection["payments"]:
                 self._post_patiently(f"/admin/payments/{payment['id']}/capture")
 
-    def _post_patiently(self, path: str) -> None:
-        patiently(lambda: self.admin.post(path))
+    def refund(self, order_id: str, amount: float) -> None:
+        order = patiently(lambda: self.admin.order(order_id, fields="id,*payment_collections.payments"))
+        payment = order["payment_collections"][0]["payments"][0]
+        self._post_patiently(f"/admin/payments/{payment['id']}/refund", {"amount": amount})
+
+    def _post_patiently(self, path: str, body: dict[str, Any] | None = None) -> None:
+        patiently(lambda: self.admin.post(path, body))
 
     def reservations(self, order_id: str) -> list[dict[str, Any]]:
         order = patiently(lambda: self.admin.order(order_id, fields="id,*items"))

@@ -6,8 +6,9 @@ subscriber to the webhook function, the worker to the status function. A fault l
 - `error`: every request is answered 503 (with Retry-After) and never forwarded;
 - `cut`: the connection is closed without an answer, half the time before the request is forwarded (it is
   lost) and half the time after (it took effect but the caller cannot know);
-- `replay`: requests pass, and each is sent once more `delay` seconds later, as a network that duplicates
-  and delays a request would (the late copy's answer goes nowhere).
+- `replay`: requests pass, and each is sent once more about `delay` seconds later (0.5 to 1.5 times it, so
+  the copies may arrive in another order), as a network that duplicates and delays requests would (the
+  late copy's answer goes nowhere).
 
 Plain asyncio streams in a thread of the run's own process: a request is read whole (the callers send
 bodies with Content-Length), forwarded on a new upstream connection that closes after the answer, and the
@@ -155,7 +156,8 @@ class FaultProxy:
                 await self._forward(request)
                 return None
             elif fault.mode == "replay":
-                self._loop.call_later(fault.delay, lambda: self._loop.create_task(self._forward(request)))
+                late = fault.delay * self._random.uniform(0.5, 1.5)
+                self._loop.call_later(late, lambda: self._loop.create_task(self._forward(request)))
         return await self._forward(request)
 
     async def _forward(self, request: Request) -> bytes:

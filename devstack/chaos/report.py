@@ -3,6 +3,7 @@ the faults around it."""
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
 from rich.console import Console
@@ -16,7 +17,7 @@ AROUND_SECONDS = 30.0
 
 
 def print_report(result: RunResult, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or Console(width=None if sys.stdout.isatty() else 140)
     console.print(outcomes_table(result))
     console.print(faults_table(result))
     for failure in result.nemesis_failures:

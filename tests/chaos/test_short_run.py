@@ -82,9 +82,11 @@ def test_a_cancel_not_forwarded_is_a_violation(stack: ChaosStack, work_dir: Path
 
 
 def test_a_status_write_that_ignores_replaces_is_a_violation(stack: ChaosStack, work_dir: Path) -> None:
-    # Every status report reaches the status function once more, 4 s later, as a duplicating network would.
+    # Every status report reaches the status function once more, 2 to 6 s later, as a duplicating network
+    # would; the copies of one order's three reports arrive in any order, so about two orders in three end
+    # on a copy of an earlier status when nothing refuses it (six orders: all six end right 0.14% of runs).
     stack.proxies["status"].inject("replay", seconds=40, delay=4)
     with planted(stack, "status_update", "ignores_replaces"):
-        result = planted_run(stack, work_dir, "ignores-replaces", ("paid",), orders=3)
+        result = planted_run(stack, work_dir, "ignores-replaces", ("paid",), orders=6)
 
     assert any("workflow status" in problem for verdict in result.violations for problem in verdict.problems)
