@@ -11,13 +11,14 @@ confirmation, or a completed one with it, never a mix.
 from __future__ import annotations
 
 import random
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from devstack.chaos.fault_proxy import FaultProxy, Request, holding
+from devstack.seed import PRODUCT_PRICE, SHIPPING_PRICE
 
 PaymentState = Literal["none", "authorized", "canceled", "captured", "refunded"]
 Reservations = Literal["kept", "released"]
@@ -26,6 +27,10 @@ CONFIRMATION = "order-confirmation"
 CANCELED_PAYMENT = "order-canceled-payment"
 CANCELED_STOCK = "order-canceled-stock"
 NOTHING_TAKEN = "No money was taken"
+# The cases that hold an order's delivery back order a quantity no other case orders, so the delivery's
+# total tells their orders apart.
+STOCK_MISSING_QUANTITY = 3
+REFUNDED_QUANTITY = 4
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,6 @@ class Context:
     actions: Actions
     webhook_proxy: FaultProxy
     now: Callable[[], float]
-    # One order at a time has its `order.placed` held back while staff change it.
-    hold_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 Place = Callable[[Context, OrderRecord, random.Random], None]
@@ -237,16 +240,32 @@ def expect_cancel_running(record: OrderRecord) -> list[Expected]:
     return [canceled, confirmed_first]
 
 
-def _placed_event(request: Request) -> bool:
-    return b'"order.placed"' in request.body
+@contextmanager
+def _held_back(ctx: Context, quantity: int) -> Iterator[Callable[[str], None]]:
+    """Holds back (503, the subscriber retries) the `order.placed` deliveries of orders of `quantity`
+    items (their total tells them apart: only this case orders that many) until `release(order_id)`.
+    The order's id is known only once it is placed, hence the quantity."""
+    total = quantity * PRODUCT_PRICE + SHIPPING_PRICE
+    released: set[str] = set()
+
+    def held(request: Request) -> bool:
+        event = request.json()
+        if not isinstance(event, dict) or event.get("type") != "order.placed":
+            return False
+        data = event.get("data") or {}
+        return bool(data.get("total") == total and data.get("id") not in released)
+
+    with holding(ctx.webhook_proxy, held):
+        yield released.add
 
 
 def place_stock_missing(ctx: Context, record: OrderRecord, rng: random.Random) -> None:
-    """A paid order whose reservations are gone before its process checks them: every `order.placed`
-    delivery is held back (503, the subscriber retries) while its reservations are deleted."""
-    with ctx.hold_lock, holding(ctx.webhook_proxy, _placed_event):
-        _took(ctx, record, ctx.actions.place_store_order())
+    """A paid order whose reservations are gone before its process checks them: its `order.placed`
+    deliveries are held back while its reservations are deleted through the Admin API."""
+    with _held_back(ctx, STOCK_MISSING_QUANTITY) as release:
+        _took(ctx, record, ctx.actions.place_store_order(quantity=STOCK_MISSING_QUANTITY))
         deleted = ctx.actions.delete_reservations(record.order_id)
+        release(record.order_id)
     _note(ctx, record, f"{deleted} reservation(s) deleted before its process started")
 
 
@@ -264,10 +283,11 @@ def expect_stock_missing(record: OrderRecord) -> list[Expected]:
 def place_refunded_before_check(ctx: Context, record: OrderRecord, rng: random.Random) -> None:
     """A paid order whose payment staff captured and partly refunded before its process checks it: the
     payment no longer covers the total (its status is `partially_refunded`)."""
-    with ctx.hold_lock, holding(ctx.webhook_proxy, _placed_event):
-        _took(ctx, record, ctx.actions.place_store_order())
+    with _held_back(ctx, REFUNDED_QUANTITY) as release:
+        _took(ctx, record, ctx.actions.place_store_order(quantity=REFUNDED_QUANTITY))
         ctx.actions.capture(record.order_id)
         ctx.actions.refund(record.order_id, 10)
+        release(record.order_id)
     _note(ctx, record, "captured, 10.00 refunded, before its process started")
 
 
