@@ -24,7 +24,7 @@ from devstack.chaos.orders import CASES_BY_NAME, Context, OrderRecord, draw_orde
 from devstack.chaos.stack import SKEWED_WORKER, ChaosStack
 
 # Orders placed at once: enough to overlap cases and faults, few enough for a 2-core machine.
-PLACERS = 6
+PLACERS = 10
 
 
 @dataclass(frozen=True)

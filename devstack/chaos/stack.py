@@ -96,11 +96,14 @@ class ChaosStack(Stack):
         return {**super().status_update_env(), **self.part_env.get("status_update", {})}
 
     def start_skewed_worker(self) -> ManagedProcess:
-        """A second worker whose clock runs `clock_skew_seconds` off (clock/sitecustomize.py shifts it)."""
+        """A second worker whose clock runs `clock_skew_seconds` off (clock/sitecustomize.py shifts it),
+        with the stock policy `cancel`."""
         env = {
             **self.worker_env(),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(SKEW_DIR), os.environ.get("PYTHONPATH")])),
             "CHAOS_CLOCK_SKEW_SECONDS": str(self.clock_skew_seconds),
+            # The other stock policy than the first worker's default `hold`: a run sees both.
+            "STOCK_POLICY": "cancel",
         }
         process = self.group.start(SKEWED_WORKER, [sys.executable, "-m", "worker_job"], env, cwd=REPO_ROOT)
         if not process.is_running():

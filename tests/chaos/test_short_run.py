@@ -27,7 +27,7 @@ PLANTS_DIR = Path(__file__).resolve().parent / "plants"
 
 
 def test_a_short_run_under_faults_ends_every_order_right(stack: ChaosStack, work_dir: Path) -> None:
-    settings = RunSettings(SEED, orders=40, duration=120, faults=12, families=FAMILIES, drain_seconds=300)
+    settings = RunSettings(SEED, orders=40, duration=120, faults=12, families=FAMILIES, drain_seconds=180)
 
     result = run(stack, settings, work_dir / "short-run")
 
