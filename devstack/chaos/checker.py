@@ -50,6 +50,7 @@ class Verdict:
     observed: Observed | None
     problems: list[str] = field(default_factory=list)
     outcome: str = ""  # the end it matched, or what it ended as
+    known_bug: str = ""  # the end it matched is a known, unfixed bug
 
 
 class Inspector:
@@ -168,13 +169,12 @@ def judge(record: OrderRecord, seen: Observed) -> Verdict:
     accepted = CASES_BY_NAME[record.case].expect(record)
     ranked = [(differences(expected, seen), expected) for expected in accepted]
     problems, closest = min(ranked, key=lambda item: len(item[0]))
-    outcome = (
-        _outcome(closest, seen) if not problems else f"ended {seen.workflow}, Medusa {seen.medusa_status}"
-    )
-    return Verdict(record, seen, problems, outcome)
+    if problems:
+        return Verdict(record, seen, problems, f"ended {seen.workflow}, Medusa {seen.medusa_status}")
+    return Verdict(record, seen, [], _outcome(closest), closest.known_bug)
 
 
-def _outcome(expected: Expected, seen: Observed) -> str:
+def _outcome(expected: Expected) -> str:
     mails = ", ".join(expected.mails) or "no mail"
     return f"{expected.workflow} (Medusa {expected.medusa_status}, {mails})"
 

@@ -47,6 +47,8 @@ class Expected:
     message_contains: str = ""
     # Staff canceled the order while its process could still be running: the engine must have heard of it.
     cancel_reached_engine: bool = False
+    # A wrong end the product is known to reach, not yet fixed: reported as such, not as a violation.
+    known_bug: str = ""
 
 
 @dataclass
@@ -237,7 +239,24 @@ def expect_cancel_running(record: OrderRecord) -> list[Expected]:
     confirmed_first = _completed(
         record, medusa_status="canceled", payment="canceled", reservations="released"
     )
-    return [canceled, confirmed_first]
+    return [canceled, confirmed_first, *_read_mid_cancel(record)]
+
+
+# Medusa's cancel workflow releases the reservations and cancels the payment before it marks the order
+# canceled; a view read in between shows an open order without its stock, and the process ends
+# out_of_stock by the policy of the worker that read it (held for staff, or canceled with the stock mail).
+MID_CANCEL_READ = "stock read as missing while Medusa was canceling the order (its reservations already gone)"
+
+
+def _read_mid_cancel(record: OrderRecord) -> list[Expected]:
+    canceled: frozenset[PaymentState] = frozenset({"canceled"})
+    held = Expected(
+        "out_of_stock", "canceled", canceled, "released", message_contains="held", known_bug=MID_CANCEL_READ
+    )
+    mailed = Expected(
+        "out_of_stock", "canceled", canceled, "released", (CANCELED_STOCK,), known_bug=MID_CANCEL_READ
+    )
+    return [held, mailed]
 
 
 @contextmanager

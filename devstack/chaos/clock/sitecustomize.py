@@ -1,30 +1,20 @@
 """Shifts this Python process's wall clock by CHAOS_CLOCK_SKEW_SECONDS (a chaos run's skewed worker only).
 
 Python imports `sitecustomize` at start when it is on the path; the chaos stack puts this directory on the
-PYTHONPATH of its second worker alone. `time.time` and `datetime.now`/`utcnow` move; the monotonic clock,
-which timeouts use, does not, as with a host whose wall clock is set wrong.
+PYTHONPATH of its second worker alone. `datetime.now`/`utcnow` move: the times the worker writes and the
+payment deadline it sets. `time.time` stays: gRPC's Python layer turns a timeout into an absolute deadline
+with it and its C core checks that deadline against the real clock, so shifting it would only break the
+engine connection, which a host whose clock is wrong does not see (both clocks are the same one there).
 """
 
 from __future__ import annotations
 
 import datetime as _datetime
 import os
-import time as _time
 
 _SKEW = float(os.environ.get("CHAOS_CLOCK_SKEW_SECONDS", "0") or 0)
 
 if _SKEW:
-    _real_time = _time.time
-    _real_time_ns = _time.time_ns
-
-    def _skewed_time() -> float:
-        return _real_time() + _SKEW
-
-    def _skewed_time_ns() -> int:
-        return _real_time_ns() + int(_SKEW * 1e9)
-
-    _time.time = _skewed_time
-    _time.time_ns = _skewed_time_ns
 
     class _SkewedDatetime(_datetime.datetime):
         @classmethod
