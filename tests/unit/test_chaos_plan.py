@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from devstack.chaos.checker import Observed, differences, payment_states
+from devstack.chaos.checker import Observed, differences, judge, payment_states
 from devstack.chaos.nemesis import FAMILIES, clock_skew, schedule
-from devstack.chaos.orders import CASES, CASES_BY_NAME, OrderRecord, draw_orders
+from devstack.chaos.orders import CASES, CASES_BY_NAME, MID_CANCEL_READ, OrderRecord, draw_orders
 
 
 def test_the_same_seed_gives_the_same_orders_and_faults_and_another_seed_others() -> None:
@@ -119,3 +119,23 @@ def test_each_payment_is_named_by_what_happened_to_it() -> None:
     }
     assert payment_states(order) == {"authorized", "captured", "canceled", "refunded"}
     assert payment_states({"payment_collections": []}) == {"none"}
+
+
+def test_a_known_unfixed_end_is_reported_as_such_and_a_mail_beside_it_is_still_a_violation() -> None:
+    record = OrderRecord(0, "canceled while running", order_id="order_1")
+    held = _paid_order_seen(
+        workflow="out_of_stock",
+        workflow_message="stock missing: held for staff",
+        medusa_status="canceled",
+        payment=frozenset({"canceled"}),
+        reservations=0,
+        mails={},
+        cancel_reached_engine=True,
+    )
+
+    verdict = judge(record, held)
+
+    assert verdict.problems == []
+    assert verdict.known_bug == MID_CANCEL_READ
+    held.mails = {"order-confirmation": "Total: 30.00 EUR"}
+    assert judge(record, held).problems != []
