@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: setup postgres-binaries redis-binaries browser render admin-screenshots demo up down medusa-plugin test lint bpmn-lint \
 	workflow-lint unit engine-test integration fuzz e2e \
 	terraform-lint terraform-check package-functions deploy deploy-check bench bench-cold-start bench-order-path \
-	bench-throughput bench-engine clean
+	bench-throughput bench-engine chaos clean
 
 ## Setup ----------------------------------------------------------------------------------------
 $(PY_STAMP): requirements-dev.lock
@@ -132,6 +132,18 @@ bench-throughput: setup
 
 bench-engine: $(PY_STAMP)
 	$(PY) -m benchmarks.engine_throughput
+
+# Real orders of every case under seeded random faults, then a checker of each order's end (devstack/chaos).
+# The same SEED gives the same orders and fault schedule; FAULTS picks fault families out of
+# kill,pause,slow,error,cut,replay,skew; FAULT_RATE is faults per minute of DURATION (seconds).
+SEED ?= 1
+ORDERS ?= 40
+DURATION ?= 120
+FAULT_RATE ?= 6
+FAULTS ?= kill,pause,slow,error,cut,replay,skew
+chaos: setup
+	$(PY) -m devstack.chaos --seed $(SEED) --orders $(ORDERS) --duration $(DURATION) \
+	  --faults $$(( $(FAULT_RATE) * $(DURATION) / 60 )) --families $(FAULTS)
 
 ## Google Cloud deployment: offline checks (terraform/README.md, "Checks") -----------------------
 terraform-lint:

@@ -53,6 +53,20 @@ const CANCEL_ORDER_FIELDS = [
  * exists, or the order is completed) is an answer, not an error: retrying would never change it.
  */
 export async function cancelOrder(container: MedusaContainer, orderId: string): Promise<CancelAnswer> {
+  // One cancel of an order at a time, across Medusa processes (the locking module: Redis in production).
+  // The worker calls again when its call timed out while Medusa was still canceling; two runs of the cancel
+  // workflow at once make the second fail on the order's active change, and its compensation restores the
+  // reservations the first one deleted: the canceled order would hold its stock for good.
+  const locking = container.resolve(Modules.LOCKING)
+  return locking.execute(`fulfillment-workflow:cancel:${orderId}`, () => cancelUnlocked(container, orderId), {
+    timeout: CANCEL_LOCK_TIMEOUT_SECONDS,
+  })
+}
+
+// Longer than one cancel takes on a busy Medusa (16 s seen), shorter than the worker's patience for a job.
+const CANCEL_LOCK_TIMEOUT_SECONDS = 60
+
+async function cancelUnlocked(container: MedusaContainer, orderId: string): Promise<CancelAnswer> {
   const before = await readOrder<CancelOrder>(container, orderId, CANCEL_ORDER_FIELDS)
   if (before.status === CANCELED_ORDER_STATUS) {
     return answer("already_canceled", null, before)
