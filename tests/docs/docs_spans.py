@@ -128,6 +128,13 @@ def settings_names() -> frozenset[str]:
 
 
 @cache
+def make_variables() -> frozenset[str]:
+    """The variables the Makefile's targets take (`make chaos SEED=7`)."""
+    text = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    return frozenset(re.findall(r"\$\(([A-Z][A-Z0-9_]*)\)", text))
+
+
+@cache
 def deploy_command_environment() -> frozenset[str]:
     """The variables `make deploy` reads for its model step: DEPLOY_<NAME> for each setting it overrides."""
     from deploy.steps import MODEL_DEPLOY_SETTINGS

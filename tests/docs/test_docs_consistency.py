@@ -35,6 +35,7 @@ from .docs_spans import (
     deploy_command_environment,
     guides,
     make_targets,
+    make_variables,
     plugin_options,
     read_guide,
     settings_names,
@@ -181,6 +182,7 @@ def known_upper_names() -> frozenset[str]:
         | terraform_environment_names()
         | demo_shop_environment()
         | deploy_command_environment()
+        | make_variables()
         | bpmn_error_codes()
         | frozenset(NOT_OURS)
     )
