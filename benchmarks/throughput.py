@@ -273,24 +273,27 @@ def _rate_text(run: PhaseRun) -> str:
 
 
 def _cpu_sets_row(result: ThroughputResult) -> tuple[str, str]:
-    """How busy each CPU set was in each phase: the shop's should have the same CPUs in every phase."""
+    """How busy each CPU set was in each phase: the shop's should have the same CPUs in every phase. What
+    ran there besides our parts is other work on the machine (and, on the pipeline's, this process)."""
     sets = result.cpu_sets
-    runs = [result.ceilings[0].run, result.burst.run, *(c.run for c in result.ceilings[1:])]
     if sets is None:
         return "CPU sets", "none: one CPU, shared by the shop and the pipeline in every phase"
     shop, pipeline = (",".join(map(str, sorted(cpus))) for cpus in (sets.shop, sets.pipeline))
+    runs = [result.ceilings[0].run, result.burst.run, *(c.run for c in result.ceilings[1:])]
     phases = "; ".join(
-        f"{run.name}: CPU {shop} {cores_busy(run.cpu.by_cpu, sets.shop, run.cpu.seconds):.2f} "
-        f"(Medusa + PostgreSQL {run.shop_cores_busy:.2f}), CPU {pipeline} "
-        f"{cores_busy(run.cpu.by_cpu, sets.pipeline, run.cpu.seconds):.2f} "
-        f"(pipeline {run.pipeline_cores_busy:.2f})"
+        f"{run.name}: CPU {shop} {_set_use(run, sets.shop, run.shop_cores_busy, 'Medusa + PostgreSQL')}, "
+        f"CPU {pipeline} {_set_use(run, sets.pipeline, run.pipeline_cores_busy, 'pipeline')}"
         for run in runs
     )
     return (
-        f"Cores busy per CPU set (shop on CPU {shop}, pipeline, proxy and load driver on CPU {pipeline}; "
-        "every process on them, ours in brackets)",
+        f"Cores busy per CPU set (shop on CPU {shop}; pipeline, proxy and load driver on CPU {pipeline})",
         phases,
     )
+
+
+def _set_use(run: PhaseRun, cpus: frozenset[int], ours: float, who: str) -> str:
+    busy = cores_busy(run.cpu.by_cpu, cpus, run.cpu.seconds)
+    return f"{busy:.2f} ({who} {ours:.2f}, other {max(busy - ours, 0.0):.2f})"
 
 
 def report(result: ThroughputResult) -> Table:
