@@ -282,7 +282,7 @@ def _cpu_sets_row(result: ThroughputResult) -> tuple[str, str]:
     runs = [result.ceilings[0].run, result.burst.run, *(c.run for c in result.ceilings[1:])]
     phases = "; ".join(
         f"{run.name}: CPU {shop} {_set_use(run, sets.shop, run.shop_cores_busy, 'Medusa + PostgreSQL')}, "
-        f"CPU {pipeline} {_set_use(run, sets.pipeline, run.pipeline_cores_busy, 'pipeline')}"
+        f"CPU {pipeline} {_set_use(run, sets.pipeline, run.pipeline_cores_busy, 'pipeline', DRIVER_ETC)}"
         for run in runs
     )
     return (
@@ -291,9 +291,12 @@ def _cpu_sets_row(result: ThroughputResult) -> tuple[str, str]:
     )
 
 
-def _set_use(run: PhaseRun, cpus: frozenset[int], ours: float, who: str) -> str:
+DRIVER_ETC: Final = "this driver and other"
+
+
+def _set_use(run: PhaseRun, cpus: frozenset[int], ours: float, who: str, rest: str = "other") -> str:
     busy = cores_busy(run.cpu.by_cpu, cpus, run.cpu.seconds)
-    return f"{busy:.2f} ({who} {ours:.2f}, other {max(busy - ours, 0.0):.2f})"
+    return f"{busy:.2f} ({who} {ours:.2f}, {rest} {max(busy - ours, 0.0):.2f})"
 
 
 def report(result: ThroughputResult) -> Table:
