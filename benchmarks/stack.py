@@ -5,7 +5,8 @@ waiting for their end, reading each part's CPU time.
 functions-framework, the worker) on free ports in a temporary directory, with a counting proxy
 (`benchmarks.counting_proxy`) between Medusa and the functions and worker. The order webhook trusts a
 benchmark-only secret, so Medusa's own deliveries are refused and the benchmark decides when each order's
-webhook arrives; the worker's client-side limit on Medusa calls is lifted for the run.
+webhook arrives; the worker's client-side limit on Medusa calls is lifted for the run. Once up, the shop's
+processes and the pipeline's (with this process) are pinned to separate CPUs (`benchmarks.cpu_sets`).
 """
 
 from __future__ import annotations
