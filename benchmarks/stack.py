@@ -5,7 +5,8 @@ waiting for their end, reading each part's CPU time.
 functions-framework, the worker) on free ports in a temporary directory, with a counting proxy
 (`benchmarks.counting_proxy`) between Medusa and the functions and worker. The order webhook trusts a
 benchmark-only secret, so Medusa's own deliveries are refused and the benchmark decides when each order's
-webhook arrives; the worker's client-side limit on Medusa calls is lifted for the run.
+webhook arrives; the worker's client-side limit on Medusa calls is lifted for the run. Once up, the shop's
+processes and the pipeline's (with this process) are pinned to separate CPUs (`benchmarks.cpu_sets`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from benchmarks.cpu_sets import CpuSets, cpu_busy_seconds, pin_threads, pin_tree
 from benchmarks.figures import ms
 from devstack.admin import AdminApi
 from devstack.engine_view import EngineView
@@ -130,6 +132,7 @@ class BenchStack:
     stack: Stack
     proxy: Proxy
     webhook_secret: str
+    cpu_sets: CpuSets | None
 
     @classmethod
     @contextmanager
@@ -156,7 +159,7 @@ class BenchStack:
             stack.start_order_webhook({"ORDER_WEBHOOK_SECRET": secret})
             stack.stop_part("worker")
             stack.start_worker({"MEDUSA_CALLS_PER_SECOND": str(UNTHROTTLED_CALLS_PER_SECOND)})
-            yield cls(stack, proxy, secret)
+            yield cls(stack, proxy, secret, _keep_apart(stack))
         except BaseException:
             console.log(f"benchmark failed; logs kept in {run_dir}")
             keep = True
@@ -267,6 +270,25 @@ class BenchStack:
         return {part.name: tree(part.pid) for part in self.stack.group.processes}
 
 
+def _keep_apart(stack: Stack) -> CpuSets | None:
+    """Splits the CPUs this process may use between the shop and the pipeline, and pins both."""
+    cpu_sets = CpuSets.split(os.sched_getaffinity(0))
+    if cpu_sets is None:
+        console.log("one CPU only: the shop and the pipeline share it in every phase (no pinning)")
+        return None
+    _pin(stack, cpu_sets)
+    console.log(f"CPU sets: {cpu_sets.describe(part.name for part in stack.group.processes)}")
+    return cpu_sets
+
+
+def _pin(stack: Stack, cpu_sets: CpuSets) -> None:
+    children, _ = _process_table()
+    for part in stack.group.processes:
+        pin_tree(part.pid, cpu_sets.for_part(part.name), children)
+    # Only this process's own threads: its children are the stack's parts, pinned above.
+    pin_threads(os.getpid(), cpu_sets.pipeline)
+
+
 def calls_table(bench: BenchStack, phases: dict[str, int]) -> Table:
     """Each kind of Medusa call: how many per order and how long Medusa took to answer it, per phase."""
     stats = bench.proxy.stats()
@@ -282,10 +304,13 @@ def calls_table(bench: BenchStack, phases: dict[str, int]) -> Table:
 
 @dataclass(frozen=True)
 class CpuWindow:
-    """CPU seconds each part of the stack, and the whole machine, used between two moments."""
+    """CPU seconds each part of the stack, the whole machine and each CPU used between two moments
+    `seconds` apart."""
 
     by_part: dict[str, float]
     machine: float
+    by_cpu: dict[int, float]
+    seconds: float
 
     @property
     def elsewhere(self) -> float:
@@ -299,15 +324,18 @@ class CpuReading:
 
     by_part: dict[str, float]
     machine: float
+    by_cpu: dict[int, float]
+    at: float
 
     @classmethod
     def now(cls, bench: BenchStack) -> CpuReading:
-        return cls(bench.cpu_by_part(), machine_cpu_seconds())
+        return cls(bench.cpu_by_part(), machine_cpu_seconds(), cpu_busy_seconds(), time.monotonic())
 
     def until_now(self, bench: BenchStack) -> CpuWindow:
         later = CpuReading.now(bench)
         by_part = {name: later.by_part[name] - self.by_part.get(name, 0.0) for name in later.by_part}
-        return CpuWindow(by_part, later.machine - self.machine)
+        by_cpu = {cpu: later.by_cpu[cpu] - self.by_cpu.get(cpu, 0.0) for cpu in later.by_cpu}
+        return CpuWindow(by_part, later.machine - self.machine, by_cpu, later.at - self.at)
 
 
 def _process_table() -> tuple[dict[int, list[int]], dict[int, float]]:

@@ -26,7 +26,7 @@ import json
 import statistics
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final
@@ -35,6 +35,7 @@ import httpx
 from rich.table import Table
 
 from benchmarks.counting_proxy import CALLER, CANCEL, OTHER, STATUS_WRITE, VIEW
+from benchmarks.cpu_sets import SHOP_PARTS, CpuSets, cores_busy
 from benchmarks.figures import SteadyRate, floored_percent, ms, percentile
 from benchmarks.stack import (
     FLOW_TIMEOUT_SECONDS,
@@ -54,8 +55,6 @@ BURST_SHARE_TARGET: Final = 0.9
 WARM_UP_ORDERS: Final = 3
 # Senders of the burst's webhooks: more than the function's threads, so the function is never waiting.
 WEBHOOK_SENDERS: Final = 32
-# Parts whose CPU is Medusa's (the shop's own processes).
-SHOP_PARTS: Final = ("medusa", "postgres")
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,15 @@ class PhaseRun:
     @property
     def shop_cores_busy(self) -> float:
         """Medusa's and PostgreSQL's CPU seconds per second of the phase: how busy the shop kept."""
-        return sum(self.cpu.by_part.get(part, 0.0) for part in SHOP_PARTS) / self.steady.whole_seconds
+        return self._cores_busy(lambda part: part in SHOP_PARTS)
+
+    @property
+    def pipeline_cores_busy(self) -> float:
+        """The same for the pipeline's parts and the counting proxy."""
+        return self._cores_busy(lambda part: part not in SHOP_PARTS)
+
+    def _cores_busy(self, chosen: Callable[[str], bool]) -> float:
+        return sum(cpu for part, cpu in self.cpu.by_part.items() if chosen(part)) / self.cpu.seconds
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,7 @@ class Burst:
 class ThroughputResult:
     burst: Burst
     ceilings: list[Ceiling] = field(default_factory=list)
+    cpu_sets: CpuSets | None = None
 
     @property
     def best_ceiling(self) -> Ceiling:
@@ -150,7 +158,7 @@ class Throughput:
         burst = self.burst(burst_orders)
         console.log("[bold]Medusa's ceiling, after the burst[/]")
         after = self.ceiling("after", fresh[ceiling_size:], self.bench.proxy.exchanges("burst"))
-        return ThroughputResult(burst, [before, after])
+        return ThroughputResult(burst, [before, after], self.bench.cpu_sets)
 
     def warm_up(self, orders: Sequence[PlacedOrder]) -> None:
         """Orders one after another: connections opened, code paths warm, calls recorded for the ceiling."""
@@ -264,6 +272,33 @@ def _rate_text(run: PhaseRun) -> str:
     )
 
 
+def _cpu_sets_row(result: ThroughputResult) -> tuple[str, str]:
+    """How busy each CPU set was in each phase: the shop's should have the same CPUs in every phase. What
+    ran there besides our parts is other work on the machine (and, on the pipeline's, this process)."""
+    sets = result.cpu_sets
+    if sets is None:
+        return "CPU sets", "none: one CPU, shared by the shop and the pipeline in every phase"
+    shop, pipeline = (",".join(map(str, sorted(cpus))) for cpus in (sets.shop, sets.pipeline))
+    runs = [result.ceilings[0].run, result.burst.run, *(c.run for c in result.ceilings[1:])]
+    phases = "; ".join(
+        f"{run.name}: CPU {shop} {_set_use(run, sets.shop, run.shop_cores_busy, 'Medusa + PostgreSQL')}, "
+        f"CPU {pipeline} {_set_use(run, sets.pipeline, run.pipeline_cores_busy, 'pipeline', DRIVER_ETC)}"
+        for run in runs
+    )
+    return (
+        f"Cores busy per CPU set (shop on CPU {shop}; pipeline, proxy and load driver on CPU {pipeline})",
+        phases,
+    )
+
+
+DRIVER_ETC: Final = "this driver and other"
+
+
+def _set_use(run: PhaseRun, cpus: frozenset[int], ours: float, who: str, rest: str = "other") -> str:
+    busy = cores_busy(run.cpu.by_cpu, cpus, run.cpu.seconds)
+    return f"{busy:.2f} ({who} {ours:.2f}, {rest} {max(busy - ours, 0.0):.2f})"
+
+
 def report(result: ThroughputResult) -> Table:
     table = Table(title="The burst against Medusa's ceiling, on the same calls (one run)")
     for column in ("Figure", "Measured", "Target", ""):
@@ -283,6 +318,7 @@ def report(result: ThroughputResult) -> Table:
             f"{_rate_text(ceiling.run)}; {ceiling.run.calls.total:.1f} calls/order",
         )
     table.add_row(f"Burst of {burst.run.orders}", _rate_text(burst.run))
+    table.add_row(*_cpu_sets_row(result))
     table.add_row(
         "Burst / Medusa's higher ceiling",
         floored_percent(result.share),
@@ -320,12 +356,14 @@ def capacity(result: ThroughputResult) -> list[PartCost]:
     burst = result.burst
     run = burst.run
     ceiling = result.best_ceiling.run.steady.orders_per_s
+    sets = result.cpu_sets
+    where = f"on {len(sets.shop)} core(s) of its own" if sets else "on 1 core shared with the whole stack"
     shop_ms = run.cpu_ms_per_order(*SHOP_PARTS)
     rows = [
         PartCost(
             "Medusa + PostgreSQL",
             f"{run.calls.total:.1f} calls, {shop_ms:.0f} ms CPU",
-            f"{ceiling:.1f} orders/s (measured ceiling, 2 cores shared with the whole stack)",
+            f"{ceiling:.1f} orders/s (measured ceiling, {where})",
         ),
         PartCost(
             "engine",

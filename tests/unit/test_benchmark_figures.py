@@ -1,11 +1,18 @@
 """The benchmarks' arithmetic: a phase's steady rate, calls per order, and what the counting proxy keeps for
-Medusa's ceiling to replay."""
+Medusa's ceiling to replay, and how the shop and the pipeline are kept on separate CPUs."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from benchmarks.counting_proxy import STATUS_WRITE, VIEW, Tally, classify
+from benchmarks.cpu_sets import CpuSets, cores_busy, pin_tree
 from benchmarks.figures import SteadyRate, floored_percent
 from benchmarks.throughput import CallsPerOrder
 
@@ -59,3 +66,53 @@ def test_the_proxy_keeps_each_orders_calls_in_order_for_a_replay() -> None:
     ]
     assert "order_2" not in tally.exchanges["burst"]  # a failed call is not work to replay
     assert tally.moments["burst"] == [(1.0, 1.5), (1.0, 1.5), (2.0, 2.1)]
+
+
+def test_the_cpus_are_split_between_the_shop_and_the_pipeline() -> None:
+    assert CpuSets.split({0, 1}) == CpuSets(frozenset({0}), frozenset({1}))
+    assert CpuSets.split({4, 2, 3}) == CpuSets(frozenset({2, 3}), frozenset({4}))
+    assert CpuSets.split({0}) is None  # nothing to keep apart
+
+
+def test_medusa_and_its_stores_go_to_the_shop_and_every_other_part_to_the_pipeline() -> None:
+    sets = CpuSets(frozenset({0}), frozenset({1}))
+
+    for part in ("medusa", "medusa_worker", "postgres", "redis"):
+        assert sets.for_part(part) == {0}
+    for part in ("engine", "worker", "order_webhook", "status_update", "proxy"):
+        assert sets.for_part(part) == {1}
+
+
+def test_cores_busy_are_a_set_s_busy_seconds_per_second() -> None:
+    assert cores_busy({0: 3.0, 1: 1.0, 2: 2.0}, {0, 2}, seconds=10.0) == pytest.approx(0.5)
+
+
+@pytest.fixture
+def parent_and_child() -> Iterator[tuple[int, int]]:
+    """A process with a thread of its own and a child process: (its pid, the child's pid)."""
+    script = (
+        "import subprocess, sys, threading; threading.Thread(target=sys.stdin.read, daemon=True).start(); "
+        "child = subprocess.Popen([sys.executable, '-c', 'import sys; sys.stdin.read()'], stdin=sys.stdin); "
+        "print(child.pid, flush=True); child.wait()"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert parent.stdout is not None
+    assert parent.stdin is not None
+    child = int(parent.stdout.readline())
+    yield parent.pid, child
+    parent.stdin.close()
+    parent.wait(timeout=30)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to pin onto one")
+def test_pinning_reaches_every_thread_of_a_process_and_of_its_children(
+    parent_and_child: tuple[int, int],
+) -> None:
+    parent, child = parent_and_child
+    cpu = frozenset({min(os.sched_getaffinity(0))})
+
+    pin_tree(parent, cpu, {parent: [child]})
+
+    threads = [int(task.name) for pid in (parent, child) for task in Path(f"/proc/{pid}/task").iterdir()]
+    assert len(threads) >= 3  # the parent's two threads and the child
+    assert all(os.sched_getaffinity(thread) == cpu for thread in threads)
