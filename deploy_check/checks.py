@@ -15,7 +15,6 @@ from typing import Any, Final
 
 import httpx
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from deploy_check.deployment import Deployment
 from deploy_check.secret_store import WEBHOOK_SECRET_SETTINGS, SecretNotReadable
@@ -33,7 +32,7 @@ from fulfillment.errors import (
 )
 from fulfillment.medusa import MedusaClient
 from fulfillment.process_model import handled_model
-from fulfillment.settings import CamundaApiSettings, describe_errors
+from fulfillment.settings import CamundaApiSettings, GivenValuesOnly, describe_errors
 from fulfillment.signatures import check_secret, sign_headers, split_secrets
 from fulfillment.workflow import WorkflowStatus
 
@@ -191,19 +190,8 @@ def _plugin_route(
 
 
 # --- the process model -----------------------------------------------------------------------------------
-class _GivenOnly(CamundaApiSettings):
+class _GivenOnly(GivenValuesOnly, CamundaApiSettings):
     """The worker's API settings from the deployment's inputs, and nothing from the environment."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
 
 
 def check_model(run: Run) -> Outcome:

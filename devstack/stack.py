@@ -23,8 +23,6 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from types import TracebackType
 
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
-
 from devstack.medusa import ADMIN_EMAIL, ADMIN_PATH, AdminLogin, Medusa
 from devstack.parts import free_ports, function_argv, port_open, without_project_settings
 from devstack.plugin import install_plugin
@@ -32,7 +30,7 @@ from devstack.postgres import Postgres, cluster_dir
 from devstack.processes import ManagedProcess, ProcessGroup, StartupError, wait_until
 from devstack.redis import Redis
 from devstack.seed import SeedResult, seed
-from fulfillment.settings import ModelDeploySettings
+from fulfillment.settings import GivenValuesOnly, ModelDeploySettings
 from localzeebe.launcher import EngineStartError, LocalEngine
 from worker_job.deploy_model import deploy_models
 
@@ -40,17 +38,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PART_TIMEOUT_SECONDS = 60
 
 
-class _GivenSettingsOnly(ModelDeploySettings):
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
+class _GivenSettingsOnly(GivenValuesOnly, ModelDeploySettings):
+    pass
 
 
 def local_deploy_settings(engine_address: str, api_url: str) -> ModelDeploySettings:
@@ -97,6 +86,18 @@ class WebhookRetry:
             "ORDER_WEBHOOK_RECONCILE_INTERVAL_MS": str(self.reconcile_interval_ms),
             "ORDER_WEBHOOK_RECONCILE_MIN_AGE_MS": str(self.reconcile_min_age_ms),
         }
+
+
+# Fast subscriber retries (about a minute in all) and a reconciliation pass every 2 s for orders older than
+# 5 s: the end-to-end tests and the chaos runs, where a fault of a few seconds should cost seconds.
+FAST_RETRY = WebhookRetry(
+    max_attempts=40,
+    base_ms=200,
+    max_ms=1_500,
+    timeout_ms=5_000,
+    reconcile_interval_ms=2_000,
+    reconcile_min_age_ms=5_000,
+)
 
 
 def new_webhook_secret() -> str:

@@ -21,7 +21,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from fulfillment.errors import SecretUnavailable
 from fulfillment.secrets import resolve_secret
@@ -85,6 +85,22 @@ class _Settings(BaseSettings):
         env_ignore_empty=True,
         frozen=True,
     )
+
+
+class GivenValuesOnly(BaseSettings):
+    """Mixed in before a settings class, it takes only the values passed to it and nothing from the
+    environment: a local part or a check must not pick up a developer's real credentials from the shell."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 class MedusaSettings(_Settings):

@@ -18,18 +18,8 @@ from pathlib import Path
 from devstack.chaos.fault_proxy import FaultProxy
 from devstack.parts import port_open
 from devstack.processes import ManagedProcess, StartupError, wait_until
-from devstack.stack import REPO_ROOT, Ports, Stack, WebhookRetry
+from devstack.stack import FAST_RETRY, REPO_ROOT, Ports, Stack
 
-# Fast subscriber retries (about a minute in all) and a reconciliation pass every 2 s for orders older
-# than 5 s, as tests/e2e uses: a fault of a few seconds costs seconds.
-CHAOS_RETRY = WebhookRetry(
-    max_attempts=40,
-    base_ms=200,
-    max_ms=1_500,
-    timeout_ms=5_000,
-    reconcile_interval_ms=2_000,
-    reconcile_min_age_ms=5_000,
-)
 # The payment re-check every 2 s, and an order not paid within 40 s fails (the model: 15 min and 3 days).
 SHORT_WAITS = {"PAYMENT_RECHECK_INTERVAL": "PT2S", "PAYMENT_MAX_WAIT": "PT40S"}
 SKEW_DIR = Path(__file__).resolve().parent / "clock"
@@ -57,7 +47,7 @@ class ChaosStack(Stack):
         super().__init__(
             run_dir,
             ports,
-            webhook_retry=CHAOS_RETRY,
+            webhook_retry=FAST_RETRY,
             medusa_client_url=self.proxies["medusa"].url,
             production=production,
         )

@@ -10,25 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack.stack import Stack, WebhookRetry
+from devstack.stack import FAST_RETRY, Stack
 
 from .support import Driver, GuardedWebhook, guarding_webhook, running_stack
-
-# Fast subscriber retries (about 60 s in all) so outage tests take seconds, not minutes, and a
-# reconciliation run every 2 s for orders older than 5 s.
-TEST_RETRY = WebhookRetry(
-    max_attempts=40,
-    base_ms=200,
-    max_ms=1_500,
-    timeout_ms=5_000,
-    reconcile_interval_ms=2_000,
-    reconcile_min_age_ms=5_000,
-)
 
 
 @pytest.fixture(scope="session")
 def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
-    yield from running_stack("end-to-end", TEST_RETRY, lambda: bool(request.session.testsfailed))
+    yield from running_stack("end-to-end", FAST_RETRY, lambda: bool(request.session.testsfailed))
 
 
 @pytest.fixture

@@ -18,10 +18,9 @@ from devstack.medusa import medusa_cli
 from devstack.parts import free_port
 from devstack.plugin import BACKEND_DIR
 from devstack.processes import wait_until
-from devstack.stack import Stack
+from devstack.stack import FAST_RETRY, Stack
 from fulfillment.medusa import MedusaClient
 
-from .conftest import TEST_RETRY
 from .support import Driver, GuardedWebhook, log_lines, poll
 
 pytestmark = pytest.mark.e2e
@@ -40,8 +39,8 @@ def test_the_shops_options_are_resolved(stack: Stack, driver: Driver) -> None:
         "status_route_enabled": True,
         "reconciliation": {
             "enabled": True,
-            "intervalMs": TEST_RETRY.reconcile_interval_ms,
-            "minAgeMs": TEST_RETRY.reconcile_min_age_ms,
+            "intervalMs": FAST_RETRY.reconcile_interval_ms,
+            "minAgeMs": FAST_RETRY.reconcile_min_age_ms,
             "lookbackMs": 3_000_000,
         },
         "camunda": {"rest_url": stack.engine_http_url, "oauth": False},

@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from e2e.conftest import TEST_RETRY
 from e2e.support import Driver, GuardedWebhook, guarding_webhook, running_stack
 
 from devstack.parts import free_port
-from devstack.stack import Stack
+from devstack.stack import FAST_RETRY, Stack
 
 
 @pytest.fixture(scope="package")
 def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     yield from running_stack(
-        "production-shaped", TEST_RETRY, lambda: bool(request.session.testsfailed), production=True
+        "production-shaped", FAST_RETRY, lambda: bool(request.session.testsfailed), production=True
     )
 
 
