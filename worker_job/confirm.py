@@ -18,6 +18,7 @@ a failed payment. So a step whose check fails reads the order again after a sett
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -27,6 +28,8 @@ from fulfillment.orders import OrderView
 from fulfillment.workflow import BpmnErrorCode
 from worker_job.outcomes import stop_if_canceled
 from worker_job.services import Services
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -47,9 +50,13 @@ def cancel_trace(order: OrderView) -> tuple[object, ...]:
 
 
 def payment_released(order: OrderView) -> bool:
-    """A payment collection is canceled while the order is open: Medusa's cancel marks them canceled just
-    before the order. For a step after the payment was verified, that is a cancel's trace."""
-    return any(collection.status == CANCELED_COLLECTION for collection in order.payment_collections)
+    """Every payment collection is canceled while the order is open: Medusa's cancel marks them all
+    canceled just before the order, and nothing else in Medusa cancels all of them (a payment the provider
+    declined leaves its collection unpaid; a canceled order-edit collection leaves the first one). Seen
+    after the settle interval, it is a cancel that is slow or stopped half way: a matter for a person (an
+    incident once the retries run out), not an outcome for the customer."""
+    collections = order.payment_collections
+    return bool(collections) and all(collection.status == CANCELED_COLLECTION for collection in collections)
 
 
 def _is_cancel(error: BusinessError) -> bool:
@@ -72,6 +79,7 @@ def decide_on_settled_order(
             raise
         failed = finding
     settle = services.orders.settle_seconds
+    logger.info("checking a failure again after the settle interval", extra={"finding": failed.error_code})
     fresh = services.orders.settled_view(first.id)
     stop_if_canceled(first.id, fresh.status)
     try:

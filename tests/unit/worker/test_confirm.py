@@ -142,6 +142,16 @@ def test_a_canceled_payment_on_an_open_order_without_stock_is_a_technical_fault(
     assert status_log.statuses == []
 
 
+def test_a_canceled_payment_collection_of_an_open_order_is_a_technical_fault(
+    plugin: PluginServer, settling: Services, status_log: StatusLog
+) -> None:
+    plugin("view", view(payment_status="canceled", payment_collections=[CANCELED_COLLECTION]))
+
+    with pytest.raises(OrderBeingCanceled, match="PAYMENT_NOT_AUTHORIZED"):
+        verify_payment(make_context(), settling)
+    assert status_log.statuses == []
+
+
 def test_a_payment_canceled_between_the_reads_of_an_open_order_is_a_technical_fault(
     plugin: PluginServer, settling: Services, status_log: StatusLog
 ) -> None:
@@ -157,7 +167,8 @@ def test_a_payment_canceled_between_the_reads_of_an_open_order_is_a_technical_fa
 def test_a_payment_failure_whose_order_is_canceled_by_the_second_read_ends_canceled(
     plugin: PluginServer, settling: Services, status_log: StatusLog
 ) -> None:
-    plugin("view", view(payment_status="canceled"), view(payment_status="canceled", status="canceled"))
+    canceling = view(payment_status="canceled", payment_collections=[CANCELED_COLLECTION])
+    plugin("view", canceling, view(payment_status="canceled", status="canceled"))
 
     with pytest.raises(BusinessError) as raised:
         verify_payment(make_context(), settling)
@@ -168,7 +179,7 @@ def test_a_payment_failure_whose_order_is_canceled_by_the_second_read_ends_cance
 def test_a_payment_failure_both_reads_agree_on_is_a_payment_failure(
     plugin: PluginServer, settling: Services, status_log: StatusLog
 ) -> None:
-    route = plugin("view", view(payment_status="canceled", payment_collections=[CANCELED_COLLECTION]))
+    route = plugin("view", view(payment_status="partially_authorized", total=50))
 
     with pytest.raises(BusinessError) as raised:
         verify_payment(make_context(), settling)
@@ -187,3 +198,16 @@ def test_a_passing_check_reads_the_order_once_and_never_waits(
 
     assert route.calls == 1
     assert waits.waits == []
+
+
+def test_one_canceled_collection_beside_a_live_one_is_still_a_payment_failure(
+    plugin: PluginServer, settling: Services
+) -> None:
+    """An order edit's collection canceled leaves the order's own: no trace of a cancel of the order."""
+    live = {**CANCELED_COLLECTION, "id": "pay_col_0", "status": "authorized", "authorized_amount": 30}
+    plugin("view", view(total=42.5, payment_collections=[live, CANCELED_COLLECTION]))
+
+    with pytest.raises(BusinessError) as raised:
+        verify_payment(make_context(), settling)
+
+    assert raised.value.error_code == BpmnErrorCode.PAYMENT_NOT_AUTHORIZED.value
