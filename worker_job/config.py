@@ -21,7 +21,6 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from fulfillment.settings import WorkerSettings
-from worker_job.order_reads import DEFAULT_SETTLE_SECONDS
 from worker_job.policy import StockPolicy
 
 
@@ -37,10 +36,6 @@ class WorkerJobSettings(WorkerSettings):
     payment_recheck_interval: timedelta | None = Field(default=None, gt=timedelta(0))
     payment_max_wait: timedelta | None = Field(default=None, gt=timedelta(0))
     stock_policy: StockPolicy | None = None
-    # How long a step that found the stock missing or the payment not authorized waits before it reads the
-    # order again and acts only on what both reads agree on (Medusa's cancel shows such an order for a
-    # moment before it marks it canceled; worker_job/confirm.py).
-    worker_settle_seconds: float = Field(default=DEFAULT_SETTLE_SECONDS, ge=0, le=60)
     # How long the engine waits for a job's result before handing it to another worker.
     worker_job_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
     # How long the start waits for the gateway while deploying the process model.

@@ -23,7 +23,6 @@ from worker_job.app import (
 from worker_job.capacity import JobBudget
 from worker_job.config import WorkerJobSettings
 from worker_job.gateway_link import GatewayLink
-from worker_job.order_reads import DEFAULT_SETTLE_SECONDS
 
 from ..helpers import MEDUSA_URL, ORDER_ID, new_webhook_secret
 from .factories import order_view
@@ -219,12 +218,3 @@ class HeartbeatCounter(logging.Handler):
 
 def loop_time() -> float:
     return asyncio.get_running_loop().time()
-
-
-def test_the_settle_interval_before_a_second_read_is_a_setting() -> None:
-    assert settings().worker_settle_seconds == DEFAULT_SETTLE_SECONDS
-    services = build_services(settings(worker_settle_seconds=0.5))
-
-    assert services.orders.settle_seconds == 0.5
-    services.medusa.close()
-    services.status.close()
