@@ -87,9 +87,13 @@ def decide_on_settled_order(
     except BusinessError as again:
         if _is_cancel(again):
             raise
-        if cancel_trace(fresh) != cancel_trace(first) or cancel_sign(fresh):
-            raise OrderBeingCanceled(
-                f"order {first.id} is being canceled, not read as {failed.error_code}: its reservations or "
-                f"payments changed within {settle:g} s while it stayed open; checked again on the job's retry"
-            ) from again
-        raise
+        if cancel_trace(fresh) != cancel_trace(first):
+            why = f"its reservations or payments changed within {settle:g} s while it stayed open"
+        elif cancel_sign(fresh):
+            why = "every payment of the open order is canceled"
+        else:
+            raise
+        raise OrderBeingCanceled(
+            f"order {first.id} is being canceled ({why}): not ended as {failed.error_code}; "
+            "checked again when the job is retried"
+        ) from again
