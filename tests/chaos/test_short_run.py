@@ -3,7 +3,8 @@
 The clean run: about 40 orders of every case over two minutes while a dozen faults (kills, pauses, slow
 and failing links, cut connections, delayed duplicates, a skewed worker clock) hit the parts. Then three
 runs with one bug planted each (tests/chaos/plants), small and aimed at the orders the bug harms, on the
-same stack: the planted part is restarted with the bug and restarted without it afterwards.
+same stack: the planted part is restarted with the bug and restarted without it afterwards. Last, a run
+aimed at one race: orders whose process starts while staff's cancel runs, with Medusa's cancel slowed.
 """
 
 from __future__ import annotations
