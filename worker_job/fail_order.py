@@ -6,7 +6,10 @@ Headers of the model's task: `cancel_order` ("true": the order is canceled in Me
 Medusa's cancel workflow before anything is recorded, so the status never says canceled before Medusa did:
 
 - canceled (now or before): the failure status (`payment_failed`, `out_of_stock`) is written with the
-  mail folded into that one write; the plugin's mail says what happened to the money.
+  mail folded into that one write; the plugin's mail says what happened to the money. `already_canceled`
+  keeps the mail: the failure was confirmed on two reads of an open order (worker_job/confirm.py), so it is
+  not the trace of a staff cancel, and the answer is the same for this job's own cancel retried after a
+  lost answer, whose mail must not be lost.
 - refused (a fulfillment exists, the order is completed): `cancel_refused` with Medusa's reason, for staff,
   at once and without a mail. Retrying could never change Medusa's answer, so the job completes.
 

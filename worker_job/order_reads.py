@@ -9,6 +9,9 @@ same order reuse that answer while it is younger than `reuse_seconds`: line item
 reservations Medusa made at checkout do not change within seconds, and an order staff cancel meanwhile is
 caught by the status route, which answers `order_canceled`. A worker that did not make the first read, or
 a retry after the answer aged, reads again.
+
+A step whose check fails reads the order once more after `settle_seconds` (`settled_view`, see
+worker_job/confirm.py): Medusa's cancel shows an open order without its stock for a moment.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from fulfillment.orders import OrderView
 DEFAULT_REUSE_SECONDS: Final = 60.0
 # Orders whose answer is kept at once (the oldest is dropped first): far above the worker's running jobs.
 REUSE_CAPACITY: Final = 1024
+# Medusa's cancel workflow runs its steps within a few hundred milliseconds; three seconds leave room for a
+# busy shop and cost nothing but a rare negative finding's wait.
+DEFAULT_SETTLE_SECONDS: Final = 3.0
 
 
 class OrderReader:
@@ -38,10 +44,14 @@ class OrderReader:
         *,
         reuse_seconds: float = DEFAULT_REUSE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
         self._reuse_seconds = reuse_seconds
         self._clock = clock
+        self.settle_seconds = settle_seconds
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._views: OrderedDict[str, tuple[float, OrderView]] = OrderedDict()
 
@@ -62,4 +72,9 @@ class OrderReader:
             kept = self._views.get(order_id)
         if kept is not None and self._clock() - kept[0] < self._reuse_seconds:
             return kept[1]
+        return self.view_order(order_id)
+
+    def settled_view(self, order_id: str) -> OrderView:
+        """A fresh read after the settle interval: the second look at an order a step found failing."""
+        self._sleep(self.settle_seconds)
         return self.view_order(order_id)

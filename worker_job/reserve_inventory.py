@@ -16,6 +16,7 @@ from typing import Any
 
 from fulfillment.orders import LineItem, OrderView, Reservation
 from fulfillment.workflow import BpmnErrorCode, WorkflowStatus
+from worker_job.confirm import decide_on_settled_order, payment_released
 from worker_job.job_context import JobContext
 from worker_job.outcomes import BusinessOutcome, stop_if_canceled
 from worker_job.services import Services
@@ -92,6 +93,15 @@ def stocked_items(order: OrderView) -> list[LineItem]:
 
 def reserve_inventory(ctx: JobContext, services: Services) -> dict[str, Any]:
     order = services.orders.recent_view(ctx.order_id)
+
+    def decide(order: OrderView) -> dict[str, Any]:
+        return _check_stock(ctx, services, order)
+
+    # Stock missing is confirmed on a second read: Medusa's cancel deletes the reservations first.
+    return decide_on_settled_order(services, order, decide, cancel_sign=payment_released)
+
+
+def _check_stock(ctx: JobContext, services: Services, order: OrderView) -> dict[str, Any]:
     stop_if_canceled(ctx.order_id, order.status)
     items = stocked_items(order)
     shortages = find_shortages(items, order.reservations)

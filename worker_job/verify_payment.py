@@ -18,6 +18,7 @@ from pyzeebe.errors import BusinessError
 
 from fulfillment.orders import OrderView, PaymentCollection
 from fulfillment.workflow import BpmnErrorCode, WorkflowStatus
+from worker_job.confirm import decide_on_settled_order, payment_released
 from worker_job.job_context import JobContext
 from worker_job.outcomes import stop_if_canceled
 from worker_job.policy import iso_duration
@@ -104,9 +105,18 @@ def verify_payment(ctx: JobContext, services: Services) -> dict[str, Any]:
 
     No `started` report: it would cost one more Medusa call per order (five instead of four) to show a
     state that lasts a few hundred milliseconds; the message TTL guards against redeliveries until the
-    first status lands.
+    first status lands. A payment failure is confirmed on a second read (worker_job/confirm.py): Medusa's
+    cancel cancels the payments before it marks the order canceled.
     """
     order = services.orders.view_order(ctx.order_id)
+
+    def decide(order: OrderView) -> dict[str, Any]:
+        return _check_payment(ctx, services, order)
+
+    return decide_on_settled_order(services, order, decide, cancel_sign=payment_released)
+
+
+def _check_payment(ctx: JobContext, services: Services, order: OrderView) -> dict[str, Any]:
     stop_if_canceled(ctx.order_id, order.status)
     pending = parse_statuses(ctx.header("pending_payment_statuses", DEFAULT_PENDING_STATUSES))
     if needs_no_payment(order):

@@ -50,7 +50,6 @@ class Verdict:
     observed: Observed | None
     problems: list[str] = field(default_factory=list)
     outcome: str = ""  # the end it matched, or what it ended as
-    known_bug: str = ""  # the end it matched is a known, unfixed bug
 
 
 class Inspector:
@@ -171,7 +170,7 @@ def judge(record: OrderRecord, seen: Observed) -> Verdict:
     problems, closest = min(ranked, key=lambda item: len(item[0]))
     if problems:
         return Verdict(record, seen, problems, f"ended {seen.workflow}, Medusa {seen.medusa_status}")
-    return Verdict(record, seen, [], _outcome(closest), closest.known_bug)
+    return Verdict(record, seen, [], _outcome(closest))
 
 
 def _outcome(expected: Expected) -> str:

@@ -11,6 +11,7 @@ confirmation, or a completed one with it, never a mix.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,9 @@ NOTHING_TAKEN = "No money was taken"
 # total tells their orders apart.
 STOCK_MISSING_QUANTITY = 3
 REFUNDED_QUANTITY = 4
+CANCEL_STARTING_QUANTITY = 5
+# How long after staff's cancel was sent the held `order.placed` delivery is let through.
+CANCEL_STARTING_RELEASE_SECONDS = (0.1, 0.4)
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,6 @@ class Expected:
     message_contains: str = ""
     # Staff canceled the order while its process could still be running: the engine must have heard of it.
     cancel_reached_engine: bool = False
-    # A wrong end the product is known to reach, not yet fixed: reported as such, not as a violation.
-    known_bug: str = ""
 
 
 @dataclass
@@ -239,32 +241,25 @@ def expect_cancel_running(record: OrderRecord) -> list[Expected]:
     confirmed_first = _completed(
         record, medusa_status="canceled", payment="canceled", reservations="released"
     )
-    return [canceled, confirmed_first, *_read_mid_cancel(record)]
+    # No out_of_stock or payment_failed end: Medusa's cancel releases the stock and the payment before it
+    # marks the order canceled, and a worker that reads the order in between must not take that for a
+    # business outcome (worker_job/confirm.py).
+    return [canceled, confirmed_first]
 
 
-# Medusa's cancel workflow releases the reservations and cancels the payment before it marks the order
-# canceled; a view read in between shows an open order without its stock, and the process ends
-# out_of_stock by the policy of the worker that read it (held for staff, or canceled with the stock mail).
-MID_CANCEL_READ = "stock read as missing while Medusa was canceling the order (its reservations already gone)"
-# With the policy `cancel` the worker's cancel then runs alongside the staff's: the one that fails on the
-# order's active change compensates its steps and restores the reservations (Medusa's cancel takes no lock).
-MID_CANCEL_READ_KEPT = (
-    MID_CANCEL_READ + "; the worker's cancel alongside the staff's restored the reservations"
-)
-
-
-def _read_mid_cancel(record: OrderRecord) -> list[Expected]:
-    canceled: frozenset[PaymentState] = frozenset({"canceled"})
-    held = Expected(
-        "out_of_stock", "canceled", canceled, "released", message_contains="held", known_bug=MID_CANCEL_READ
-    )
-    mailed = Expected(
-        "out_of_stock", "canceled", canceled, "released", (CANCELED_STOCK,), known_bug=MID_CANCEL_READ
-    )
-    kept = Expected(
-        "out_of_stock", "canceled", canceled, "kept", (CANCELED_STOCK,), known_bug=MID_CANCEL_READ_KEPT
-    )
-    return [held, mailed, kept]
+def place_cancel_starting(ctx: Context, record: OrderRecord, rng: random.Random) -> None:
+    """Staff cancel a paid order just as its process starts: its `order.placed` deliveries are held back
+    until staff's cancel is under way, so the process reads the order while Medusa cancels it (aimed: only
+    a run that names this case places it)."""
+    with _held_back(ctx, CANCEL_STARTING_QUANTITY) as release:
+        _took(ctx, record, ctx.actions.place_store_order(quantity=CANCEL_STARTING_QUANTITY))
+        timer = threading.Timer(rng.uniform(*CANCEL_STARTING_RELEASE_SECONDS), release, (record.order_id,))
+        timer.start()
+        try:
+            ctx.actions.cancel(record.order_id)
+        finally:
+            timer.join()
+    _note(ctx, record, "staff canceled it while its order.placed was let through")
 
 
 @contextmanager
@@ -360,14 +355,18 @@ CASES: tuple[Case, ...] = (
     Case("captured, then canceled", 1, place_captured_then_canceled, expect_captured_then_canceled),
     Case("partly refunded before its check", 1, place_refunded_before_check, expect_refunded_before_check),
 )
-CASES_BY_NAME = {case.name: case for case in CASES}
+# Cases a run places only when it names them, to aim at one race.
+AIMED_CASES: tuple[Case, ...] = (
+    Case("canceled as its process starts", 1, place_cancel_starting, expect_cancel_running),
+)
+CASES_BY_NAME = {case.name: case for case in (*CASES, *AIMED_CASES)}
 # The README's cases no run places yet.
 NOT_PLACED = ("payment canceled or failed at the provider", "cancel refused by Medusa")
 
 
 def draw_orders(seed: int, count: int, names: tuple[str, ...] | None = None) -> list[str]:
     """The cases of `count` orders, from the seed: every case once (when there is room), then by weight."""
-    cases = [case for case in CASES if names is None or case.name in names]
+    cases = list(CASES) if names is None else [case for case in (*CASES, *AIMED_CASES) if case.name in names]
     rng = random.Random(f"orders-{seed}")
     mix = [case.name for case in cases][:count]
     weights = [case.weight for case in cases]

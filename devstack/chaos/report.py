@@ -24,9 +24,6 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
         console.print(f"[yellow]fault not applied:[/] {failure}")
     for verdict in result.unchecked:
         console.print(f"[yellow]order {verdict.record.index} ({verdict.record.case}):[/] {verdict.outcome}")
-    for verdict in result.known_bugs:
-        record = verdict.record
-        console.print(f"[yellow]known bug[/] order {record.order_id} ({record.case}): {verdict.known_bug}")
     for verdict in result.violations:
         print_violation(console, verdict, result)
     console.print(summary_line(result))
@@ -37,8 +34,7 @@ def summary_line(result: RunResult) -> str:
     checked = len(result.verdicts) - len(result.unchecked)
     return (
         f"chaos seed {settings.seed}: {len(result.verdicts)} orders ({checked} checked), "
-        f"{len(result.faults)} faults, {len(result.violations)} violations, "
-        f"{len(result.known_bugs)} known-bug ends, {result.seconds:.0f} s"
+        f"{len(result.faults)} faults, {len(result.violations)} violations, {result.seconds:.0f} s"
     )
 
 
@@ -49,15 +45,13 @@ def outcomes_table(result: RunResult) -> Table:
     table.add_column("orders", justify="right")
     counts = Counter((verdict.record.case, _end(verdict)) for verdict in result.verdicts)
     for (case, end), count in sorted(counts.items()):
-        style = "red" if end.startswith("VIOLATION") else "yellow" if end.startswith("KNOWN") else None
+        style = "red" if end.startswith("VIOLATION") else None
         table.add_row(case, end, str(count), style=style)
     return table
 
 
 def _end(verdict: Verdict) -> str:
-    if verdict.problems:
-        return f"VIOLATION: {verdict.outcome}"
-    return f"KNOWN BUG: {verdict.outcome}" if verdict.known_bug else verdict.outcome
+    return f"VIOLATION: {verdict.outcome}" if verdict.problems else verdict.outcome
 
 
 def faults_table(result: RunResult) -> Table:

@@ -52,10 +52,6 @@ class RunResult:
         return [verdict for verdict in self.verdicts if verdict.problems]
 
     @property
-    def known_bugs(self) -> list[Verdict]:
-        return [verdict for verdict in self.verdicts if verdict.known_bug]
-
-    @property
     def unchecked(self) -> list[Verdict]:
         return [verdict for verdict in self.verdicts if verdict.observed is None or verdict.record.error]
 

@@ -69,7 +69,11 @@ class ChaosStack(Stack):
 
     # Settings of each part -----------------------------------------------------------------------
     def medusa_env(self) -> dict[str, str]:
-        return {**super().medusa_env(), "ORDER_WEBHOOK_URL": self.proxies["webhook"].url + "/"}
+        return {
+            **super().medusa_env(),
+            "ORDER_WEBHOOK_URL": self.proxies["webhook"].url + "/",
+            **self.part_env.get("medusa", {}),
+        }
 
     def worker_env(self) -> dict[str, str]:
         return {

@@ -3,7 +3,8 @@
 The clean run: about 40 orders of every case over two minutes while a dozen faults (kills, pauses, slow
 and failing links, cut connections, delayed duplicates, a skewed worker clock) hit the parts. Then three
 runs with one bug planted each (tests/chaos/plants), small and aimed at the orders the bug harms, on the
-same stack: the planted part is restarted with the bug and restarted without it afterwards.
+same stack: the planted part is restarted with the bug and restarted without it afterwards. Last, a run
+aimed at one race: orders whose process starts while staff's cancel runs, with Medusa's cancel slowed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 from devstack.chaos.report import print_report
 from devstack.chaos.run import RunResult, RunSettings, run
-from devstack.chaos.stack import ChaosStack
+from devstack.chaos.stack import SKEWED_WORKER, ChaosStack
 
 from .conftest import FAMILIES, SEED
 
@@ -39,16 +40,23 @@ def test_a_short_run_under_faults_ends_every_order_right(stack: ChaosStack, work
 
 
 @contextmanager
-def planted(stack: ChaosStack, part: str, bug: str) -> Iterator[None]:
-    """The part restarted with the bug planted, and restarted without it afterwards."""
-    python_path = os.pathsep.join(filter(None, [str(PLANTS_DIR), os.environ.get("PYTHONPATH")]))
-    stack.part_env[part] = {"PYTHONPATH": python_path, "CHAOS_PLANT": bug}
+def restarted_with(stack: ChaosStack, part: str, env: dict[str, str]) -> Iterator[None]:
+    """The part restarted with `env` added to its settings, and restarted without it afterwards."""
+    stack.part_env[part] = env
     stack.restart(part)
     try:
         yield
     finally:
         stack.part_env.pop(part)
         stack.restart(part)
+
+
+@contextmanager
+def planted(stack: ChaosStack, part: str, bug: str) -> Iterator[None]:
+    """The part restarted with the bug planted, and restarted without it afterwards."""
+    python_path = os.pathsep.join(filter(None, [str(PLANTS_DIR), os.environ.get("PYTHONPATH")]))
+    with restarted_with(stack, part, {"PYTHONPATH": python_path, "CHAOS_PLANT": bug}):
+        yield
 
 
 def planted_run(
@@ -90,3 +98,31 @@ def test_a_status_write_that_ignores_replaces_is_a_violation(stack: ChaosStack, 
         result = planted_run(stack, work_dir, "ignores-replaces", ("paid",), orders=6)
 
     assert any("workflow status" in problem for verdict in result.violations for problem in verdict.problems)
+
+
+# Medusa's cancel marks the order canceled this long after it released the stock and the payment (it
+# takes milliseconds unslowed): long enough for a worker to read the order in between, shorter than the
+# worker's settle interval (worker_job/order_reads.py, 3 s).
+SLOW_CANCEL_MS = 2000
+SECOND_LOOK = "checking a failure again after the settle interval"
+
+
+def second_looks(stack: ChaosStack) -> int:
+    logs = [stack.group.log_path(name) for name in ("worker", SKEWED_WORKER)]
+    return sum(log.read_text(errors="replace").count(SECOND_LOOK) for log in logs if log.exists())
+
+
+def test_an_order_read_while_staff_cancel_it_ends_canceled(stack: ChaosStack, work_dir: Path) -> None:
+    """Each order's process starts while staff's cancel runs, slowed so that the worker reads the order
+    after Medusa released its stock and payment and before it marked it canceled: no order may end
+    out_of_stock or payment_failed, held or mailed."""
+    slow_cancel = {
+        "NODE_OPTIONS": f"--require {PLANTS_DIR / 'slow-cancel.js'}",
+        "CHAOS_SLOW_CANCEL_MS": str(SLOW_CANCEL_MS),
+    }
+    looks_before = second_looks(stack)
+    with restarted_with(stack, "medusa", slow_cancel):
+        result = planted_run(stack, work_dir, "cancel-race", ("canceled as its process starts",), orders=4)
+
+    assert result.violations == []
+    assert second_looks(stack) > looks_before, "no worker read an order half canceled: the race was missed"

@@ -60,6 +60,6 @@ def plugin(http: respx.MockRouter, worker_secret: str) -> PluginServer:
 def services(status_log: StatusLog, status_secret: str, worker_secret: str) -> Iterator[Services]:
     medusa = MedusaClient(MEDUSA_URL, worker_secret, max_attempts=1)
     reporter = StatusReporter(STATUS_URL, status_secret)
-    yield Services(medusa=medusa, orders=OrderReader(medusa), status=reporter)
+    yield Services(medusa=medusa, orders=OrderReader(medusa, settle_seconds=0), status=reporter)
     medusa.close()
     reporter.close()

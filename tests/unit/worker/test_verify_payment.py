@@ -223,11 +223,12 @@ def test_a_status_function_outage_fails_the_job(
 def test_a_retried_payment_check_reads_the_order_afresh(
     http: respx.MockRouter, plugin: PluginServer, services: Services, status_log: StatusLog
 ) -> None:
-    route = plugin("view", view(payment_status="canceled"), view())
+    canceled = view(payment_status="canceled")
+    route = plugin("view", canceled, canceled, view())
     with pytest.raises(BusinessError):
         verify_payment(make_context(), services)
 
     verify_payment(make_context(), services)
 
-    assert route.calls == 2
+    assert route.calls == 3, "the failure's read, its confirmation, and the retry's own read"
     assert status_log.statuses == ["payment_verified"]
