@@ -18,7 +18,7 @@ from pyzeebe.errors import BusinessError
 
 from fulfillment.orders import OrderView, PaymentCollection
 from fulfillment.workflow import BpmnErrorCode, WorkflowStatus
-from worker_job.confirm import decide_on_settled_order, payment_released
+from worker_job.confirm import decide_on_settled_order
 from worker_job.job_context import JobContext
 from worker_job.outcomes import stop_if_canceled
 from worker_job.policy import iso_duration
@@ -113,7 +113,7 @@ def verify_payment(ctx: JobContext, services: Services) -> dict[str, Any]:
     def decide(order: OrderView) -> dict[str, Any]:
         return _check_payment(ctx, services, order)
 
-    return decide_on_settled_order(services, order, decide, cancel_sign=payment_released)
+    return decide_on_settled_order(services, order, decide)
 
 
 def _check_payment(ctx: JobContext, services: Services, order: OrderView) -> dict[str, Any]:

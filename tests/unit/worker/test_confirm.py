@@ -145,14 +145,16 @@ def test_a_canceled_payment_on_an_open_order_without_stock_is_a_technical_fault(
     assert status_log.statuses == []
 
 
-def test_a_canceled_payment_collection_of_an_open_order_is_a_technical_fault(
+def test_a_payment_canceled_on_an_open_order_that_stays_so_is_a_failed_payment(
     plugin: PluginServer, settling: Services, status_log: StatusLog
 ) -> None:
-    plugin("view", view(payment_status="canceled", payment_collections=[CANCELED_COLLECTION]))
+    # The README's case "payment canceled": both reads agree on an open order, so the business error stands.
+    canceled = view(payment_status="canceled", payment_collections=[CANCELED_COLLECTION])
+    plugin("view", canceled, canceled)
 
-    with pytest.raises(OrderBeingCanceled, match="PAYMENT_NOT_AUTHORIZED"):
+    with pytest.raises(BusinessError) as raised:
         verify_payment(make_context(), settling)
-    assert status_log.statuses == []
+    assert raised.value.error_code == "PAYMENT_NOT_AUTHORIZED"
 
 
 def test_a_payment_canceled_between_the_reads_of_an_open_order_is_a_technical_fault(
