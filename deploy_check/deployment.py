@@ -62,20 +62,21 @@ class Redo:
 
 
 CLOUD_REDO: Final = Redo(
-    secrets="rerun `make deploy` (its secrets step adds a missing version), and pin that version in "
+    secrets="rerun `make deploy` (its step 'Secret values' adds a missing version), and pin that version in "
     "secret_versions",
-    webhook_signature="rerun `make deploy` (its apply step moves the function onto the pinned version: a "
-    "secret given as an environment variable is read when an instance starts)",
-    webhook_url="check Terraform's output order_webhook_url; rerun `make deploy` (its apply step) if the "
-    "function is missing",
+    webhook_signature="rerun `make deploy` (its step 'Deployment' moves the function onto the pinned "
+    "version: a secret given as an environment variable is read when an instance starts)",
+    webhook_url="check Terraform's output order_webhook_url; rerun `make deploy` (its step 'Deployment') "
+    "if the function is missing",
     plugin_option="set the plugin option {option} to {where} (the block `make deploy` prints for "
     "medusa-config.ts) and restart Medusa",
     medusa="check medusa_backend_url in the tfvars, that Medusa runs, and that the plugin is installed "
     "(medusa/plugin/README.md)",
-    model="rerun `make deploy` (its model step deploys bpmn/ to Camunda)",
+    model="rerun `make deploy` (its step 'Process model' deploys bpmn/ to Camunda)",
     camunda="check the Camunda settings in the tfvars (camunda_api_url, camunda_cluster_id, "
     "camunda_client_ids.worker) and the worker's client secret",
-    worker='rerun `make deploy` (its worker image and apply steps); docs/runbook.md, "No worker polling"',
+    worker="rerun `make deploy` (its steps 'Worker image' and 'Deployment'); "
+    'docs/runbook.md, "No worker polling"',
 )
 
 LOCAL_REDO: Final = Redo(
