@@ -178,6 +178,12 @@ def _outcome(expected: Expected) -> str:
     return f"{expected.workflow} (Medusa {expected.medusa_status}, {mails})"
 
 
+# Mails and cancels can land just after an order's terminal status: the last look waits for two looks in a row
+# to agree.
+QUIET_LOOK_INTERVAL_SECONDS = 1.0
+QUIET_LOOK_TIMEOUT_SECONDS = 30.0
+
+
 def drain(
     inspector: Inspector, records: list[OrderRecord], timeout: float, say: Callable[[str], None]
 ) -> dict[str, Observed]:
@@ -200,10 +206,20 @@ def drain(
             break
         say(f"draining: {len(pending)} order(s) not settled yet")
         time.sleep(3)
-    # A last look at everything, now that the run is quiet (mails and cancels may land after the status).
-    time.sleep(2)
-    messages = inspector.canceled_messages()
-    return {order_id: inspector.observe(order_id, messages) for order_id in observed}
+    return quiet_look(inspector, list(observed), deadline=time.monotonic() + QUIET_LOOK_TIMEOUT_SECONDS)
+
+
+def quiet_look(inspector: Inspector, order_ids: list[str], deadline: float) -> dict[str, Observed]:
+    """The last look at every order, once two looks in a row agree (mails and cancels may land after the
+    terminal status), or at the deadline."""
+    last: dict[str, Observed] | None = None
+    while True:
+        messages = inspector.canceled_messages()
+        looked = {order_id: inspector.observe(order_id, messages) for order_id in order_ids}
+        if looked == last or time.monotonic() > deadline:
+            return looked
+        last = looked
+        time.sleep(QUIET_LOOK_INTERVAL_SECONDS)
 
 
 def check(records: list[OrderRecord], observed: dict[str, Observed]) -> list[Verdict]:
