@@ -21,7 +21,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated, Any, Final, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Self, TypeVar
 
 import httpx
 from pydantic import (
@@ -41,11 +41,14 @@ from tenacity import (
 )
 
 from fulfillment.errors import MedusaAuthError, MedusaRejected, MedusaUnavailable, OrderNotFound
-from fulfillment.orders import OrderView, is_order_id
+from fulfillment.order_ids import is_order_id
 from fulfillment.rate_limit import TokenBucket, wait_for_turn
 from fulfillment.settings import MedusaSettings
 from fulfillment.signatures import sign_headers
 from fulfillment.workflow import KEY_STATUS, Notification
+
+if TYPE_CHECKING:
+    from fulfillment.orders import OrderView
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +63,6 @@ AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class _ViewAnswer(_Answer):
-    order: OrderView
 
 
 class CancelOutcome(_Answer):
@@ -171,7 +170,11 @@ class MedusaClient:
     def view_order(self, order_id: str) -> OrderView:
         """The order as the worker needs it for every step (payment collections, items with their variants
         and inventory items, reservations, workflow keys). Raises OrderNotFound for an unknown order."""
-        return self._call("view", order_id, {}, _ViewAnswer).order
+        # Imported at the first read, as Google advises for what not every instance uses: the order models
+        # are a good part of a cold start, and the status function, which shares this client, reads none.
+        from fulfillment.orders import ViewAnswer
+
+        return self._call("view", order_id, {}, ViewAnswer).order
 
     def cancel_order(self, order_id: str) -> CancelOutcome:
         """Runs Medusa's cancel workflow through the plugin (it refunds captured payments, cancels uncaptured

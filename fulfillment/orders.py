@@ -3,7 +3,6 @@ the plugin's `view` route answers (docs/contracts.md)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final, Generic, TypeVar, get_origin
@@ -11,27 +10,12 @@ from typing import Annotated, Any, Final, Generic, TypeVar, get_origin
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, StrictInt
 from pydantic_core import CoreSchema, core_schema
 
-# Medusa order ids are `order_` followed by a ULID; only letters and digits are accepted so an id can be
-# placed into a URL path without escaping.
-ORDER_ID_PATTERN: Final = r"^order_[A-Za-z0-9]+$"
-ORDER_ID_MAX_LENGTH: Final = 64
-_ORDER_ID_RE: Final = re.compile(ORDER_ID_PATTERN)
+from fulfillment.order_ids import OrderId
 
 ORDER_PLACED_EVENT: Final = "order.placed"
 ORDER_CANCELED_EVENT: Final = "order.canceled"
 # Medusa's order status after its cancel workflow ran (stock and payment authorizations released).
 MEDUSA_CANCELED_STATUS: Final = "canceled"
-
-OrderId = Annotated[str, Field(pattern=ORDER_ID_PATTERN, max_length=ORDER_ID_MAX_LENGTH)]
-
-
-def is_order_id(value: object) -> bool:
-    """True when `value` looks like a Medusa order id (and is safe to put into a URL path)."""
-    return (
-        isinstance(value, str)
-        and len(value) <= ORDER_ID_MAX_LENGTH
-        and _ORDER_ID_RE.fullmatch(value) is not None
-    )
 
 
 class _EmptyIfNull:
@@ -187,3 +171,9 @@ class OrderView(_Snapshot):
     reservations: NullAsEmpty[list[Reservation]]
     # The order's workflow keys (`workflow_status`, ...), as the status route stored them.
     workflow: NullAsEmpty[dict[str, Any]] = Field(default_factory=dict)
+
+
+class ViewAnswer(_Snapshot):
+    """The `view` route's whole answer."""
+
+    order: OrderView

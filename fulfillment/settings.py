@@ -84,6 +84,9 @@ class _Settings(BaseSettings):
         # An empty variable means "not set": deployment templates often export optional names empty.
         env_ignore_empty=True,
         frozen=True,
+        # Built when first loaded, not at import: each part loads one of these classes, and building the
+        # others would only lengthen its cold start.
+        defer_build=True,
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from fulfillment.orders import OrderId
+from fulfillment.order_ids import OrderId
 
 PROCESS_ID: Final = "order-fulfillment"
 MESSAGE_NAME: Final = "order-placed"

@@ -8,7 +8,7 @@ from typing import Any
 
 from pyzeebe import Job
 
-from fulfillment.orders import is_order_id
+from fulfillment.order_ids import is_order_id
 
 
 class MissingJobVariable(Exception):

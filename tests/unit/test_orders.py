@@ -5,13 +5,13 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from fulfillment.order_ids import is_order_id
 from fulfillment.orders import (
     OrderCanceledData,
     OrderEvent,
     OrderPlacedData,
     OrderView,
     WebhookEnvelope,
-    is_order_id,
 )
 
 from .helpers import ORDER_ID, placed_data
