@@ -27,6 +27,11 @@ sent again after a growing, jittered pause (the poller already waits before poll
 back-pressure). Completing and failing jobs are never limited by Zeebe (its RequestLimiter lets them
 through); throwing a BPMN error is.
 
+**Gone jobs** (BackPressureAdapter too). A job whose step was interrupted while it ran (the order's cancel
+boundary, a terminated instance) no longer exists, and Zeebe answers its completion NOT_FOUND. pyzeebe
+raises that out of the job's task, and its executor logs it as an error with a traceback; here it is one
+INFO line, since the engine has already moved on and there is nothing to do.
+
 **Stopping** (FulfillmentWorker). pyzeebe's stop() stops the pollers one after the other, waiting for each
 one's jobs while the others keep activating, and then cancels every long poll still open; jobs the engine
 handed to a cancelled poll stay locked to this worker until their timeout. Here all pollers stop polling at
@@ -43,7 +48,7 @@ from typing import Any, Final
 
 import grpc
 from pyzeebe import Job, ZeebeWorker
-from pyzeebe.errors import ActivateJobsRequestInvalidError, ZeebeBackPressureError
+from pyzeebe.errors import ActivateJobsRequestInvalidError, JobNotFoundError, ZeebeBackPressureError
 from pyzeebe.grpc_internals.types import CompleteJobResponse, FailJobResponse, ThrowErrorResponse
 from pyzeebe.grpc_internals.zeebe_adapter import ZeebeAdapter
 from pyzeebe.grpc_internals.zeebe_job_adapter import ZeebeJobAdapter
@@ -98,23 +103,45 @@ class BackPressureAdapter(ZeebeAdapter):
             reraise=True,
         )
 
-    async def complete_job(self, *args: Any, **kwargs: Any) -> CompleteJobResponse:
-        async for attempt in self._retrying():
-            with attempt:
-                return await super().complete_job(*args, **kwargs)
+    async def complete_job(self, job_key: int, *args: Any, **kwargs: Any) -> CompleteJobResponse:
+        try:
+            async for attempt in self._retrying():
+                with attempt:
+                    return await super().complete_job(job_key, *args, **kwargs)
+        except JobNotFoundError:
+            _log_gone(job_key, "completion")
+            return CompleteJobResponse()
         raise AssertionError("unreachable: the retrying loop returns or raises")
 
-    async def fail_job(self, *args: Any, **kwargs: Any) -> FailJobResponse:
-        async for attempt in self._retrying():
-            with attempt:
-                return await super().fail_job(*args, **kwargs)
+    async def fail_job(self, job_key: int, *args: Any, **kwargs: Any) -> FailJobResponse:
+        try:
+            async for attempt in self._retrying():
+                with attempt:
+                    return await super().fail_job(job_key, *args, **kwargs)
+        except JobNotFoundError:
+            _log_gone(job_key, "failure")
+            return FailJobResponse()
         raise AssertionError("unreachable: the retrying loop returns or raises")
 
-    async def throw_error(self, *args: Any, **kwargs: Any) -> ThrowErrorResponse:
-        async for attempt in self._retrying():
-            with attempt:
-                return await super().throw_error(*args, **kwargs)
+    async def throw_error(self, job_key: int, *args: Any, **kwargs: Any) -> ThrowErrorResponse:
+        try:
+            async for attempt in self._retrying():
+                with attempt:
+                    return await super().throw_error(job_key, *args, **kwargs)
+        except JobNotFoundError:
+            _log_gone(job_key, "BPMN error")
+            return ThrowErrorResponse()
         raise AssertionError("unreachable: the retrying loop returns or raises")
+
+
+def _log_gone(job_key: int, outcome: str) -> None:
+    logger.info(
+        "job %d no longer exists (its step was interrupted while it ran, e.g. by the order's cancel): "
+        "its %s was dropped",
+        job_key,
+        outcome,
+        extra={"event": "job_gone", "job_key": job_key},
+    )
 
 
 class BudgetedTaskState(TaskState):

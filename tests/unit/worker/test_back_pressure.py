@@ -1,12 +1,14 @@
-"""Job commands refused by back-pressure are sent again; other refusals are not."""
+"""Job commands refused by back-pressure are sent again; other refusals are not; a command for a job that
+no longer exists is dropped with one line."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import grpc
 import pytest
-from pyzeebe.errors import JobNotFoundError, ZeebeBackPressureError
+from pyzeebe.errors import JobAlreadyDeactivatedError, ZeebeBackPressureError
 
 from worker_job.pyzeebe_adaptations import BackPressureAdapter
 
@@ -64,12 +66,34 @@ async def test_completions_and_failures_are_sent_again_too(
 
 
 async def test_other_refusals_are_not_repeated(adapter: BackPressureAdapter) -> None:
+    gateway = Gateway(grpc.StatusCode.FAILED_PRECONDITION)
+    adapter._gateway_stub = gateway  # type: ignore[assignment]
+
+    with pytest.raises(JobAlreadyDeactivatedError):
+        await adapter.complete_job(1, {})
+    assert gateway.calls == ["CompleteJob"]
+
+
+@pytest.mark.parametrize("command", ["complete", "fail", "throw"])
+async def test_a_command_for_a_job_that_no_longer_exists_is_dropped_with_one_info_line(
+    adapter: BackPressureAdapter, command: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Zeebe answers NOT_FOUND for a job whose step a boundary event interrupted while the job ran.
     gateway = Gateway(grpc.StatusCode.NOT_FOUND)
     adapter._gateway_stub = gateway  # type: ignore[assignment]
 
-    with pytest.raises(JobNotFoundError):
-        await adapter.complete_job(1, {})
-    assert gateway.calls == ["CompleteJob"]
+    with caplog.at_level(logging.INFO, logger="worker_job.pyzeebe_adaptations"):
+        if command == "complete":
+            await adapter.complete_job(7, {})
+        elif command == "fail":
+            await adapter.fail_job(7, 2, "boom", 100, {})
+        else:
+            await adapter.throw_error(7, "not paid", {}, error_code="X")
+
+    assert len(gateway.calls) == 1
+    [record] = caplog.records
+    assert record.levelno == logging.INFO
+    assert "job 7 no longer exists" in record.getMessage()
 
 
 async def test_back_pressure_that_outlasts_the_patience_is_raised(adapter: BackPressureAdapter) -> None:
