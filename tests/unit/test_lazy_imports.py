@@ -1,5 +1,6 @@
 """A cold start imports only what every request needs: Google Cloud's clients load when a setting asks for
-them (a Secret Manager reference, an ID token), and the status function never loads the engine's client.
+them (a Secret Manager reference, an ID token), and the status function never loads the engine's client
+nor the order models (it reads no order).
 
 Each check imports in a fresh interpreter, the way a new instance does, and looks at `sys.modules`.
 """
@@ -62,6 +63,12 @@ def assert_not_loaded(modules: set[str], packages: tuple[str, ...]) -> None:
 @pytest.mark.parametrize("function", ["order_webhook", "status_update"])
 def test_a_function_without_secret_references_loads_no_google_cloud_client(function: str) -> None:
     assert_not_loaded(loaded_modules(LOAD_FUNCTION.format(name=function)), GOOGLE_CLOUD)
+
+
+def test_the_status_function_loads_no_order_models() -> None:
+    modules = loaded_modules(LOAD_FUNCTION.format(name="status_update"))
+    assert "fulfillment.medusa" in modules
+    assert_not_loaded(modules, ("fulfillment.orders",))
 
 
 def test_the_status_function_loads_no_engine_client() -> None:

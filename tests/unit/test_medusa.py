@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -363,3 +364,16 @@ def test_an_unexpected_answer_is_unavailable_naming_the_status_not_the_body(
     assert raised.value.status_code == status
     assert "buyer@example.com" not in str(raised.value)
     assert raised.value.__cause__ is None
+
+
+@pytest.mark.parametrize(
+    ("base_url", "verify_mode"),
+    [("https://shop.example.com", ssl.CERT_REQUIRED), ("http://127.0.0.1:9000", ssl.CERT_NONE)],
+)
+def test_certificates_are_verified_on_https_and_no_ca_bundle_is_loaded_for_plain_http(
+    base_url: str, verify_mode: ssl.VerifyMode
+) -> None:
+    with MedusaClient(base_url, new_webhook_secret()) as client:
+        # httpx keeps the TLS context in its transport's connection pool (httpx 0.28).
+        context: ssl.SSLContext = client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+        assert context.verify_mode == verify_mode
