@@ -43,8 +43,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from typing import Any, Final
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, TypeVar
 
 import grpc
 from pyzeebe import Job, ZeebeWorker
@@ -68,6 +70,8 @@ from worker_job.capacity import JobBudget
 from worker_job.gateway_link import GatewayLink, pause_after
 
 logger = logging.getLogger(__name__)
+
+ResponseT = TypeVar("ResponseT")
 
 # The pyzeebe release this module was read against (the one pinned).
 PYZEEBE_VERSION: Final = "4.7.0"
@@ -104,44 +108,36 @@ class BackPressureAdapter(ZeebeAdapter):
         )
 
     async def complete_job(self, job_key: int, *args: Any, **kwargs: Any) -> CompleteJobResponse:
-        try:
-            async for attempt in self._retrying():
-                with attempt:
-                    return await super().complete_job(job_key, *args, **kwargs)
-        except JobNotFoundError:
-            _log_gone(job_key, "completion")
-            return CompleteJobResponse()
-        raise AssertionError("unreachable: the retrying loop returns or raises")
+        send = functools.partial(super().complete_job, job_key, *args, **kwargs)
+        return await self._outlasting(send, job_key, "completion", CompleteJobResponse())
 
     async def fail_job(self, job_key: int, *args: Any, **kwargs: Any) -> FailJobResponse:
-        try:
-            async for attempt in self._retrying():
-                with attempt:
-                    return await super().fail_job(job_key, *args, **kwargs)
-        except JobNotFoundError:
-            _log_gone(job_key, "failure")
-            return FailJobResponse()
-        raise AssertionError("unreachable: the retrying loop returns or raises")
+        send = functools.partial(super().fail_job, job_key, *args, **kwargs)
+        return await self._outlasting(send, job_key, "failure", FailJobResponse())
 
     async def throw_error(self, job_key: int, *args: Any, **kwargs: Any) -> ThrowErrorResponse:
+        send = functools.partial(super().throw_error, job_key, *args, **kwargs)
+        return await self._outlasting(send, job_key, "BPMN error", ThrowErrorResponse())
+
+    async def _outlasting(
+        self, send: Callable[[], Awaitable[ResponseT]], job_key: int, outcome: str, when_gone: ResponseT
+    ) -> ResponseT:
+        """Sends a job command until back-pressure lets it through; a job that no longer exists is logged
+        and `when_gone` answered."""
         try:
             async for attempt in self._retrying():
                 with attempt:
-                    return await super().throw_error(job_key, *args, **kwargs)
+                    return await send()
         except JobNotFoundError:
-            _log_gone(job_key, "BPMN error")
-            return ThrowErrorResponse()
+            logger.info(
+                "job %d no longer exists (its step was interrupted while it ran, e.g. by the order's "
+                "cancel): its %s was dropped",
+                job_key,
+                outcome,
+                extra={"event": "job_gone", "job_key": job_key},
+            )
+            return when_gone
         raise AssertionError("unreachable: the retrying loop returns or raises")
-
-
-def _log_gone(job_key: int, outcome: str) -> None:
-    logger.info(
-        "job %d no longer exists (its step was interrupted while it ran, e.g. by the order's cancel): "
-        "its %s was dropped",
-        job_key,
-        outcome,
-        extra={"event": "job_gone", "job_key": job_key},
-    )
 
 
 class BudgetedTaskState(TaskState):
