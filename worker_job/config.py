@@ -90,7 +90,7 @@ class WorkerJobSettings(WorkerSettings):
     def _settle_fits_in_a_job(self) -> Self:
         if self.worker_settle_seconds > self.worker_job_timeout_seconds * SETTLE_SHARE_OF_JOB_TIMEOUT:
             raise ValueError(
-                "WORKER_SETTLE_SECONDS must stay under a tenth of WORKER_JOB_TIMEOUT_SECONDS: the job that "
+                "WORKER_SETTLE_SECONDS must be at most a tenth of WORKER_JOB_TIMEOUT_SECONDS: the job that "
                 "waits it makes its Medusa calls within that timeout too"
             )
         return self

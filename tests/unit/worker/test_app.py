@@ -224,7 +224,7 @@ def test_a_settle_interval_too_long_for_the_job_timeout_stops_the_start_naming_i
 
     assert exited.value.code == 2
     line = capsys.readouterr().err
-    assert "WORKER_SETTLE_SECONDS must stay under a tenth of WORKER_JOB_TIMEOUT_SECONDS" in line
+    assert "WORKER_SETTLE_SECONDS must be at most a tenth of WORKER_JOB_TIMEOUT_SECONDS" in line
 
 
 def test_the_activation_window_leaves_one_job_timeout_and_one_long_poll() -> None:
