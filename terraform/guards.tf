@@ -29,6 +29,12 @@ resource "terraform_data" "guards" {
       condition     = var.worker_shutdown_margin_seconds >= coalesce(var.worker_tuning.job_timeout_seconds, 120) + coalesce(var.worker_tuning.poll_timeout_seconds, 5)
       error_message = "worker_shutdown_margin_seconds must be at least the job timeout plus the poll timeout (worker_tuning; defaults 120 s and 5 s)."
     }
+    # The worker refuses to start otherwise (worker_job/config.py): the job that waits the settle interval
+    # makes its Medusa calls within the same job timeout.
+    precondition {
+      condition     = coalesce(var.worker_tuning.settle_seconds, 3) <= coalesce(var.worker_tuning.job_timeout_seconds, 120) / 10
+      error_message = "worker_tuning.settle_seconds must be at most a tenth of the job timeout (worker_tuning.job_timeout_seconds, default 120 s; settle default 3 s)."
+    }
     precondition {
       condition     = var.stalled_order_lookback_minutes >= 2 * var.stalled_order_minutes
       error_message = "stalled_order_lookback_minutes must be at least twice stalled_order_minutes."

@@ -75,6 +75,7 @@ locals {
     WORKER_POLL_TIMEOUT_SECONDS      = var.worker_tuning.poll_timeout_seconds == null ? "" : tostring(var.worker_tuning.poll_timeout_seconds)
     WORKER_NAME                      = var.worker_tuning.name == null ? "" : var.worker_tuning.name
     WORKER_OUTAGE_WINDOW_SECONDS     = var.worker_tuning.outage_window_seconds == null ? "" : tostring(var.worker_tuning.outage_window_seconds)
+    WORKER_SETTLE_SECONDS            = var.worker_tuning.settle_seconds == null ? "" : tostring(var.worker_tuning.settle_seconds)
     PAYMENT_RECHECK_INTERVAL         = var.business_policy.payment_recheck_interval == null ? "" : var.business_policy.payment_recheck_interval
     PAYMENT_MAX_WAIT                 = var.business_policy.payment_max_wait == null ? "" : var.business_policy.payment_max_wait
     STOCK_POLICY                     = var.business_policy.stock_policy == null ? "" : var.business_policy.stock_policy

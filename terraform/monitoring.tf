@@ -53,7 +53,7 @@ locals {
         status   = { extract = "jsonPayload.status", description = "the reported workflow status" }
         applied  = { extract = "jsonPayload.applied", description = "true when written to the order, false when refused" }
         reason   = { extract = "jsonPayload.reason", description = "why a report was refused: stale or order_canceled (empty when applied)" }
-        terminal = { extract = "jsonPayload.terminal", description = "true for completed, payment_failed, out_of_stock, failed and canceled" }
+        terminal = { extract = "jsonPayload.terminal", description = "true for completed, payment_failed, out_of_stock, cancel_refused and canceled" }
       }
     }
     job_failures = {

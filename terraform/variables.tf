@@ -489,9 +489,10 @@ variable "worker_max_jobs" {
 }
 
 variable "worker_tuning" {
-  description = "Optional tuning of the worker process; anything left out keeps the code's default. retry_backoff_seconds and max_retry_backoff_seconds: backoff between attempts of a failed job (WORKER_RETRY_BACKOFF_SECONDS, WORKER_MAX_RETRY_BACKOFF_SECONDS); job_timeout_seconds: how long Zeebe waits for a job's result before handing it to another worker (WORKER_JOB_TIMEOUT_SECONDS); unhealthy_exit_seconds: how long Camunda's REST API may stay unreachable during the start-up model check before the task exits non-zero and Cloud Run retries it (WORKER_UNHEALTHY_EXIT_SECONDS); poll_timeout_seconds: long-poll duration, keep it well below Cloud Run's 10 s grace period after SIGTERM (WORKER_POLL_TIMEOUT_SECONDS); name: worker name shown in Camunda Operate (WORKER_NAME, default the host name); outage_window_seconds: how long technical faults are retried before a job becomes an incident (WORKER_OUTAGE_WINDOW_SECONDS, default one hour)."
+  description = "Optional tuning of the worker process; anything left out keeps the code's default. retry_backoff_seconds and max_retry_backoff_seconds: backoff between attempts of a failed job (WORKER_RETRY_BACKOFF_SECONDS, WORKER_MAX_RETRY_BACKOFF_SECONDS); job_timeout_seconds: how long Zeebe waits for a job's result before handing it to another worker (WORKER_JOB_TIMEOUT_SECONDS); unhealthy_exit_seconds: how long Camunda's REST API may stay unreachable during the start-up model check before the task exits non-zero and Cloud Run retries it (WORKER_UNHEALTHY_EXIT_SECONDS); poll_timeout_seconds: long-poll duration, keep it well below Cloud Run's 10 s grace period after SIGTERM (WORKER_POLL_TIMEOUT_SECONDS); name: worker name shown in Camunda Operate (WORKER_NAME, default the host name); outage_window_seconds: how long technical faults are retried before a job becomes an incident (WORKER_OUTAGE_WINDOW_SECONDS, default one hour); settle_seconds: how long a step whose check failed waits before it reads the order again and decides (WORKER_SETTLE_SECONDS, default 3; at most a tenth of the job timeout): longer delays a failing order's end, shorter may decide before Medusa settled a payment or a cancel."
   type = object({
     outage_window_seconds     = optional(number)
+    settle_seconds            = optional(number)
     retry_backoff_seconds     = optional(number)
     max_retry_backoff_seconds = optional(number)
     job_timeout_seconds       = optional(number)
@@ -515,6 +516,11 @@ variable "worker_tuning" {
   validation {
     condition     = var.worker_tuning.poll_timeout_seconds == null ? true : var.worker_tuning.poll_timeout_seconds > 0 && var.worker_tuning.poll_timeout_seconds <= 8
     error_message = "worker_tuning.poll_timeout_seconds must be above 0 and at most 8, below Cloud Run's 10 s grace period after SIGTERM."
+  }
+
+  validation {
+    condition     = var.worker_tuning.settle_seconds == null ? true : var.worker_tuning.settle_seconds >= 0 && var.worker_tuning.settle_seconds <= 60
+    error_message = "worker_tuning.settle_seconds must be between 0 and 60."
   }
 
   validation {

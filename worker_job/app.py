@@ -56,7 +56,7 @@ def build_services(settings: WorkerJobSettings) -> Services:
     medusa = MedusaClient.from_settings(settings, settings.medusa_signing_secret, rate_limit=medusa_calls)
     return Services(
         medusa=medusa,
-        orders=OrderReader(medusa),
+        orders=OrderReader(medusa, settle_seconds=settings.worker_settle_seconds),
         status=StatusReporter(
             settings.status_update_url,
             settings.status_update_signing_secret,

@@ -16,12 +16,17 @@ activation window only, so the next run must start before that window ends (over
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Self
+from typing import Final, Self
 
 from pydantic import Field, model_validator
 
 from fulfillment.settings import WorkerSettings
+from worker_job.order_reads import DEFAULT_SETTLE_SECONDS
 from worker_job.policy import StockPolicy
+
+# The job that waits the settle interval makes its three Medusa calls within the same job timeout, and
+# their turns may take three quarters of it (_durations_fit): the wait gets a tenth, the calls the rest.
+SETTLE_SHARE_OF_JOB_TIMEOUT: Final = 0.1
 
 
 class WorkerJobSettings(WorkerSettings):
@@ -46,6 +51,10 @@ class WorkerJobSettings(WorkerSettings):
     # How often the worker logs `worker_heartbeat` (polling true only when a poll round trip succeeded
     # within the interval, so it must be longer than one long poll).
     worker_heartbeat_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # How long a step whose check failed (payment not authorized, stock missing) waits before it reads the
+    # order again and decides (worker_job/confirm.py). Longer: a failing order's end comes later; shorter:
+    # a Medusa write still under way (a payment authorized, a staff cancel) may be missed by the second read.
+    worker_settle_seconds: float = Field(default=DEFAULT_SETTLE_SECONDS, ge=0, le=60)
     worker_name: str | None = None
 
     @property
@@ -74,5 +83,14 @@ class WorkerJobSettings(WorkerSettings):
             raise ValueError(
                 "WORKER_MAX_JOBS / MEDUSA_CALLS_PER_SECOND (the longest wait for one Medusa call) must stay "
                 "under a quarter of WORKER_JOB_TIMEOUT_SECONDS"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _settle_fits_in_a_job(self) -> Self:
+        if self.worker_settle_seconds > self.worker_job_timeout_seconds * SETTLE_SHARE_OF_JOB_TIMEOUT:
+            raise ValueError(
+                "WORKER_SETTLE_SECONDS must be at most a tenth of WORKER_JOB_TIMEOUT_SECONDS: the job that "
+                "waits it makes its Medusa calls within that timeout too"
             )
         return self

@@ -10,8 +10,9 @@ reservations Medusa made at checkout do not change within seconds, and an order 
 caught by the status route, which answers `order_canceled`. A worker that did not make the first read, or
 a retry after the answer aged, reads again.
 
-A step whose check fails reads the order once more after `settle_seconds` (`settled_view`, see
-worker_job/confirm.py): Medusa's cancel shows an open order without its stock for a moment.
+A step whose check fails reads the order once more after `settle_seconds` (the worker's setting
+WORKER_SETTLE_SECONDS; `settled_view`, see worker_job/confirm.py): Medusa's cancel shows an open order
+without its stock for a moment.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ DEFAULT_REUSE_SECONDS: Final = 60.0
 # Orders whose answer is kept at once (the oldest is dropped first): far above the worker's running jobs.
 REUSE_CAPACITY: Final = 1024
 # Medusa's cancel workflow runs its steps within a few hundred milliseconds; three seconds leave room for a
-# busy shop and cost nothing but a rare negative finding's wait.
+# busy shop and cost nothing but a rare negative finding's wait (WORKER_SETTLE_SECONDS's default).
 DEFAULT_SETTLE_SECONDS: Final = 3.0
 
 

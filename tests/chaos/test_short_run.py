@@ -102,7 +102,7 @@ def test_a_status_write_that_ignores_replaces_is_a_violation(stack: ChaosStack, 
 
 # Medusa's cancel marks the order canceled this long after it released the stock and the payment (it
 # takes milliseconds unslowed): long enough for a worker to read the order in between, shorter than the
-# worker's settle interval (worker_job/order_reads.py, 3 s).
+# worker's settle interval (WORKER_SETTLE_SECONDS, 3 s by default).
 SLOW_CANCEL_MS = 2000
 SECOND_LOOK = "checking a failure again after the settle interval"
 

@@ -144,6 +144,7 @@ def test_at_its_maximum_runtime_the_worker_finishes_the_job_in_hand_activates_no
     worker = start_worker(
         WORKER_MAX_RUNTIME_SECONDS="24",
         WORKER_JOB_TIMEOUT_SECONDS="12",
+        WORKER_SETTLE_SECONDS="1",  # a tenth of the job timeout at most
         WORKER_POLL_TIMEOUT_SECONDS="1",
         WORKER_HEARTBEAT_SECONDS="2",
         MEDUSA_TIMEOUT_SECONDS="30",  # the slow answer is held longer than the default 10 s

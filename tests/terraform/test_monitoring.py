@@ -25,6 +25,7 @@ from pyzeebe import Job
 from fulfillment.errors import EngineUnavailable
 from fulfillment.intake import Cancellation, Start
 from fulfillment.logs import setup_logging
+from fulfillment.workflow import WorkflowStatus
 from worker_job.tasks import TaskLimits, exception_handler
 
 from .paths import REPO_ROOT
@@ -393,6 +394,27 @@ def test_status_updates_tell_applied_refused_and_terminal(
         ("completed", True, "", True),
         ("payment_verified", False, "stale", False),
     ]
+
+
+def listed_statuses(description: str) -> list[str]:
+    """The statuses of a label description "true for a, b, c and d"."""
+    listing = description.removeprefix("true for ")
+    assert listing != description, f"not a list of statuses: {description!r}"
+    return [name.strip() for name in re.split(r",| and ", listing)]
+
+
+def test_the_terminal_label_names_exactly_the_statuses_the_code_marks_terminal(
+    terraform_config: TerraformConfig,
+) -> None:
+    label = metrics(terraform_config)["status_updates"]["labels"]["terminal"]
+    listed = listed_statuses(label["description"])
+    assert len(listed) == len(set(listed)), "a status is listed twice"
+    assert set(listed) == {status.value for status in WorkflowStatus if status.terminal}
+
+
+def test_the_terminal_label_reading_catches_a_stale_status() -> None:
+    """Guards the reading itself: a status the code no longer has is read as a name, not skipped."""
+    assert listed_statuses("true for completed, failed and canceled") == ["completed", "failed", "canceled"]
 
 
 def test_only_a_failure_without_retries_counts_as_out_of_retries(

@@ -293,3 +293,12 @@ def test_secret_versions_are_version_1_unless_raised_per_setting(
         "WORKER_CAMUNDA_CLIENT_SECRET": "fulfillment-worker-camunda-client-secret",
         "INCIDENT_CHECKER_CAMUNDA_CLIENT_SECRET": "fulfillment-incidents-camunda-client-secret",
     }
+
+
+def test_the_settle_interval_reaches_the_worker(
+    module: ProviderFreeModule, clean_env: pytest.MonkeyPatch
+) -> None:
+    evaluated = evaluate(module, "worker_tuning={settle_seconds=5}")
+
+    assert evaluated["worker_env"]["WORKER_SETTLE_SECONDS"] == "5"
+    assert load("worker", evaluated, clean_env).worker_settle_seconds == 5

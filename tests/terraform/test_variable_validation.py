@@ -74,6 +74,7 @@ def test_ci_values_pass_every_rule(terraform: Terraform) -> None:
         ("worker_max_retries=11", "worker_max_retries must be between 0 and 10"),
         ("kms_key_name=my-key", "kms_key_name must be empty or projects/"),
         ("order_message_ttl_seconds=600", "order_message_ttl_seconds must be between 3600"),
+        ("worker_tuning={settle_seconds=-1}", "worker_tuning.settle_seconds must be between 0 and 60"),
     ],
 )
 def test_invalid_value_is_refused(terraform: Terraform, assignment: str, message: str) -> None:
@@ -105,8 +106,21 @@ def test_invalid_value_is_refused(terraform: Terraform, assignment: str, message
             "at least the job timeout plus the poll timeout",
         ),
         (("stalled_order_minutes=200",), "stalled_order_lookback_minutes must be at least twice"),
+        (("worker_tuning={settle_seconds=13}",), "settle_seconds must be at most a tenth of the job timeout"),
+        # The default settle interval (3 s) no longer fits a 20 s job timeout: the worker would refuse it.
+        (("worker_tuning={job_timeout_seconds=20}",), "settle_seconds must be at most a tenth"),
     ],
-    ids=["no-channel", "saas-and-self-managed", "no-oauth", "gap", "margin", "job-timeout", "lookback"],
+    ids=[
+        "no-channel",
+        "saas-and-self-managed",
+        "no-oauth",
+        "gap",
+        "margin",
+        "job-timeout",
+        "lookback",
+        "settle",
+        "settle-default",
+    ],
 )
 def test_guard_refuses_the_plan(terraform: Terraform, assignments: tuple[str, ...], message: str) -> None:
     result = plan(terraform, *assignments)
@@ -120,8 +134,14 @@ def test_guard_refuses_the_plan(terraform: Terraform, assignments: tuple[str, ..
         ("alert_notification_channels=[]", "alerts_without_notification=true"),
         ("worker_start_interval_minutes=60", "worker_task_timeout_seconds=7800"),
         ("worker_runtime=worker_pool", "worker_start_interval_minutes=60"),  # no schedule in a worker pool
+        ("worker_tuning={settle_seconds=12}",),  # a tenth of the default job timeout
     ],
-    ids=["alerts-in-the-console-on-purpose", "hourly-with-long-runs", "pool-ignores-the-schedule"],
+    ids=[
+        "alerts-in-the-console-on-purpose",
+        "hourly-with-long-runs",
+        "pool-ignores-the-schedule",
+        "settle-a-tenth",
+    ],
 )
 def test_guard_accepts_a_consistent_plan(terraform: Terraform, assignments: tuple[str, ...]) -> None:
     result = plan(terraform, *assignments)

@@ -12,6 +12,7 @@ import pytest
 import respx
 from pydantic import ValidationError
 
+from fulfillment.settings import load_settings
 from fulfillment.signatures import verify
 from worker_job.app import (
     EXIT_FATAL,
@@ -100,6 +101,7 @@ async def test_the_end_of_the_activation_window_stops_cleanly() -> None:
     worker = FakeWorker()
     started = loop_time()
     window = {"worker_max_runtime_seconds": 0.6, "worker_job_timeout_seconds": 0.2, "worker_max_jobs": 1}
+    window["worker_settle_seconds"] = 0  # a tenth of the job timeout at most
     run = lifecycle(
         worker,
         worker_poll_timeout_seconds=0.1,
@@ -168,11 +170,61 @@ def test_one_poll_asks_for_a_fair_share_of_the_one_budget() -> None:
         ),
         ({"worker_heartbeat_seconds": 5, "worker_poll_timeout_seconds": 5}, "WORKER_HEARTBEAT_SECONDS"),
         ({"worker_max_jobs": 100, "medusa_calls_per_second": 2}, "MEDUSA_CALLS_PER_SECOND"),
+        ({"worker_settle_seconds": 12.5, "worker_job_timeout_seconds": 120}, "WORKER_SETTLE_SECONDS"),
+        ({"worker_settle_seconds": 3, "worker_job_timeout_seconds": 20}, "WORKER_SETTLE_SECONDS"),
     ],
 )
 def test_durations_that_do_not_fit_together_are_refused(overrides: dict[str, Any], named: str) -> None:
     with pytest.raises(ValidationError, match=named):
         settings(**overrides)
+
+
+@pytest.mark.parametrize("seconds", [-1, 61])
+def test_a_settle_interval_out_of_bounds_is_refused(seconds: float) -> None:
+    with pytest.raises(ValidationError, match="worker_settle_seconds"):
+        settings(worker_settle_seconds=seconds, worker_job_timeout_seconds=3600)
+
+
+def test_the_settle_interval_may_take_a_tenth_of_the_job_timeout() -> None:
+    assert settings(worker_settle_seconds=12, worker_job_timeout_seconds=120).worker_settle_seconds == 12
+    assert settings(worker_settle_seconds=0).worker_settle_seconds == 0  # decide on the second read at once
+
+
+@pytest.mark.parametrize(("given", "waited"), [({}, 3.0), ({"worker_settle_seconds": 7.5}, 7.5)])
+def test_the_order_reads_wait_the_configured_settle_interval(given: dict[str, Any], waited: float) -> None:
+    services = build_services(settings(**given))
+
+    assert services.orders.settle_seconds == waited
+    services.medusa.close()
+    services.status.close()
+
+
+@pytest.fixture
+def worker_env(clean_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    clean_env.setenv("MEDUSA_BACKEND_URL", MEDUSA_URL)
+    clean_env.setenv("MEDUSA_WORKER_SECRET", new_webhook_secret())
+    clean_env.setenv("STATUS_UPDATE_URL", "https://status.test/")
+    clean_env.setenv("STATUS_UPDATE_SECRET", new_webhook_secret())
+    return clean_env
+
+
+def test_the_settle_interval_is_read_from_the_environment(worker_env: pytest.MonkeyPatch) -> None:
+    worker_env.setenv("WORKER_SETTLE_SECONDS", "1.5")
+
+    assert load_settings(WorkerJobSettings).worker_settle_seconds == 1.5
+
+
+def test_a_settle_interval_too_long_for_the_job_timeout_stops_the_start_naming_it(
+    worker_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    worker_env.setenv("WORKER_SETTLE_SECONDS", "30")  # the job timeout stays 120 s
+
+    with pytest.raises(SystemExit) as exited:
+        load_settings(WorkerJobSettings)
+
+    assert exited.value.code == 2
+    line = capsys.readouterr().err
+    assert "WORKER_SETTLE_SECONDS must be at most a tenth of WORKER_JOB_TIMEOUT_SECONDS" in line
 
 
 def test_the_activation_window_leaves_one_job_timeout_and_one_long_poll() -> None:
