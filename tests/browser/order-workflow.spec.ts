@@ -187,7 +187,7 @@ test.describe("with the dashboard's default session auth", () => {
     await expectNoMoreReads(page, reads)
     expect(reads).toHaveLength(1)
     await expect(widget.getByTestId("workflow-resend-reason")).toHaveText(
-      "This order is canceled, so there is nothing to send to the workflow."
+      "This order is canceled, so it gets no fulfillment process. To fulfil its items after all, create a new order."
     )
     await expect(widget.getByTestId("workflow-summary")).toHaveText(
       "Not in the workflow, and nothing will start: the order is canceled."
