@@ -4,8 +4,10 @@
  * - `order.placed` for recent orders (neither canceled nor draft) that have no workflow yet;
  * - `order.canceled` for recently canceled orders whose workflow has not ended. A delivered cancel ends
  *   the process as `canceled` within seconds, so a canceled order whose workflow status is not terminal
- *   (or absent) after `minAgeMs` did not get its cancel through. What the job can know cheaply: the
- *   order's `canceled_at` inside the window, and its workflow status.
+ *   after `minAgeMs` did not get its cancel through. What the job can know cheaply: the order's
+ *   `canceled_at` inside the window, and its workflow status. An order no process reported on (no status)
+ *   would never get one, so it would be sent its cancel on every run: the job delivers that cancel once,
+ *   then records `canceled` itself and leaves the order alone (`canceledOrderStep`).
  *
  * The subscribers' deliveries retry in Medusa's workflow engine, but they end: after `retry.maxAttempts`,
  * when a Medusa process dies in the middle of an attempt, and (with the in-memory event bus) when Medusa
@@ -116,9 +118,13 @@ export function canceledOrderStep(stored: string | null): CanceledOrderStep {
   return workflowEnded(stored) ? "leave_alone" : "resend_cancel"
 }
 
-/** What staff read on an order canceled before its workflow started (the job recorded `canceled`). */
+/**
+ * What staff read on an order canceled before any step of its workflow reported (the job recorded
+ * `canceled`). Said so because the plugin cannot tell "never started" from "started, not yet reported";
+ * in both cases the delivered cancel leaves nothing running for the order.
+ */
 export const CANCELED_BEFORE_START_MESSAGE =
-  "Canceled in Medusa before its fulfillment workflow started: no process is needed, and none will start for this order."
+  "Canceled in Medusa before any step of its fulfillment workflow reported. The cancel was passed to the workflow, so no step runs for this order."
 
 /** One attempt at the order's cancel; for an order no process reported on, `canceled` once the webhook took it. */
 async function cancelOnce(container: MedusaContainer, order: RecentOrder, step: CanceledOrderStep): Promise<void> {
