@@ -87,7 +87,9 @@ async function resendUndeliveredCancels(container: MedusaContainer, window: Wind
     status: CANCELED_ORDER_STATUS,
   })
   const stored = await recordedStatuses(container, canceled)
-  const undelivered = canceled.filter((order) => canceledOrderStep(stored.get(order.id) ?? null) !== "leave_alone")
+  const undelivered = canceled
+    .map((order) => ({ order, step: canceledOrderStep(stored.get(order.id) ?? null) }))
+    .filter(({ step }) => step !== "leave_alone")
   if (undelivered.length === 0) {
     return
   }
@@ -95,9 +97,9 @@ async function resendUndeliveredCancels(container: MedusaContainer, window: Wind
   logger.warn(
     `reconciliation: ${undelivered.length} canceled order(s) whose workflow has not ended, sending order.canceled again`
   )
-  for (const order of undelivered) {
+  for (const { order, step } of undelivered) {
     if (stillInsideLookback(order.canceled_at ?? order.created_at, lookbackMs, Date.now())) {
-      await cancelOnce(container, order, canceledOrderStep(stored.get(order.id) ?? null))
+      await cancelOnce(container, order, step)
     }
   }
 }
@@ -152,7 +154,8 @@ async function recordCanceledBeforeStart(container: MedusaContainer, order: Rece
   )
   if (applied && state) {
     await mirrorWorkflowState(container, state)
-    container.resolve(ContainerRegistrationKeys.LOGGER).info(`reconciliation: order ${order.id} was canceled before its workflow started; recorded as canceled`)
+    const logger = container.resolve(ContainerRegistrationKeys.LOGGER)
+    logger.info(`reconciliation: order ${order.id} was canceled before any step of its workflow reported; recorded as canceled`)
   }
 }
 
