@@ -23,7 +23,7 @@ interface Orders {
   completed: TestOrder
   failed: TestOrder
   unstarted: TestOrder
-  /** Never reached the workflow, placed two hours ago, then canceled by staff. */
+  /** Never reached the workflow, placed two hours ago, then canceled by staff (recorded by the reconciliation). */
   canceled: TestOrder
   /** A draft order (not converted), created two hours ago. */
   draft: TestOrder
@@ -179,19 +179,20 @@ test.describe("with the dashboard's default session auth", () => {
   test("order page: canceled order", async ({ page }) => {
     const reads = orderReads(page, orders.canceled)
     const widget = await openOrder(page, orders.canceled)
-    await expect(widget.getByTestId("workflow-status")).toHaveText("Not started")
-    // Placed two hours ago and never started, but canceled: nothing to resend, not stalled, and nothing
-    // that can change, so the panel reads it once.
+    const badge = widget.getByTestId("workflow-status")
+    await expect(badge).toHaveText("Canceled")
+    await expect(badge).toHaveAttribute("data-state", "canceled")
+    // Canceled before any step reported: the reconciliation delivered the cancel and recorded it. Nothing
+    // to resend, not stalled, and nothing that can change, so the panel reads it once.
     await expect(widget.getByRole("button", { name: "Resend to workflow" })).toHaveCount(0)
     await expect(widget.getByTestId("workflow-stalled")).toHaveCount(0)
     await expectNoMoreReads(page, reads)
     expect(reads).toHaveLength(1)
     await expect(widget.getByTestId("workflow-resend-reason")).toHaveText(
-      "This order is canceled, so there is nothing to send to the workflow."
+      "This order is canceled, so it gets no fulfillment process. To fulfil its items after all, create a new order."
     )
-    await expect(widget.getByTestId("workflow-summary")).toHaveText(
-      "Not in the workflow, and nothing will start: the order is canceled."
-    )
+    await expect(widget.getByTestId("workflow-summary")).toHaveText("The order was canceled in Medusa; its workflow ended there.")
+    await expect(widget.getByTestId("workflow-message")).toHaveText(orders.canceled.message ?? "")
   })
 
   test("order page: awaiting payment", async ({ page }) => {

@@ -25,7 +25,7 @@ from .order_actions_support import (
     fail_job_without_retries,
     no_worker,
 )
-from .support import Driver, poll
+from .support import Driver, log_lines, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -99,6 +99,32 @@ def test_a_restart_needs_a_reason(driver: Driver, ops: OrderActions) -> None:
     for reason in (None, "   "):
         response = ops.restart(order.id, reason)
         assert response.status_code == 400, response.text
+    assert restart_record(ops, order.id) is None
+
+
+def test_a_canceled_order_is_refused_resend_and_restart_with_why_and_nothing_is_sent(
+    stack: Stack, driver: Driver, ops: OrderActions
+) -> None:
+    # Its process completed, then staff canceled it: no process runs that could change it meanwhile.
+    order = driver.place_order()
+    driver.wait_for_status(order.id)
+    driver.admin.post(f"/admin/orders/{order.id}/cancel")
+    before = driver.metadata(order.id)
+    sent = f"msg_order_placed_{order.id}: delivered"
+    sent_before = len(log_lines(stack.group.get("medusa").log_path, sent))
+
+    resend = ops.resend(order.id)
+    restart = ops.restart(order.id, REASON)
+
+    assert resend.status_code == 409, resend.text
+    assert resend.json()["message"] == (
+        "This order is canceled, so it gets no fulfillment process. To fulfil its items after all, "
+        "create a new order. Nothing was sent."
+    )
+    assert restart.status_code == 409, restart.text
+    assert restart.json()["message"].startswith("This order is canceled, so it gets no fulfillment process.")
+    assert len(log_lines(stack.group.get("medusa").log_path, sent)) == sent_before
+    assert driver.metadata(order.id) == before
     assert restart_record(ops, order.id) is None
 
 

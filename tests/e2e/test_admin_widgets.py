@@ -73,7 +73,8 @@ def admin_orders(stack: Stack, guarded_webhook: GuardedWebhook) -> Iterator[dict
             "completed": (completed.id, completed.display_id, driver.wait_for_status(completed.id)),
             "failed": (failed.id, failed.display_id, driver.wait_for_status(failed.id)),
             "unstarted": (unstarted.id, unstarted.display_id, driver.metadata(unstarted.id)),
-            "canceled": (canceled.id, canceled.display_id, driver.metadata(canceled.id)),
+            # The reconciliation delivers its cancel once the webhook takes it, and records it canceled.
+            "canceled": (canceled.id, canceled.display_id, driver.wait_for_status(canceled.id, {"canceled"})),
             "draft": (draft.id, draft.display_id, {}),
             "awaiting": (awaiting, awaiting_display_id, awaiting_metadata),
         }

@@ -7,11 +7,16 @@ writes to it: the calls below are its only workflow writers.
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import threading
 from typing import Any
 
 import httpx
 import pytest
 
+from devstack.postgres import find_bin_dir
 from fulfillment.signatures import sign_headers
 
 from .support import Driver, GuardedWebhook, log_lines, poll
@@ -146,3 +151,106 @@ def test_without_a_signature_is_401(driver: Driver) -> None:
     )
 
     assert answer.status_code == 401
+
+
+class CancelInFlight:
+    """Medusa's cancel of an order caught half way: its transaction has marked the order canceled (the
+    order module's `cancel` runs this very UPDATE) and has not committed yet. A psql session holds it open,
+    so a status write can be made to meet the cancel at exactly that moment, with no timing involved."""
+
+    APP = "cancel-in-flight"
+
+    def __init__(self, driver: Driver, order_id: str) -> None:
+        assert re.fullmatch(r"order_[A-Za-z0-9]+", order_id), order_id  # inlined in the SQL below
+        self.driver = driver
+        self.session = subprocess.Popen(
+            [str(find_bin_dir() / "psql"), driver.stack.postgres_url, "-v", "ON_ERROR_STOP=1", "-q"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PGAPPNAME": self.APP},
+        )
+        self._send(
+            "BEGIN;\n"
+            f"""UPDATE "order" SET status = 'canceled', canceled_at = now() WHERE id = '{order_id}';\n"""
+            # A marker the test can see in pg_stat_activity once the UPDATE ran.
+            "SELECT 'cancel holds the order';\n"
+        )
+        poll(
+            self._holds_the_order,
+            30,
+            lambda: f"the cancel of {order_id} to hold the order's row",
+        )
+
+    def blocks_someone(self) -> bool:
+        """Whether another session waits for the cancel's lock on the order."""
+        return (
+            self._count(
+                "FROM pg_stat_activity AS waiting, pg_stat_activity AS cancel "
+                f"WHERE cancel.application_name = '{self.APP}' "
+                "AND cancel.pid = ANY(pg_blocking_pids(waiting.pid))"
+            )
+            > 0
+        )
+
+    def commit(self) -> None:
+        self._send("COMMIT;\n")
+        assert self.session.stdin is not None
+        self.session.stdin.close()
+        assert self.session.wait(timeout=30) == 0
+
+    def _holds_the_order(self) -> bool:
+        return (
+            self._count(
+                f"FROM pg_stat_activity WHERE application_name = '{self.APP}' "
+                "AND state = 'idle in transaction' AND query LIKE '%cancel holds the order%'"
+            )
+            == 1
+        )
+
+    def _send(self, sql: str) -> None:
+        assert self.session.stdin is not None
+        self.session.stdin.write(sql)
+        self.session.stdin.flush()
+
+    def _count(self, rows: str) -> int:
+        result = subprocess.run(
+            [str(find_bin_dir() / "psql"), self.driver.stack.postgres_url, "-tAc", f"SELECT count(*) {rows}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        return int(result.stdout.strip())
+
+
+def test_a_cancel_that_lands_between_the_read_and_the_write_refuses_the_write(
+    driver: Driver, guarded_webhook: GuardedWebhook
+) -> None:
+    # The route reads the order (open), then writes. Staff's cancel has changed the order's row by then
+    # and commits while the write runs: the write's own check of the order must see the cancel.
+    order = guarded_webhook.place_order(driver)
+    write(driver, order.id, {"metadata": STARTED, "replaces": [None]})
+    verified = {**STARTED, "workflow_status": "payment_verified", "workflow_message": "paid"}
+    cancel = CancelInFlight(driver, order.id)
+    answers: list[httpx.Response] = []
+    sender = threading.Thread(
+        target=lambda: answers.append(
+            write(driver, order.id, {"metadata": verified, "replaces": ["awaiting_payment"]})
+        )
+    )
+    try:
+        sender.start()
+        poll(
+            lambda: bool(answers) or cancel.blocks_someone(),
+            30,
+            lambda: "the status write to answer or to wait for the cancel",
+        )
+        assert not answers, f"written while the order's cancel was under way: {answers[0].text}"
+    finally:
+        cancel.commit()
+        sender.join(timeout=60)
+
+    assert answers[0].status_code == 200, answers[0].text
+    assert answers[0].json() == {"applied": False, "reason": "order_canceled", "metadata": STARTED}
+    assert driver.metadata(order.id)["workflow_status"] == "awaiting_payment"

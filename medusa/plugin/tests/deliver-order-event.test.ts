@@ -159,14 +159,25 @@ describe("the durable delivery of an order's event", () => {
   })
 
   it("delivers the cancel of the same order as a transaction of its own", async () => {
-    const canceled = { ...order, status: "canceled", canceled_at: "2026-01-01T01:00:00Z" }
-    container = newContainer(canceled)
-    engine = new WorkflowEngineDouble(container)
     await startOrderEventDelivery(container, ORDER_PLACED, order.id as string)
+    await until(finished(order.id as string), "the placed event")
+    Object.assign(order, { status: "canceled", canceled_at: "2026-01-01T01:00:00Z" })
     await startOrderEventDelivery(container, ORDER_CANCELED, order.id as string)
 
     await until(finished(order.id as string, ORDER_CANCELED), "the cancel")
-    await until(finished(order.id as string), "the placed event")
     assert.equal(requests, 2)
+  })
+
+  it("sends no order.placed once the order was canceled while its delivery waited for a retry", async () => {
+    replies = [{ status: 503 }]
+    const transactionId = eventMessageId(ORDER_PLACED, order.id as string)
+    await startOrderEventDelivery(container, ORDER_PLACED, order.id as string)
+    await until(() => requests === 1, "the first attempt")
+    // Staff cancel the order during the webhook's outage: a process would only be ended again.
+    Object.assign(order, { status: "canceled", canceled_at: "2026-01-01T01:00:00Z" })
+
+    await until(() => engine.state(DELIVER_ORDER_EVENT, transactionId) === "done", "the delivery to end")
+    assert.equal(requests, 1)
+    assert.ok(logLines.some((line) => line.includes(`order ${order.id}: order.placed not forwarded, the order was canceled`)))
   })
 })

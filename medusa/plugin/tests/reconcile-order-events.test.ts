@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 
-import { reconciliationWindow, stillInsideLookback, workflowEnded } from "../src/jobs/reconcile-order-events"
+import { canceledOrderStep, reconciliationWindow, stillInsideLookback, workflowEnded } from "../src/jobs/reconcile-order-events"
 import { DEFAULT_MESSAGE_TTL_MS, resolveOptions } from "../src/lib/options"
 
 describe("reconciliation", () => {
@@ -31,5 +31,23 @@ describe("reconciliation", () => {
     for (const status of ["completed", "canceled", "payment_failed", "out_of_stock", "cancel_refused"]) {
       assert.equal(workflowEnded(status), true, status)
     }
+  })
+
+  it("leaves a canceled order alone once its workflow ended, whoever ended it", () => {
+    for (const status of ["completed", "canceled", "payment_failed", "out_of_stock", "cancel_refused"]) {
+      assert.equal(canceledOrderStep(status), "leave_alone", status)
+    }
+  })
+
+  it("sends the cancel again to a process that reported and has not ended", () => {
+    for (const status of ["awaiting_payment", "payment_verified", "inventory_reserved", "new_status"]) {
+      assert.equal(canceledOrderStep(status), "resend_cancel", status)
+    }
+  })
+
+  it("delivers the cancel of an order no process reported on once, then records it (nothing resends it)", () => {
+    assert.equal(canceledOrderStep(null), "cancel_unstarted")
+    // What it records is a status the cloud side knows, and a status that ends the job's interest.
+    assert.equal(canceledOrderStep("canceled"), "leave_alone")
   })
 })

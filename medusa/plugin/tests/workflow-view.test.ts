@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 
-import { attentionSummary, operateUrl, type OrderRecord, resendOption, workflowView } from "../src/lib/workflow-view"
+import { attentionSummary, newProcessBlocker, operateUrl, type OrderRecord, resendOption, workflowView } from "../src/lib/workflow-view"
 
 const NOW = Date.parse("2026-11-29T12:00:00Z")
 const SETTINGS = { operateBaseUrl: null, stalledAfterMs: 30 * 60_000 }
@@ -273,5 +273,26 @@ describe("resendOption", () => {
     const option = resendOption({ status: "pending" }, notStarted, false)
     assert.equal(option.offer, "disabled")
     assert.match(option.reason ?? "", /webhookUrl and webhookSecret/)
+  })
+})
+
+describe("newProcessBlocker", () => {
+  it("lets an open order get a process", () => {
+    for (const status of ["pending", "completed", "requires_action"]) {
+      assert.equal(newProcessBlocker({ status }), null, status)
+    }
+  })
+
+  it("says why a closed order gets none, and what staff can do", () => {
+    assert.match(newProcessBlocker({ status: "pending", is_draft_order: true }) ?? "", /draft order: .*converted to an order/)
+    assert.match(newProcessBlocker({ status: "canceled" }) ?? "", /canceled, so it gets no fulfillment process\. .*create a new order/)
+    assert.match(newProcessBlocker({ status: "archived" }) ?? "", /archived, so it gets no fulfillment process/)
+  })
+
+  it("is the one rule behind the resend option", () => {
+    const notStarted = workflowView(order({}), SETTINGS, NOW)
+    for (const closed of [{ status: "canceled" }, { status: "archived" }, { status: "draft", is_draft_order: true }]) {
+      assert.equal(resendOption(closed, notStarted, true).reason, newProcessBlocker(closed))
+    }
   })
 })

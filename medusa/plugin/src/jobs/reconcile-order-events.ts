@@ -4,8 +4,10 @@
  * - `order.placed` for recent orders (neither canceled nor draft) that have no workflow yet;
  * - `order.canceled` for recently canceled orders whose workflow has not ended. A delivered cancel ends
  *   the process as `canceled` within seconds, so a canceled order whose workflow status is not terminal
- *   (or absent) after `minAgeMs` did not get its cancel through. What the job can know cheaply: the
- *   order's `canceled_at` inside the window, and its workflow status.
+ *   after `minAgeMs` did not get its cancel through. What the job can know cheaply: the order's
+ *   `canceled_at` inside the window, and its workflow status. An order no process reported on (no status)
+ *   would never get one, so it would be sent its cancel on every run: the job delivers that cancel once,
+ *   then records `canceled` itself and leaves the order alone (`canceledOrderStep`).
  *
  * The subscribers' deliveries retry in Medusa's workflow engine, but they end: after `retry.maxAttempts`,
  * when a Medusa process dies in the middle of an attempt, and (with the in-memory event bus) when Medusa
@@ -30,7 +32,8 @@ import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
 import { type ReconciliationOptions, webhookTarget } from "../lib/options"
 import { CANCELED_ORDER_STATUS, type ForwardedEvent, ORDER_CANCELED, ORDER_PLACED } from "../lib/order-events"
 import { pluginOptions, registeredOptions } from "../lib/settings"
-import { workflowStateOf } from "../lib/workflow-store"
+import { mirrorWorkflowState } from "../lib/order-status"
+import { workflowModule, workflowStateOf } from "../lib/workflow-store"
 import { CANCELED_STATUS, COMPLETED_STATUS, isFailure, isWorkflowStatus } from "../lib/workflow-status"
 import { sendOrderEventWorkflow } from "../workflows/send-order-event"
 
@@ -83,8 +86,10 @@ async function resendUndeliveredCancels(container: MedusaContainer, window: Wind
     canceled_at: { $gte: window.from, $lte: window.to },
     status: CANCELED_ORDER_STATUS,
   })
-  const ended = await ordersWhoseWorkflowEnded(container, canceled)
-  const undelivered = canceled.filter((order) => !ended.has(order.id))
+  const stored = await recordedStatuses(container, canceled)
+  const undelivered = canceled
+    .map((order) => ({ order, step: canceledOrderStep(stored.get(order.id) ?? null) }))
+    .filter(({ step }) => step !== "leave_alone")
   if (undelivered.length === 0) {
     return
   }
@@ -92,7 +97,66 @@ async function resendUndeliveredCancels(container: MedusaContainer, window: Wind
   logger.warn(
     `reconciliation: ${undelivered.length} canceled order(s) whose workflow has not ended, sending order.canceled again`
   )
-  await sendEach(container, ORDER_CANCELED, undelivered, (order) => order.canceled_at ?? order.created_at, lookbackMs)
+  for (const { order, step } of undelivered) {
+    if (stillInsideLookback(order.canceled_at ?? order.created_at, lookbackMs, Date.now())) {
+      await cancelOnce(container, order, step)
+    }
+  }
+}
+
+/**
+ * What the job does for a canceled order, from the workflow status stored for it:
+ * - `leave_alone`: the workflow ended (completed, canceled, failed): a cancel has nothing left to stop;
+ * - `resend_cancel`: a process reported and has not ended, so its cancel did not get through: send it again;
+ * - `cancel_unstarted`: no process ever reported: the order was canceled before its workflow started (or
+ *   before a process that started reported). The cancel is delivered once, so a process that started
+ *   unseen ends at its first step; once the webhook took it, `canceled` is recorded, which ends the job's
+ *   interest in the order and makes any later `order.placed` a duplicate for the webhook.
+ */
+export type CanceledOrderStep = "leave_alone" | "resend_cancel" | "cancel_unstarted"
+
+export function canceledOrderStep(stored: string | null): CanceledOrderStep {
+  if (stored === null) return "cancel_unstarted"
+  return workflowEnded(stored) ? "leave_alone" : "resend_cancel"
+}
+
+/**
+ * What staff read on an order canceled before any step of its workflow reported (the job recorded
+ * `canceled`). Said so because the plugin cannot tell "never started" from "started, not yet reported";
+ * in both cases the delivered cancel leaves nothing running for the order.
+ */
+export const CANCELED_BEFORE_START_MESSAGE =
+  "Canceled in Medusa before any step of its fulfillment workflow reported. The cancel was passed to the workflow, so no step runs for this order."
+
+/** One attempt at the order's cancel; for an order no process reported on, `canceled` once the webhook took it. */
+async function cancelOnce(container: MedusaContainer, order: RecentOrder, step: CanceledOrderStep): Promise<void> {
+  const { result: outcome } = await sendOrderEventWorkflow(container).run({
+    input: { order_id: order.id, event: ORDER_CANCELED },
+  })
+  if (step === "cancel_unstarted" && outcome.result === "delivered") {
+    await recordCanceledBeforeStart(container, order)
+  }
+}
+
+/**
+ * Records `canceled` only while no status is stored (one conditional statement): a process that reported
+ * meanwhile keeps its status, and the job's next run sees it and sends that process its cancel.
+ */
+async function recordCanceledBeforeStart(container: MedusaContainer, order: RecentOrder): Promise<void> {
+  const { applied, state } = await workflowModule(container).compareAndSetStatus(
+    order.id,
+    {
+      status: CANCELED_STATUS,
+      message: CANCELED_BEFORE_START_MESSAGE,
+      last_updated: new Date(order.canceled_at ?? Date.now()).toISOString(),
+    },
+    [null]
+  )
+  if (applied && state) {
+    await mirrorWorkflowState(container, state)
+    const logger = container.resolve(ContainerRegistrationKeys.LOGGER)
+    logger.info(`reconciliation: order ${order.id} was canceled before any step of its workflow reported; recorded as canceled`)
+  }
 }
 
 async function recentOrders(
@@ -129,12 +193,6 @@ async function sendEach(
 async function ordersWithWorkflow(container: MedusaContainer, orders: RecentOrder[]): Promise<Set<string>> {
   const states = await recordedStatuses(container, orders)
   return new Set(orders.filter((order) => states.get(order.id) != null).map((order) => order.id))
-}
-
-/** The orders, among these, whose workflow has ended (a terminal status). */
-async function ordersWhoseWorkflowEnded(container: MedusaContainer, orders: RecentOrder[]): Promise<Set<string>> {
-  const states = await recordedStatuses(container, orders)
-  return new Set(orders.filter((order) => workflowEnded(states.get(order.id) ?? null)).map((order) => order.id))
 }
 
 async function recordedStatuses(container: MedusaContainer, orders: RecentOrder[]): Promise<Map<string, string | null>> {

@@ -28,7 +28,7 @@ import { mirrorWorkflowState } from "./order-status"
 import { pluginOptions } from "./settings"
 import { COMPLETED_STATUS, CANCELED_STATUS, FAILURE_STATUSES } from "./workflow-status"
 import { workflowModule, workflowStateOf } from "./workflow-store"
-import type { OrderRecord } from "./workflow-view"
+import { newProcessBlocker, type OrderRecord } from "./workflow-view"
 
 /** Retries a retried job gets back: one, as Camunda Operate's "Retry" gives a job that has none. */
 export const RETRY_JOB_RETRIES = 1
@@ -106,11 +106,9 @@ export function camundaProblem(error: unknown): string {
 
 /** Whether "Restart workflow" applies to the order at all, before Camunda is asked; the reason if not. */
 export function restartBlocker(order: Pick<OrderRecord, "status" | "is_draft_order">, stored: string | null): string | null {
-  if (order.is_draft_order === true || order.status === "draft") {
-    return "This is a draft order: it has no process to restart."
-  }
-  if (order.status === "canceled" || order.status === "archived") {
-    return `This order is ${order.status}: its process is not restarted.`
+  const closed = newProcessBlocker(order)
+  if (closed) {
+    return closed
   }
   if (stored !== null && FINAL_STATUSES.includes(stored)) {
     return "The order's process has ended; restarting it would run the order a second time."

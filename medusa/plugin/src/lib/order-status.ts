@@ -12,6 +12,7 @@ import type { MedusaContainer } from "@medusajs/framework/types"
 import { Modules } from "@medusajs/framework/utils"
 
 import type { MailOrder, NotificationAnswer } from "./notification"
+import { readOrder } from "./order-read"
 import { pluginOptions } from "./settings"
 import { type NotAppliedReason, refusedByOrder, type StatusWrite } from "./status-write"
 import { columnsOf, mirrorOf, type OrderWorkflowState, workflowMetadata } from "./workflow-state"
@@ -44,14 +45,23 @@ export interface StatusWriteAnswer {
 
 /**
  * Writes the workflow keys if the order's stored status is one the write `replaces`, in one conditional
- * statement. A canceled order that does not take the written status is refused before anything is written.
+ * statement. A canceled order that does not take the written status is refused before anything is written,
+ * and the statement itself checks the order again: an order staff canceled after it was read (a cancel
+ * racing this route) is refused too, never given a status that only an open order takes.
  */
 export async function compareAndSet(container: MedusaContainer, order: StatusOrder, write: StatusWrite): Promise<CompareAndSetResult> {
   if (refusedByOrder(order.status, write)) {
     return { applied: false, reason: "order_canceled", state: (await workflowStateOf(container, [order.id])).get(order.id) ?? null }
   }
-  const { applied, state } = await workflowModule(container).compareAndSetStatus(order.id, columnsOf(write.metadata), write.replaces)
-  return { applied, reason: applied ? null : "stale", state }
+  const openOrderOnly = refusedByOrder("canceled", write)
+  const { applied, state } = await workflowModule(container).compareAndSetStatus(order.id, columnsOf(write.metadata), write.replaces, {
+    openOrderOnly,
+  })
+  if (applied) {
+    return { applied, reason: null, state }
+  }
+  const canceledMeanwhile = openOrderOnly && (await readOrder<StatusOrder>(container, order.id, STATUS_ORDER_FIELDS)).status === "canceled"
+  return { applied, reason: canceledMeanwhile ? "order_canceled" : "stale", state }
 }
 
 /**

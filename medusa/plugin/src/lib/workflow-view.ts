@@ -214,11 +214,9 @@ export function resendOption(
   view: Pick<WorkflowView, "state" | "process_instance_key">,
   webhookConfigured: boolean
 ): ResendOption {
-  if (order.is_draft_order === true || order.status === "draft") {
-    return hidden("This is a draft order: it goes to the workflow when it is converted to an order.")
-  }
-  if (order.status === "canceled" || order.status === "archived") {
-    return hidden(`This order is ${order.status}, so there is nothing to send to the workflow.`)
+  const blocker = newProcessBlocker(order)
+  if (blocker) {
+    return hidden(blocker)
   }
   if (view.state !== "not_started" || view.process_instance_key !== null) {
     return hidden("The workflow already has this order; sending it again would not start anything new.")
@@ -230,6 +228,25 @@ export function resendOption(
     }
   }
   return { offer: "available", reason: null }
+}
+
+/**
+ * Whether the order may get a fulfillment process at all (the one rule behind "Resend to workflow" and
+ * "Restart workflow", shown and enforced); why not, for staff, when it may not. A draft is not placed yet;
+ * a canceled or archived order is closed: a process would reserve stock and mail the customer for an order
+ * the shop no longer fulfils.
+ */
+export function newProcessBlocker(order: Pick<OrderRecord, "status" | "is_draft_order">): string | null {
+  if (order.is_draft_order === true || order.status === "draft") {
+    return "This is a draft order: it goes to the workflow when it is converted to an order."
+  }
+  if (order.status === "canceled") {
+    return "This order is canceled, so it gets no fulfillment process. To fulfil its items after all, create a new order."
+  }
+  if (order.status === "archived") {
+    return "This order is archived, so it gets no fulfillment process."
+  }
+  return null
 }
 
 function hidden(reason: string): ResendOption {

@@ -15,6 +15,9 @@ const PREVIOUS = `jsonb_build_object(${COLUMNS.map((column) => `'${column}', w."
 /** A restart clears the workflow columns (the last update becomes the restart's time). */
 const CLEARED_ON_RESTART = COLUMNS.map((c) => `"${c}" = ${c === "last_updated" ? `EXCLUDED."last_updated"` : "NULL"}`).join(", ")
 
+/** The order exists and Medusa does not show it canceled; locks its row for the statement (see compareAndSetStatus). */
+const ORDER_NOT_CANCELED = `EXISTS (SELECT 1 FROM "order" AS o WHERE o."id" = ? AND o."status" <> 'canceled' FOR SHARE OF o)`
+
 export interface CompareAndSet {
   applied: boolean
   /** The row after the statement (applied or not); null when the order has none. */
@@ -41,14 +44,24 @@ export default class FulfillmentWorkflowService extends MedusaService({ OrderWor
 
   /**
    * Writes `columns` to the order's row if its stored status is one of `replaces` (null: no row, or no
-   * status, yet). One statement: an upsert whose update is conditional when null is listed, a conditional
-   * update otherwise. The replaced values go to `previous` and `version` counts up.
+   * status, yet) and, with `openOrderOnly`, if Medusa does not show the order canceled. One statement: an
+   * insert of the row from a SELECT that holds the order check, whose conflicting update is conditional
+   * when null is listed; a conditional update otherwise. The replaced values go to `previous` and
+   * `version` counts up.
+   *
+   * The order check is part of the statement, not a read before it: an order canceled after the caller
+   * read it is still refused. It takes a share lock on the order's row (`FOR SHARE`), so a cancel whose
+   * transaction has already changed the row makes the statement wait for it and then see it canceled
+   * (PostgreSQL re-reads a locked row once its updater commits), and a cancel that comes later waits for
+   * this statement instead: a status is written only while the order is not canceled. The order is
+   * Medusa's `order` table, in the same database as every module's tables (Medusa's shared connection).
    */
   @InjectManager()
   async compareAndSetStatus(
     orderId: string,
     columns: Partial<Record<WorkflowColumn, string | null>>,
     replaces: readonly (string | null)[],
+    options: { openOrderOnly?: boolean } = {},
     @MedusaContext() sharedContext: Context = {}
   ): Promise<CompareAndSet> {
     const manager = sharedContext.manager as SqlEntityManager
@@ -56,22 +69,24 @@ export default class FulfillmentWorkflowService extends MedusaService({ OrderWor
     const noneListed = replaces.includes(null)
     const named = COLUMNS.filter((column) => column in columns)
     const values = named.map((column) => columns[column] ?? null)
+    const orderOpen = options.openOrderOnly ? ORDER_NOT_CANCELED : "TRUE"
+    const orderOpenParams = options.openOrderOnly ? [orderId] : []
     let rows: OrderWorkflowState[] = []
     if (noneListed) {
       rows = await manager.execute(
         `INSERT INTO "order_workflow" AS w ("order_id", ${named.map((c) => `"${c}"`).join(", ")})
-         VALUES (?, ${named.map(() => "?").join(", ")})
+         SELECT ?::text, ${named.map(() => "?::text").join(", ")} WHERE ${orderOpen}
          ON CONFLICT ("order_id") DO UPDATE SET ${assignments(named, "EXCLUDED")}
-         WHERE w."status" IS NULL OR w."status" = ANY(ARRAY[?]::text[])
+         WHERE (w."status" IS NULL OR w."status" = ANY(ARRAY[?]::text[])) AND ${orderOpen}
          RETURNING w.*`,
-        [orderId, ...values, statuses]
+        [orderId, ...values, ...orderOpenParams, statuses, ...orderOpenParams]
       )
     } else if (statuses.length > 0) {
       rows = await manager.execute(
         `UPDATE "order_workflow" AS w SET ${assignments(named, "?")}
-         WHERE w."order_id" = ? AND w."status" = ANY(ARRAY[?]::text[])
+         WHERE w."order_id" = ? AND w."status" = ANY(ARRAY[?]::text[]) AND ${orderOpen}
          RETURNING w.*`,
-        [...values, orderId, statuses]
+        [...values, orderId, statuses, ...orderOpenParams]
       )
     }
     if (rows.length > 0) {

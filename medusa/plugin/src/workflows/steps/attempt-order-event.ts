@@ -7,7 +7,8 @@ import type { MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys } from "@medusajs/framework/utils"
 
 import { webhookTarget } from "../../lib/options"
-import type { ForwardedEvent } from "../../lib/order-events"
+import { CANCELED_ORDER_STATUS, type ForwardedEvent, ORDER_PLACED } from "../../lib/order-events"
+import { readOrder } from "../../lib/order-read"
 import { pluginOptions } from "../../lib/settings"
 import { type AttemptOutcome, attemptDelivery, type DeliveryOutcome, type WebhookEvent } from "../../lib/webhook-sender"
 
@@ -18,8 +19,15 @@ export interface OrderEventDelivery {
   event: WebhookEvent | null
 }
 
-/** How a delivery ended. */
-export type OrderEventOutcome = DeliveryOutcome | { result: "not_configured" } | { result: "not_canceled" }
+/**
+ * How a delivery ended. `order_canceled`: an `order.placed` not sent because Medusa shows the order
+ * canceled now (it was canceled while its delivery waited): a canceled order needs no process.
+ */
+export type OrderEventOutcome =
+  | DeliveryOutcome
+  | { result: "not_configured" }
+  | { result: "not_canceled" }
+  | { result: "order_canceled" }
 
 /** Attempt number `attempt` (1 for the first); `maxAttempts` overrides the options' retry.maxAttempts. */
 export async function attemptOrderEvent(
@@ -39,6 +47,19 @@ export async function attemptOrderEvent(
     logger.warn(`order ${delivery.order_id}: ${delivery.event_name} not forwarded, Medusa does not show the order canceled`)
     return { result: "not_canceled" }
   }
+  if (delivery.event_name === ORDER_PLACED && (await canceledNow(container, delivery.order_id))) {
+    logger.warn(`order ${delivery.order_id}: order.placed not forwarded, the order was canceled in Medusa before it reached the workflow`)
+    return { result: "order_canceled" }
+  }
   const retry = maxAttempts === undefined ? options.retry : { ...options.retry, maxAttempts }
   return attemptDelivery(delivery.event, attempt, { ...target, retry, logger })
+}
+
+/**
+ * Read before every attempt, not only when the event was built: an `order.placed` whose delivery retried
+ * through a webhook outage must not start a process for an order staff canceled meanwhile.
+ */
+async function canceledNow(container: Pick<MedusaContainer, "resolve">, orderId: string): Promise<boolean> {
+  const order = await readOrder<{ id: string; status?: string | null }>(container, orderId, ["id", "status"])
+  return order.status === CANCELED_ORDER_STATUS
 }

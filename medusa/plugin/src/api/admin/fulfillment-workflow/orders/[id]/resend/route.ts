@@ -2,22 +2,36 @@
  * POST /admin/fulfillment-workflow/orders/{id}/resend: the admin's "Resend to workflow".
  *
  * Sends the order's `order.placed` webhook again, once, and answers with what the webhook said (a person
- * is waiting; the subscriber's delivery retries for minutes and answers nobody). Safe for any order: the
- * order webhook starts a process only when none exists for the order and answers `duplicate` otherwise.
+ * is waiting; the subscriber's delivery retries for minutes and answers nobody). Safe for any open order:
+ * the order webhook starts a process only when none exists for the order and answers `duplicate` otherwise.
+ * A draft, canceled or archived order gets no process at all (the rule "Restart workflow" follows too), so
+ * it is refused before anything is sent.
  * Answers 200 {order_id, status} with the webhook's status ("started" or "duplicate"); 404 for an unknown
- * order; 502 {message} when the webhook refused the delivery or could not be reached.
+ * order; 409 {message} for a closed order, saying why and what to do (nothing sent, nothing changed); 502
+ * {message} when the webhook refused the delivery or could not be reached.
  */
 import type { AuthenticatedMedusaRequest, MedusaResponse } from "@medusajs/framework/http"
 
 import { orderRecord, type ResendAnswer } from "../../../../../../lib/admin-view"
 import { ORDER_PLACED } from "../../../../../../lib/order-events"
+import { newProcessBlocker } from "../../../../../../lib/workflow-view"
 import { sendOrderEventWorkflow } from "../../../../../../workflows"
 
 export async function POST(req: AuthenticatedMedusaRequest, res: MedusaResponse): Promise<void> {
   const order = await orderRecord(req.scope, req.params.id)
+  const closed = newProcessBlocker(order)
+  if (closed) {
+    res.status(409).json({ type: "resend_refused", message: `${closed} Nothing was sent.` })
+    return
+  }
   const { result: outcome } = await sendOrderEventWorkflow(req.scope).run({
     input: { order_id: order.id, event: ORDER_PLACED },
   })
+  if (outcome.result === "order_canceled") {
+    // Canceled between the check above and the send: the delivery read it again and sent nothing.
+    res.status(409).json({ type: "resend_refused", message: `${newProcessBlocker({ status: "canceled" })} Nothing was sent.` })
+    return
+  }
   if (outcome.result !== "delivered") {
     res.status(502).json({ type: "webhook_not_delivered", message: failureMessage(outcome) })
     return
