@@ -144,15 +144,17 @@ def differences(expected: Expected, seen: Observed) -> list[str]:
         missing = [words for words in expected.words if words not in text]
         if template in expected.mails and missing:
             problems.append(f"mail {template} lacks {missing}")
-    problems += _instance_problems(seen.instances)
+    problems += _instance_problems(seen.instances, expected.instances)
     if expected.cancel_reached_engine and not seen.cancel_reached_engine:
         problems.append("staff canceled it, but no order-canceled message reached the engine")
     return problems
 
 
-def _instance_problems(instances: list[dict[str, Any]]) -> list[str]:
-    if len(instances) != 1:
-        return [f"{len(instances)} process instances, expected exactly one"]
+def _instance_problems(instances: list[dict[str, Any]], expected: int) -> list[str]:
+    if len(instances) != expected:
+        return [f"{len(instances)} process instances, expected {expected}"]
+    if not instances:
+        return []
     (instance,) = instances
     problems = []
     if instance["state"] != "COMPLETED":

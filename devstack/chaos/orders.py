@@ -35,6 +35,9 @@ REFUNDED_QUANTITY = 4
 CANCEL_STARTING_QUANTITY = 5
 # How long after staff's cancel was sent the held `order.placed` delivery is let through.
 CANCEL_STARTING_RELEASE_SECONDS = (0.1, 0.4)
+# What the plugin's reconciliation records on an order canceled before any step of its workflow reported
+# (medusa/plugin/src/jobs/reconcile-order-events.ts).
+CANCELED_BEFORE_START = "Canceled in Medusa before any step of its fulfillment workflow reported"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class Expected:
     message_contains: str = ""
     # Staff canceled the order while its process could still be running: the engine must have heard of it.
     cancel_reached_engine: bool = False
+    # How many process instances the order has at its end: one, or none for an order Medusa canceled
+    # before its `order.placed` got through (the plugin then passes the cancel on and records it).
+    instances: int = 1
 
 
 @dataclass
@@ -241,10 +247,21 @@ def expect_cancel_running(record: OrderRecord) -> list[Expected]:
     confirmed_first = _completed(
         record, medusa_status="canceled", payment="canceled", reservations="released"
     )
+    # The cancel committed before the order's `order.placed` went out (a delivery held back or retried
+    # through a fault): no process starts, and the plugin's reconciliation records the cancel.
+    canceled_before_start = Expected(
+        "canceled",
+        "canceled",
+        frozenset({"canceled"}),
+        "released",
+        message_contains=CANCELED_BEFORE_START,
+        cancel_reached_engine=True,
+        instances=0,
+    )
     # No out_of_stock or payment_failed end: Medusa's cancel releases the stock and the payment before it
     # marks the order canceled, and a worker that reads the order in between must not take that for a
     # business outcome (worker_job/confirm.py).
-    return [canceled, confirmed_first]
+    return [canceled, confirmed_first, canceled_before_start]
 
 
 def place_cancel_starting(ctx: Context, record: OrderRecord, rng: random.Random) -> None:

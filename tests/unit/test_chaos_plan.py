@@ -79,7 +79,7 @@ def test_each_wrong_detail_of_an_order_is_named() -> None:
         "0 reservation(s), expected them kept",
         "mails ['order-canceled-stock', 'order-confirmation'], expected ['order-confirmation']",
         "mail order-confirmation lacks ['Total: 30.00 EUR']",
-        "2 process instances, expected exactly one",
+        "2 process instances, expected 1",
     ]
 
 
