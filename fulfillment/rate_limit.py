@@ -127,7 +127,8 @@ class CallLimit:
 
     def acquire(self) -> None:
         """Waits for a token, then for a place among the calls in flight, both at most until the deadline
-        bound with `call_deadline`; raises NoSlotBeforeDeadline holding no place when that passes."""
+        bound with `call_deadline`; raises NoSlotBeforeDeadline holding no place when that passes (a token
+        already taken stays spent: the rate only ever errs on the side of fewer calls)."""
         self.rate.acquire()
         deadline = current_deadline()
         # The semaphore waits in real time, for what is left of the deadline (a time.monotonic() value).
