@@ -41,8 +41,9 @@ from devstack.stack import Ports, Secrets, Stack, WebhookRetry, new_webhook_secr
 from fulfillment.signatures import sign_headers
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
-# The worker's limit on Medusa calls during the benchmark: far above what Medusa answers here, so the
-# pipeline meets Medusa's own ceiling, not a deployment's share of it.
+# The worker's rate of Medusa calls during the benchmark: far above what Medusa answers here, so the
+# pipeline meets Medusa's own ceiling, not a deployment's share of it. Its bound on calls in flight keeps
+# the default (MEDUSA_MAX_CALLS_IN_FLIGHT), as a deployment has it.
 UNTHROTTLED_CALLS_PER_SECOND: Final = 1000
 # Medusa's own deliveries are refused (the function trusts another secret), and the reconciliation job
 # stays quiet during the run.

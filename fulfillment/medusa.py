@@ -5,8 +5,10 @@ leaves Medusa. Each body names its route and order (`{"action", "order_id", ...}
 covers the body only) and is signed per Standard Webhooks with the caller's secret, the first one listed:
 the worker's (`view`, `cancel`) or the status function's (`status`). See docs/contracts.md.
 
-A caller may share a TokenBucket (fulfillment/rate_limit.py): every attempt then waits for its token first,
-so the caller never sends Medusa more than the bucket's rate (the worker's MEDUSA_CALLS_PER_SECOND).
+A caller may share a CallLimit (fulfillment/rate_limit.py): every attempt then waits for its token and a
+place among the calls in flight, and holds that place until its answer has come back, so the caller never
+sends Medusa more than the limit's rate (the worker's MEDUSA_CALLS_PER_SECOND) nor more calls at once than
+its bound (MEDUSA_MAX_CALLS_IN_FLIGHT).
 
 Connect errors, timeouts, 429 and 5xx are retried with exponential backoff a bounded number of times and
 then raised as MedusaUnavailable; other answers become typed errors at once: 401/403 MedusaAuthError (the
@@ -40,9 +42,15 @@ from tenacity import (
     wait_exponential,
 )
 
-from fulfillment.errors import MedusaAuthError, MedusaRejected, MedusaUnavailable, OrderNotFound
+from fulfillment.errors import (
+    MedusaAuthError,
+    MedusaRejected,
+    MedusaUnavailable,
+    NoSlotBeforeDeadline,
+    OrderNotFound,
+)
 from fulfillment.order_ids import is_order_id
-from fulfillment.rate_limit import TokenBucket, wait_for_turn
+from fulfillment.rate_limit import CallLimit, call_slot
 from fulfillment.settings import MedusaSettings
 from fulfillment.signatures import sign_headers
 from fulfillment.workflow import KEY_STATUS, Notification
@@ -132,10 +140,10 @@ class MedusaClient:
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,
         transport: httpx.BaseTransport | None = None,
-        rate_limit: TokenBucket | None = None,
+        call_limit: CallLimit | None = None,
     ) -> None:
         self._secret = secret
-        self._rate_limit = rate_limit
+        self._call_limit = call_limit
         self._max_attempts = max_attempts
         self._backoff_seconds = backoff_seconds
         # The whole retry budget stays below three timeouts so a caller answering an HTTP request
@@ -231,10 +239,14 @@ class MedusaClient:
             before_sleep=_log_retry,
             reraise=True,
         )
+
+        def no_slot(exc: NoSlotBeforeDeadline) -> MedusaUnavailable:
+            return MedusaUnavailable(f"POST {path}: {exc}")
+
         try:
             for attempt in retrying:
-                with attempt:
-                    wait_for_turn(self._rate_limit, lambda exc: MedusaUnavailable(f"POST {path}: {exc}"))
+                # The place among the calls in flight is given back before a retry's backoff sleep.
+                with attempt, call_slot(self._call_limit, no_slot):
                     headers = sign_headers(self._secret, body, message_id)
                     response = self._http.post(path, content=body, headers=headers)
                     if response.status_code == 429 or response.status_code >= 500:

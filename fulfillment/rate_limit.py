@@ -1,15 +1,22 @@
-"""A client-side limit on the rate of calls to Medusa: a token bucket that makes callers wait, never fail.
+"""The worker's one limit on its calls to Medusa: a rate, and a bound on the calls in flight at once.
 
-The bucket holds `capacity` tokens and gains `rate` tokens per second. It is kept as the time at which the
-next token is free (the "virtual scheduling" form of a token bucket, GCRA): a caller reserves the next
-free slot under a lock and then sleeps until it, so callers are served in the order they asked, nothing
-polls, and over any span of `t` seconds at most `capacity + rate * t` calls start. With capacity 1 (the
-default) calls are simply spaced at least `1 / rate` apart.
+The rate is a token bucket that makes callers wait, never fail. The bucket holds `capacity` tokens and
+gains `rate` tokens per second. It is kept as the time at which the next token is free (the "virtual
+scheduling" form of a token bucket, GCRA): a caller reserves the next free slot under a lock and then sleeps
+until it, so callers are served in the order they asked, nothing polls, and over any span of `t` seconds at
+most `capacity + rate * t` calls start. With capacity 1 (the default) calls are simply spaced at least
+`1 / rate` apart.
+
+The bound on calls in flight is a bounded semaphore, like a connection pool's limit: Medusa spends more CPU
+per call the more calls wait at it at once, so past a few concurrent calls more of them only cost more
+(docs/configuration.md, MEDUSA_MAX_CALLS_IN_FLIGHT). A caller holds one place per attempt, taken after its
+token, from sending the call until its answer has come back: never across a retry's backoff.
 
 A wait is bounded by the deadline of the work it serves: a worker thread binds its job's deadline with
-`call_deadline(...)`, and a slot that would only come after it is not taken (`NoSlotBeforeDeadline`): past
-its deadline the engine hands the job to another worker anyway. With the worker's settings checked at start
-(worker_job/config.py) no wait comes near a job's timeout, so in practice the limit is only ever a wait.
+`call_deadline(...)`, and a token or a place that would only come after it is not taken
+(`NoSlotBeforeDeadline`): past its deadline the engine hands the job to another worker anyway. With the
+worker's settings checked at start (worker_job/config.py) no wait for a token comes near a job's timeout;
+a wait for a place lasts as long as Medusa takes to answer the calls ahead of it.
 """
 
 from __future__ import annotations
@@ -91,12 +98,74 @@ class TokenBucket:
         return wait
 
 
-def wait_for_turn(limit: TokenBucket | None, failure: Callable[[NoSlotBeforeDeadline], Exception]) -> None:
-    """Takes a token of `limit` (None: no limit); a slot only past the deadline raises `failure(...)`, the
-    caller's own technical-fault error, so the job is tried again later like after any outage."""
+class CallLimit:
+    """At most `calls_per_second` calls start per second and at most `max_in_flight` are under way at once;
+    thread-safe. One is shared by every caller it limits (the worker's Medusa client and status reporter)."""
+
+    def __init__(
+        self,
+        calls_per_second: float,
+        max_in_flight: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if max_in_flight < 1:
+            raise ValueError("a call limit needs room for at least one call in flight")
+        self.rate = TokenBucket(calls_per_second, clock=clock, sleep=sleep)
+        self.max_in_flight = max_in_flight
+        self._clock = clock
+        self._places = threading.BoundedSemaphore(max_in_flight)
+        self._count_lock = threading.Lock()
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Calls under way now (places held)."""
+        with self._count_lock:
+            return self._in_flight
+
+    def acquire(self) -> None:
+        """Waits for a token, then for a place among the calls in flight, both at most until the deadline
+        bound with `call_deadline`; raises NoSlotBeforeDeadline holding no place when that passes (a token
+        already taken stays spent: the rate only ever errs on the side of fewer calls)."""
+        self.rate.acquire()
+        deadline = current_deadline()
+        # The semaphore waits in real time, for what is left of the deadline (a time.monotonic() value).
+        got_place = (
+            self._places.acquire()
+            if deadline == _NO_DEADLINE
+            else self._places.acquire(timeout=max(0.0, deadline - self._clock()))
+        )
+        if not got_place:
+            raise NoSlotBeforeDeadline(
+                f"all {self.max_in_flight} Medusa calls in flight are still under way at the job's deadline"
+            )
+        with self._count_lock:
+            self._in_flight += 1
+
+    def release(self) -> None:
+        with self._count_lock:
+            self._in_flight -= 1
+        self._places.release()
+
+
+@contextmanager
+def call_slot(
+    limit: CallLimit | None, failure: Callable[[NoSlotBeforeDeadline], Exception]
+) -> Iterator[None]:
+    """Holds a turn of `limit` (None: no limit) around one attempt of a call: enter before sending it, leave
+    once its answer has come back. No turn before the deadline raises `failure(...)`, the caller's own
+    technical-fault error, so the job is tried again later like after any outage; an error inside the block
+    passes through unchanged and the place is given back."""
     if limit is None:
+        yield
         return
     try:
         limit.acquire()
     except NoSlotBeforeDeadline as exc:
         raise failure(exc) from exc
+    try:
+        yield
+    finally:
+        limit.release()

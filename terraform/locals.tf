@@ -63,10 +63,11 @@ locals {
     # task exits 0 (worker.tf). In a worker pool there is no timeout: 0 runs until Cloud Run stops it.
     WORKER_MAX_RUNTIME_SECONDS = local.worker_on_job ? tostring(var.worker_task_timeout_seconds - var.worker_shutdown_margin_seconds) : "0"
     WORKER_MAX_JOBS            = tostring(var.worker_max_jobs)
-    # Capacity bounds (docs/capacity.md): calls to Medusa per second per worker process (token bucket),
-    # and the heartbeat the "no worker polling" alert watches.
-    MEDUSA_CALLS_PER_SECOND  = tostring(var.medusa_calls_per_second)
-    WORKER_HEARTBEAT_SECONDS = tostring(var.worker_heartbeat_seconds)
+    # Capacity bounds (docs/capacity.md): calls to Medusa per second per worker process (token bucket)
+    # and under way at once, and the heartbeat the "no worker polling" alert watches.
+    MEDUSA_CALLS_PER_SECOND    = tostring(var.medusa_calls_per_second)
+    MEDUSA_MAX_CALLS_IN_FLIGHT = tostring(var.medusa_max_calls_in_flight)
+    WORKER_HEARTBEAT_SECONDS   = tostring(var.worker_heartbeat_seconds)
     # Tuning knobs left null keep the code's defaults (dropped below).
     WORKER_RETRY_BACKOFF_SECONDS     = var.worker_tuning.retry_backoff_seconds == null ? "" : tostring(var.worker_tuning.retry_backoff_seconds)
     WORKER_MAX_RETRY_BACKOFF_SECONDS = var.worker_tuning.max_retry_backoff_seconds == null ? "" : tostring(var.worker_tuning.max_retry_backoff_seconds)

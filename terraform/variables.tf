@@ -574,6 +574,17 @@ variable "medusa_calls_per_second" {
   }
 }
 
+variable "medusa_max_calls_in_flight" {
+  description = "Calls to Medusa one worker process has under way at once at most, status reports included (MEDUSA_MAX_CALLS_IN_FLIGHT, like a connection pool's limit): Medusa spends more CPU per order the more calls wait at it at once (docs/configuration.md)."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.medusa_max_calls_in_flight >= 1 && var.medusa_max_calls_in_flight <= 256 && floor(var.medusa_max_calls_in_flight) == var.medusa_max_calls_in_flight
+    error_message = "medusa_max_calls_in_flight must be a whole number between 1 and 256."
+  }
+}
+
 variable "worker_heartbeat_seconds" {
   description = "Seconds between two worker_heartbeat log lines (WORKER_HEARTBEAT_SECONDS). The \"no worker polling\" alert fires after 5 minutes without a polling heartbeat, so keep it well below 300."
   type        = number

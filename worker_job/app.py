@@ -27,7 +27,7 @@ import grpc
 from fulfillment.engine import create_channel
 from fulfillment.logs import setup_logging
 from fulfillment.medusa import MedusaClient
-from fulfillment.rate_limit import TokenBucket
+from fulfillment.rate_limit import CallLimit
 from fulfillment.settings import load_settings
 from fulfillment.workflow import PROCESS_ID
 from worker_job.config import WorkerJobSettings
@@ -51,9 +51,10 @@ EXIT_FATAL: Final = 1
 
 def build_services(settings: WorkerJobSettings) -> Services:
     id_tokens = IdTokenSource(settings.status_update_url) if settings.status_update_use_id_token else None
-    # One limit for every call this worker makes to Medusa, directly or through the status function.
-    medusa_calls = TokenBucket(settings.medusa_calls_per_second)
-    medusa = MedusaClient.from_settings(settings, settings.medusa_signing_secret, rate_limit=medusa_calls)
+    # One limit for every call this worker makes to Medusa, directly or through the status function: its
+    # rate and the calls in flight at once.
+    medusa_calls = CallLimit(settings.medusa_calls_per_second, settings.medusa_max_calls_in_flight)
+    medusa = MedusaClient.from_settings(settings, settings.medusa_signing_secret, call_limit=medusa_calls)
     return Services(
         medusa=medusa,
         orders=OrderReader(medusa, settle_seconds=settings.worker_settle_seconds),
@@ -61,7 +62,7 @@ def build_services(settings: WorkerJobSettings) -> Services:
             settings.status_update_url,
             settings.status_update_signing_secret,
             id_tokens=id_tokens,
-            rate_limit=medusa_calls,
+            call_limit=medusa_calls,
         ),
         policy=BusinessPolicy(
             payment_recheck_interval=settings.payment_recheck_interval,

@@ -75,9 +75,10 @@ class WorkerJobSettings(WorkerSettings):
             )
         if self.worker_heartbeat_seconds <= self.worker_poll_timeout_seconds:
             raise ValueError("WORKER_HEARTBEAT_SECONDS must be longer than WORKER_POLL_TIMEOUT_SECONDS")
-        # Each running job waits at most this long for one Medusa call (one turn per other running job);
-        # a job makes at most three calls (view, cancel, status), so a quarter of its timeout each leaves
-        # time for the calls themselves.
+        # Each running job waits at most this long for one Medusa call's token (one turn per other running
+        # job); a job makes at most three calls (view, cancel, status), so a quarter of its timeout each
+        # leaves time for the calls themselves. The wait for a place among MEDUSA_MAX_CALLS_IN_FLIGHT
+        # depends on how fast Medusa answers, not on settings: the job's deadline bounds it as it runs.
         longest_turn = self.worker_max_jobs / self.medusa_calls_per_second
         if longest_turn > self.worker_job_timeout_seconds / 4:
             raise ValueError(

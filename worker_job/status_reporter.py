@@ -3,7 +3,8 @@
 A report that does not reach the status function raises StatusReportFailed; the job handler lets it
 propagate, so the job is failed and retried by the engine instead of completing with the order's metadata
 out of date. Each report is one call of the plugin's status route by the status function, so it takes a
-token of the worker's Medusa rate limit (the one its MedusaClient uses) before it is sent.
+turn of the worker's limit on Medusa calls (the one its MedusaClient uses) before it is sent, and holds its
+place among the calls in flight until the status function has answered.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any, Final
 import httpx
 from pydantic import ValidationError
 
+from fulfillment.errors import NoSlotBeforeDeadline
 from fulfillment.medusa import StatusWriteAnswer
-from fulfillment.rate_limit import TokenBucket, wait_for_turn
+from fulfillment.rate_limit import CallLimit, call_slot
 from fulfillment.signatures import sign_headers
 from fulfillment.workflow import MESSAGE_MAX_LENGTH, Notification, StatusUpdate, WorkflowStatus
 from worker_job.job_context import JobContext
@@ -89,10 +91,10 @@ class StatusReporter:
         id_tokens: IdTokenSource | None = None,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         transport: httpx.BaseTransport | None = None,
-        rate_limit: TokenBucket | None = None,
+        call_limit: CallLimit | None = None,
     ) -> None:
         self._url = url
-        self._rate_limit = rate_limit
+        self._call_limit = call_limit
         self._secret = signing_secret
         self._id_tokens = id_tokens
         self._http = httpx.Client(timeout=timeout_seconds, transport=transport)
@@ -145,9 +147,9 @@ class StatusReporter:
         headers = {"content-type": "application/json", **sign_headers(self._secret, body, message_id)}
         if self._id_tokens is not None:
             headers["authorization"] = f"Bearer {self._identity_token()}"
-        wait_for_turn(self._rate_limit, lambda exc: StatusReportFailed(f"status report not sent: {exc}"))
         try:
-            response = self._http.post(self._url, content=body, headers=headers)
+            with call_slot(self._call_limit, _not_sent):
+                response = self._http.post(self._url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise StatusReportFailed(f"status function unreachable: {type(exc).__name__}: {exc}") from exc
         if response.status_code != httpx.codes.OK:
@@ -162,6 +164,10 @@ class StatusReporter:
             return self._id_tokens.token()
         except Exception as exc:  # google-auth has several error types (no credentials, transport, ...)
             raise StatusReportFailed(f"no ID token for the status function: {exc}") from exc
+
+
+def _not_sent(no_slot: NoSlotBeforeDeadline) -> StatusReportFailed:
+    return StatusReportFailed(f"status report not sent: {no_slot}")
 
 
 def _answer(response: httpx.Response) -> StatusWriteAnswer:

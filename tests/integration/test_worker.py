@@ -74,6 +74,11 @@ class FakeMedusa:
     view_gates: dict[str, threading.Event] = field(default_factory=dict)
     # (time.monotonic(), action) of every call the plugin's routes received, as it arrived.
     arrivals: list[tuple[float, str]] = field(default_factory=list)
+    # Calls received and not yet answered (counted down before the answer is written, so the caller's next
+    # call can never be counted while this one still is), and the most there ever were at once.
+    under_way: int = 0
+    most_under_way: int = 0
+    under_way_lock: threading.Lock = field(default_factory=threading.Lock)
     failing_writes: dict[str, int] = field(default_factory=dict)
     # Orders Medusa will not cancel (a fulfillment exists), with Medusa's reason.
     uncancelable: dict[str, str] = field(default_factory=dict)
@@ -218,6 +223,8 @@ def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
         def _send(self, status: int, body: dict[str, Any] | str) -> None:
             page = isinstance(body, str)
             payload = (body if isinstance(body, str) else json.dumps(body)).encode()
+            with medusa.under_way_lock:
+                medusa.under_way -= 1
             self.send_response(status)
             self.send_header("content-type", "text/html" if page else "application/json")
             self.send_header("content-length", str(len(payload)))
@@ -225,6 +232,9 @@ def _handler_for(medusa: FakeMedusa) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
         def do_POST(self) -> None:
+            with medusa.under_way_lock:
+                medusa.under_way += 1
+                medusa.most_under_way = max(medusa.most_under_way, medusa.under_way)
             raw = self.rfile.read(int(self.headers.get("content-length") or 0))
             match = re.fullmatch(r"/fulfillment-workflow/orders/(order_\w+)/(view|cancel|status)", self.path)
             if not match:

@@ -1,5 +1,6 @@
 """The worker process over time: polling through engine outages, its heartbeat, the end of its maximum
-runtime, its one budget of running jobs and its limit on calls to Medusa.
+runtime, its one budget of running jobs and its limits on calls to Medusa (their rate, and how many are
+under way at once).
 
 Real parts as in test_worker.py, whose Medusa stand-in and fixtures are reused: `python -m localzeebe`,
 `python -m worker_job`, functions/status_update served by the functions-framework. Checks that need the
@@ -238,3 +239,37 @@ def test_a_burst_of_orders_never_calls_medusa_faster_than_the_limit(
         assert len(within_a_second) <= rate + 1, f"{len(within_a_second)} calls within a second"
     assert (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) <= rate * 1.05
     assert not events(worker, "job_failed"), "a wait for a turn, never an error"
+
+
+def test_the_worker_never_has_more_calls_under_way_at_medusa_than_its_bound(
+    medusa: FakeMedusa, engine: Engine, start_worker: StartWorker, publish: Any
+) -> None:
+    bound = 2
+    orders = [f"order_inflight{n}" for n in range(6)]
+    gate = threading.Event()
+    for order_id in orders:
+        medusa.add_order(order_id)
+        medusa.view_gates[order_id] = gate
+    # No rate to speak of: only the bound holds calls back.
+    worker = start_worker(MEDUSA_MAX_CALLS_IN_FLIGHT=str(bound), MEDUSA_CALLS_PER_SECOND="1000")
+    for order_id in orders:
+        publish(order_id)
+
+    def started_checks() -> set[str]:
+        return {
+            order
+            for _, order, job, state in job_lines(worker)
+            if (job, state) == ("verify-payment", "started")
+        }
+
+    # Every order's payment check runs; two of them wait at Medusa for their view, the others for a place.
+    worker.wait_for_log(lambda _: started_checks() == set(orders) and len(medusa.view_requests) >= bound)
+    with medusa.lock:
+        assert len(medusa.view_requests) == bound, medusa.view_requests
+    gate.set()
+    for order_id in orders:
+        worker_tier.wait_for_outcome(engine, medusa, order_id)
+        assert medusa.statuses(order_id) == FULFILLED
+
+    assert medusa.most_under_way == bound
+    assert not events(worker, "job_failed"), "a wait for a place, never an error"

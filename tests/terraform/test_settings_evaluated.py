@@ -176,8 +176,10 @@ def test_the_components_that_call_the_plugin_get_medusa_and_their_own_secret(
 ) -> None:
     medusa_settings = {name for name in saas[f"{component}_env"] if name.startswith("MEDUSA_")}
     expected = {"MEDUSA_BACKEND_URL", "MEDUSA_TIMEOUT_SECONDS", "MEDUSA_MAX_ATTEMPTS"}
-    # The worker's calls are rate-limited per process (docs/capacity.md); the status function's follow them.
-    assert medusa_settings == (expected | {"MEDUSA_CALLS_PER_SECOND"} if component == "worker" else expected)
+    # The worker's calls are limited per process, in rate and in flight (docs/capacity.md); the status
+    # function's follow them.
+    worker_limits = {"MEDUSA_CALLS_PER_SECOND", "MEDUSA_MAX_CALLS_IN_FLIGHT"}
+    assert medusa_settings == (expected | worker_limits if component == "worker" else expected)
     assert [name for name in saas[f"{component}_secret_env"] if name.startswith("MEDUSA_")] == [secret]
     assert saas[f"{component}_secret_env"][secret] == secret
     settings = load(component, saas, clean_env)
@@ -200,8 +202,10 @@ def test_worker_gets_its_cloud_settings(saas: dict[str, Any], clean_env: pytest.
     assert worker["WORKER_MAX_RUNTIME_SECONDS"] == "3900"  # default task timeout 4200 s minus 300 s
     assert worker["WORKER_HEARTBEAT_SECONDS"] == "60"
     assert worker["MEDUSA_CALLS_PER_SECOND"] == "10"
+    assert worker["MEDUSA_MAX_CALLS_IN_FLIGHT"] == "8"
     settings = load("worker", saas, clean_env)
     assert settings.status_update_use_id_token is True
+    assert settings.medusa_max_calls_in_flight == 8
 
 
 def test_a_worker_pool_runs_without_a_runtime_limit(module: ProviderFreeModule) -> None:

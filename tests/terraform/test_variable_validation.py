@@ -57,6 +57,8 @@ def test_ci_values_pass_every_rule(terraform: Terraform) -> None:
         ("worker_start_interval_minutes=25", "worker_start_interval_minutes must be 5, 10, 15, 20, 30 or 60"),
         ("worker_heartbeat_seconds=300", "worker_heartbeat_seconds must be between 10 and 120"),
         ("medusa_calls_per_second=0", "medusa_calls_per_second must be above 0"),
+        ("medusa_max_calls_in_flight=0", "medusa_max_calls_in_flight must be a whole number between 1"),
+        ("medusa_max_calls_in_flight=2.5", "medusa_max_calls_in_flight must be a whole number between 1"),
         ("runbook_url=docs/runbook.md#top", "runbook_url must name the runbook without an #anchor"),
         ("zeebe_address=zeebe-gateway", "zeebe_address must be empty or host:port"),
         ("worker_image_tag=latest", "worker_image_tag must be an immutable tag"),

@@ -8,12 +8,15 @@ import logging
 import time
 from typing import Any
 
+import httpx
 import pytest
 import respx
 from pydantic import ValidationError
 
+from fulfillment.rate_limit import call_deadline
 from fulfillment.settings import load_settings
 from fulfillment.signatures import verify
+from fulfillment.workflow import WorkflowStatus
 from worker_job.app import (
     EXIT_FATAL,
     EXIT_OK,
@@ -24,9 +27,10 @@ from worker_job.app import (
 from worker_job.capacity import JobBudget
 from worker_job.config import WorkerJobSettings
 from worker_job.gateway_link import GatewayLink
+from worker_job.status_reporter import StatusReportFailed
 
 from ..helpers import MEDUSA_URL, ORDER_ID, new_webhook_secret
-from .factories import order_view
+from .factories import make_context, order_view
 
 
 def settings(**overrides: Any) -> WorkerJobSettings:
@@ -250,6 +254,41 @@ def test_the_worker_signs_its_plugin_calls_with_the_first_worker_secret() -> Non
     assert "authorization" not in request.headers, "no Medusa API key"
     services.medusa.close()
     services.status.close()
+
+
+def test_the_medusa_client_and_the_status_reports_share_one_bound_on_calls_in_flight() -> None:
+    services = build_services(settings(medusa_max_calls_in_flight=1))
+    refused: list[StatusReportFailed] = []
+
+    def view_under_way(_: httpx.Request) -> httpx.Response:
+        # The only place is this call's: a status report of another job finds none before its deadline.
+        with call_deadline(time.monotonic() + 0.05):
+            try:
+                services.status.report(make_context(), WorkflowStatus.PAYMENT_VERIFIED, "paid")
+            except StatusReportFailed as exc:
+                refused.append(exc)
+        return httpx.Response(200, json={"order": order_view()})
+
+    with respx.mock(assert_all_called=False) as http:
+        http.post(f"{MEDUSA_URL}/fulfillment-workflow/orders/{ORDER_ID}/view").mock(
+            side_effect=view_under_way
+        )
+        status = http.post("https://status.test/").respond(200, json={"applied": True})
+
+        services.orders.view_order(ORDER_ID)
+
+    assert len(refused) == 1
+    assert "deadline" in str(refused[0])
+    assert not status.called
+    services.medusa.close()
+    services.status.close()
+
+
+@pytest.mark.parametrize("bound", [0, 257])
+def test_a_bound_on_calls_in_flight_outside_one_to_256_is_refused(bound: int) -> None:
+    assert settings().medusa_max_calls_in_flight == 8
+    with pytest.raises(ValidationError, match="medusa_max_calls_in_flight"):
+        settings(medusa_max_calls_in_flight=bound)
 
 
 class HeartbeatCounter(logging.Handler):

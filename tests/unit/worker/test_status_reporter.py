@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 import respx
 
-from fulfillment.rate_limit import TokenBucket, call_deadline
+from fulfillment.rate_limit import CallLimit, call_deadline, call_slot
 from fulfillment.workflow import MESSAGE_MAX_LENGTH, MailTemplate, Notification, WorkflowStatus
 from worker_job.status_reporter import IdTokenSource, StatusReporter, StatusReportFailed, token_expiry
 
@@ -161,33 +162,60 @@ def test_token_expiry_reads_the_exp_claim() -> None:
     assert token_expiry(fake_jwt(exp=1234)) == 1234.0
 
 
-def test_each_report_takes_a_token_of_the_workers_medusa_limit(
-    status_log: StatusLog, status_secret: str
+def test_each_report_takes_a_turn_of_the_workers_medusa_limit_and_holds_it_until_answered(
+    http: respx.MockRouter, status_log: StatusLog, status_secret: str
 ) -> None:
     # Each report is one call of the plugin's status route (made by the status function).
     sleeps: list[float] = []
-    bucket = TokenBucket(rate=5, clock=lambda: 0.0, sleep=sleeps.append)
-    reporter = StatusReporter(STATUS_URL, status_secret, rate_limit=bucket)
+    limit = CallLimit(5, max_in_flight=1, clock=lambda: 0.0, sleep=sleeps.append)
+    reporter = StatusReporter(STATUS_URL, status_secret, call_limit=limit)
+    held_while_sent: list[int] = []
+
+    def status_function(request: httpx.Request) -> httpx.Response:
+        held_while_sent.append(limit.in_flight)
+        return status_log(request)
+
+    http.post(STATUS_URL).mock(side_effect=status_function)
 
     report(reporter)
     report(reporter, WorkflowStatus.PAYMENT_VERIFIED)
 
     assert len(status_log.bodies) == 2
     assert sleeps == [pytest.approx(0.2)]
+    assert held_while_sent == [1, 1]
+    assert limit.in_flight == 0
     reporter.close()
 
 
-def test_a_report_without_a_slot_before_the_jobs_deadline_fails_unsent(
+def test_a_report_without_a_token_before_the_jobs_deadline_fails_unsent(
     status_log: StatusLog, status_secret: str
 ) -> None:
-    bucket = TokenBucket(rate=1, clock=lambda: 0.0, sleep=lambda _: None)
-    bucket.reserve(0.0)  # the next slot is a second away
-    reporter = StatusReporter(STATUS_URL, status_secret, rate_limit=bucket)
+    limit = CallLimit(1, max_in_flight=8, clock=lambda: 0.0, sleep=lambda _: None)
+    limit.rate.reserve(0.0)  # the next token is a second away
+    reporter = StatusReporter(STATUS_URL, status_secret, call_limit=limit)
 
     with call_deadline(0.5), pytest.raises(StatusReportFailed, match="deadline"):
         report(reporter)
 
     assert status_log.bodies == []
+    reporter.close()
+
+
+def test_a_report_without_a_place_among_the_calls_in_flight_before_the_jobs_deadline_fails_unsent(
+    status_log: StatusLog, status_secret: str
+) -> None:
+    limit = CallLimit(1000, max_in_flight=1)
+    reporter = StatusReporter(STATUS_URL, status_secret, call_limit=limit)
+
+    with (
+        call_slot(limit, AssertionError),  # another job's call, under way
+        call_deadline(time.monotonic() + 0.05),
+        pytest.raises(StatusReportFailed, match="deadline"),
+    ):
+        report(reporter)
+
+    assert status_log.bodies == []
+    assert limit.in_flight == 0
     reporter.close()
 
 
