@@ -7,8 +7,8 @@ until it, so callers are served in the order they asked, nothing polls, and over
 most `capacity + rate * t` calls start. With capacity 1 (the default) calls are simply spaced at least
 `1 / rate` apart.
 
-The bound on calls in flight is a bounded semaphore, like a connection pool's limit: Medusa spends more CPU
-per call the more calls wait at it at once, so past a few concurrent calls more of them only cost more
+The bound on calls in flight is a bounded semaphore, like a connection pool's limit: when Medusa slows down,
+the calls beyond it wait here, where waiting costs the shop nothing, instead of piling up at Medusa
 (docs/configuration.md, MEDUSA_MAX_CALLS_IN_FLIGHT). A caller holds one place per attempt, taken after its
 token, from sending the call until its answer has come back: never across a retry's backoff.
 

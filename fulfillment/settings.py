@@ -246,9 +246,8 @@ class WorkerSettings(MedusaSettings, EngineSettings, CamundaApiSettings):
     # sum over all workers should stay below Medusa's ceiling.
     medusa_calls_per_second: float = Field(default=15.0, gt=0, le=1000)
     # The most of those calls one worker has under way at once (status reports included), like a connection
-    # pool's limit: Medusa spends more CPU per order the more calls wait at it at once (Dec 5, 2026: 68-71 ms
-    # with 7.7 calls in flight at its ceiling, 75-79 ms with 9.5-9.8 in the burst), so beyond what keeps it
-    # busy more calls at once only cost more. A call waits for a place, never fails before its job's deadline.
+    # pool's limit: when Medusa slows down, further calls wait at the worker instead of piling up at Medusa.
+    # A call waits for a place, never fails before its job's deadline.
     medusa_max_calls_in_flight: int = Field(default=8, ge=1, le=256)
 
     @property

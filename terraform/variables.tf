@@ -575,7 +575,7 @@ variable "medusa_calls_per_second" {
 }
 
 variable "medusa_max_calls_in_flight" {
-  description = "Calls to Medusa one worker process has under way at once at most, status reports included (MEDUSA_MAX_CALLS_IN_FLIGHT, like a connection pool's limit): Medusa spends more CPU per order the more calls wait at it at once (docs/configuration.md)."
+  description = "Calls to Medusa one worker process has under way at once at most, status reports included (MEDUSA_MAX_CALLS_IN_FLIGHT, like a connection pool's limit): when Medusa slows down, further calls wait at the worker instead of piling up at Medusa (docs/configuration.md)."
   type        = number
   default     = 8
 
