@@ -4,12 +4,18 @@
 
 A cold start is a fresh interpreter that builds the function's app with functions-framework (the import)
 and answers one real signed request through it (the first answer): `order_webhook` publishes to the local
-engine, `status_update` writes a status through the counting proxy to Medusa. Its floor is a fresh
-interpreter that only imports the libraries that first answer loaded: every module, in the function's
-`sys.modules` after answering, of a distribution its requirements.txt installs other than the project's,
-in the order the function loaded them. It is measured in the same run, interleaved with the cold starts so
-a busy moment of the machine hits both alike. Modules the deployed function would not have (the
-development tools installed here) cannot be imported in either process, as on Cloud Functions.
+engine, `status_update` writes a status through the counting proxy to Medusa. The function runs as Cloud
+Functions builds it: its deployable zip (tools/package_functions.py) unpacked and compiled to bytecode
+with `python3 -m compileall -f -q .`, the step Google's Python functions buildpack runs at deploy time, so
+its own modules load from bytecode, as in a deployed instance, and not from source. Its floor is the same
+without a line of the function's own: a fresh interpreter imports the libraries that first answer loaded
+(every module, in the function's `sys.modules` after answering, of a distribution its requirements.txt
+installs other than the project's, in the order the function loaded them), then functions-framework
+builds the app of a function that does nothing (benchmarks/floor_function.py) and it answers the same
+request. Building an app and answering through it are the framework's cost (and, through the test client
+both use, the benchmark's), which no function avoids. It is measured in the same run, interleaved with
+the cold starts so a busy moment of the machine hits both alike. Modules the deployed function would not
+have (the development tools installed here) cannot be imported in either process, as on Cloud Functions.
 
 The target: a cold start at most 1.2x its floor (the function's own modules, settings, secrets, and the
 first answer's round trip take at most a fifth on top of the libraries it cannot do without).
@@ -24,10 +30,13 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Final
 
 from packaging.utils import canonicalize_name
@@ -55,8 +64,7 @@ class Probe:
 
     @classmethod
     def from_json(cls, result: dict[str, Any]) -> Probe:
-        done = result.get("first_answer_s", result["import_s"])
-        return cls(result["import_s"], done, result["cpu_s"], result["rss_mib"])
+        return cls(result["import_s"], result["first_answer_s"], result["cpu_s"], result["rss_mib"])
 
     @classmethod
     def median(cls, probes: Sequence[Probe]) -> Probe:
@@ -89,7 +97,7 @@ class ColdStart:
 
     @property
     def ratio(self) -> float:
-        """The cold start's first answer over the floor's imports (medians)."""
+        """The cold start's first answer over the floor's (medians)."""
         return self.typical.done_s / self.typical_floor.done_s
 
 
@@ -100,25 +108,37 @@ class ColdStarts:
     def run(self, rounds: int) -> list[ColdStart]:
         orders = self.bench.place_orders(len(FUNCTIONS) * rounds, "cold starts")
         self.bench.proxy.phase("cold-start")
-        results = [
-            self.measure(name, orders[index * rounds : (index + 1) * rounds])
-            for index, name in enumerate(FUNCTIONS)
-        ]
+        with tempfile.TemporaryDirectory(prefix="cold-start-") as builds:
+            results = [
+                self.measure(
+                    name, deployed_source(name, Path(builds)), orders[index * rounds : (index + 1) * rounds]
+                )
+                for index, name in enumerate(FUNCTIONS)
+            ]
         self.bench.wait_completed([order.id for order in orders[:rounds]])
         return results
 
-    def measure(self, name: str, orders: Sequence[PlacedOrder]) -> ColdStart:
+    def measure(self, name: str, source: Path, orders: Sequence[PlacedOrder]) -> ColdStart:
         cold: list[Probe] = []
         floor: list[Probe] = []
         modules: list[str] = []
         for order in orders:  # interleaved, so a busy moment of the machine hits both alike
-            result = self._function(name, order)
+            env, request = self._call(name, order)
+            result = _answered(
+                f"cold start of {name}", _probe(name, source, ["function", name, request], env)
+            )
+            if not Path(result["core_package"]).is_relative_to(source):
+                raise RuntimeError(
+                    f"cold start of {name} loaded {result['core_package']}, not the deployed copy"
+                )
             modules = first_answer_library_modules(name, result["modules"])
             cold.append(Probe.from_json(result))
-            floor.append(Probe.from_json(_probe(name, ["floor", *modules], {})))
+            floored = _probe(name, source, ["floor", request, *modules], {})
+            floor.append(Probe.from_json(_answered(f"floor of {name}", floored)))
         return ColdStart(name, cold, floor, modules, sorted({module.partition(".")[0] for module in modules}))
 
-    def _function(self, name: str, order: PlacedOrder) -> dict[str, Any]:
+    def _call(self, name: str, order: PlacedOrder) -> tuple[dict[str, str], str]:
+        """The function's environment and its first request: a real signed call about the order."""
         secrets = self.bench.route_secrets
         stack = self.bench.stack
         if name == "order_webhook":
@@ -135,11 +155,26 @@ class ColdStarts:
             }
             body, secret = json.dumps(update).encode(), secrets.status_update
         headers = {**sign_headers(secret, body), "content-type": "application/json"}
-        request = json.dumps({"body": body.decode(), "headers": headers})
-        result = _probe(name, ["function", name, request], env)
-        if result["status"] not in (200, 202):
-            raise RuntimeError(f"cold start of {name}: answered {result['status']} {result['answer']}")
-        return result
+        return env, json.dumps({"body": body.decode(), "headers": headers})
+
+
+def _answered(what: str, result: dict[str, Any]) -> dict[str, Any]:
+    if result["status"] not in (200, 202):
+        raise RuntimeError(f"{what}: answered {result['status']} {result['answer']}")
+    return result
+
+
+def deployed_source(function: str, builds: Path) -> Path:
+    """The function's folder as Cloud Functions builds it: its zip unpacked, then compiled as Google's
+    Python functions buildpack does before anything runs (`python3 -m compileall -f -q .`), so its own
+    modules load from bytecode in each cold start, as in a deployed instance."""
+    packaging = [sys.executable, str(REPO_ROOT / "tools" / "package_functions.py"), "--out", str(builds)]
+    subprocess.run([*packaging, function], check=True, capture_output=True)
+    source = builds / function
+    with zipfile.ZipFile(builds / f"{function}.zip") as archive:
+        archive.extractall(source)
+    subprocess.run([sys.executable, "-m", "compileall", "-f", "-q", "."], cwd=source, check=True)
+    return source
 
 
 def _requirements(function: str) -> set[str]:
@@ -176,13 +211,15 @@ def absent_modules(function: str) -> list[str]:
     )
 
 
-def _probe(function: str, argv: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
+def _probe(function: str, source: Path, argv: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
+    """Runs the probe in the deployed copy, as Cloud Functions runs main.py: that folder comes first on
+    the path, so the core package is its copy; the repository after it only for `benchmarks`."""
     spawned_at = time.monotonic()
     absent = json.dumps(absent_modules(function))
     process = subprocess.run(
         [sys.executable, "-m", "benchmarks.cold_start_probe", str(spawned_at), absent, *argv],
-        env={**os.environ, **env},
-        cwd=REPO_ROOT,
+        env={**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)},
+        cwd=source,
         capture_output=True,
         text=True,
         timeout=120,

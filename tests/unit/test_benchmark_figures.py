@@ -1,5 +1,6 @@
 """The benchmarks' arithmetic: a phase's steady rate, calls per order, and what the counting proxy keeps for
-Medusa's ceiling to replay, and how the shop and the pipeline are kept on separate CPUs."""
+Medusa's ceiling to replay, how the shop and the pipeline are kept on separate CPUs, and the function a
+cold start runs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.cold_start import deployed_source
 from benchmarks.counting_proxy import STATUS_WRITE, VIEW, Tally, classify
 from benchmarks.cpu_sets import CpuSets, cores_busy, pin_tree
 from benchmarks.figures import SteadyRate, floored_percent
@@ -116,3 +118,15 @@ def test_pinning_reaches_every_thread_of_a_process_and_of_its_children(
     threads = [int(task.name) for pid in (parent, child) for task in Path(f"/proc/{pid}/task").iterdir()]
     assert len(threads) >= 3  # the parent's two threads and the child
     assert all(os.sched_getaffinity(thread) == cpu for thread in threads)
+
+
+def test_a_cold_start_runs_the_function_as_cloud_functions_builds_it(tmp_path: Path) -> None:
+    source = deployed_source("status_update", tmp_path)
+
+    modules = sorted(path.relative_to(source) for path in source.rglob("*.py"))
+    assert Path("main.py") in modules
+    assert Path("fulfillment/settings.py") in modules
+    # Every module the zip holds has its bytecode, so a cold start reads none of them from source.
+    tag = sys.implementation.cache_tag
+    for module in modules:
+        assert (source / module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc").is_file(), module
