@@ -6,8 +6,10 @@
  * 409 {message} when one runs, when the order's process has ended or the order is closed; 503 {message}
  * when Camunda cannot be asked (not configured, unreachable, refusing the plugin's client). Otherwise it
  * records the restart (the user, the reason, the time) and sends the restart's signed `order.placed` once:
- * 200 {order_id, status, restart} with the webhook's status (`started`); 502 {message} when the webhook
- * could not take it (the restart stays recorded, and "Resend to workflow" sends the same event again).
+ * 200 {order_id, status, restart} with the webhook's status (`started`); 409 {message} when the order was
+ * canceled after the restart was recorded (the send reads the order again and sends nothing); 502
+ * {message} when the webhook could not take it (the restart stays recorded, and "Resend to workflow" sends
+ * the same event again).
  */
 import type { AuthenticatedMedusaRequest, MedusaResponse } from "@medusajs/framework/http"
 import { MedusaError } from "@medusajs/framework/utils"
@@ -15,6 +17,7 @@ import { MedusaError } from "@medusajs/framework/utils"
 import { orderRecord } from "../../../../../../lib/admin-view"
 import { ActionRefused, recordRestart, RestartBodySchema } from "../../../../../../lib/order-actions"
 import { ORDER_PLACED } from "../../../../../../lib/order-events"
+import { newProcessBlocker } from "../../../../../../lib/workflow-view"
 import { sendOrderEventWorkflow } from "../../../../../../workflows"
 
 export async function POST(req: AuthenticatedMedusaRequest, res: MedusaResponse): Promise<void> {
@@ -34,6 +37,14 @@ export async function POST(req: AuthenticatedMedusaRequest, res: MedusaResponse)
   const { result: outcome } = await sendOrderEventWorkflow(req.scope).run({
     input: { order_id: order.id, event: ORDER_PLACED },
   })
+  if (outcome.result === "order_canceled") {
+    const canceled = newProcessBlocker({ status: "canceled" })
+    res.status(409).json({
+      type: "restart_refused",
+      message: `${canceled} It was canceled while restart ${restart.number} was being sent: nothing was sent.`,
+    })
+    return
+  }
   if (outcome.result !== "delivered") {
     res.status(502).json({
       type: "webhook_not_delivered",
