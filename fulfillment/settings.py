@@ -239,11 +239,10 @@ class WorkerSettings(MedusaSettings, EngineSettings, CamundaApiSettings):
     worker_max_jobs: int = Field(default=32, ge=1, le=1000)
     # The most calls per second one worker makes to Medusa: the plugin's view and cancel routes, and the
     # status reports (each is one call of the plugin's status route by the status function). Waits, never
-    # fails. README "Benchmarks" measured Medusa's ceiling (8 callers) at 34.1-37.5 order reads/s and
-    # 39.4-43.6 status writes/s; a worker makes 4 calls per order (one view, three status writes). 15/s
-    # (3.75 orders/s) keeps one worker under half of the lowest ceiling, leaving Medusa room for the shop's
-    # own traffic, and two workers together (30/s) still under it. Scale it with the instance count: the
-    # sum over all workers should stay below Medusa's ceiling.
+    # fails. A worker makes 4 calls per order (one view, three status writes); one Medusa process answers
+    # about 55-62 of them a second (docs/capacity.md). 15/s (3.75 orders/s) keeps one worker near a quarter
+    # of that, leaving Medusa room for the shop's own traffic, and two workers together (30/s) near half.
+    # Scale it with the instance count: the sum over all workers should stay below Medusa's ceiling.
     medusa_calls_per_second: float = Field(default=15.0, gt=0, le=1000)
     # The most of those calls one worker has under way at once (status reports included), like a connection
     # pool's limit: when Medusa slows down, further calls wait at the worker instead of piling up at Medusa.
