@@ -7,8 +7,8 @@ until it, so callers are served in the order they asked, nothing polls, and over
 most `capacity + rate * t` calls start. With capacity 1 (the default) calls are simply spaced at least
 `1 / rate` apart.
 
-The bound on calls in flight is a bounded semaphore, like a connection pool's limit: when Medusa slows down,
-the calls beyond it wait here, where waiting costs the shop nothing, instead of piling up at Medusa
+The bound on calls in flight counts the calls under way, like a connection pool's limit: when Medusa slows
+down, the calls beyond it wait here, where waiting costs the shop nothing, instead of piling up at Medusa
 (docs/configuration.md, MEDUSA_MAX_CALLS_IN_FLIGHT). A caller holds one place per attempt, taken after its
 token, from sending the call until its answer has come back: never across a retry's backoff.
 
@@ -115,14 +115,13 @@ class CallLimit:
         self.rate = TokenBucket(calls_per_second, clock=clock, sleep=sleep)
         self.max_in_flight = max_in_flight
         self._clock = clock
-        self._places = threading.BoundedSemaphore(max_in_flight)
-        self._count_lock = threading.Lock()
+        self._room = threading.Condition()
         self._in_flight = 0
 
     @property
     def in_flight(self) -> int:
         """Calls under way now (places held)."""
-        with self._count_lock:
+        with self._room:
             return self._in_flight
 
     def acquire(self) -> None:
@@ -131,23 +130,20 @@ class CallLimit:
         already taken stays spent: the rate only ever errs on the side of fewer calls)."""
         self.rate.acquire()
         deadline = current_deadline()
-        # The semaphore waits in real time, for what is left of the deadline (a time.monotonic() value).
-        got_place = (
-            self._places.acquire()
-            if deadline == _NO_DEADLINE
-            else self._places.acquire(timeout=max(0.0, deadline - self._clock()))
-        )
-        if not got_place:
-            raise NoSlotBeforeDeadline(
-                f"all {self.max_in_flight} Medusa calls in flight are still under way at the job's deadline"
-            )
-        with self._count_lock:
+        # The wait is in real time, for what is left of the deadline (a time.monotonic() value).
+        timeout = None if deadline == _NO_DEADLINE else max(0.0, deadline - self._clock())
+        with self._room:
+            if not self._room.wait_for(lambda: self._in_flight < self.max_in_flight, timeout):
+                raise NoSlotBeforeDeadline(
+                    f"all {self.max_in_flight} Medusa calls in flight are still under way at the job's "
+                    "deadline"
+                )
             self._in_flight += 1
 
     def release(self) -> None:
-        with self._count_lock:
+        with self._room:
             self._in_flight -= 1
-        self._places.release()
+            self._room.notify()
 
 
 @contextmanager
