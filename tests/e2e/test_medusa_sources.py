@@ -22,10 +22,22 @@ def _npm(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([npm, *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
+def _failures(tap: str) -> str:
+    """Each failing test's report from Node's TAP output (its `not ok` line to the end of its block), so
+    that a failure shows its cause and not only the summary at the end of the run."""
+    lines = tap.splitlines()
+    reports: list[str] = []
+    for start, line in enumerate(lines):
+        if line.lstrip().startswith("not ok"):
+            end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() == "..."), len(lines) - 1)
+            reports.append("\n".join(lines[start : end + 1]))
+    return "\n".join(reports)
+
+
 def test_plugin_node_tests_pass() -> None:
     result = _npm(PLUGIN_DIR, "test")
 
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 0, (_failures(result.stdout) or result.stdout[-4000:]) + result.stderr[-2000:]
     assert "# fail 0" in result.stdout
 
 

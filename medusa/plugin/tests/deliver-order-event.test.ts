@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net"
 import { after, afterEach, before, beforeEach, describe, it } from "node:test"
 
 import { asValue } from "@medusajs/framework/awilix"
+import { TransactionState } from "@medusajs/framework/orchestration"
 import type { MedusaContainer } from "@medusajs/framework/types"
 import { ContainerRegistrationKeys, createMedusaContainer } from "@medusajs/framework/utils"
 
@@ -68,9 +69,15 @@ async function until(done: () => boolean, what: string, timeoutMs = 10_000): Pro
   }
 }
 
-/** The delivery's last line: delivered, refused or given up. */
-const finished = (orderId: string, event: ForwardedEvent = ORDER_PLACED) => () =>
-  logLines.some((line) => new RegExp(`${eventMessageId(event, orderId)}: (delivered|permanently|gave up)`).test(line))
+/**
+ * The delivery's last line (delivered, refused or given up) is logged, and the engine has stored its
+ * transaction as done: the step logs before the orchestrator saves the transaction's end.
+ */
+const finished = (orderId: string, event: ForwardedEvent = ORDER_PLACED) => () => {
+  const transactionId = eventMessageId(event, orderId)
+  const logged = logLines.some((line) => new RegExp(`${transactionId}: (delivered|permanently|gave up)`).test(line))
+  return logged && engine.state(DELIVER_ORDER_EVENT, transactionId) === TransactionState.DONE
+}
 
 describe("the durable delivery of an order's event", () => {
   let order: Record<string, unknown>
