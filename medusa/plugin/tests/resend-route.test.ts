@@ -24,20 +24,25 @@ let server: Server
 let url: string
 let requests: number
 
-function containerWith(order: Record<string, unknown>): MedusaContainer {
+/** Query answers `order` on the first read and `later` (when given) on every read after it. */
+function containerWith(order: Record<string, unknown>, later = order): MedusaContainer {
   const options = resolveOptions({ ...REGISTERED, webhookUrl: url })
   const quiet = () => undefined
+  let reads = 0
   const container = createMedusaContainer()
   container.register({
     [ContainerRegistrationKeys.LOGGER]: asValue({ info: quiet, warn: quiet, error: quiet }),
-    [ContainerRegistrationKeys.QUERY]: asValue({ graph: async () => ({ data: [order] }) }),
+    [ContainerRegistrationKeys.QUERY]: asValue({ graph: async () => ({ data: [reads++ === 0 ? order : later] }) }),
     [FULFILLMENT_WORKFLOW_MODULE]: asValue({ getOptions: () => options, statesOf: async () => [] }),
   })
   return container
 }
 
-async function resend(order: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }> {
-  const container = containerWith(order)
+async function resend(
+  order: Record<string, unknown>,
+  later = order
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const container = containerWith(order, later)
   const engine = new WorkflowEngineDouble(container)
   const answer = { status: 200, body: {} as Record<string, unknown> }
   const res = {
@@ -91,6 +96,14 @@ describe("the admin's resend route", () => {
     assert.match(String(answer.body.message), /canceled, so it gets no fulfillment process/)
     assert.match(String(answer.body.message), /create a new order/)
     assert.match(String(answer.body.message), /Nothing was sent\.$/)
+    assert.equal(requests, 0)
+  })
+
+  it("answers 409 and sends nothing when the order is canceled between the route's check and the send", async () => {
+    const answer = await resend(OPEN, { ...OPEN, status: "canceled" })
+    assert.equal(answer.status, 409)
+    assert.equal(answer.body.type, "resend_refused")
+    assert.match(String(answer.body.message), /It was canceled while the resend was being sent: nothing was sent\.$/)
     assert.equal(requests, 0)
   })
 

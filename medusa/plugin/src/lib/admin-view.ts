@@ -10,6 +10,7 @@ import { workflowMetadata } from "./workflow-state"
 import { workflowStateOf } from "./workflow-store"
 import {
   CLOSED_ORDER_STATUSES,
+  newProcessBlocker,
   type OrderRecord,
   type ResendOption,
   type SummaryPage,
@@ -50,6 +51,24 @@ export interface ResendAnswer {
   order_id: string
   /** The order webhook's answer: "started", or "duplicate" when a process already exists. */
   status: string
+}
+
+/** The order webhook's status ("started", "duplicate") from the JSON answer to a one-off send. */
+export function webhookStatus(body: string): string {
+  try {
+    const status = (JSON.parse(body) as { status?: unknown } | null)?.status
+    return typeof status === "string" ? status : "delivered"
+  } catch {
+    return "delivered"
+  }
+}
+
+/**
+ * What staff read when the order was canceled between a route's own check and its send (the send reads
+ * the order again and sends nothing); `what` names the send: "the resend", "restart 2".
+ */
+export function canceledWhileSending(what: string): string {
+  return `${newProcessBlocker({ status: "canceled" })} It was canceled while ${what} was being sent: nothing was sent.`
 }
 
 export function viewSettings(container: Pick<MedusaContainer, "resolve">): ViewSettings {

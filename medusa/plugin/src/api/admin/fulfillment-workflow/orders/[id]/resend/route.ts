@@ -12,7 +12,7 @@
  */
 import type { AuthenticatedMedusaRequest, MedusaResponse } from "@medusajs/framework/http"
 
-import { orderRecord, type ResendAnswer } from "../../../../../../lib/admin-view"
+import { canceledWhileSending, orderRecord, type ResendAnswer, webhookStatus } from "../../../../../../lib/admin-view"
 import { ORDER_PLACED } from "../../../../../../lib/order-events"
 import { newProcessBlocker } from "../../../../../../lib/workflow-view"
 import { sendOrderEventWorkflow } from "../../../../../../workflows"
@@ -28,8 +28,7 @@ export async function POST(req: AuthenticatedMedusaRequest, res: MedusaResponse)
     input: { order_id: order.id, event: ORDER_PLACED },
   })
   if (outcome.result === "order_canceled") {
-    // Canceled between the check above and the send: the delivery read it again and sent nothing.
-    res.status(409).json({ type: "resend_refused", message: `${newProcessBlocker({ status: "canceled" })} Nothing was sent.` })
+    res.status(409).json({ type: "resend_refused", message: canceledWhileSending("the resend") })
     return
   }
   if (outcome.result !== "delivered") {
@@ -38,17 +37,6 @@ export async function POST(req: AuthenticatedMedusaRequest, res: MedusaResponse)
   }
   const answer: ResendAnswer = { order_id: order.id, status: webhookStatus(outcome.body) }
   res.json(answer)
-}
-
-/** The webhook's `status` ("started", "duplicate", ...) from its JSON answer. */
-function webhookStatus(body: string): string {
-  try {
-    const parsed: unknown = JSON.parse(body)
-    const status = (parsed as { status?: unknown } | null)?.status
-    return typeof status === "string" ? status : "delivered"
-  } catch {
-    return "delivered"
-  }
 }
 
 function failureMessage(outcome: { result: string; status?: number; lastError?: string }): string {

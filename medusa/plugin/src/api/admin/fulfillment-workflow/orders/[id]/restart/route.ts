@@ -14,10 +14,9 @@
 import type { AuthenticatedMedusaRequest, MedusaResponse } from "@medusajs/framework/http"
 import { MedusaError } from "@medusajs/framework/utils"
 
-import { orderRecord } from "../../../../../../lib/admin-view"
+import { canceledWhileSending, orderRecord, webhookStatus } from "../../../../../../lib/admin-view"
 import { ActionRefused, recordRestart, RestartBodySchema } from "../../../../../../lib/order-actions"
 import { ORDER_PLACED } from "../../../../../../lib/order-events"
-import { newProcessBlocker } from "../../../../../../lib/workflow-view"
 import { sendOrderEventWorkflow } from "../../../../../../workflows"
 
 export async function POST(req: AuthenticatedMedusaRequest, res: MedusaResponse): Promise<void> {
@@ -38,11 +37,7 @@ export async function POST(req: AuthenticatedMedusaRequest, res: MedusaResponse)
     input: { order_id: order.id, event: ORDER_PLACED },
   })
   if (outcome.result === "order_canceled") {
-    const canceled = newProcessBlocker({ status: "canceled" })
-    res.status(409).json({
-      type: "restart_refused",
-      message: `${canceled} It was canceled while restart ${restart.number} was being sent: nothing was sent.`,
-    })
+    res.status(409).json({ type: "restart_refused", message: canceledWhileSending(`restart ${restart.number}`) })
     return
   }
   if (outcome.result !== "delivered") {
@@ -55,13 +50,4 @@ export async function POST(req: AuthenticatedMedusaRequest, res: MedusaResponse)
     return
   }
   res.json({ order_id: order.id, status: webhookStatus(outcome.body), restart })
-}
-
-function webhookStatus(body: string): string {
-  try {
-    const status = (JSON.parse(body) as { status?: unknown } | null)?.status
-    return typeof status === "string" ? status : "delivered"
-  } catch {
-    return "delivered"
-  }
 }
