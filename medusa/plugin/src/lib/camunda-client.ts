@@ -220,7 +220,8 @@ function checkedKey(key: string): string {
   return key
 }
 
-function text(value: unknown): string | null {
+/** A field of Camunda's answer as text, whatever JSON type it came as; null when absent. */
+function textOf(value: unknown): string | null {
   if (value === null || value === undefined) return null
   return String(value)
 }
@@ -229,7 +230,7 @@ function instanceOf(item: Record<string, unknown>): ProcessInstance {
   return {
     processInstanceKey: String(item.processInstanceKey),
     state: String(item.state),
-    startDate: text(item.startDate),
+    startDate: textOf(item.startDate),
     hasIncident: item.hasIncident === true,
   }
 }
@@ -240,9 +241,9 @@ function incidentOf(item: Record<string, unknown>): Incident {
     processInstanceKey: String(item.processInstanceKey),
     errorType: String(item.errorType ?? ""),
     errorMessage: String(item.errorMessage ?? ""),
-    elementId: text(item.elementId),
-    creationTime: text(item.creationTime),
+    elementId: textOf(item.elementId),
+    creationTime: textOf(item.creationTime),
     state: String(item.state),
-    jobKey: text(item.jobKey),
+    jobKey: textOf(item.jobKey),
   }
 }

@@ -102,7 +102,7 @@ export function workerView(
       payment_status: paymentStatus,
       payment_collections: present(order.payment_collections).map((collection) => ({
         id: String(collection.id),
-        status: text(collection.status),
+        status: stringOrNull(collection.status),
         amount: readAmount(collection.amount),
         authorized_amount: readAmount(collection.authorized_amount),
         captured_amount: readAmount(collection.captured_amount),
@@ -125,9 +125,9 @@ function itemView(item: Nullable): WorkerView["order"]["items"][number] {
   const variant = (item.variant ?? null) as Nullable | null
   return {
     id: String(item.id),
-    title: text(item.title),
-    variant_id: text(item.variant_id),
-    variant_sku: text(item.variant_sku),
+    title: stringOrNull(item.title),
+    variant_id: stringOrNull(item.variant_id),
+    variant_sku: stringOrNull(item.variant_sku),
     quantity: readAmount(item.quantity),
     detail: { fulfilled_quantity: readAmount(detail?.fulfilled_quantity) },
     variant: variant
@@ -146,6 +146,7 @@ function present(list: (Nullable | null)[] | null | undefined): Nullable[] {
   return (list ?? []).filter((entry): entry is Nullable => entry !== null && typeof entry === "object")
 }
 
-function text(value: unknown): string | null {
+/** A string field of Medusa's record as it is; anything else (absent, null) is null. */
+function stringOrNull(value: unknown): string | null {
   return typeof value === "string" ? value : null
 }

@@ -85,18 +85,18 @@ const NOTHING_DONE = ["pending", "pending", "pending"] as const
 
 export function workflowView(order: OrderRecord, settings: ViewSettings, now = Date.now()): WorkflowView {
   const keys = order.workflow ?? {}
-  const raw = text(keys[KEYS.status])
+  const raw = filledText(keys[KEYS.status])
   const status = isWorkflowStatus(raw) ? raw : null
   const state = stateOf(raw, status)
-  const lastUpdated = text(keys[KEYS.lastUpdated])
-  const instanceKey = text(keys[KEYS.instance])
+  const lastUpdated = filledText(keys[KEYS.lastUpdated])
+  const instanceKey = filledText(keys[KEYS.instance])
   const marks = status ? STEP_MARKS[status] : NOTHING_DONE
   return {
     order_id: order.id,
     status: raw,
     state,
     steps: STEP_NAMES.map((name, index) => ({ name, mark: marks[index] })),
-    message: text(keys[KEYS.message]),
+    message: filledText(keys[KEYS.message]),
     last_updated: lastUpdated,
     process_instance_key: instanceKey,
     operate_url: operateUrl(settings.operateBaseUrl, instanceKey),
@@ -133,13 +133,14 @@ export function operateUrl(base: string | null | undefined, instanceKey: string 
   return `${base.replace(/\/+$/, "")}/processes/${encodeURIComponent(instanceKey)}`
 }
 
-function text(value: unknown): string | null {
+/** A metadata value as text; an empty string counts as no value. */
+function filledText(value: unknown): string | null {
   return typeof value === "string" && value !== "" ? value : null
 }
 
 function dateText(value: string | Date | null | undefined): string | null {
   if (value instanceof Date) return value.toISOString()
-  return text(value)
+  return filledText(value)
 }
 
 export interface AttentionOrder {
