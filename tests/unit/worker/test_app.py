@@ -104,11 +104,12 @@ async def test_a_stop_request_drains_the_job_in_flight_and_exits_zero() -> None:
 async def test_the_end_of_the_activation_window_stops_cleanly() -> None:
     worker = FakeWorker()
     started = loop_time()
-    window = {"worker_max_runtime_seconds": 0.6, "worker_job_timeout_seconds": 0.2, "worker_max_jobs": 1}
+    # Durations wide enough that a busy machine's late timers cannot carry the stop past the runtime.
+    window = {"worker_max_runtime_seconds": 2.4, "worker_job_timeout_seconds": 0.8, "worker_max_jobs": 1}
     window["worker_settle_seconds"] = 0  # a tenth of the job timeout at most
     run = lifecycle(
         worker,
-        worker_poll_timeout_seconds=0.1,
+        worker_poll_timeout_seconds=0.4,
         worker_heartbeat_seconds=1,
         medusa_calls_per_second=100,
         **window,
@@ -119,7 +120,8 @@ async def test_the_end_of_the_activation_window_stops_cleanly() -> None:
     assert code == EXIT_OK
     assert worker.job_finished
     # No activation after runtime - job timeout - poll timeout: the last jobs time out before the end.
-    assert 0.3 <= loop_time() - started < 0.6
+    # Before runtime - poll timeout (2.0 s) too: a window that forgot the job timeout would end there.
+    assert 1.2 <= loop_time() - started < 2.0
     assert run.stop_reason.startswith("activation window over")
 
 
